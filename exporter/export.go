@@ -1,0 +1,130 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/rules"
+	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/sheet"
+)
+
+// Options describe one export.
+type Options struct {
+	Org, Actor string
+	Format     sheet.Format
+	BOM        bool // CSV: start with a byte-order mark (for files Excel opens)
+}
+
+// Result says what an export wrote.
+type Result struct {
+	Users  int
+	Masked bool
+}
+
+// Export writes every user the actor may see, sorted by email, to w.
+func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result, error) {
+	var res Result
+	if err := store.CheckSchema(ctx, db); err != nil {
+		return res, err
+	}
+	env, err := importer.LoadEnv(ctx, db, opts.Org, opts.Actor)
+	if err != nil {
+		return res, err
+	}
+	scope := rules.Export(env.ActorKind)
+	if scope == rules.ExportNone {
+		return res, &schema.FileError{Rule: schema.FActor, Message: fmt.Sprintf("%s is %s, who cannot reach the contact center; export needs another admin role", env.Actor.Email, env.ActorKind)}
+	}
+	res.Masked = scope == rules.ExportMasked
+	out, err := sheet.NewWriter(opts.Format, w, sheet.WriterOptions{BOM: opts.BOM, SheetName: "Users"})
+	if err != nil {
+		return res, err
+	}
+	if err := out.WriteHeader(schema.Headers()); err != nil {
+		return res, err
+	}
+	err = store.EachUser(ctx, db, opts.Org, func(u *schema.User) error {
+		if res.Masked && u.IsExternal() && u.AdminRole != schema.RoleCCService {
+			return nil
+		}
+		res.Users++
+		return out.WriteRow(Cells(u, res.Masked), nil)
+	})
+	if err != nil {
+		return res, err
+	}
+	return res, out.Close()
+}
+
+// Cells returns a user's row in template column order. Masked leaves the
+// Full and Read-only Administrator columns blank (no change on import).
+func Cells(u *schema.User, masked bool) []string {
+	c := make([]string, schema.NumColumns)
+	c[schema.ColEmail] = u.Email
+	c[schema.ColFirstName] = u.FirstName
+	c[schema.ColLastName] = u.LastName
+	c[schema.ColDisplayName] = u.DisplayName
+	c[schema.ColUsername] = u.Username
+	c[schema.ColPBX] = u.PBX
+	c[schema.ColStatus] = u.Status.Label()
+	c[schema.ColHomeOrg] = u.HomeOrg
+	c[schema.ColPremium] = flag(u.Premium)
+	c[schema.ColStandard] = flag(u.Standard)
+	c[schema.ColCCServiceAdmin] = flag(u.AdminRole == schema.RoleCCService)
+	if !masked {
+		c[schema.ColFullAdmin] = flag(u.AdminRole == schema.RoleFull)
+		c[schema.ColReadOnlyAdmin] = flag(u.AdminRole == schema.RoleReadOnly)
+	}
+	c[schema.ColCCRole] = u.CCRole
+	return c
+}
+
+func flag(b bool) string {
+	if b {
+		return "TRUE"
+	}
+	return "FALSE"
+}
+
+// Instructions is the plain-language help the XLSX template carries on its
+// second sheet.
+var Instructions = []string{
+	"How to fill in this sheet",
+	"",
+	"One row per user. Email is the only required column; it identifies the user.",
+	"A blank cell means: no change for an existing user, the default for a new one.",
+	"New users: Username defaults to the email, Status to Active, licenses and admin roles to FALSE, and an activation email is sent.",
+	"PBX: required for a new user when the organization has several PBXes.",
+	"Status: Active or Inactive.",
+	"Home Organization: blank for members of the organization; the id of a registered external organization for external administrators.",
+	"TRUE/FALSE columns: choose TRUE or FALSE from the drop-down. A user holds one of Contact Center Premium and Standard.",
+	"Admin roles: a user holds at most one of Full, Contact Center Service and Read-only Administrator. To switch, set the old role to FALSE in the same row.",
+	"CC Role: a CC role of the organization; an administrator without one gets System Default.",
+	"Copy Privileges From: the email of a user whose admin role and CC role to copy. Values in the row win.",
+	"Send Activation Email: TRUE to (re)send the invitation email.",
+	"",
+	"Import: ccbulk import FILE --org ORG --actor YOUR-EMAIL (add --dry-run to see the plan first).",
+	"Rows with problems are listed in a report file that you can fix and import again as it is.",
+}
+
+// Template writes the empty sheet with the template's headers.
+func Template(w io.Writer, format sheet.Format, bom bool) error {
+	opts := sheet.WriterOptions{BOM: bom, SheetName: "Users"}
+	if format == sheet.XLSX {
+		opts.Instructions = Instructions
+	}
+	out, err := sheet.NewWriter(format, w, opts)
+	if err != nil {
+		return err
+	}
+	if err := out.WriteHeader(schema.Headers()); err != nil {
+		return err
+	}
+	return out.Close()
+}

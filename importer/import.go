@@ -1,0 +1,677 @@
+package importer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/rules"
+	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/sheet"
+)
+
+// DefaultChunkSize is how many rows share one database look-up.
+const DefaultChunkSize = 5000
+
+// MaxDeactivate bounds how many users --sync may deactivate.
+type MaxDeactivate struct {
+	N       int     // absolute count; used when Percent is 0
+	Percent float64 // share of active members, 0 < Percent <= 100
+}
+
+// DefaultMaxDeactivate is SPEC §5's default.
+var DefaultMaxDeactivate = MaxDeactivate{N: 500}
+
+// Limit returns the number of deactivations allowed out of active members.
+func (m MaxDeactivate) Limit(active int) int {
+	if m.Percent > 0 {
+		return int(float64(active) * m.Percent / 100)
+	}
+	return m.N
+}
+
+func (m MaxDeactivate) String() string {
+	if m.Percent > 0 {
+		return fmt.Sprintf("%g%%", m.Percent)
+	}
+	return fmt.Sprint(m.N)
+}
+
+// Options describe one import.
+type Options struct {
+	File          string    // path, or "-" for CSV on Stdin
+	Stdin         io.Reader // read when File is "-"
+	Org, Actor    string
+	DryRun        bool
+	Atomic        bool
+	Sync          bool
+	MaxDeactivate MaxDeactivate
+	Report        string // report path; "" next to the input
+	ReportFormat  string // csv, xlsx or jsonl; "" after the input's format
+	Encoding      string
+	Sheet         string
+	Limits        sheet.Limits
+	LockWait      time.Duration
+	ChunkSize     int
+
+	// Progress, when set, is called with the number of rows read so far.
+	Progress func(rows int)
+	// Plan, when set on a dry run, receives each change the run would make.
+	Plan func(PlanItem)
+}
+
+// PlanItem is one change a dry run would make.
+type PlanItem struct {
+	Row            int // 0 for a --sync deactivation
+	Email          string
+	Action         string // create, update or deactivate
+	Changes        []rules.Change
+	SendActivation bool
+}
+
+// MaxKeptFindings bounds the findings a Result keeps for display; the report
+// holds them all.
+const MaxKeptFindings = 20
+
+// Result is what an import did.
+type Result struct {
+	File           string
+	BatchID        int64 // 0: no batch (dry run, or nothing started)
+	Org            string
+	DryRun         bool
+	Applied        bool
+	Rows           int
+	Created        int
+	Updated        int
+	Unchanged      int
+	Deactivated    int
+	Rejected       int
+	Warnings       int
+	Activations    int
+	IgnoredColumns []string
+	Report         string // path of the report; "" when none was written
+	Findings       []schema.Finding
+	MoreFindings   int // findings beyond those kept
+}
+
+// ErrSyncLimit is wrapped when --sync would deactivate more users than allowed.
+var ErrSyncLimit = errors.New("sync safety limit")
+
+// SyncLimitError says how many users a refused --sync would have deactivated.
+type SyncLimitError struct {
+	Would, Limit int
+	Max          MaxDeactivate
+}
+
+func (e *SyncLimitError) Error() string {
+	return fmt.Sprintf("--sync would deactivate %d users, over the limit of %d (--max-deactivate %s); nothing was applied: check that the sheet is complete, or raise --max-deactivate", e.Would, e.Limit, e.Max)
+}
+
+func (e *SyncLimitError) Unwrap() error { return ErrSyncLimit }
+
+// ActorError is F-ACTOR or F-ORG: the run may not start.
+func actorErr(rule schema.RuleID, format string, args ...any) error {
+	return &schema.FileError{Rule: rule, Message: fmt.Sprintf(format, args...)}
+}
+
+// Import runs one import. A *schema.FileError means nothing was applied;
+// *store.LockedError and *SyncLimitError mean the run was refused.
+func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err error) {
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = DefaultChunkSize
+	}
+	if opts.MaxDeactivate == (MaxDeactivate{}) {
+		opts.MaxDeactivate = DefaultMaxDeactivate
+	}
+	res = Result{File: opts.File, Org: opts.Org, DryRun: opts.DryRun}
+	if opts.File == "" {
+		return res, errors.New("no file named")
+	}
+	if err := store.CheckSchema(ctx, db); err != nil {
+		return res, err
+	}
+	env, err := LoadEnv(ctx, db, opts.Org, opts.Actor)
+	if err != nil {
+		return res, err
+	}
+	if rule := rules.Allowed(env.ActorKind, rules.CapImport); rule != "" {
+		return res, actorErr(schema.FActor, "%s is %s, who may not import into %s", env.Actor.Email, env.ActorKind, opts.Org)
+	}
+	if opts.Sync && rules.Allowed(env.ActorKind, rules.CapManageUsers) != "" {
+		return res, actorErr(schema.FActor, "%s is %s, who may not deactivate users; --sync needs a Full Administrator", env.Actor.Email, env.ActorKind)
+	}
+
+	digest := sha256.New()
+	stdin := opts.Stdin
+	if opts.File == "-" {
+		stdin = io.TeeReader(opts.Stdin, digest)
+	} else if err := hashFile(opts.File, digest); err != nil {
+		return res, &schema.FileError{Rule: schema.FFormat, File: opts.File, Message: "cannot read the file: " + err.Error()}
+	}
+	src, err := sheet.Open(opts.File, stdin, sheet.Options{Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
+	if err != nil {
+		return res, err
+	}
+	defer src.Close()
+	name := displayName(opts.File)
+	layout, err := sheet.MatchHeader(name, src.Header())
+	if err != nil {
+		return res, err
+	}
+	res.IgnoredColumns = layout.Unknown
+
+	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
+		validator: rules.NewValidator(env)}
+	run.reportPath, run.reportFormat = reportTarget(opts)
+	defer run.abortReport()
+
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return res, store.Explain(err)
+	}
+	defer conn.Close()
+
+	if opts.DryRun {
+		err = run.dryRun(ctx, conn)
+	} else {
+		err = run.apply(ctx, conn, hex.EncodeToString(digest.Sum(nil)))
+	}
+	if err != nil {
+		return res, err
+	}
+	if err := run.commitReport(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// LoadEnv loads the tenant, its roles and seats, the external
+// organizations and the actor, and checks the actor may act (F-ORG, F-ACTOR).
+func LoadEnv(ctx context.Context, q store.Querier, org, actor string) (*rules.Env, error) {
+	o, err := store.LoadOrg(ctx, q, org)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, actorErr(schema.FOrg, "no organization %q; create it with 'ccbulk org create', or check --org", org)
+	}
+	if err != nil {
+		return nil, err
+	}
+	env := &rules.Env{Org: o}
+	if env.Externals, err = store.LoadExternals(ctx, q); err != nil {
+		return nil, err
+	}
+	if env.CCRoles, err = store.LoadRoles(ctx, q, org); err != nil {
+		return nil, err
+	}
+	email, problem := rules.ParseEmail(actor)
+	if problem != "" {
+		return nil, actorErr(schema.FActor, "--actor: %s", problem)
+	}
+	u, err := store.GetUser(ctx, q, org, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, actorErr(schema.FActor, "%s is not a user of %s; --actor names an active administrator of the organization", email, org)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != schema.StatusActive {
+		return nil, actorErr(schema.FActor, "%s is inactive in %s; only an active administrator can run ccbulk", email, org)
+	}
+	var home schema.ExternalKind
+	if u.HomeOrg != "" {
+		home = env.Externals[strings.ToLower(u.HomeOrg)].Kind
+	}
+	kind, ok := rules.KindOf(u.AdminRole, home)
+	if !ok {
+		return nil, actorErr(schema.FActor, "%s holds no admin role in %s; only an active administrator can run ccbulk", email, org)
+	}
+	env.Actor, env.ActorKind = u, kind
+	if env.PremiumUsed, env.StandardUsed, err = store.SeatsUsed(ctx, q, org); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+type run struct {
+	opts      Options
+	env       *rules.Env
+	layout    *sheet.Layout
+	src       sheet.Reader
+	res       *Result
+	name      string
+	validator *rules.Validator
+
+	reportPath, reportFormat string
+	report                   *reportWriter
+}
+
+// chunkRow is a row kept until its chunk has been looked up and checked.
+type chunkRow struct {
+	row      int
+	cells    []string
+	in       rules.Input
+	findings []schema.Finding
+}
+
+// eachChunk reads the sheet in chunks, parses each row, fetches the
+// database state the chunk needs in two queries, and hands the chunk on.
+func (r *run) eachChunk(ctx context.Context, q store.Querier, fn func([]chunkRow, *rules.Snapshot) error) error {
+	var headers [schema.NumColumns]string
+	for c := range schema.NumColumns {
+		if i := r.layout.Index[c]; i >= 0 {
+			headers[c] = r.layout.Headers[i]
+		} else {
+			headers[c] = c.Header()
+		}
+	}
+	chunk := make([]chunkRow, 0, r.opts.ChunkSize)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		snap, err := r.snapshot(ctx, q, chunk)
+		if err != nil {
+			return err
+		}
+		if err := fn(chunk, snap); err != nil {
+			return err
+		}
+		if r.opts.Progress != nil {
+			r.opts.Progress(r.res.Rows)
+		}
+		chunk = chunk[:0]
+		return nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, err := r.src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		r.res.Rows++
+		// The reader reuses its record: the chunk keeps its own copy.
+		cells := slices.Clone(r.layout.OriginalCells(rec.Fields))
+		fields := rec.Fields
+		in, fs := rules.ParseRow(rec.Row, func(c schema.Column) string { return r.layout.Cell(fields, c) }, headers)
+		chunk = append(chunk, chunkRow{row: rec.Row, cells: cells, in: in, findings: fs})
+		if len(chunk) == cap(chunk) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// snapshot fetches the users a chunk names and the holders of the
+// usernames it would take.
+func (r *run) snapshot(ctx context.Context, q store.Querier, chunk []chunkRow) (*rules.Snapshot, error) {
+	emails := make([]string, 0, len(chunk)+8)
+	for i := range chunk {
+		in := &chunk[i].in
+		if in.Email != "" {
+			emails = append(emails, in.Email)
+		}
+		if in.CopyFrom.Set {
+			emails = append(emails, in.CopyFrom.V)
+		}
+	}
+	users, err := store.FetchUsers(ctx, q, r.env.Org.ID, emails)
+	if err != nil {
+		return nil, err
+	}
+	var pbxes, names []string
+	for i := range chunk {
+		in := &chunk[i].in
+		if in.Email == "" {
+			continue
+		}
+		before := users[in.Email]
+		pbx := ""
+		switch {
+		case in.PBX.Set:
+			for _, p := range r.env.Org.PBXes {
+				if strings.EqualFold(p, in.PBX.V) {
+					pbx = p
+				}
+			}
+		case before != nil:
+			pbx = before.PBX
+		case len(r.env.Org.PBXes) == 1:
+			pbx = r.env.Org.PBXes[0]
+		}
+		name := in.Email
+		switch {
+		case in.Username.Set:
+			name = in.Username.V
+		case before != nil:
+			name = before.Username
+		}
+		if pbx != "" {
+			pbxes = append(pbxes, pbx)
+			names = append(names, strings.ToLower(name))
+		}
+	}
+	holders, err := store.FetchUsernameHolders(ctx, q, r.env.Org.ID, pbxes, names)
+	if err != nil {
+		return nil, err
+	}
+	snap := &rules.Snapshot{Users: users, Usernames: make(map[rules.UsernameKey]string, len(holders))}
+	for _, h := range holders {
+		snap.Usernames[rules.KeyOf(h.PBX, h.Username)] = h.Email
+	}
+	return snap, nil
+}
+
+// check validates one row, counts it and reports its findings.
+func (r *run) check(cr *chunkRow, snap *rules.Snapshot) (rules.Outcome, error) {
+	out := r.validator.Check(cr.in, cr.findings, snap)
+	res := r.res
+	switch out.Kind {
+	case rules.Rejected:
+		res.Rejected++
+	case rules.Created:
+		res.Created++
+	case rules.Updated:
+		res.Updated++
+	case rules.Unchanged:
+		res.Unchanged++
+	}
+	if out.SendActivation {
+		res.Activations++
+	}
+	if len(out.Findings) == 0 {
+		return out, nil
+	}
+	for _, f := range out.Findings {
+		if f.Severity() == schema.SevWarning {
+			res.Warnings++
+			break
+		}
+	}
+	for _, f := range out.Findings {
+		if len(res.Findings) < MaxKeptFindings {
+			res.Findings = append(res.Findings, f)
+		} else {
+			res.MoreFindings++
+		}
+	}
+	if r.report == nil {
+		w, err := newReportWriter(r.reportPath, r.reportFormat, r.layout.OriginalHeaders())
+		if err != nil {
+			return out, err
+		}
+		r.report = w
+	}
+	email := cr.in.Email
+	if email == "" {
+		email = strings.TrimSpace(r.cellOf(cr, schema.ColEmail))
+	}
+	return out, r.report.Write(cr.row, email, cr.cells, out.Findings)
+}
+
+func (r *run) cellOf(cr *chunkRow, c schema.Column) string {
+	h := cr.in.Headers[c]
+	for i, oh := range r.layout.OriginalHeaders() {
+		if oh == h && i < len(cr.cells) {
+			return cr.cells[i]
+		}
+	}
+	return ""
+}
+
+func (r *run) commitReport() error {
+	if r.report == nil {
+		return nil
+	}
+	err := r.report.Commit()
+	r.report = nil
+	if err == nil {
+		r.res.Report = r.reportPath
+	}
+	return err
+}
+
+func (r *run) abortReport() {
+	if r.report != nil {
+		r.report.Abort()
+		r.report = nil
+	}
+}
+
+// dryRun checks every row and reports the plan; it writes nothing. With
+// --sync it lists the users that would be deactivated, inside a
+// transaction that is rolled back.
+func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
+	return withRollback(ctx, conn, func(tx *sqlx.Tx) error {
+		if r.opts.Sync {
+			if err := store.CreateStaging(ctx, tx); err != nil {
+				return err
+			}
+		}
+		err := r.eachChunk(ctx, tx, func(chunk []chunkRow, snap *rules.Snapshot) error {
+			var listed []string
+			for i := range chunk {
+				out, err := r.check(&chunk[i], snap)
+				if err != nil {
+					return err
+				}
+				if chunk[i].in.Email != "" {
+					listed = append(listed, chunk[i].in.Email)
+				}
+				r.plan(chunk[i].row, out)
+			}
+			if r.opts.Sync {
+				return store.StageListed(ctx, tx, listed)
+			}
+			return nil
+		})
+		if err != nil || !r.opts.Sync {
+			return err
+		}
+		if err := r.checkSyncLimit(ctx, tx); err != nil {
+			return err
+		}
+		emails, err := store.Deactivate(ctx, tx, r.env.Org.ID, 0)
+		if err != nil {
+			return err
+		}
+		r.res.Deactivated = len(emails)
+		for _, e := range emails {
+			r.planItem(PlanItem{Email: e, Action: "deactivate", Changes: []rules.Change{{Field: rules.FStatus, Old: "active", New: "inactive"}}})
+		}
+		return nil
+	})
+}
+
+func (r *run) plan(row int, out rules.Outcome) {
+	switch out.Kind {
+	case rules.Created:
+		r.planItem(PlanItem{Row: row, Email: out.After.Email, Action: "create", Changes: out.Changes, SendActivation: out.SendActivation})
+	case rules.Updated:
+		r.planItem(PlanItem{Row: row, Email: out.After.Email, Action: "update", Changes: out.Changes, SendActivation: out.SendActivation})
+	case rules.Unchanged:
+		if out.SendActivation {
+			r.planItem(PlanItem{Row: row, Email: out.After.Email, Action: "activate", SendActivation: true})
+		}
+	}
+}
+
+func (r *run) planItem(p PlanItem) {
+	if r.opts.Plan != nil {
+		r.opts.Plan(p)
+	}
+}
+
+// apply runs the import for real: lock, batch, one transaction.
+func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha string) error {
+	tenant := r.env.Org.ID
+	if err := store.Lock(ctx, conn, tenant, r.opts.LockWait); err != nil {
+		return err
+	}
+	defer store.Unlock(context.WithoutCancel(ctx), conn, tenant)
+
+	mode := "apply"
+	switch {
+	case r.opts.Sync:
+		mode = "sync"
+	case r.opts.Atomic:
+		mode = "atomic"
+	}
+	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha, Mode: mode}
+	if err := store.StartBatch(ctx, conn, batch); err != nil {
+		return err
+	}
+	r.res.BatchID = batch.ID
+	finish := func(status string) error {
+		b := *batch
+		b.Status = status
+		r.fillCounts(&b)
+		return store.FinishBatch(context.WithoutCancel(ctx), conn, &b)
+	}
+
+	var aborted bool
+	err := store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
+		if err := store.CreateStaging(ctx, tx); err != nil {
+			return err
+		}
+		err := r.eachChunk(ctx, tx, func(chunk []chunkRow, snap *rules.Snapshot) error {
+			staged := make([]store.Staged, 0, len(chunk))
+			var listed []string
+			for i := range chunk {
+				out, err := r.check(&chunk[i], snap)
+				if err != nil {
+					return err
+				}
+				if r.opts.Sync && chunk[i].in.Email != "" {
+					listed = append(listed, chunk[i].in.Email)
+				}
+				if out.Kind == rules.Created || out.Kind == rules.Updated || (out.Kind == rules.Unchanged && out.SendActivation) {
+					staged = append(staged, store.Staged{Row: chunk[i].row, New: out.Kind == rules.Created, User: out.After, SendActivation: out.SendActivation})
+				}
+			}
+			if err := store.Stage(ctx, tx, staged); err != nil {
+				return err
+			}
+			if r.opts.Sync {
+				return store.StageListed(ctx, tx, listed)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if r.opts.Sync {
+			if err := r.checkSyncLimit(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if r.opts.Atomic && r.res.Rejected > 0 {
+			aborted = true
+			return errAborted
+		}
+		if _, err := store.Merge(ctx, tx, tenant, batch.ID); err != nil {
+			return err
+		}
+		if r.opts.Sync {
+			emails, err := store.Deactivate(ctx, tx, tenant, batch.ID)
+			if err != nil {
+				return err
+			}
+			r.res.Deactivated = len(emails)
+		}
+		b := *batch
+		b.Status = "applied"
+		r.fillCounts(&b)
+		return store.FinishBatch(ctx, tx, &b)
+	})
+	switch {
+	case err == nil:
+		r.res.Applied = true
+		return nil
+	case aborted:
+		return finish("aborted")
+	default:
+		if ferr := finish("failed"); ferr != nil && ctx.Err() == nil {
+			return fmt.Errorf("%w (and recording the failed batch failed too: %v)", err, ferr)
+		}
+		return err
+	}
+}
+
+var errAborted = errors.New("atomic import aborted")
+
+func (r *run) checkSyncLimit(ctx context.Context, q store.Querier) error {
+	active, missing, err := store.SyncCandidates(ctx, q, r.env.Org.ID)
+	if err != nil {
+		return err
+	}
+	if limit := r.opts.MaxDeactivate.Limit(active); missing > limit {
+		return &SyncLimitError{Would: missing, Limit: limit, Max: r.opts.MaxDeactivate}
+	}
+	return nil
+}
+
+func (r *run) fillCounts(b *store.Batch) {
+	res := r.res
+	b.Rows, b.Created, b.Updated, b.Unchanged = res.Rows, res.Created, res.Updated, res.Unchanged
+	b.Deactivated, b.Rejected, b.Warnings = res.Deactivated, res.Rejected, res.Warnings
+}
+
+func withRollback(ctx context.Context, conn *sqlx.Conn, fn func(tx *sqlx.Tx) error) error {
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return store.Explain(err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+func hashFile(path string, h io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(h, f)
+	return err
+}
+
+func displayName(file string) string {
+	if file == "-" {
+		return "<stdin>"
+	}
+	return file
+}
+
+// reportTarget returns the report's path and format: --report-format, else
+// the extension of --report, else the input's own format.
+func reportTarget(opts Options) (path, format string) {
+	format = opts.ReportFormat
+	if format == "" && opts.Report != "" {
+		format = strings.ToLower(strings.TrimPrefix(filepath.Ext(opts.Report), "."))
+	}
+	if format != ReportCSV && format != ReportXLSX && format != ReportJSONL {
+		format = string(sheet.FormatOf(opts.File))
+	}
+	path = opts.Report
+	if path == "" {
+		path = DefaultReportPath(opts.File, format)
+	}
+	return path, format
+}

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// Exit codes of SPEC §5.
+const (
+	ExitOK       = 0
+	ExitFatal    = 1 // a file-level or fatal error
+	ExitUsage    = 2 // wrong usage
+	ExitRejected = 3 // done, some rows rejected
+	ExitRefused  = 4 // another run holds the lock, or the sync safety limit
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+// usageError is wrong usage: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// exitError carries an exit code for a run that finished but did not
+// succeed (rows rejected); its message has been printed already.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// Run runs ccbulk with args (args[0] is the program name) and returns the
+// exit code. It never calls os.Exit.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(ctx, reorderArgs(app, args))
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	var ee *exitError
+	if !errors.As(err, &ee) {
+		fmt.Fprintf(stderr, "ccbulk: %v\n", err)
+		if code == ExitUsage {
+			fmt.Fprintln(stderr, "Run 'ccbulk help' or 'ccbulk COMMAND --help' for usage.")
+		}
+	}
+	return code
+}
+
+// exitCode is the one place that maps errors to exit codes.
+func exitCode(err error) int {
+	var (
+		ee    *exitError
+		ue    *usageError
+		fe    *schema.FileError
+		sync  *importer.SyncLimitError
+		taken *store.LockedError
+	)
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.As(err, &taken), errors.As(err, &sync):
+		return ExitRefused
+	case errors.As(err, &fe):
+		return ExitFatal
+	}
+	return ExitFatal
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:    "ccbulk",
+		Usage:   "keep a contact center's users, licenses and admin roles in step with spreadsheets",
+		Version: Version,
+		Reader:  stdin, Writer: stdout, ErrWriter: stderr,
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", Usage: "PostgreSQL URL (libpq PG* variables also work)", EnvVars: []string{"DATABASE_URL"}},
+		},
+		Commands: []*cli.Command{
+			migrateCommand(),
+			orgCommand(),
+			roleCommand(),
+			importCommand(),
+			exportCommand(),
+			templateCommand(),
+			batchesCommand(),
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // never exit from inside the library
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usagef("%v", err)
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(stderr, "ccbulk: no command %q\n", name)
+		},
+	}
+	setUsageErrors(app.Commands)
+	return app
+}
+
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%v", err) }
+		setUsageErrors(c.Subcommands)
+	}
+}
+
+// reorderArgs moves each command's positional arguments after its flags,
+// so that "ccbulk import FILE --org acme" works as SPEC §5 writes it
+// (urfave/cli v2 stops reading flags at the first argument).
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	out := []string{args[0]}
+	rest := args[1:]
+	cmds := app.Commands
+	flags := app.Flags
+	for {
+		// leading flags of this level stay in place
+		i := 0
+		for i < len(rest) && strings.HasPrefix(rest[i], "-") && rest[i] != "-" && rest[i] != "--" {
+			i += 1 + flagArity(flags, rest[i])
+		}
+		i = min(i, len(rest))
+		out = append(out, rest[:i]...)
+		rest = rest[i:]
+		if len(rest) == 0 {
+			return out
+		}
+		if cmd := findCommand(cmds, rest[0]); cmd != nil {
+			out = append(out, rest[0])
+			rest = rest[1:]
+			cmds, flags = cmd.Subcommands, cmd.Flags
+			if len(cmds) > 0 {
+				continue
+			}
+		}
+		break
+	}
+	var positional, flagArgs []string
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if a == "--" {
+			positional = append(positional, rest[i+1:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			n := flagArity(flags, a)
+			end := min(i+1+n, len(rest))
+			flagArgs = append(flagArgs, rest[i:end]...)
+			i = end - 1
+			continue
+		}
+		positional = append(positional, a)
+	}
+	out = append(out, flagArgs...)
+	if len(positional) > 0 {
+		out = append(out, "--")
+		out = append(out, positional...)
+	}
+	return out
+}
+
+// flagArity is how many following arguments a flag token consumes.
+func flagArity(flags []cli.Flag, tok string) int {
+	name := strings.TrimLeft(tok, "-")
+	if strings.Contains(name, "=") {
+		return 0
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				if _, isBool := f.(*cli.BoolFlag); isBool {
+					return 0
+				}
+				return 1
+			}
+		}
+	}
+	return 0 // --help, --version and unknown flags (reported by the parser)
+}
+
+func findCommand(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.Name == name || slices.Contains(c.Aliases, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// openDB opens the database named by --db, DATABASE_URL or PG* variables.
+func openDB(c *cli.Context) (*sqlx.DB, error) {
+	return store.Open(c.Context, c.String("db"))
+}
+
+// need returns a usage error when a required flag is missing.
+func need(c *cli.Context, names ...string) error {
+	for _, n := range names {
+		if strings.TrimSpace(c.String(n)) == "" {
+			return usagef("%s: --%s is required", c.Command.FullName(), n)
+		}
+	}
+	return nil
+}
+
+// oneArg returns the command's single positional argument.
+func oneArg(c *cli.Context, what string) (string, error) {
+	if c.NArg() != 1 {
+		return "", usagef("%s takes one %s (got %d arguments)", c.Command.FullName(), what, c.NArg())
+	}
+	return c.Args().First(), nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

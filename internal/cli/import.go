@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/sheet"
+)
+
+func importCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "validate a sheet of users and apply the valid rows in one transaction",
+		ArgsUsage: "FILE (or - for CSV on standard input)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "org", Usage: "the tenant"},
+			&cli.StringFlag{Name: "actor", Usage: "email of the administrator running the import"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "write nothing; show the plan and write the report"},
+			&cli.BoolFlag{Name: "atomic", Usage: "apply nothing if any row is rejected"},
+			&cli.BoolFlag{Name: "sync", Usage: "set Inactive the members the sheet does not list"},
+			&cli.StringFlag{Name: "max-deactivate", Usage: "with --sync: the most users to deactivate, N or P% of active members", DefaultText: "500"},
+			&cli.StringFlag{Name: "report", Usage: "where to write the report (default: next to FILE, NAME.report.csv or .xlsx)"},
+			&cli.StringFlag{Name: "report-format", Usage: "csv, xlsx or jsonl"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON summary on standard output"},
+			&cli.StringFlag{Name: "encoding", Usage: "encoding of a CSV that is not UTF-8: " + sheet.EncodingNames()},
+			&cli.StringFlag{Name: "sheet", Usage: "XLSX worksheet to read (default: the first)"},
+			&cli.StringFlag{Name: "mapping", Usage: "mapping profile for another system's export"},
+			&cli.DurationFlag{Name: "lock-wait", Usage: "wait this long for another run on the organization to finish (default: refuse at once)"},
+			&cli.IntFlag{Name: "max-rows", Usage: "refuse a file with more data rows (F-LIMIT)", Value: sheet.DefaultLimits.MaxRows},
+		},
+		Action: runImport,
+	}
+}
+
+func runImport(c *cli.Context) error {
+	file, err := oneArg(c, "FILE")
+	if err != nil {
+		return err
+	}
+	if err := need(c, "org", "actor"); err != nil {
+		return err
+	}
+	opts := importer.Options{
+		File: file, Stdin: c.App.Reader, Org: c.String("org"), Actor: c.String("actor"),
+		DryRun: c.Bool("dry-run"), Atomic: c.Bool("atomic"), Sync: c.Bool("sync"),
+		Report: c.String("report"), Encoding: c.String("encoding"), Sheet: c.String("sheet"),
+		LockWait: c.Duration("lock-wait"), Limits: sheet.Limits{MaxRows: c.Int("max-rows")},
+	}
+	if c.IsSet("max-deactivate") {
+		if !opts.Sync {
+			return usagef("--max-deactivate works with --sync only")
+		}
+		if opts.MaxDeactivate, err = parseMaxDeactivate(c.String("max-deactivate")); err != nil {
+			return err
+		}
+	}
+	switch f := c.String("report-format"); f {
+	case "", importer.ReportCSV, importer.ReportXLSX, importer.ReportJSONL:
+		opts.ReportFormat = f
+	default:
+		return usagef("--report-format must be csv, xlsx or jsonl, not %q", f)
+	}
+	if c.IsSet("mapping") {
+		return usagef("--mapping: no mapping profile %q is available in this version", c.String("mapping"))
+	}
+	if file == "-" && c.IsSet("sheet") {
+		return usagef("--sheet applies to XLSX files; standard input is read as CSV")
+	}
+	jsonOut := c.Bool("json")
+	out := c.App.Writer
+	if opts.DryRun && !jsonOut {
+		opts.Plan = func(p importer.PlanItem) { printPlanItem(out, p) }
+		fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+	}
+	var bar *progress
+	if isTerminal(c.App.ErrWriter) {
+		bar = &progress{w: c.App.ErrWriter, start: time.Now()}
+		opts.Progress = bar.update
+	}
+	db, err := openDB(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := importer.Import(c.Context, db, opts)
+	bar.done()
+	if err != nil {
+		if _, refused := err.(*importer.SyncLimitError); refused && jsonOut {
+			printJSON(out, res)
+		}
+		return err
+	}
+	if jsonOut {
+		printJSON(out, res)
+	} else {
+		printSummary(out, res)
+	}
+	if res.Rejected > 0 {
+		return &exitError{code: ExitRejected}
+	}
+	return nil
+}
+
+func parseMaxDeactivate(s string) (importer.MaxDeactivate, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || f <= 0 || f > 100 {
+			return importer.MaxDeactivate{}, usagef("--max-deactivate %q: a percentage is over 0 and at most 100, like 5%%", s)
+		}
+		return importer.MaxDeactivate{Percent: f}, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return importer.MaxDeactivate{}, usagef("--max-deactivate %q: write a count like 500 or a percentage like 5%%", s)
+	}
+	if n == 0 {
+		return importer.MaxDeactivate{N: 0, Percent: 0}, nil
+	}
+	return importer.MaxDeactivate{N: n}, nil
+}
+
+// jsonResult is the --json object of SPEC §5; the key order is fixed.
+type jsonResult struct {
+	BatchID        *int64   `json:"batch_id"`
+	Org            string   `json:"org"`
+	DryRun         bool     `json:"dry_run"`
+	Applied        bool     `json:"applied"`
+	Rows           int      `json:"rows"`
+	Created        int      `json:"created"`
+	Updated        int      `json:"updated"`
+	Unchanged      int      `json:"unchanged"`
+	Deactivated    int      `json:"deactivated"`
+	Rejected       int      `json:"rejected"`
+	Warnings       int      `json:"warnings"`
+	IgnoredColumns []string `json:"ignored_columns"`
+	Report         *string  `json:"report"`
+}
+
+func printJSON(w io.Writer, r importer.Result) {
+	j := jsonResult{Org: r.Org, DryRun: r.DryRun, Applied: r.Applied, Rows: r.Rows, Created: r.Created,
+		Updated: r.Updated, Unchanged: r.Unchanged, Deactivated: r.Deactivated, Rejected: r.Rejected,
+		Warnings: r.Warnings, IgnoredColumns: r.IgnoredColumns}
+	if r.BatchID != 0 {
+		j.BatchID = &r.BatchID
+	}
+	if r.Report != "" {
+		j.Report = &r.Report
+	}
+	if j.IgnoredColumns == nil {
+		j.IgnoredColumns = []string{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(j)
+}
+
+func printSummary(w io.Writer, r importer.Result) {
+	name := r.File
+	if name == "-" {
+		name = "<stdin>"
+	}
+	fmt.Fprintf(w, "%s: %d rows: %d created, %d updated, %d unchanged, %d rejected", name, r.Rows, r.Created, r.Updated, r.Unchanged, r.Rejected)
+	if r.Deactivated > 0 || r.DryRun && r.Deactivated > 0 {
+		fmt.Fprintf(w, ", %d deactivated", r.Deactivated)
+	}
+	if r.Warnings > 0 {
+		fmt.Fprintf(w, "; %d with warnings", r.Warnings)
+	}
+	fmt.Fprintln(w)
+	for _, col := range r.IgnoredColumns {
+		fmt.Fprintf(w, "%s:1: %s: W-UNKNOWN-COLUMN: matches no column of the template; it was ignored\n", name, col)
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintln(w, f.Format(name))
+	}
+	if r.MoreFindings > 0 {
+		fmt.Fprintf(w, "… and %d more findings in the report\n", r.MoreFindings)
+	}
+	switch {
+	case r.DryRun:
+		fmt.Fprintln(w, "dry run: nothing was written")
+	case r.Applied:
+		fmt.Fprintf(w, "applied as batch %d\n", r.BatchID)
+	case r.BatchID != 0:
+		fmt.Fprintf(w, "nothing applied (--atomic and %d rows rejected); batch %d recorded as aborted\n", r.Rejected, r.BatchID)
+	}
+	if r.Report != "" {
+		fmt.Fprintf(w, "report: %s (fix the rows it lists and import it again as it is)\n", r.Report)
+	}
+}
+
+func printPlanItem(w io.Writer, p importer.PlanItem) {
+	where := "sync"
+	if p.Row > 0 {
+		where = "row " + strconv.Itoa(p.Row)
+	}
+	fmt.Fprintf(w, "  %s: %s %s", where, p.Action, p.Email)
+	for i, ch := range p.Changes {
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		if p.Action == "create" {
+			fmt.Fprintf(w, "%s%s=%s", sep, ch.Field, quoteIfNeeded(ch.New))
+		} else {
+			fmt.Fprintf(w, "%s%s %s -> %s", sep, ch.Field, quoteIfNeeded(ch.Old), quoteIfNeeded(ch.New))
+		}
+	}
+	if p.SendActivation {
+		fmt.Fprint(w, " (+ activation email)")
+	}
+	fmt.Fprintln(w)
+}
+
+func quoteIfNeeded(s string) string {
+	if s == "" || strings.ContainsAny(s, " ,\"=>") {
+		return strconv.Quote(s)
+	}
+	return s
+}

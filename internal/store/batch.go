@@ -1,0 +1,287 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// ErrLocked is wrapped when another run holds the tenant's lock.
+var ErrLocked = errors.New("another run holds the organization's lock")
+
+// LockedError says which batch holds a tenant's lock.
+type LockedError struct {
+	Tenant string
+	Batch  int64 // 0 when the holder has not started a batch yet
+}
+
+func (e *LockedError) Error() string {
+	if e.Batch > 0 {
+		return fmt.Sprintf("batch %d holds the lock of %s: one import or undo at a time per organization; try again when it has finished", e.Batch, e.Tenant)
+	}
+	return fmt.Sprintf("another run holds the lock of %s: one import or undo at a time per organization; try again when it has finished", e.Tenant)
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Lock takes the tenant's advisory lock on conn, a connection held for the
+// whole run (a lock taken through the pool could be released silently when
+// the pool closes its connection). It waits up to wait, then fails with a
+// *LockedError. The lock ends with Unlock or with the connection.
+func Lock(ctx context.Context, conn *sqlx.Conn, tenant string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		var ok bool
+		if err := conn.GetContext(ctx, &ok, `SELECT pg_try_advisory_lock(hashtextextended('ccbulk:' || $1, 0))`, tenant); err != nil {
+			return Explain(err)
+		}
+		if ok {
+			// Nobody else runs on this tenant: batches left running were cut off.
+			_, err := conn.ExecContext(ctx, `UPDATE batches SET status = 'failed', finished_at = now() WHERE tenant_id = $1 AND status = 'running'`, tenant)
+			return Explain(err)
+		}
+		if time.Now().After(deadline) {
+			var id sql.NullInt64
+			_ = conn.GetContext(ctx, &id, `SELECT max(id) FROM batches WHERE tenant_id = $1 AND status = 'running'`, tenant)
+			return &LockedError{Tenant: tenant, Batch: id.Int64}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Unlock releases the tenant's advisory lock.
+func Unlock(ctx context.Context, conn *sqlx.Conn, tenant string) error {
+	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtextextended('ccbulk:' || $1, 0))`, tenant)
+	return err
+}
+
+// Batch is one run of import or undo.
+type Batch struct {
+	ID          int64         `db:"id" json:"id"`
+	Tenant      string        `db:"tenant_id" json:"org"`
+	Kind        string        `db:"kind" json:"kind"`
+	Actor       string        `db:"actor" json:"actor"`
+	FileName    string        `db:"file_name" json:"file"`
+	FileSHA256  string        `db:"file_sha256" json:"sha256"`
+	Mode        string        `db:"mode" json:"mode"`
+	UndoOf      sql.NullInt64 `db:"undo_of" json:"-"`
+	StartedAt   time.Time     `db:"started_at" json:"started_at"`
+	FinishedAt  sql.NullTime  `db:"finished_at" json:"-"`
+	Rows        int           `db:"rows" json:"rows"`
+	Created     int           `db:"created" json:"created"`
+	Updated     int           `db:"updated" json:"updated"`
+	Unchanged   int           `db:"unchanged" json:"unchanged"`
+	Deactivated int           `db:"deactivated" json:"deactivated"`
+	Rejected    int           `db:"rejected" json:"rejected"`
+	Warnings    int           `db:"warnings" json:"warnings"`
+	Status      string        `db:"status" json:"status"`
+}
+
+// StartBatch records a running batch, committed at once so that a second
+// run can name it, and returns its id.
+func StartBatch(ctx context.Context, q Querier, b *Batch) error {
+	err := sqlx.GetContext(ctx, q, &b.ID, `INSERT INTO batches (tenant_id, kind, actor, file_name, file_sha256, mode, undo_of, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'running') RETURNING id`,
+		b.Tenant, b.Kind, b.Actor, b.FileName, b.FileSHA256, b.Mode, b.UndoOf)
+	return Explain(err)
+}
+
+// FinishBatch records a batch's counts and final status.
+func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
+	_, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
+		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10 WHERE tenant_id = $1 AND id = $2`,
+		b.Tenant, b.ID, b.Status, b.Rows, b.Created, b.Updated, b.Unchanged, b.Deactivated, b.Rejected, b.Warnings)
+	return Explain(err)
+}
+
+// ListBatches returns a tenant's batches, newest first.
+func ListBatches(ctx context.Context, q Querier, tenant string) ([]Batch, error) {
+	var bs []Batch
+	err := sqlx.SelectContext(ctx, q, &bs, `SELECT id, tenant_id, kind, actor, file_name, file_sha256, mode, undo_of, started_at,
+		finished_at, rows, created, updated, unchanged, deactivated, rejected, warnings, status
+		FROM batches WHERE tenant_id = $1 ORDER BY id DESC`, tenant)
+	return bs, Explain(err)
+}
+
+// Staged is the final state of one user an import creates or changes.
+type Staged struct {
+	Row            int
+	New            bool
+	User           schema.User
+	SendActivation bool
+}
+
+// stagingColumns are the columns of the staging table, in COPY order.
+var stagingColumns = []string{"row", "is_new", "send_activation", "email", "first_name", "last_name", "display_name",
+	"username", "pbx", "status", "home_org", "premium", "standard", "admin_role", "cc_role"}
+
+// CreateStaging creates the transaction's staging tables.
+func CreateStaging(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+		CREATE TEMP TABLE ccbulk_staging (
+			row integer NOT NULL, is_new boolean NOT NULL, send_activation boolean NOT NULL,
+			email text NOT NULL, first_name text NOT NULL, last_name text NOT NULL, display_name text NOT NULL,
+			username text NOT NULL, pbx text NOT NULL, status text NOT NULL, home_org text NOT NULL,
+			premium boolean NOT NULL, standard boolean NOT NULL, admin_role text NOT NULL, cc_role text NOT NULL
+		) ON COMMIT DROP;
+		CREATE TEMP TABLE ccbulk_listed (email text NOT NULL) ON COMMIT DROP;
+		SET CONSTRAINTS users_username_per_pbx DEFERRED;`)
+	return Explain(err)
+}
+
+// Stage copies a chunk of staged users into the staging table with COPY.
+func Stage(ctx context.Context, tx *sqlx.Tx, rows []Staged) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("ccbulk_staging", stagingColumns...))
+	if err != nil {
+		return Explain(err)
+	}
+	for i := range rows {
+		s, u := &rows[i], &rows[i].User
+		if _, err := stmt.ExecContext(ctx, s.Row, s.New, s.SendActivation, u.Email, u.FirstName, u.LastName, u.DisplayName,
+			u.Username, u.PBX, string(u.Status), u.HomeOrg, u.Premium, u.Standard, string(u.AdminRole), u.CCRole); err != nil {
+			stmt.Close()
+			return Explain(fmt.Errorf("staging row %d: %w", s.Row, err))
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		stmt.Close()
+		return Explain(fmt.Errorf("staging: %w", err))
+	}
+	return Explain(stmt.Close())
+}
+
+// StageListed copies emails the sheet lists (for --sync) into a staging table.
+func StageListed(ctx context.Context, tx *sqlx.Tx, emails []string) error {
+	if len(emails) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("ccbulk_listed", "email"))
+	if err != nil {
+		return Explain(err)
+	}
+	for _, e := range emails {
+		if _, err := stmt.ExecContext(ctx, e); err != nil {
+			stmt.Close()
+			return Explain(err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		stmt.Close()
+		return Explain(err)
+	}
+	return Explain(stmt.Close())
+}
+
+// auditValues lists each stored field of u (users) and s (staging) as text,
+// as the audit trail and rules.Values write them.
+const auditValues = `(VALUES
+	('first_name', u.first_name, s.first_name),
+	('last_name', u.last_name, s.last_name),
+	('display_name', u.display_name, s.display_name),
+	('username', u.username, s.username),
+	('pbx', u.pbx, s.pbx),
+	('status', u.status, s.status),
+	('home_org', coalesce(u.home_org, ''), s.home_org),
+	('premium', u.premium::text, s.premium::text),
+	('standard', u.standard::text, s.standard::text),
+	('admin_role', coalesce(u.admin_role, ''), s.admin_role),
+	('cc_role', coalesce(u.cc_role, ''), s.cc_role)
+) AS v(field, old_value, new_value)`
+
+// Merge applies the staging table to the tenant's users: the audit rows
+// first (old values), then one upsert ordered by key that skips unchanged
+// rows, then the activation requests. It returns the users it wrote.
+func Merge(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) (int64, error) {
+	_, err := tx.ExecContext(ctx, `ANALYZE ccbulk_staging`)
+	if err != nil {
+		return 0, Explain(err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
+		SELECT $1, $2, s.email, v.field, CASE WHEN u.email IS NULL THEN NULL ELSE v.old_value END, v.new_value
+		FROM ccbulk_staging s
+		LEFT JOIN users u ON u.tenant_id = $1 AND u.email = s.email
+		CROSS JOIN LATERAL `+auditValues+`
+		WHERE CASE WHEN u.email IS NULL THEN v.new_value NOT IN ('', 'false')
+		           ELSE v.old_value IS DISTINCT FROM v.new_value END`, tenant, batch)
+	if err != nil {
+		return 0, Explain(fmt.Errorf("audit: %w", err))
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO users AS u (tenant_id, email, first_name, last_name, display_name, username, pbx,
+			status, home_org, premium, standard, admin_role, cc_role)
+		SELECT $1, email, first_name, last_name, display_name, username, pbx, status, nullif(home_org, ''),
+			premium, standard, nullif(admin_role, ''), nullif(cc_role, '')
+		FROM ccbulk_staging ORDER BY email
+		ON CONFLICT (tenant_id, email) DO UPDATE SET
+			first_name = excluded.first_name, last_name = excluded.last_name, display_name = excluded.display_name,
+			username = excluded.username, pbx = excluded.pbx, status = excluded.status, home_org = excluded.home_org,
+			premium = excluded.premium, standard = excluded.standard, admin_role = excluded.admin_role,
+			cc_role = excluded.cc_role, updated_at = now()
+		WHERE (u.first_name, u.last_name, u.display_name, u.username, u.pbx, u.status, u.home_org, u.premium, u.standard, u.admin_role, u.cc_role)
+		   IS DISTINCT FROM (excluded.first_name, excluded.last_name, excluded.display_name, excluded.username, excluded.pbx,
+		   excluded.status, excluded.home_org, excluded.premium, excluded.standard, excluded.admin_role, excluded.cc_role)`, tenant)
+	if err != nil {
+		return 0, explainMerge(err)
+	}
+	n, _ := res.RowsAffected()
+	_, err = tx.ExecContext(ctx, `INSERT INTO activation_outbox (tenant_id, email, batch_id)
+		SELECT $1, s.email, $2 FROM ccbulk_staging s
+		WHERE s.send_activation AND NOT EXISTS (
+			SELECT 1 FROM activation_outbox o WHERE o.tenant_id = $1 AND o.email = s.email AND o.sent_at IS NULL)
+		ORDER BY s.row`, tenant, batch)
+	if err != nil {
+		return n, Explain(fmt.Errorf("activation outbox: %w", err))
+	}
+	return n, nil
+}
+
+func explainMerge(err error) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code.Class() == "23" {
+		return fmt.Errorf("the database refused the batch (%s: %s %s); nothing was applied", pqErr.Constraint, pqErr.Message, pqErr.Detail)
+	}
+	return Explain(fmt.Errorf("merge: %w", err))
+}
+
+// SyncCandidates counts the active members of the tenant, and those of them
+// that --sync would deactivate: not listed, not the primary administrator.
+func SyncCandidates(ctx context.Context, q Querier, tenant string) (active, missing int, err error) {
+	var row struct {
+		Active  int `db:"active"`
+		Missing int `db:"missing"`
+	}
+	err = sqlx.GetContext(ctx, q, &row, `SELECT count(*) AS active,
+			count(*) FILTER (WHERE NOT u.is_primary AND NOT EXISTS (SELECT 1 FROM ccbulk_listed l WHERE l.email = u.email)) AS missing
+		FROM users u WHERE u.tenant_id = $1 AND u.status = 'active' AND u.home_org IS NULL`, tenant)
+	return row.Active, row.Missing, Explain(err)
+}
+
+// Deactivate sets Inactive the active members the sheet does not list
+// (never the primary administrator, never external users), with audit rows,
+// and returns their emails in order.
+func Deactivate(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) ([]string, error) {
+	var emails []string
+	err := tx.SelectContext(ctx, &emails, `WITH gone AS (
+			UPDATE users u SET status = 'inactive', updated_at = now()
+			WHERE u.tenant_id = $1 AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
+			  AND NOT EXISTS (SELECT 1 FROM ccbulk_listed l WHERE l.email = u.email)
+			RETURNING u.email),
+		audit AS (
+			INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
+			SELECT $1, $2, email, 'status', 'active', 'inactive' FROM gone)
+		SELECT email FROM gone ORDER BY email`, tenant, batch)
+	return emails, Explain(err)
+}

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// migrationLock is the advisory lock key that serializes migrations.
+const migrationLock = 0x6363_62756c6b // "ccbulk"
+
+// Migrate applies the embedded migrations not yet applied, in name order,
+// each in its own transaction, and returns the names it applied. It is safe
+// to run again and from several processes at once.
+func Migrate(ctx context.Context, db *sqlx.DB) ([]string, error) {
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return nil, Explain(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return nil, Explain(err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return nil, Explain(err)
+	}
+	var done []string
+	if err := conn.SelectContext(ctx, &done, `SELECT name FROM schema_migrations`); err != nil {
+		return nil, Explain(err)
+	}
+	names, err := fs.Glob(schema.Migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	var applied []string
+	for _, path := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql")
+		if slices.Contains(done, name) {
+			continue
+		}
+		body, err := fs.ReadFile(schema.Migrations, path)
+		if err != nil {
+			return applied, err
+		}
+		err = WithTx(ctx, conn, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name)
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("migration %s: %w (applied before it: %v)", name, err, applied)
+		}
+		applied = append(applied, name)
+	}
+	return applied, nil
+}
+
+// CheckSchema returns an error that says to run 'ccbulk migrate' when the
+// schema is missing.
+func CheckSchema(ctx context.Context, q Querier) error {
+	var ok bool
+	if err := sqlx.GetContext(ctx, q, &ok, `SELECT to_regclass('users') IS NOT NULL AND to_regclass('schema_migrations') IS NOT NULL`); err != nil {
+		return Explain(err)
+	}
+	if !ok {
+		return fmt.Errorf("the database has no ccbulk schema; run 'ccbulk migrate' first")
+	}
+	return nil
+}

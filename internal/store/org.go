@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// ErrNotFound is wrapped by look-ups that find nothing.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is wrapped when a create finds the thing already there.
+var ErrExists = errors.New("already exists")
+
+// CreateOrg creates a tenant with its PBXes, the System Default CC role and
+// its primary administrator (a member, Full Administrator, Active, on the
+// first PBX), in one transaction.
+func CreateOrg(ctx context.Context, db *sqlx.DB, org schema.Org) error {
+	if len(org.PBXes) == 0 {
+		org.PBXes = []string{schema.DefaultPBXName}
+	}
+	seats := func(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Valid: n >= 0} }
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return Explain(err)
+	}
+	defer conn.Close()
+	return WithTx(ctx, conn, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, premium_seats, standard_seats) VALUES ($1, $2, $3, $4)`,
+			org.ID, org.Name, seats(org.PremiumSeats), seats(org.StandardSeats))
+		if isUniqueViolation(err, "") {
+			return fmt.Errorf("organization %s: %w", org.ID, ErrExists)
+		}
+		if err != nil {
+			return explainCheck(err, "organization id must be lower-case letters, digits, '.', '_' or '-'")
+		}
+		for i, p := range org.PBXes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pbxes (tenant_id, name, position) VALUES ($1, $2, $3)`, org.ID, p, i); err != nil {
+				if isUniqueViolation(err, "") {
+					return fmt.Errorf("PBX %q is named twice", p)
+				}
+				return explainCheck(err, "PBX names cannot be empty")
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cc_roles (tenant_id, name, permissions) VALUES ($1, $2, $3)`,
+			org.ID, schema.DefaultCCRole, pq.StringArray{"view"}); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO users (tenant_id, email, username, pbx, status, admin_role, cc_role, is_primary)
+			VALUES ($1, $2, $2, $3, 'active', 'full', $4, true)`, org.ID, org.PrimaryAdmin, org.PBXes[0], schema.DefaultCCRole)
+		return err
+	})
+}
+
+// CreateExternal registers an external organization.
+func CreateExternal(ctx context.Context, db *sqlx.DB, ext schema.ExternalOrg) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO external_orgs (id, name, kind, cc_enabled) VALUES ($1, $2, $3, $4)`,
+		ext.ID, ext.Name, ext.Kind, ext.CCEnabled)
+	if isUniqueViolation(err, "") {
+		return fmt.Errorf("external organization %s: %w", ext.ID, ErrExists)
+	}
+	return explainCheck(err, "the id must be letters, digits, '.', '_' or '-'")
+}
+
+// CreateRole creates a CC role in a tenant.
+func CreateRole(ctx context.Context, db *sqlx.DB, tenant, name string, perms []string) error {
+	if _, err := LoadOrg(ctx, db, tenant); err != nil {
+		return err
+	}
+	_, err := db.ExecContext(ctx, `INSERT INTO cc_roles (tenant_id, name, permissions) VALUES ($1, $2, $3)`,
+		tenant, name, pq.StringArray(perms))
+	if isUniqueViolation(err, "") {
+		return fmt.Errorf("CC role %q of %s: %w", name, tenant, ErrExists)
+	}
+	return explainCheck(err, "role names cannot be empty")
+}
+
+func explainCheck(err error, hint string) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23514" {
+		return fmt.Errorf("%s (%s)", hint, pqErr.Message)
+	}
+	return Explain(err)
+}
+
+// LoadOrg loads a tenant with its PBXes and primary administrator.
+func LoadOrg(ctx context.Context, q Querier, id string) (schema.Org, error) {
+	var row struct {
+		ID       string        `db:"id"`
+		Name     string        `db:"name"`
+		Premium  sql.NullInt64 `db:"premium_seats"`
+		Standard sql.NullInt64 `db:"standard_seats"`
+	}
+	err := sqlx.GetContext(ctx, q, &row, `SELECT id, name, premium_seats, standard_seats FROM tenants WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return schema.Org{}, fmt.Errorf("organization %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return schema.Org{}, Explain(err)
+	}
+	org := schema.Org{ID: row.ID, Name: row.Name, PremiumSeats: -1, StandardSeats: -1}
+	if row.Premium.Valid {
+		org.PremiumSeats = int(row.Premium.Int64)
+	}
+	if row.Standard.Valid {
+		org.StandardSeats = int(row.Standard.Int64)
+	}
+	if err := sqlx.SelectContext(ctx, q, &org.PBXes, `SELECT name FROM pbxes WHERE tenant_id = $1 ORDER BY position, name`, id); err != nil {
+		return org, Explain(err)
+	}
+	err = sqlx.GetContext(ctx, q, &org.PrimaryAdmin, `SELECT email FROM users WHERE tenant_id = $1 AND is_primary`, id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return org, Explain(err)
+	}
+	return org, nil
+}
+
+// LoadExternals returns the registered external organizations by lower-case id.
+func LoadExternals(ctx context.Context, q Querier) (map[string]schema.ExternalOrg, error) {
+	var list []schema.ExternalOrg
+	if err := sqlx.SelectContext(ctx, q, &list, `SELECT id, name, kind, cc_enabled FROM external_orgs`); err != nil {
+		return nil, Explain(err)
+	}
+	m := make(map[string]schema.ExternalOrg, len(list))
+	for _, e := range list {
+		m[strings.ToLower(e.ID)] = e
+	}
+	return m, nil
+}
+
+// LoadRoles returns the tenant's CC role names by lower-case name.
+func LoadRoles(ctx context.Context, q Querier, tenant string) (map[string]string, error) {
+	var names []string
+	if err := sqlx.SelectContext(ctx, q, &names, `SELECT name FROM cc_roles WHERE tenant_id = $1`, tenant); err != nil {
+		return nil, Explain(err)
+	}
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = n
+	}
+	return m, nil
+}
+
+// SeatsUsed counts the users of a tenant holding each license.
+func SeatsUsed(ctx context.Context, q Querier, tenant string) (premium, standard int, err error) {
+	var row struct {
+		P int `db:"p"`
+		S int `db:"s"`
+	}
+	err = sqlx.GetContext(ctx, q, &row, `SELECT count(*) FILTER (WHERE premium) AS p, count(*) FILTER (WHERE standard) AS s FROM users WHERE tenant_id = $1`, tenant)
+	return row.P, row.S, Explain(err)
+}
+
+const userColumns = `email, first_name, last_name, display_name, username, pbx, status,
+	coalesce(home_org, '') AS home_org, premium, standard, coalesce(admin_role, '') AS admin_role,
+	coalesce(cc_role, '') AS cc_role, is_primary`
+
+// GetUser loads one user by (lower-case) email.
+func GetUser(ctx context.Context, q Querier, tenant, email string) (schema.User, error) {
+	var u schema.User
+	err := sqlx.GetContext(ctx, q, &u, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND email = $2`, tenant, email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("user %s of %s: %w", email, tenant, ErrNotFound)
+	}
+	return u, Explain(err)
+}
+
+// FetchUsers returns the users of a tenant with the given emails, by email.
+// Callers pass a chunk of a few thousand emails: one query per chunk.
+func FetchUsers(ctx context.Context, q Querier, tenant string, emails []string) (map[string]*schema.User, error) {
+	rows, err := q.QueryxContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND email = ANY($2)`, tenant, pq.StringArray(emails))
+	if err != nil {
+		return nil, Explain(err)
+	}
+	defer rows.Close()
+	m := make(map[string]*schema.User, len(emails))
+	for rows.Next() {
+		u := new(schema.User)
+		if err := rows.StructScan(u); err != nil {
+			return nil, err
+		}
+		m[u.Email] = u
+	}
+	return m, Explain(rows.Err())
+}
+
+// UsernameHolder is a user holding a username in a PBX.
+type UsernameHolder struct {
+	PBX      string `db:"pbx"`
+	Username string `db:"username"`
+	Email    string `db:"email"`
+}
+
+// FetchUsernameHolders returns the users holding any of the usernames, each
+// in its PBX: pbxes[i] and usernames[i] (lower-case) are one key.
+func FetchUsernameHolders(ctx context.Context, q Querier, tenant string, pbxes, usernames []string) ([]UsernameHolder, error) {
+	var hs []UsernameHolder
+	err := sqlx.SelectContext(ctx, q, &hs, `SELECT u.pbx, u.username, u.email
+		FROM unnest($2::text[], $3::text[]) AS k(pbx, username_key)
+		JOIN users u ON u.tenant_id = $1 AND u.pbx = k.pbx AND u.username_key = k.username_key`,
+		tenant, pq.StringArray(pbxes), pq.StringArray(usernames))
+	return hs, Explain(err)
+}
+
+// EachUser calls fn for every user of the tenant in email order, streaming.
+func EachUser(ctx context.Context, q Querier, tenant string, fn func(*schema.User) error) error {
+	rows, err := q.QueryxContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 ORDER BY email`, tenant)
+	if err != nil {
+		return Explain(err)
+	}
+	defer rows.Close()
+	var u schema.User
+	for rows.Next() {
+		if err := rows.StructScan(&u); err != nil {
+			return err
+		}
+		if err := fn(&u); err != nil {
+			return err
+		}
+	}
+	return Explain(rows.Err())
+}

@@ -1,0 +1,181 @@
+package rules
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// MaxTextLen is the longest cell R-TEXT accepts, in characters.
+const MaxTextLen = 1000
+
+// Opt is a cell that may be blank: Set is false when the cell was blank or
+// the column absent, which means "no change" (or the default for a new user).
+type Opt[T any] struct {
+	V   T
+	Set bool
+}
+
+func some[T any](v T) Opt[T] { return Opt[T]{V: v, Set: true} }
+
+// Input is one row of the sheet, parsed and checked cell by cell.
+type Input struct {
+	Row   int
+	Email string // trimmed, lower-case; empty when R-EMAIL
+
+	FirstName, LastName, DisplayName Opt[string]
+	Username, PBX, HomeOrg, CCRole   Opt[string]
+	CopyFrom                         Opt[string] // lower-case email
+	Status                           Opt[schema.Status]
+
+	Premium, Standard         Opt[bool]
+	Full, CCService, ReadOnly Opt[bool]
+	SendActivation            Opt[bool]
+
+	// Headers names each column as the sheet spells it, for findings.
+	Headers [schema.NumColumns]string
+}
+
+// Cells gives ParseRow the raw cell of each template column; absent columns
+// give "".
+type Cells func(schema.Column) string
+
+// ParseRow parses the cells of one row: R-TEXT on every cell, R-EMAIL,
+// R-BOOL and W-BOOL-LOCALE on the TRUE/FALSE columns, R-STATUS. headers
+// names each column as the sheet spells it.
+func ParseRow(row int, cell Cells, headers [schema.NumColumns]string) (Input, []schema.Finding) {
+	in := Input{Row: row, Headers: headers}
+	var fs []schema.Finding
+	add := func(c schema.Column, id schema.RuleID, format string, args ...any) {
+		fs = append(fs, schema.Finding{Row: row, Column: headers[c], Rule: id, Message: fmt.Sprintf(format, args...)})
+	}
+	text := func(c schema.Column) (string, bool) {
+		raw := cell(c)
+		if msg := checkText(raw); msg != "" {
+			add(c, schema.RText, "%s", msg)
+			return "", false
+		}
+		return strings.TrimSpace(raw), true
+	}
+	optText := func(c schema.Column) Opt[string] {
+		if v, ok := text(c); ok && v != "" {
+			return some(v)
+		}
+		return Opt[string]{}
+	}
+	flag := func(c schema.Column) Opt[bool] {
+		v, ok := text(c)
+		if !ok || v == "" {
+			return Opt[bool]{}
+		}
+		b, locale, ok := ParseBool(v)
+		if !ok {
+			add(c, schema.RBool, "%q is not TRUE or FALSE; write TRUE or FALSE, or leave the cell blank for no change", v)
+			return Opt[bool]{}
+		}
+		if locale {
+			add(c, schema.WBoolLocale, "%q was read as %s; ccbulk writes TRUE and FALSE", v, boolWord(b))
+		}
+		return some(b)
+	}
+
+	if raw, ok := text(schema.ColEmail); ok {
+		if email, msg := ParseEmail(raw); msg != "" {
+			add(schema.ColEmail, schema.REmail, "%s", msg)
+		} else {
+			in.Email = email
+		}
+	}
+	in.FirstName = optText(schema.ColFirstName)
+	in.LastName = optText(schema.ColLastName)
+	in.DisplayName = optText(schema.ColDisplayName)
+	in.Username = optText(schema.ColUsername)
+	in.PBX = optText(schema.ColPBX)
+	in.HomeOrg = optText(schema.ColHomeOrg)
+	in.CCRole = optText(schema.ColCCRole)
+	if v := optText(schema.ColCopyFrom); v.Set {
+		in.CopyFrom = some(strings.ToLower(v.V))
+	}
+	if v := optText(schema.ColStatus); v.Set {
+		if st, ok := ParseStatus(v.V); ok {
+			in.Status = some(st)
+		} else {
+			add(schema.ColStatus, schema.RStatus, "%q is not a status; write Active or Inactive, or leave the cell blank for no change", v.V)
+		}
+	}
+	in.Premium = flag(schema.ColPremium)
+	in.Standard = flag(schema.ColStandard)
+	in.Full = flag(schema.ColFullAdmin)
+	in.CCService = flag(schema.ColCCServiceAdmin)
+	in.ReadOnly = flag(schema.ColReadOnlyAdmin)
+	in.SendActivation = flag(schema.ColSendActivation)
+	return in, fs
+}
+
+// checkText returns why a cell breaks R-TEXT, or "".
+func checkText(s string) string {
+	n := 0
+	for i, r := range s {
+		n++
+		if unicode.IsControl(r) && r != '\t' && r != '\r' && r != '\n' {
+			return fmt.Sprintf("holds the control character U+%04X at character %d; remove it (it often comes from copying out of another program)", r, utf8.RuneCountInString(s[:i])+1)
+		}
+	}
+	if n > MaxTextLen {
+		return fmt.Sprintf("is %d characters long, over the limit of %d; shorten it", n, MaxTextLen)
+	}
+	return ""
+}
+
+// ParseEmail trims and lower-cases an address and says why it is not one.
+func ParseEmail(raw string) (email, problem string) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", "Email is empty; every row needs the user's email address (or delete the row)"
+	}
+	addr, err := mail.ParseAddress(s)
+	at := strings.LastIndexByte(s, '@')
+	if err != nil || addr.Name != "" || addr.Address != s || at < 1 || !strings.Contains(s[at+1:], ".") ||
+		strings.ContainsAny(s, " \t\r\n<>\"") {
+		return "", fmt.Sprintf("%q is not an email address; write it as name@example.com", s)
+	}
+	return strings.ToLower(s), ""
+}
+
+// ParseBool reads TRUE or FALSE in any letter case with spaces trimmed, and
+// the spellings French and Polish Excel write (locale is then true).
+func ParseBool(s string) (value, locale, ok bool) {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "TRUE":
+		return true, false, true
+	case "FALSE":
+		return false, false, true
+	case "VRAI", "PRAWDA":
+		return true, true, true
+	case "FAUX", "FAŁSZ":
+		return false, true, true
+	}
+	return false, false, false
+}
+
+// ParseStatus reads Active or Inactive in any letter case.
+func ParseStatus(s string) (schema.Status, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "active":
+		return schema.StatusActive, true
+	case "inactive":
+		return schema.StatusInactive, true
+	}
+	return "", false
+}
+
+func boolWord(b bool) string {
+	if b {
+		return "TRUE"
+	}
+	return "FALSE"
+}

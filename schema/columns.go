@@ -1,0 +1,155 @@
+package schema
+
+import "strings"
+
+// Column is one column of the user sheet (SPEC §2). The zero value is Email.
+type Column int
+
+// The template's columns, in the order the template and exports write them.
+const (
+	ColEmail Column = iota
+	ColFirstName
+	ColLastName
+	ColDisplayName
+	ColUsername
+	ColPBX
+	ColStatus
+	ColHomeOrg
+	ColPremium
+	ColStandard
+	ColFullAdmin
+	ColCCServiceAdmin
+	ColReadOnlyAdmin
+	ColCCRole
+	ColCopyFrom
+	ColSendActivation
+
+	NumColumns // the number of template columns; not a column
+)
+
+var columnHeaders = [NumColumns]string{
+	ColEmail:          "Email",
+	ColFirstName:      "First Name",
+	ColLastName:       "Last Name",
+	ColDisplayName:    "Display Name",
+	ColUsername:       "Username",
+	ColPBX:            "PBX",
+	ColStatus:         "Status",
+	ColHomeOrg:        "Home Organization",
+	ColPremium:        "Contact Center Premium",
+	ColStandard:       "Contact Center Standard",
+	ColFullAdmin:      "Full Administrator",
+	ColCCServiceAdmin: "Contact Center Service Administrator",
+	ColReadOnlyAdmin:  "Read-only Administrator",
+	ColCCRole:         "CC Role",
+	ColCopyFrom:       "Copy Privileges From",
+	ColSendActivation: "Send Activation Email",
+}
+
+// Header returns the column's header as the template writes it.
+func (c Column) Header() string {
+	if c < 0 || c >= NumColumns {
+		return ""
+	}
+	return columnHeaders[c]
+}
+
+// String returns the header, so a Column prints as its name.
+func (c Column) String() string { return c.Header() }
+
+// IsFlag reports whether the column holds TRUE or FALSE.
+func (c Column) IsFlag() bool {
+	switch c {
+	case ColPremium, ColStandard, ColFullAdmin, ColCCServiceAdmin, ColReadOnlyAdmin, ColSendActivation:
+		return true
+	}
+	return false
+}
+
+// Headers returns the template's header row.
+func Headers() []string {
+	h := make([]string, NumColumns)
+	copy(h, columnHeaders[:])
+	return h
+}
+
+// Report columns are appended by ccbulk to an error report, in this order,
+// after the original columns. A report can be imported again as it is: the
+// sheet reader recognizes the three as one trailing group (Status is also a
+// template column, so only the sequence Row, Status, Findings is taken).
+const (
+	ReportRow      = "Row"
+	ReportStatus   = "Status"
+	ReportFindings = "Findings"
+)
+
+// ReportHeaders returns the columns an error report adds after the original ones.
+func ReportHeaders() []string { return []string{ReportRow, ReportStatus, ReportFindings} }
+
+// NormalizeHeader folds a header for matching: surrounding spaces (and a BOM)
+// are dropped, inner runs of white space become one space, letters are
+// compared without case.
+func NormalizeHeader(h string) string {
+	h = strings.TrimPrefix(h, "\uFEFF")
+	return strings.ToLower(strings.Join(strings.Fields(h), " "))
+}
+
+var headerIndex = func() map[string]Column {
+	m := make(map[string]Column, len(columnHeaders)+len(headerAliases))
+	for c, h := range columnHeaders {
+		m[NormalizeHeader(h)] = Column(c)
+	}
+	for alias, c := range headerAliases {
+		m[NormalizeHeader(alias)] = c
+	}
+	return m
+}()
+
+// headerAliases are other spellings of the template's headers that a sheet may
+// carry: the template translated by an administrator into French or Polish.
+var headerAliases = map[string]Column{
+	// French
+	"Adresse électronique":             ColEmail,
+	"Adresse e-mail":                   ColEmail,
+	"E-mail":                           ColEmail,
+	"Prénom":                           ColFirstName,
+	"Nom":                              ColLastName,
+	"Nom de famille":                   ColLastName,
+	"Nom d'affichage":                  ColDisplayName,
+	"Nom d’affichage":                  ColDisplayName,
+	"Nom d'utilisateur":                ColUsername,
+	"Nom d’utilisateur":                ColUsername,
+	"Statut":                           ColStatus,
+	"Organisation d'origine":           ColHomeOrg,
+	"Organisation d’origine":           ColHomeOrg,
+	"Contact Center Premium (licence)": ColPremium,
+	"Administrateur complet":           ColFullAdmin,
+	"Administrateur du service Contact Center": ColCCServiceAdmin,
+	"Administrateur en lecture seule":          ColReadOnlyAdmin,
+	"Rôle CC":                                  ColCCRole,
+	"Copier les privilèges de":                 ColCopyFrom,
+	"Envoyer l'e-mail d'activation":            ColSendActivation,
+	"Envoyer l’e-mail d’activation":            ColSendActivation,
+	// Polish
+	"Adres e-mail":                        ColEmail,
+	"Imię":                                ColFirstName,
+	"Nazwisko":                            ColLastName,
+	"Nazwa wyświetlana":                   ColDisplayName,
+	"Nazwa użytkownika":                   ColUsername,
+	"Centrala PBX":                        ColPBX,
+	"Organizacja macierzysta":             ColHomeOrg,
+	"Pełny administrator":                 ColFullAdmin,
+	"Administrator usługi Contact Center": ColCCServiceAdmin,
+	"Administrator tylko do odczytu":      ColReadOnlyAdmin,
+	"Rola CC":                             ColCCRole,
+	"Kopiuj uprawnienia z":                ColCopyFrom,
+	"Wyślij wiadomość e-mail z aktywacją": ColSendActivation,
+	"Wyślij wiadomość e-mail o aktywacji": ColSendActivation,
+}
+
+// LookupHeader returns the column a header names, matched case-insensitively
+// with surrounding spaces ignored.
+func LookupHeader(h string) (Column, bool) {
+	c, ok := headerIndex[NormalizeHeader(h)]
+	return c, ok
+}

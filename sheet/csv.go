@@ -1,0 +1,246 @@
+package sheet
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// Encodings lists the legacy encodings --encoding accepts.
+var Encodings = map[string]encoding.Encoding{
+	"windows-1250": charmap.Windows1250,
+	"windows-1252": charmap.Windows1252,
+	"iso-8859-2":   charmap.ISO8859_2,
+}
+
+// EncodingNames returns the accepted --encoding values, for messages.
+func EncodingNames() string { return "windows-1250, windows-1252, iso-8859-2" }
+
+// sniffSize is how much of a CSV is looked at to find its encoding and delimiter.
+const sniffSize = 64 << 10
+
+type csvReader struct {
+	name    string
+	closer  io.Closer
+	r       *csv.Reader
+	header  []string
+	limits  Limits
+	row     int // spreadsheet row of the last record returned
+	endLine int // physical line on which the last record ended
+	rows    int
+}
+
+func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, error) {
+	src, err := decodedCSV(name, rc, opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(src, sniffSize)
+	head, err := br.Peek(sniffSize)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fileErr(schema.FFormat, name, "cannot read the file: %v", err)
+	}
+	if len(bytes.TrimSpace(head)) == 0 {
+		return nil, fileErr(schema.FHeader, name, "the file is empty; it needs a header row with at least an Email column")
+	}
+	if i := bytes.IndexByte(firstLine(head), 0); i >= 0 {
+		return nil, &schema.FileError{Rule: schema.FEncoding, File: name, Row: 1,
+			Message: "the header line holds NUL bytes: the file looks like UTF-16 without a byte-order mark; save it as CSV UTF-8 (or Unicode text with its BOM)"}
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = detectDelimiter(firstLine(head))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	c := &csvReader{name: name, closer: rc, r: cr, limits: opts.Limits}
+	header, err := cr.Read()
+	if err != nil {
+		return nil, c.readErr(err)
+	}
+	if len(header) > c.limits.MaxColumns {
+		return nil, &schema.FileError{Rule: schema.FLimit, File: name, Row: 1,
+			Message: "the header has " + itoa(len(header)) + " columns, over the limit of " + itoa(c.limits.MaxColumns) + "; remove the extra columns"}
+	}
+	c.header = make([]string, len(header))
+	for i, h := range header {
+		if !utf8.ValidString(h) {
+			return nil, c.encodingErr(1, i)
+		}
+		c.header[i] = strings.Clone(h)
+	}
+	c.row, c.endLine = 1, c.recordEndLine(header)
+	return c, nil
+}
+
+// decodedCSV returns the file's text as UTF-8. A byte-order mark wins; then
+// text that is valid UTF-8; then the --encoding named. Invalid UTF-8 without
+// --encoding is reported per record, with its line, by Next.
+func decodedCSV(name string, rc io.Reader, enc string) (io.Reader, error) {
+	br := bufio.NewReaderSize(rc, sniffSize)
+	head, _ := br.Peek(sniffSize)
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		br.Discard(3)
+		return br, nil
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), nil
+	}
+	if enc == "" || strings.EqualFold(enc, "utf-8") || strings.EqualFold(enc, "utf8") {
+		return br, nil
+	}
+	e, ok := Encodings[strings.ToLower(enc)]
+	if !ok {
+		return nil, fileErr(schema.FEncoding, name, "unknown encoding %q; use one of %s", enc, EncodingNames())
+	}
+	if hasUTF8Multibyte(head) {
+		return br, nil // the file is UTF-8 after all; decoding it again would garble it
+	}
+	return transform.NewReader(br, e.NewDecoder()), nil
+}
+
+// hasUTF8Multibyte reports whether b is valid UTF-8 holding at least one
+// non-ASCII character (a cut at the end of b is allowed).
+func hasUTF8Multibyte(b []byte) bool {
+	multi := false
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size <= 1 {
+			if len(b) < utf8.UTFMax && !utf8.FullRune(b) {
+				break
+			}
+			return false
+		}
+		if size > 1 {
+			multi = true
+		}
+		b = b[size:]
+	}
+	return multi
+}
+
+func firstLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// detectDelimiter picks the delimiter that occurs most often outside quotes
+// in the header line: comma, semicolon or tab (comma when none occurs).
+func detectDelimiter(line []byte) rune {
+	counts := map[rune]int{}
+	inQuotes := false
+	for _, c := range string(line) {
+		switch {
+		case c == '"':
+			inQuotes = !inQuotes
+		case !inQuotes && (c == ',' || c == ';' || c == '\t'):
+			counts[c]++
+		}
+	}
+	best := ','
+	for _, d := range []rune{';', '\t'} {
+		if counts[d] > counts[best] {
+			best = d
+		}
+	}
+	return best
+}
+
+func (c *csvReader) Header() []string { return c.header }
+
+func (c *csvReader) Next() (Record, error) {
+	for {
+		fields, err := c.r.Read()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return Record{}, io.EOF
+			}
+			return Record{}, c.readErr(err)
+		}
+		startLine, _ := c.r.FieldPos(0)
+		// encoding/csv skips empty lines; a spreadsheet shows each as a row.
+		c.row += 1 + max(0, startLine-c.endLine-1)
+		c.endLine = c.recordEndLine(fields)
+		if isBlank(fields) {
+			continue
+		}
+		c.rows++
+		if c.rows > c.limits.MaxRows {
+			return Record{}, &schema.FileError{Rule: schema.FLimit, File: c.name, Row: c.row,
+				Message: "the file has more than " + itoa(c.limits.MaxRows) + " data rows; split it or raise --max-rows"}
+		}
+		for i, f := range fields {
+			if !utf8.ValidString(f) {
+				return Record{}, c.encodingErr(c.row, i)
+			}
+			fields[i] = UnescapeFormula(f)
+		}
+		if len(fields) > len(c.header) {
+			for i := len(c.header); i < len(fields); i++ {
+				if strings.TrimSpace(fields[i]) != "" {
+					line, _ := c.r.FieldPos(i)
+					return Record{}, &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row,
+						Message: "line " + itoa(line) + " has " + itoa(len(fields)) + " cells but the header has " + itoa(len(c.header)) +
+							"; a cell holding the delimiter must be quoted, or the header is missing a column"}
+				}
+			}
+			fields = fields[:len(c.header)]
+		}
+		return Record{Row: c.row, Line: startLine, Fields: fields}, nil
+	}
+}
+
+// recordEndLine returns the physical line the record just read ended on.
+func (c *csvReader) recordEndLine(fields []string) int {
+	if len(fields) == 0 {
+		return 0
+	}
+	last := len(fields) - 1
+	line, _ := c.r.FieldPos(last)
+	return line + strings.Count(fields[last], "\n")
+}
+
+func (c *csvReader) encodingErr(row, field int) error {
+	line, col := c.r.FieldPos(field)
+	column := ""
+	if field < len(c.header) && row > 1 {
+		column = c.header[field]
+	}
+	return &schema.FileError{Rule: schema.FEncoding, File: c.name, Row: row, Column: column,
+		Message: "line " + itoa(line) + ", byte " + itoa(col) + ": not valid UTF-8; save the file as CSV UTF-8, or name its encoding with --encoding (" + EncodingNames() + ")"}
+}
+
+func (c *csvReader) readErr(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		hint := "check the quotes on that line: a quote inside a quoted cell is written twice (\"\")"
+		if errors.Is(pe.Err, csv.ErrFieldCount) {
+			hint = "the row has a different number of cells than the header"
+		}
+		return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err,
+			Message: "line " + itoa(pe.Line) + ", column " + itoa(pe.Column) + ": " + pe.Err.Error() + "; " + hint}
+	}
+	return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err, Message: "cannot read the file: " + err.Error()}
+}
+
+func (c *csvReader) Close() error { return c.closer.Close() }
+
+func isBlank(fields []string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}

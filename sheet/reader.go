@@ -1,0 +1,139 @@
+package sheet
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// Record is one data row of a sheet.
+type Record struct {
+	Row    int      // spreadsheet row number; the header is row 1
+	Line   int      // physical line of a CSV record's first cell (Row for XLSX)
+	Fields []string // cells in the header's column order; may be shorter than the header
+}
+
+// Reader yields the data rows of a sheet, one at a time.
+type Reader interface {
+	// Header returns the header row as the file spells it.
+	Header() []string
+	// Next returns the next non-blank data row, or io.EOF after the last.
+	// The returned Fields are valid until the following call.
+	Next() (Record, error)
+	// Close releases the file and any temporary files.
+	Close() error
+}
+
+// Format is a file format.
+type Format string
+
+// The formats ccbulk reads and writes.
+const (
+	CSV  Format = "csv"
+	XLSX Format = "xlsx"
+)
+
+// Limits bound what a reader accepts, so that a hostile file is refused with
+// F-LIMIT before it costs unbounded memory or time. Zero fields take the
+// defaults of DefaultLimits.
+type Limits struct {
+	MaxRows      int   // data rows
+	MaxColumns   int   // cells in the header row
+	MaxUnzipSize int64 // total decompressed size of an XLSX
+	MaxXMLSize   int64 // decompressed size of one XLSX part held in memory
+}
+
+// DefaultLimits pass any honest sheet of a few million rows.
+var DefaultLimits = Limits{
+	MaxRows:      5_000_000,
+	MaxColumns:   1024,
+	MaxUnzipSize: 4 << 30,
+	MaxXMLSize:   64 << 20,
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxRows <= 0 {
+		l.MaxRows = DefaultLimits.MaxRows
+	}
+	if l.MaxColumns <= 0 {
+		l.MaxColumns = DefaultLimits.MaxColumns
+	}
+	if l.MaxUnzipSize <= 0 {
+		l.MaxUnzipSize = DefaultLimits.MaxUnzipSize
+	}
+	if l.MaxXMLSize <= 0 {
+		l.MaxXMLSize = DefaultLimits.MaxXMLSize
+	}
+	return l
+}
+
+// Options tell Open how to read a file.
+type Options struct {
+	Format   Format // empty: from the file name (.xlsx is XLSX, anything else CSV)
+	Encoding string // legacy encoding of a CSV without BOM that is not UTF-8
+	Sheet    string // XLSX worksheet; empty: the first
+	Limits   Limits
+}
+
+// FormatOf returns the format a file name implies.
+func FormatOf(name string) Format {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".xlsx", ".xlsm":
+		return XLSX
+	}
+	return CSV
+}
+
+// Open opens the named file for reading; "-" reads CSV from stdin. The
+// caller closes the returned Reader. Errors are *schema.FileError.
+func Open(name string, stdin io.Reader, opts Options) (Reader, error) {
+	opts.Limits = opts.Limits.withDefaults()
+	if opts.Format == "" {
+		opts.Format = FormatOf(name)
+	}
+	if name == "-" {
+		return newCSVReader("<stdin>", io.NopCloser(stdin), opts)
+	}
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, fileErr(schema.FFormat, name, "cannot read the file: %v; check the path", unwrapPathError(err))
+	}
+	if fi.IsDir() {
+		return nil, fileErr(schema.FFormat, name, "is a directory, not a CSV or XLSX file; name the file inside it")
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fileErr(schema.FFormat, name, "cannot open the file: %v", unwrapPathError(err))
+	}
+	var r Reader
+	switch opts.Format {
+	case XLSX:
+		r, err = newXLSXReader(name, f, fi.Size(), opts)
+	case CSV:
+		r, err = newCSVReader(name, f, opts)
+	default:
+		err = fileErr(schema.FFormat, name, "unknown format %q; use csv or xlsx", opts.Format)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func fileErr(rule schema.RuleID, file, format string, args ...any) *schema.FileError {
+	return &schema.FileError{Rule: rule, File: file, Message: fmt.Sprintf(format, args...)}
+}

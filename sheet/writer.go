@@ -1,0 +1,232 @@
+package sheet
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// CellNote marks one cell of a written row: XLSX highlights the cell and
+// attaches the text as a comment; CSV has no place for it.
+type CellNote struct {
+	Col  int // zero-based column
+	Text string
+}
+
+// Writer writes a sheet row by row. Close flushes it; nothing is complete
+// before Close returns nil.
+type Writer interface {
+	WriteHeader(headers []string) error
+	WriteRow(cells []string, notes []CellNote) error
+	Close() error
+}
+
+// WriterOptions shape a written sheet.
+type WriterOptions struct {
+	BOM          bool   // CSV: start with a UTF-8 byte-order mark (Excel needs it to read UTF-8)
+	SheetName    string // XLSX: name of the data sheet
+	Instructions []string
+}
+
+// NewWriter returns a writer of the format onto w.
+func NewWriter(format Format, w io.Writer, opts WriterOptions) (Writer, error) {
+	switch format {
+	case CSV:
+		return newCSVWriter(w, opts), nil
+	case XLSX:
+		return newXLSXWriter(w, opts)
+	}
+	return nil, fmt.Errorf("unknown format %q; use csv or xlsx", format)
+}
+
+type csvWriter struct {
+	buf *bufio.Writer
+	w   *csv.Writer
+	bom bool
+	row []string
+}
+
+func newCSVWriter(w io.Writer, opts WriterOptions) *csvWriter {
+	buf := bufio.NewWriterSize(w, 64<<10)
+	return &csvWriter{buf: buf, w: csv.NewWriter(buf), bom: opts.BOM}
+}
+
+func (c *csvWriter) WriteHeader(headers []string) error {
+	if c.bom {
+		if _, err := c.buf.WriteString("\uFEFF"); err != nil {
+			return err
+		}
+	}
+	return c.WriteRow(headers, nil)
+}
+
+func (c *csvWriter) WriteRow(cells []string, _ []CellNote) error {
+	c.row = c.row[:0]
+	for _, v := range cells {
+		c.row = append(c.row, EscapeFormula(v))
+	}
+	return c.w.Write(c.row)
+}
+
+func (c *csvWriter) Close() error {
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		return err
+	}
+	return c.buf.Flush()
+}
+
+type xlsxWriter struct {
+	out       io.Writer
+	book      *excelize.File
+	sheet     string
+	sw        *excelize.StreamWriter
+	row       int
+	ncols     int
+	bold      int
+	highlight int
+	headers   []string
+	notes     []excelize.Comment
+	cells     []any
+	opts      WriterOptions
+}
+
+func newXLSXWriter(w io.Writer, opts WriterOptions) (*xlsxWriter, error) {
+	if opts.SheetName == "" {
+		opts.SheetName = "Users"
+	}
+	book := excelize.NewFile()
+	if err := book.SetSheetName("Sheet1", opts.SheetName); err != nil {
+		return nil, err
+	}
+	x := &xlsxWriter{out: w, book: book, sheet: opts.SheetName, opts: opts}
+	var err error
+	if x.bold, err = book.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}}); err != nil {
+		return nil, err
+	}
+	if x.highlight, err = book.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}}); err != nil {
+		return nil, err
+	}
+	if x.sw, err = book.NewStreamWriter(x.sheet); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+func (x *xlsxWriter) WriteHeader(headers []string) error {
+	x.headers = append([]string(nil), headers...)
+	x.ncols = len(headers)
+	for i, h := range headers {
+		width := float64(len([]rune(h))) + 4
+		width = max(12, min(width, 40))
+		if err := x.sw.SetColWidth(i+1, i+1, width); err != nil {
+			return err
+		}
+	}
+	if err := x.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	x.cells = make([]any, len(headers))
+	for i, h := range headers {
+		x.cells[i] = excelize.Cell{StyleID: x.bold, Value: h}
+	}
+	x.row = 1
+	return x.sw.SetRow("A1", x.cells)
+}
+
+func (x *xlsxWriter) WriteRow(cells []string, notes []CellNote) error {
+	x.row++
+	row := make([]any, len(cells))
+	for i, v := range cells {
+		row[i] = v
+	}
+	for _, n := range notes {
+		if n.Col < 0 || n.Col >= len(row) {
+			continue
+		}
+		row[n.Col] = excelize.Cell{StyleID: x.highlight, Value: cells[n.Col]}
+		ref, err := excelize.CoordinatesToCellName(n.Col+1, x.row)
+		if err != nil {
+			return err
+		}
+		x.notes = append(x.notes, excelize.Comment{Cell: ref, Author: "ccbulk", Text: n.Text})
+	}
+	ref, err := excelize.CoordinatesToCellName(1, x.row)
+	if err != nil {
+		return err
+	}
+	return x.sw.SetRow(ref, row)
+}
+
+func (x *xlsxWriter) Close() error {
+	defer x.book.Close()
+	if err := x.sw.Flush(); err != nil {
+		return err
+	}
+	if x.ncols > 0 {
+		last, err := excelize.CoordinatesToCellName(x.ncols, max(x.row, 1))
+		if err != nil {
+			return err
+		}
+		if err := x.book.AutoFilter(x.sheet, "A1:"+last, nil); err != nil {
+			return fmt.Errorf("autofilter: %w", err)
+		}
+		if err := x.addFlagDropDowns(); err != nil {
+			return err
+		}
+	}
+	for _, c := range x.notes {
+		if err := x.book.AddComment(x.sheet, c); err != nil {
+			return fmt.Errorf("comment on %s: %w", c.Cell, err)
+		}
+	}
+	if len(x.opts.Instructions) > 0 {
+		if err := x.addInstructions(); err != nil {
+			return err
+		}
+	}
+	return x.book.Write(x.out)
+}
+
+// addFlagDropDowns offers TRUE and FALSE on every TRUE/FALSE column.
+func (x *xlsxWriter) addFlagDropDowns() error {
+	for i, h := range x.headers {
+		c, ok := schema.LookupHeader(h)
+		if !ok || !c.IsFlag() {
+			continue
+		}
+		col := columnLetter(i)
+		dv := excelize.NewDataValidation(true)
+		dv.Sqref = fmt.Sprintf("%s2:%s1048576", col, col)
+		if err := dv.SetDropList([]string{"TRUE", "FALSE"}); err != nil {
+			return err
+		}
+		dv.SetError(excelize.DataValidationErrorStyleStop, h, "Choose TRUE or FALSE.")
+		if err := x.book.AddDataValidation(x.sheet, dv); err != nil {
+			return fmt.Errorf("drop-down on %s: %w", h, err)
+		}
+	}
+	return nil
+}
+
+func (x *xlsxWriter) addInstructions() error {
+	const name = "Instructions"
+	if _, err := x.book.NewSheet(name); err != nil {
+		return err
+	}
+	if err := x.book.SetColWidth(name, "A", "A", 110); err != nil {
+		return err
+	}
+	for i, line := range x.opts.Instructions {
+		ref, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := x.book.SetCellStr(name, ref, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+package sheet
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+type xlsxReader struct {
+	name   string
+	file   *os.File
+	book   *excelize.File
+	rows   *excelize.Rows
+	header []string
+	limits Limits
+	row    int
+	count  int
+}
+
+// newXLSXReader opens a workbook and positions its streaming row reader
+// after the header. excelize may panic on a crafted workbook; every call
+// into it is guarded so that such a file is F-FORMAT, never a crash.
+func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxReader, err error) {
+	defer recoverAs(name, 0, &err)
+	if size > opts.Limits.MaxUnzipSize {
+		return nil, &schema.FileError{Rule: schema.FLimit, File: name,
+			Message: fmt.Sprintf("the workbook is %d bytes, over the limit of %d", size, opts.Limits.MaxUnzipSize)}
+	}
+	book, err := excelize.OpenReader(f, excelize.Options{
+		UnzipSizeLimit:    opts.Limits.MaxUnzipSize,
+		UnzipXMLSizeLimit: min(opts.Limits.MaxXMLSize, opts.Limits.MaxUnzipSize),
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "unzip size exceeds") {
+			return nil, &schema.FileError{Rule: schema.FLimit, File: name, Err: err,
+				Message: fmt.Sprintf("the workbook decompresses to more than %d bytes; it is not an honest sheet of users, or raise --max-unzip-size", opts.Limits.MaxUnzipSize)}
+		}
+		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
+			Message: "not a readable XLSX workbook (" + err.Error() + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
+	}
+	x := &xlsxReader{name: name, file: f, book: book, limits: opts.Limits}
+	defer func() {
+		if err != nil {
+			book.Close()
+		}
+	}()
+	sheets := book.GetSheetList()
+	sheetName := opts.Sheet
+	if sheetName == "" {
+		if len(sheets) == 0 {
+			return nil, fileErr(schema.FFormat, name, "the workbook has no worksheet")
+		}
+		sheetName = sheets[0]
+	} else if !slices.Contains(sheets, sheetName) {
+		return nil, fileErr(schema.FFormat, name, "the workbook has no sheet %q; its sheets are %s", sheetName, quoteList(sheets))
+	}
+	x.rows, err = book.Rows(sheetName)
+	if err != nil {
+		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err, Message: "cannot read sheet " + sheetName + ": " + err.Error()}
+	}
+	if !x.rows.Next() {
+		if err := x.rows.Error(); err != nil {
+			return nil, x.formatErr(1, err)
+		}
+		return nil, &schema.FileError{Rule: schema.FHeader, File: name, Row: 1, Message: "sheet " + sheetName + " is empty; it needs a header row with at least an Email column"}
+	}
+	x.row = 1
+	header, err := x.rows.Columns()
+	if err != nil {
+		return nil, x.formatErr(1, err)
+	}
+	if len(header) > x.limits.MaxColumns {
+		return nil, &schema.FileError{Rule: schema.FLimit, File: name, Row: 1,
+			Message: fmt.Sprintf("the header has %d columns, over the limit of %d; remove the extra columns", len(header), x.limits.MaxColumns)}
+	}
+	x.header = header
+	return x, nil
+}
+
+func (x *xlsxReader) Header() []string { return x.header }
+
+func (x *xlsxReader) Next() (rec Record, err error) {
+	defer recoverAs(x.name, x.row, &err)
+	for x.rows.Next() {
+		x.row++
+		cells, err := x.rows.Columns()
+		if err != nil {
+			return Record{}, x.formatErr(x.row, err)
+		}
+		if isBlank(cells) {
+			continue
+		}
+		x.count++
+		if x.count > x.limits.MaxRows {
+			return Record{}, &schema.FileError{Rule: schema.FLimit, File: x.name, Row: x.row,
+				Message: fmt.Sprintf("the sheet has more than %d data rows; split it or raise --max-rows", x.limits.MaxRows)}
+		}
+		if len(cells) > len(x.header) {
+			for i := len(x.header); i < len(cells); i++ {
+				if strings.TrimSpace(cells[i]) != "" {
+					return Record{}, &schema.FileError{Rule: schema.FFormat, File: x.name, Row: x.row,
+						Message: fmt.Sprintf("cell %s holds a value but its column has no header; add a header or clear the cell", cellName(i, x.row))}
+				}
+			}
+			cells = cells[:len(x.header)]
+		}
+		return Record{Row: x.row, Line: x.row, Fields: cells}, nil
+	}
+	if err := x.rows.Error(); err != nil {
+		return Record{}, x.formatErr(x.row+1, err)
+	}
+	return Record{}, io.EOF
+}
+
+func (x *xlsxReader) formatErr(row int, err error) error {
+	return &schema.FileError{Rule: schema.FFormat, File: x.name, Row: row, Err: err,
+		Message: "the worksheet cannot be read (" + err.Error() + "); save it again from the spreadsheet program"}
+}
+
+func (x *xlsxReader) Close() error {
+	if x.rows != nil {
+		x.rows.Close()
+	}
+	err := x.book.Close()
+	if cerr := x.file.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// recoverAs turns a panic inside excelize into F-FORMAT on *err.
+func recoverAs(name string, row int, err *error) {
+	if p := recover(); p != nil {
+		*err = &schema.FileError{Rule: schema.FFormat, File: name, Row: row,
+			Message: fmt.Sprintf("the workbook is malformed (%v); save it again from the spreadsheet program", p)}
+	}
+}
+
+func cellName(col, row int) string {
+	name, err := excelize.CoordinatesToCellName(col+1, row)
+	if err != nil {
+		return fmt.Sprintf("column %d", col+1)
+	}
+	return name
+}
+
+// columnLetter returns the spreadsheet letter of the zero-based column i.
+func columnLetter(i int) string {
+	name, err := excelize.ColumnNumberToName(i + 1)
+	if err != nil {
+		return fmt.Sprintf("#%d", i+1)
+	}
+	return name
+}
+
+func quoteList(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
