@@ -58,9 +58,9 @@ func (id RuleID) Severity() Severity {
 
 // Finding is one rule's verdict on one row (or one cell of it).
 type Finding struct {
-	Row     int    `json:"-"`      // spreadsheet row; the header is row 1
-	Column  string `json:"column"` // the header as the sheet spells it; empty for the whole row
+	Row     int    `json:"-"` // spreadsheet row; the header is row 1
 	Rule    RuleID `json:"id"`
+	Column  string `json:"column"` // the header as the sheet spells it; empty for the whole row
 	Message string `json:"message"`
 }
 

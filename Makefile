@@ -1,0 +1,41 @@
+# The documented way to do everything. See README.md.
+GO      ?= go
+BIN     := bin/ccbulk
+DEMO    := .demo
+PKGS    := ./...
+
+.PHONY: all build demo demo-down test unit lint fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/ccbulk
+
+# Builds ccbulk, brings up a local PostgreSQL kept in .demo/, loads the demo
+# organization from fixtures/demo, imports a sheet with mistakes, and writes
+# the report and an export.
+demo: build
+	scripts/demo.sh
+
+demo-down:
+	scripts/pg.sh down $(DEMO)
+
+# Every test against a real PostgreSQL: DATABASE_URL when set, otherwise a
+# private throwaway cluster.
+test: lint
+	scripts/pg.sh run $(GO) test -race -count=1 $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+FUZZTIME ?= 60s
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
+bench: build
+	scripts/pg.sh run scripts/bench.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,101 @@
+package cli_test
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/ccbulk/ccbulk/internal/testdb"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden output in testdata/script/*.txtar")
+
+// binDir holds the real ccbulk binary, built once for all scripts.
+var binDir string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "ccbulk-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "ccbulk"), "github.com/ccbulk/ccbulk/cmd/ccbulk")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building ccbulk:", err)
+		os.Exit(1)
+	}
+	code := testdb.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// TestScripts runs the CLI end to end: each testdata/script/*.txtar is a
+// session of real ccbulk commands against its own fresh database, with the
+// expected output beside it (go test -run TestScripts -update rewrites it).
+func TestScripts(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
+		Setup: func(env *testscript.Env) error {
+			server := os.Getenv("DATABASE_URL")
+			if server == "" {
+				return errors.New("DATABASE_URL is not set: run the tests with 'make test'")
+			}
+			url, drop, err := testdb.Create(server)
+			if err != nil {
+				return err
+			}
+			env.Defer(drop)
+			env.Setenv("DATABASE_URL", url)
+			env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
+			env.Setenv("CCBULK", filepath.Join(binDir, "ccbulk"))
+			env.Setenv("FIXTURES", filepath.Join(root, "fixtures"))
+			env.Setenv("PGTZ", "UTC")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"ccbulk": runCCBulk,
+		},
+	})
+}
+
+// runCCBulk runs the real binary: "ccbulk [exit=N] ARGS...". With exit=N
+// the exit code must be N; otherwise it must be 0 (or, after !, non-zero).
+func runCCBulk(ts *testscript.TestScript, neg bool, args []string) {
+	want := 0
+	if len(args) > 0 && len(args[0]) > 5 && args[0][:5] == "exit=" {
+		n, err := strconv.Atoi(args[0][5:])
+		ts.Check(err)
+		want, args = n, args[1:]
+	}
+	err := ts.Exec(filepath.Join(binDir, "ccbulk"), args...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("ccbulk: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	switch {
+	case neg && want == 0:
+		if got == 0 {
+			ts.Fatalf("ccbulk succeeded unexpectedly")
+		}
+	case got != want:
+		ts.Fatalf("ccbulk exited %d, want %d", got, want)
+	}
+}
