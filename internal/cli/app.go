@@ -93,7 +93,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Usage: "PostgreSQL URL (libpq PG* variables also work)", EnvVars: []string{"DATABASE_URL"}},
+			cpuProfileFlag,
 		},
+		Before: startProfile,
+		After:  stopProfile,
 		Commands: []*cli.Command{
 			migrateCommand(),
 			orgCommand(),
