@@ -263,9 +263,58 @@ type chunkRow struct {
 	findings []schema.Finding
 }
 
+// readAhead is how many parsed chunks the reader may hold ahead of the
+// database work: while the server looks up and stages one chunk, the next
+// ones are read and parsed (XLSX reading is CPU work of its own).
+const readAhead = 2
+
+// parsedChunk is a chunk as the reader hands it on: its rows, and the error
+// that ended the reading, if any.
+type parsedChunk struct {
+	rows []chunkRow
+	err  error
+}
+
 // eachChunk reads the sheet in chunks, parses each row, fetches the
 // database state the chunk needs in two queries, and hands the chunk on.
+// Reading and parsing run in a goroutine of their own, a few chunks ahead.
 func (r *run) eachChunk(ctx context.Context, q store.Querier, fn func([]chunkRow, *rules.Snapshot) error) error {
+	readCtx, cancel := context.WithCancel(ctx)
+	chunks := make(chan parsedChunk, readAhead)
+	free := make(chan []chunkRow, readAhead+2)
+	go r.readChunks(readCtx, chunks, free)
+	defer func() {
+		cancel()
+		for range chunks { // the reader stops before the sheet is closed
+		}
+	}()
+	for c := range chunks {
+		r.res.Rows += len(c.rows)
+		if c.err != nil {
+			return c.err
+		}
+		snap, err := r.snapshot(ctx, q, c.rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(c.rows, snap); err != nil {
+			return err
+		}
+		if r.opts.Progress != nil {
+			r.opts.Progress(r.res.Rows)
+		}
+		select {
+		case free <- c.rows[:0]:
+		default:
+		}
+	}
+	return ctx.Err()
+}
+
+// readChunks reads and parses the sheet into chunks of ChunkSize rows, sent
+// on out (closed at the end); a read error comes with the rows before it.
+func (r *run) readChunks(ctx context.Context, out chan<- parsedChunk, free <-chan []chunkRow) {
+	defer close(out)
 	var headers [schema.NumColumns]string
 	for c := range schema.NumColumns {
 		if i := r.layout.Index[c]; i >= 0 {
@@ -274,48 +323,51 @@ func (r *run) eachChunk(ctx context.Context, q store.Querier, fn func([]chunkRow
 			headers[c] = c.Header()
 		}
 	}
-	chunk := make([]chunkRow, 0, r.opts.ChunkSize)
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
+	newChunk := func() []chunkRow {
+		select {
+		case c := <-free:
+			return c
+		default:
+			return make([]chunkRow, 0, r.opts.ChunkSize)
 		}
-		snap, err := r.snapshot(ctx, q, chunk)
-		if err != nil {
-			return err
-		}
-		if err := fn(chunk, snap); err != nil {
-			return err
-		}
-		if r.opts.Progress != nil {
-			r.opts.Progress(r.res.Rows)
-		}
-		chunk = chunk[:0]
-		return nil
 	}
+	send := func(c parsedChunk) bool {
+		select {
+		case out <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	chunk := newChunk()
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			send(parsedChunk{rows: chunk, err: err})
+			return
 		}
 		rec, err := r.src.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return err
+			send(parsedChunk{rows: chunk, err: err})
+			return
 		}
-		r.res.Rows++
 		// The reader reuses its record: the chunk keeps its own copy.
 		cells := slices.Clone(r.layout.OriginalCells(rec.Fields))
 		fields := rec.Fields
 		in, fs := rules.ParseRow(rec.Row, func(c schema.Column) string { return r.layout.Cell(fields, c) }, headers)
 		chunk = append(chunk, chunkRow{row: rec.Row, cells: cells, in: in, findings: fs})
-		if len(chunk) == cap(chunk) {
-			if err := flush(); err != nil {
-				return err
+		if len(chunk) == r.opts.ChunkSize {
+			if !send(parsedChunk{rows: chunk}) {
+				return
 			}
+			chunk = newChunk()
 		}
 	}
-	return flush()
+	if len(chunk) > 0 {
+		send(parsedChunk{rows: chunk})
+	}
 }
 
 // snapshot fetches the users a chunk names and the holders of the
@@ -361,6 +413,9 @@ func (r *run) snapshot(ctx context.Context, q store.Querier, chunk []chunkRow) (
 			name = in.Username.V
 		case before != nil:
 			name = before.Username
+		}
+		if before != nil && before.PBX == pbx && strings.EqualFold(before.Username, name) {
+			continue // the user keeps the username: R-USERNAME has nothing to check
 		}
 		if pbx != "" {
 			pbxes = append(pbxes, pbx)

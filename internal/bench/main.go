@@ -12,6 +12,7 @@
 //	BENCH_OUT      the Markdown file to write (default docs/PERFORMANCE.md; "-": none)
 //	BENCH_PROFILE  a directory: ccbulk writes CPU profiles of its runs there
 //	BENCH_SKIP     comma-separated: xlsx, pgloader, growth
+//	BENCH_KEEP     set: keep the main database of the last run (ccbulk_bench)
 //	CCBULK         the ccbulk binary (default bin/ccbulk)
 package main
 
@@ -448,7 +449,9 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 		res.add("pgloader", s)
 		logf("  pgloader: %.2fs", s.secs)
 	}
-	c.dropDB(mainDB)
+	if os.Getenv("BENCH_KEEP") == "" {
+		c.dropDB(mainDB)
+	}
 	return nil
 }
 
