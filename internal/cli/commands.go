@@ -257,6 +257,7 @@ func exportCommand() *cli.Command {
 			if format == sheet.XLSX && path == "" && isTerminal(c.App.Writer) {
 				return usagef("will not write XLSX to a terminal; name the file with -o")
 			}
+			limitMemory()
 			db, err := openDB(c)
 			if err != nil {
 				return err

@@ -89,6 +89,7 @@ func runImport(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
+	limitMemory()
 	res, err := importer.Import(c.Context, db, opts)
 	bar.done()
 	if err != nil {
