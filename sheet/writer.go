@@ -165,9 +165,9 @@ func (x *xlsxWriter) WriteRow(cells []string, notes []CellNote) error {
 
 func (x *xlsxWriter) Close() error {
 	defer x.book.Close()
-	if err := x.sw.Flush(); err != nil {
-		return err
-	}
+	// The autofilter, drop-downs and comments go into the worksheet before
+	// Flush writes its tail: after Flush, excelize would load the whole
+	// streamed sheet back into memory to add them.
 	if x.ncols > 0 {
 		last, err := excelize.CoordinatesToCellName(x.ncols, max(x.row, 1))
 		if err != nil {
@@ -184,6 +184,9 @@ func (x *xlsxWriter) Close() error {
 		if err := x.book.AddComment(x.sheet, c); err != nil {
 			return fmt.Errorf("comment on %s: %w", c.Cell, err)
 		}
+	}
+	if err := x.sw.Flush(); err != nil {
+		return err
 	}
 	if len(x.opts.Instructions) > 0 {
 		if err := x.addInstructions(); err != nil {
