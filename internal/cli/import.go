@@ -260,7 +260,7 @@ func printPlanItem(w io.Writer, p importer.PlanItem) {
 }
 
 func quoteIfNeeded(s string) string {
-	if s == "" || strings.ContainsAny(s, " ,\"=>") {
+	if s == "" || strings.ContainsAny(s, " ,\"=>\n\r\t") {
 		return strconv.Quote(s)
 	}
 	return s
