@@ -121,8 +121,10 @@ func newXLSXWriter(w io.Writer, opts WriterOptions) (*xlsxWriter, error) {
 func (x *xlsxWriter) WriteHeader(headers []string) error {
 	x.headers = append([]string(nil), headers...)
 	x.ncols = len(headers)
-	for i, h := range headers {
-		width := float64(len([]rune(h))) + 4
+	// excelize puts each new width before the others, and Excel wants the
+	// columns in ascending order: set them from the last to the first.
+	for i := len(headers) - 1; i >= 0; i-- {
+		width := float64(len([]rune(headers[i]))) + 4
 		width = max(12, min(width, 40))
 		if err := x.sw.SetColWidth(i+1, i+1, width); err != nil {
 			return err

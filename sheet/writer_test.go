@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,6 +157,15 @@ func TestXLSXWriterFeatures(t *testing.T) {
 	ws := partXML(t, path, "xl/worksheets/sheet1.xml")
 	if !strings.Contains(strings.ReplaceAll(ws, "$", ""), `<autoFilter ref="A1:`+last+`"`) {
 		t.Errorf("no autofilter A1:%s in the worksheet", last)
+	}
+	cols := regexp.MustCompile(`<col min="(\d+)"`).FindAllStringSubmatch(ws, -1)
+	if len(cols) != len(header) {
+		t.Errorf("%d <col> widths, want %d", len(cols), len(header))
+	}
+	for i, c := range cols {
+		if c[1] != strconv.Itoa(i+1) {
+			t.Errorf("<col> %d is column %s: Excel wants them in ascending order", i+1, c[1])
+		}
 	}
 	if dn := f.GetDefinedName(); len(dn) != 1 || dn[0].Name != "_xlnm._FilterDatabase" || !strings.HasSuffix(dn[0].RefersTo, "$A$1:$"+columnName(len(header)-1)+"$3") {
 		t.Errorf("defined names %+v", dn)
