@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/ccbulk/ccbulk/internal/testdb"
 )
@@ -71,6 +72,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"ccbulk":   runCCBulk,
 			"xlsxpart": xlsxPart,
+			"xlsxset":  xlsxSet,
 		},
 	})
 }
@@ -95,6 +97,19 @@ func xlsxPart(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("%s has no part %s", args[0], args[1])
+}
+
+// xlsxSet edits a workbook as an administrator would in a spreadsheet
+// program: "xlsxset FILE SHEET CELL VALUE" types VALUE into CELL.
+func xlsxSet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: xlsxset FILE SHEET CELL VALUE")
+	}
+	f, err := excelize.OpenFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	ts.Check(f.SetCellStr(args[1], args[2], args[3]))
+	ts.Check(f.Save())
 }
 
 // runCCBulk runs the real binary: "ccbulk [exit=N] ARGS...". With exit=N
