@@ -61,6 +61,15 @@ func TestXLSXCells(t *testing.T) {
 		must(t, f.SetCellStyle("Utilisateurs", "F5", "F5", zeros))
 		must(t, f.SetCellStr("Utilisateurs", "E5", "=1+1"))
 		must(t, f.SetCellFloat("Utilisateurs", "D5", 1.5, -1, 64))
+		// Row 7: numbers in a column formatted as Text (@), a long
+		// number, and a float shown with Excel's 15 digits.
+		must(t, f.SetCellStr("Utilisateurs", "A7", "piotr@acme.example"))
+		text, err := f.NewStyle(&excelize.Style{NumFmt: 49})
+		must(t, err)
+		must(t, f.SetCellInt("Utilisateurs", "B7", 123))
+		must(t, f.SetCellStyle("Utilisateurs", "B7", "B7", text))
+		must(t, f.SetCellInt("Utilisateurs", "E7", 48221234567))
+		must(t, f.SetCellFloat("Utilisateurs", "F7", 0.1+0.2, -1, 64))
 		// Row 6: a formula's cached result is read, not the formula.
 		must(t, f.SetCellStr("Utilisateurs", "A6", "anna@acme.example"))
 		must(t, f.SetCellFormula("Utilisateurs", "C6", "TRUE()"))
@@ -78,6 +87,7 @@ func TestXLSXCells(t *testing.T) {
 		"2: zofia@acme.example|00123|TRUE|FALSE|Zofia Wiśniewska",
 		"5: jean@acme.example|4711||1.5|=1+1|00042",
 		"6: anna@acme.example||TRUE",
+		"7: piotr@acme.example|123|||48221234567|0.3",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("first sheet:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
