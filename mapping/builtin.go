@@ -39,6 +39,15 @@ func Builtin(name string) ([]byte, bool) {
 // nor a readable file.
 var ErrNoProfile = errors.New("no such mapping profile")
 
+type noProfileError struct{ msg string }
+
+func (e *noProfileError) Error() string        { return e.msg }
+func (e *noProfileError) Is(target error) bool { return target == ErrNoProfile }
+
+func noProfile(format string, args ...any) error {
+	return &noProfileError{msg: fmt.Sprintf(format, args...)}
+}
+
 // Load returns the profile --mapping names: the file of that name when one
 // exists, else the built-in profile of that name. A file with mistakes
 // gives Errors.
@@ -47,11 +56,11 @@ func Load(nameOrPath string) (*Profile, error) {
 	if err == nil {
 		defer f.Close()
 		if fi, err := f.Stat(); err == nil && fi.IsDir() {
-			return nil, fmt.Errorf("%w: %s is a directory; name a mapping file (YAML) or a built-in profile (%s)", ErrNoProfile, nameOrPath, strings.Join(Builtins(), ", "))
+			return nil, noProfile("%s is a directory; name a mapping file (YAML) or a built-in profile (%s)", nameOrPath, strings.Join(Builtins(), ", "))
 		}
 		data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 		if err != nil {
-			return nil, fmt.Errorf("%w: cannot read %s: %v", ErrNoProfile, nameOrPath, err)
+			return nil, noProfile("cannot read %s: %v", nameOrPath, err)
 		}
 		return Parse(nameOrPath, data)
 	}
@@ -59,7 +68,7 @@ func Load(nameOrPath string) (*Profile, error) {
 		return Parse(strings.ToLower(nameOrPath), data)
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w: cannot read %s: %v", ErrNoProfile, nameOrPath, errors.Unwrap(err))
+		return nil, noProfile("cannot read %s: %v", nameOrPath, errors.Unwrap(err))
 	}
-	return nil, fmt.Errorf("%w: %q is neither a built-in profile (%s) nor a mapping file; check the name or the path", ErrNoProfile, nameOrPath, strings.Join(Builtins(), ", "))
+	return nil, noProfile("%q is neither a built-in profile (%s) nor a mapping file; check the name or the path", nameOrPath, strings.Join(Builtins(), ", "))
 }

@@ -249,8 +249,8 @@ func (r *Rule) unlistedMessage(raw string) string {
 		}
 		known = append(known, fmt.Sprintf("%q", v.From))
 	}
-	return fmt.Sprintf("%q is not a value the mapping lists for this column (it lists %s; line %d); correct the cell, or add the value to the mapping's values",
-		strings.TrimSpace(raw), strings.Join(known, ", "), r.Line)
+	return fmt.Sprintf("%q is not a value that mapping %s lists for this column (its line %d lists %s); correct the cell, or add the value to the mapping's values",
+		strings.TrimSpace(raw), r.profile, r.Line, strings.Join(known, ", "))
 }
 
 func field(fields []string, i int) string {

@@ -38,6 +38,7 @@ type Rule struct {
 	sources []pattern
 	index   map[string]int // normalized source value → position in Values
 	keep    bool           // an unlisted value is copied as it is (only text targets)
+	profile string         // the profile's name, for messages
 }
 
 // Value is one entry of a rule's value map: the source value From gives the
@@ -131,6 +132,9 @@ func Parse(file string, data []byte) (prof *Profile, err error) {
 	}
 	if prof.Name == "" {
 		prof.Name = file
+	}
+	for i := range prof.Columns {
+		prof.Columns[i].profile = prof.Name
 	}
 	return prof, nil
 }
