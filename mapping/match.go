@@ -211,16 +211,19 @@ func (m *rowMapper) Cells(row int, fields []string, cells *[schema.NumColumns]st
 			}
 			continue
 		}
-		if strings.TrimSpace(raw) == "" || r.keep {
-			// A blank cell means no change; a value the map does not list
-			// goes on as it is to text columns, whose own rules judge it.
+		if r.keep {
+			// A value the map does not list goes on as it is to text
+			// columns, whose own rules judge it.
 			for _, t := range r.Targets {
 				cells[t] = raw
 			}
 			continue
 		}
 		for _, t := range r.Targets {
-			cells[t] = ""
+			cells[t] = "" // a blank cell means no change
+		}
+		if strings.TrimSpace(raw) == "" {
+			continue
 		}
 		fs = append(fs, schema.Finding{Row: row, Column: b.header, Rule: r.unlistedRule(), Message: r.unlistedMessage(raw)})
 	}

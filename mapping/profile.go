@@ -492,7 +492,7 @@ func (p *parser) target(n *yaml.Node, what string) (schema.Column, bool) {
 // enough to be a typo, else "".
 func nearestColumn(s string) string {
 	s = schema.NormalizeHeader(s)
-	best, bestDist := "", len(s)/4+1
+	best, bestDist := "", max(2, len(s)/4)+1
 	for _, h := range schema.Headers() {
 		if d := editDistance(s, schema.NormalizeHeader(h)); d < bestDist {
 			best, bestDist = h, d
