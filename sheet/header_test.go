@@ -1,137 +1,125 @@
 package sheet
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// The template's header row translated to French or Polish, as an
-// administrator (or a translation tool) would write it, is recognized
-// without a mapping: every column, none unknown.
-func TestMatchHeaderTranslatedTemplate(t *testing.T) {
+func TestMatchHeader(t *testing.T) {
 	tests := []struct {
 		name    string
-		headers [schema.NumColumns]string
+		headers []string
+		want    map[schema.Column]int
+		unknown []string
+		report  []int
 	}{
-		{"English", [schema.NumColumns]string(schema.Headers())},
-		{"French", [schema.NumColumns]string{
-			schema.ColEmail:          "Adresse électronique",
-			schema.ColFirstName:      "Prénom",
-			schema.ColLastName:       "Nom",
-			schema.ColDisplayName:    "Nom d’affichage",
-			schema.ColUsername:       "Nom d'utilisateur",
-			schema.ColPBX:            "Autocom privé",
-			schema.ColStatus:         "Statut",
-			schema.ColHomeOrg:        "Organisation d’origine",
-			schema.ColPremium:        "Contact Center Premium",
-			schema.ColStandard:       "Contact Center Standard",
-			schema.ColFullAdmin:      "Administrateur complet",
-			schema.ColCCServiceAdmin: "Administrateur du service Contact Center",
-			schema.ColReadOnlyAdmin:  "Administrateur en lecture seule",
-			schema.ColCCRole:         "Rôle CC",
-			schema.ColCopyFrom:       "Copier les privilèges de",
-			schema.ColSendActivation: "Envoyer l’e-mail d’activation",
-		}},
-		{"French, other spellings", [schema.NumColumns]string{
-			schema.ColEmail:          "ADRESSE COURRIEL",
-			schema.ColFirstName:      " prénom ",
-			schema.ColLastName:       "Nom de famille",
-			schema.ColDisplayName:    "Nom affiché",
-			schema.ColUsername:       "Nom d’utilisateur",
-			schema.ColPBX:            "PBX",
-			schema.ColStatus:         "Statut",
-			schema.ColHomeOrg:        "Organisation d'origine",
-			schema.ColPremium:        "Licence Contact Center Premium",
-			schema.ColStandard:       "Licence Contact Center Standard",
-			schema.ColFullAdmin:      "Administrateur\u00a0complet",
-			schema.ColCCServiceAdmin: "Administrateur du service  Contact Center",
-			schema.ColReadOnlyAdmin:  "Administrateur en lecture seule",
-			schema.ColCCRole:         "Rôle CC",
-			schema.ColCopyFrom:       "Copier les privilèges de",
-			schema.ColSendActivation: "Envoyer un e-mail d'activation",
-		}},
-		{"Polish", [schema.NumColumns]string{
-			schema.ColEmail:          "Adres e-mail",
-			schema.ColFirstName:      "Imię",
-			schema.ColLastName:       "Nazwisko",
-			schema.ColDisplayName:    "Nazwa wyświetlana",
-			schema.ColUsername:       "Nazwa użytkownika",
-			schema.ColPBX:            "Centrala PBX",
-			schema.ColStatus:         "Status",
-			schema.ColHomeOrg:        "Organizacja macierzysta",
-			schema.ColPremium:        "Contact Center Premium",
-			schema.ColStandard:       "Contact Center Standard",
-			schema.ColFullAdmin:      "Pełny administrator",
-			schema.ColCCServiceAdmin: "Administrator usługi Contact Center",
-			schema.ColReadOnlyAdmin:  "Administrator tylko do odczytu",
-			schema.ColCCRole:         "Rola CC",
-			schema.ColCopyFrom:       "Kopiuj uprawnienia z",
-			schema.ColSendActivation: "Wyślij wiadomość e-mail z aktywacją",
-		}},
-		{"Polish, other spellings", [schema.NumColumns]string{
-			schema.ColEmail:          "adres email",
-			schema.ColFirstName:      "IMIĘ",
-			schema.ColLastName:       "Nazwisko",
-			schema.ColDisplayName:    "Nazwa wyświetlana",
-			schema.ColUsername:       "Nazwa użytkownika",
-			schema.ColPBX:            "Centrala",
-			schema.ColStatus:         "Status",
-			schema.ColHomeOrg:        "Organizacja macierzysta",
-			schema.ColPremium:        "Licencja Contact Center Premium",
-			schema.ColStandard:       "Licencja Contact Center Standard",
-			schema.ColFullAdmin:      "Pełny administrator",
-			schema.ColCCServiceAdmin: "Administrator usługi Contact Center",
-			schema.ColReadOnlyAdmin:  "Administrator z uprawnieniami tylko do odczytu",
-			schema.ColCCRole:         "Rola CC",
-			schema.ColCopyFrom:       "Kopiuj uprawnienia z",
-			schema.ColSendActivation: "Wyślij wiadomość e-mail o aktywacji",
-		}},
+		{
+			name:    "template order",
+			headers: schema.Headers(),
+			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColSendActivation: 15},
+		},
+		{
+			name:    "any order, case and spaces ignored",
+			headers: []string{"  first NAME ", "EMAIL", "contact   center premium"},
+			want:    map[schema.Column]int{schema.ColEmail: 1, schema.ColFirstName: 0, schema.ColPremium: 2, schema.ColLastName: -1},
+		},
+		{
+			name:    "unknown columns are listed once, unnamed ones skipped",
+			headers: []string{"Email", "Notes", "", "Cost Center"},
+			want:    map[schema.Column]int{schema.ColEmail: 0},
+			unknown: []string{"Notes", "Cost Center"},
+		},
+		{
+			name:    "a report's own columns are recognized beside the template's Status",
+			headers: []string{"Email", "Status", "Row", "Status", "Findings"},
+			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColStatus: 1},
+			report:  []int{2, 3, 4},
+		},
+		{
+			name:    "Row and Findings alone are not a report",
+			headers: []string{"Email", "Row", "Findings"},
+			want:    map[schema.Column]int{schema.ColEmail: 0},
+			unknown: []string{"Row", "Findings"},
+		},
+		{
+			name:    "French template headers",
+			headers: []string{"Adresse électronique", "Prénom", "Nom", "Statut", "Administrateur complet"},
+			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColFirstName: 1, schema.ColLastName: 2, schema.ColStatus: 3, schema.ColFullAdmin: 4},
+		},
+		{
+			name:    "Polish template headers",
+			headers: []string{"Adres e-mail", "Imię", "Nazwisko", "Nazwa użytkownika", "Pełny administrator"},
+			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColFirstName: 1, schema.ColLastName: 2, schema.ColUsername: 3, schema.ColFullAdmin: 4},
+		},
+		{
+			name:    "a byte-order mark before the first header",
+			headers: []string{"\uFEFFEmail", "PBX"},
+			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColPBX: 1},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// Reversed, so that a column found by its position alone would fail.
-			headers := slices.Clone(tt.headers[:])
-			slices.Reverse(headers)
-			l, err := MatchHeader("fr.csv", headers)
+			l, err := MatchHeader("users.csv", tt.headers)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("MatchHeader: %v", err)
 			}
-			if len(l.Unknown) > 0 {
-				t.Errorf("unknown headers %q", l.Unknown)
-			}
-			for c := range schema.NumColumns {
-				if want := int(schema.NumColumns-1) - int(c); l.Index[c] != want {
-					t.Errorf("%s is at %d, want %d (%q)", c, l.Index[c], want, tt.headers[c])
+			for c, i := range tt.want {
+				if l.Index[c] != i {
+					t.Errorf("column %s at %d, want %d", c, l.Index[c], i)
 				}
 			}
-			names := l.ColumnHeaders()
-			if names[schema.ColEmail] != tt.headers[schema.ColEmail] {
-				t.Errorf("findings on Email would name %q, want %q", names[schema.ColEmail], tt.headers[schema.ColEmail])
+			if !slices.Equal(l.Unknown, tt.unknown) {
+				t.Errorf("unknown %q, want %q", l.Unknown, tt.unknown)
+			}
+			if !slices.Equal(l.Report, tt.report) {
+				t.Errorf("report columns %v, want %v", l.Report, tt.report)
 			}
 		})
 	}
 }
 
-func TestLayoutCells(t *testing.T) {
-	l, err := MatchHeader("in.csv", []string{"Notes", "email", "PBX", "Row", "Status", "Findings"})
+func TestMatchHeaderRefuses(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers []string
+		want    []string // substrings of the message
+	}{
+		{"no Email column", []string{"First Name", "Last Name"}, []string{"F-HEADER", "no Email column", `"First Name"`}},
+		{"two headers for one column", []string{"Email", "PBX", "pbx "}, []string{"F-HEADER", "columns B and C", "PBX column"}},
+		{"an alias and the header for one column", []string{"Email", "Adres e-mail"}, []string{"F-HEADER", "columns A and B", "Email column"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := MatchHeader("users.csv", tt.headers)
+			var fe *schema.FileError
+			if !errors.As(err, &fe) || fe.Rule != schema.FHeader {
+				t.Fatalf("err = %v, want F-HEADER", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q lacks %q", err.Error(), w)
+				}
+			}
+		})
+	}
+}
+
+func TestLayoutOriginalCellsDropsReportColumns(t *testing.T) {
+	l, err := MatchHeader("r.csv", []string{"Email", "Notes", "Row", "Status", "Findings"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cells [schema.NumColumns]string
-	cells[schema.ColStatus] = "stale"
-	if fs := l.Cells(2, []string{"n", "a@x.example", "paris", "2", "error", "R-PBX: …"}, &cells); fs != nil {
-		t.Errorf("findings %v without a mapping", fs)
+	if got := l.OriginalHeaders(); !slices.Equal(got, []string{"Email", "Notes"}) {
+		t.Errorf("OriginalHeaders = %q", got)
 	}
-	want := [schema.NumColumns]string{schema.ColEmail: "a@x.example", schema.ColPBX: "paris"}
-	if cells != want {
-		t.Errorf("cells = %q, want %q", cells, want)
+	if got := l.OriginalCells([]string{"a@x.io", "n", "4", "error", "R-BOOL: …"}); !slices.Equal(got, []string{"a@x.io", "n"}) {
+		t.Errorf("OriginalCells = %q", got)
 	}
-	if !slices.Equal(l.Unknown, []string{"Notes"}) {
-		t.Errorf("Unknown = %q", l.Unknown)
-	}
-	if got := l.ColumnHeaders(); got[schema.ColEmail] != "email" || got[schema.ColStatus] != "Status" {
-		t.Errorf("ColumnHeaders = %q", got)
+	if got := l.OriginalCells([]string{"a@x.io"}); !slices.Equal(got, []string{"a@x.io", ""}) {
+		t.Errorf("OriginalCells of a short row = %q", got)
 	}
 }
