@@ -31,45 +31,51 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(testProfile))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		prof, err := Parse("f.yaml", data)
-		if err != nil {
-			var errs Errors
-			if !errors.As(err, &errs) || len(errs) == 0 {
-				t.Fatalf("error %v is not Errors", err)
-			}
-			lines := bytes.Count(data, []byte("\n")) + 1
-			for _, e := range errs {
-				if e.File != "f.yaml" || e.Line < 0 || e.Line > lines || e.Message == "" {
-					t.Fatalf("bad error %#v (file has %d lines)", e, lines)
-				}
-			}
-			if _, again := Parse("f.yaml", data); again == nil || again.Error() != err.Error() {
-				t.Fatalf("Parse is not deterministic: %v, then %v", err, again)
-			}
-			return
+	f.Add([]byte("columns:\r  - source: A\r    target: Nope\r")) // lines end in a lone CR
+	f.Fuzz(checkParse)
+}
+
+// checkParse is FuzzParse's check of one input.
+func checkParse(t *testing.T, data []byte) {
+	prof, err := Parse("f.yaml", data)
+	if err != nil {
+		var errs Errors
+		if !errors.As(err, &errs) || len(errs) == 0 {
+			t.Fatalf("error %v is not Errors", err)
 		}
-		var headers []string
-		for _, r := range prof.Columns {
-			for _, s := range r.Sources {
-				headers = append(headers, strings.ReplaceAll(s, "*", "x"))
+		// YAML breaks lines at LF, CRLF and a lone CR.
+		unix := bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+		lines := bytes.Count(unix, []byte("\n")) + bytes.Count(unix, []byte("\r")) + 1
+		for _, e := range errs {
+			if e.File != "f.yaml" || e.Line < 0 || e.Line > lines || e.Message == "" {
+				t.Fatalf("bad error %#v (file has %d lines)", e, lines)
 			}
 		}
-		headers = append(headers, "Email")
-		l, err := prof.Match("in.csv", headers)
-		if err != nil {
-			var fe *schema.FileError
-			if !errors.As(err, &fe) || fe.Rule != schema.FHeader {
-				t.Fatalf("Match error %v is not F-HEADER", err)
-			}
-			return
+		if _, again := Parse("f.yaml", data); again == nil || again.Error() != err.Error() {
+			t.Fatalf("Parse is not deterministic: %v, then %v", err, again)
 		}
-		var cells [schema.NumColumns]string
-		for _, row := range [][]string{nil, headers, {"TRUE", "", "x"}} {
-			fs := l.Cells(2, row, &cells)
-			if len(fs) > len(prof.Columns) {
-				t.Fatalf("%d findings for %d entries", len(fs), len(prof.Columns))
-			}
+		return
+	}
+	var headers []string
+	for _, r := range prof.Columns {
+		for _, s := range r.Sources {
+			headers = append(headers, strings.ReplaceAll(s, "*", "x"))
 		}
-	})
+	}
+	headers = append(headers, "Email")
+	l, err := prof.Match("in.csv", headers)
+	if err != nil {
+		var fe *schema.FileError
+		if !errors.As(err, &fe) || fe.Rule != schema.FHeader {
+			t.Fatalf("Match error %v is not F-HEADER", err)
+		}
+		return
+	}
+	var cells [schema.NumColumns]string
+	for _, row := range [][]string{nil, headers, {"TRUE", "", "x"}} {
+		fs := l.Cells(2, row, &cells)
+		if len(fs) > len(prof.Columns) {
+			t.Fatalf("%d findings for %d entries", len(fs), len(prof.Columns))
+		}
+	}
 }
