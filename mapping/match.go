@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
@@ -70,6 +71,7 @@ type binding struct {
 	rule   *Rule
 	index  int
 	header string
+	merge  bool // a further column of the rule: its flags are merged into the first's
 }
 
 // rowMapper computes the template cells of a row under a profile.
@@ -112,9 +114,16 @@ func (prof *Profile) Match(file string, headers []string) (*sheet.Layout, error)
 		key := schema.NormalizeHeader(h)
 		if r := prof.matchRule(key); r != nil {
 			if prev, dup := boundRules[r]; dup {
-				return nil, &schema.FileError{Rule: schema.FHeader, File: file, Row: 1, Column: h,
-					Message: fmt.Sprintf("columns %s and %s (%q and %q) both match the mapping's entry on line %d; keep one of them, or give each its own entry",
-						sheet.ColumnLetter(prev), sheet.ColumnLetter(i), headers[prev], h, r.Line)}
+				if !r.flagsOnly() {
+					return nil, &schema.FileError{Rule: schema.FHeader, File: file, Row: 1, Column: h,
+						Message: fmt.Sprintf("columns %s and %s (%q and %q) both match the mapping's entry on line %d; keep one of them, or give each its own entry",
+							sheet.ColumnLetter(prev), sheet.ColumnLetter(i), headers[prev], h, r.Line)}
+				}
+				// Several columns of TRUE/FALSE flags, such as one license
+				// column per subscription: TRUE in any of them wins.
+				m.bound = append(m.bound, binding{rule: r, index: i, header: h, merge: true})
+				l.Uses = append(l.Uses, sheet.ColumnUse{Header: h, Targets: r.Targets, Values: r.Values != nil})
+				continue
 			}
 			boundRules[r] = i
 			how := fmt.Sprintf("%q through the mapping's line %d", h, r.Line)
@@ -199,15 +208,21 @@ func (m *rowMapper) Cells(row int, fields []string, cells *[schema.NumColumns]st
 	for _, b := range m.bound {
 		raw := field(fields, b.index)
 		r := b.rule
+		set := func(t schema.Column, v string) {
+			if b.merge {
+				v = mergeFlags(cells[t], v)
+			}
+			cells[t] = v
+		}
 		if r.Values == nil {
 			for _, t := range r.Targets {
-				cells[t] = raw
+				set(t, raw)
 			}
 			continue
 		}
 		if k, ok := r.index[schema.NormalizeHeader(raw)]; ok {
 			for j, t := range r.Targets {
-				cells[t] = r.Values[k].To[j]
+				set(t, r.Values[k].To[j])
 			}
 			continue
 		}
@@ -219,8 +234,10 @@ func (m *rowMapper) Cells(row int, fields []string, cells *[schema.NumColumns]st
 			}
 			continue
 		}
-		for _, t := range r.Targets {
-			cells[t] = "" // a blank cell means no change
+		if !b.merge {
+			for _, t := range r.Targets {
+				cells[t] = "" // a blank cell means no change
+			}
 		}
 		if strings.TrimSpace(raw) == "" {
 			continue
@@ -228,6 +245,39 @@ func (m *rowMapper) Cells(row int, fields []string, cells *[schema.NumColumns]st
 		fs = append(fs, schema.Finding{Row: row, Column: b.header, Rule: r.unlistedRule(), Message: r.unlistedMessage(raw)})
 	}
 	return fs
+}
+
+// flagsOnly reports whether every target of the rule is a TRUE/FALSE column.
+func (r *Rule) flagsOnly() bool {
+	for _, t := range r.Targets {
+		if !t.IsFlag() {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeFlags combines two cells of one flag column that come from two
+// source columns: a blank one gives way, TRUE wins over FALSE, and a value
+// that is not TRUE or FALSE is kept so that R-BOOL reports it.
+func mergeFlags(a, b string) string {
+	switch {
+	case strings.TrimSpace(a) == "":
+		return b
+	case strings.TrimSpace(b) == "":
+		return a
+	}
+	av, _, aok := rules.ParseBool(a)
+	bv, _, bok := rules.ParseBool(b)
+	switch {
+	case !aok:
+		return a
+	case !bok:
+		return b
+	case av || bv:
+		return "TRUE"
+	}
+	return "FALSE"
 }
 
 // unlistedRule is the finding for a value the map does not list: R-BOOL

@@ -117,7 +117,7 @@ func TestMatchHeaderErrors(t *testing.T) {
 	}{
 		{"no email", []string{"Login", "Role"}, `in.csv:1: F-HEADER: no column gives Email under the mapping test; the sheet needs a column the mapping maps to Email ("Mail"), or one named Email (the header read was "Login", "Role")`},
 		{"two sources for email", []string{"Mail", "Email"}, `in.csv:1: Email: F-HEADER: columns A and B ("Mail" and "Email") both give the Email column ("Mail" through the mapping's line 3; "Email" by its name); keep one of them, or ignore one in the mapping`},
-		{"one entry matches two columns", []string{"Mail", "License [Sub1]", "License [Sub2]"}, `in.csv:1: License [Sub2]: F-HEADER: columns B and C ("License [Sub1]" and "License [Sub2]") both match the mapping's entry on line 5; keep one of them, or give each its own entry`},
+		{"one entry matches two columns", []string{"Mail", "Enabled", " enabled "}, `in.csv:1:  enabled : F-HEADER: columns B and C ("Enabled" and " enabled ") both match the mapping's entry on line 17; keep one of them, or give each its own entry`},
 		{"fan-out meets a template column", []string{"Mail", "Read-only Administrator", "Role"}, `in.csv:1: Role: F-HEADER: columns B and C ("Read-only Administrator" and "Role") both give the Read-only Administrator column`},
 		{"constant meets a column", []string{"Mail", "PBX"}, `in.csv:1: PBX: F-HEADER: column B ("PBX") gives the PBX column, which the mapping sets to the constant "paris" (line 30); ignore the column in the mapping, or remove the constant`},
 	}
@@ -266,5 +266,56 @@ func TestBuiltinsOnFixtureHeaders(t *testing.T) {
 				t.Errorf("Unknown = %q, want %q", l.Unknown, tt.unknown)
 			}
 		})
+	}
+}
+
+// One license per subscription: an entry whose targets are all flags may
+// match several columns; TRUE in any of them wins.
+func TestCellsMergeFlagColumns(t *testing.T) {
+	prof := mustParse(t, testProfile)
+	l, err := prof.Match("in.csv", []string{"Mail", "License [A]", "License [B]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Index[schema.ColPremium] != 1 || len(l.Uses) != 4 {
+		t.Errorf("Index = %v, Uses = %+v", l.Index, l.Uses)
+	}
+	tests := []struct {
+		a, b, want string
+		finding    string
+	}{
+		{"Y", "", "TRUE", ""},
+		{"", "n", "FALSE", ""},
+		{"N", "Y", "TRUE", ""},
+		{"Y", "N", "TRUE", ""},
+		{"N", "N", "FALSE", ""},
+		{"", "", "", ""},
+		{"maybe", "Y", "TRUE", "License [A]"},
+		{"N", "maybe", "FALSE", "License [B]"},
+	}
+	for _, tt := range tests {
+		var cells [schema.NumColumns]string
+		fs := l.Cells(2, []string{"a@x.example", tt.a, tt.b}, &cells)
+		if cells[schema.ColPremium] != tt.want {
+			t.Errorf("%q and %q give %q, want %q", tt.a, tt.b, cells[schema.ColPremium], tt.want)
+		}
+		switch {
+		case tt.finding == "" && len(fs) > 0:
+			t.Errorf("%q and %q: findings %v", tt.a, tt.b, fs)
+		case tt.finding != "" && (len(fs) != 1 || fs[0].Column != tt.finding || fs[0].Rule != schema.RBool):
+			t.Errorf("%q and %q: findings %v, want R-BOOL on %s", tt.a, tt.b, fs, tt.finding)
+		}
+	}
+}
+
+func TestMergeFlags(t *testing.T) {
+	tests := []struct{ a, b, want string }{
+		{"", "", ""}, {"TRUE", "", "TRUE"}, {"", "false", "false"}, {"FALSE", "true", "TRUE"},
+		{"false", "FALSE", "FALSE"}, {"yes", "TRUE", "yes"}, {"TRUE", "x", "x"},
+	}
+	for _, tt := range tests {
+		if got := mergeFlags(tt.a, tt.b); got != tt.want {
+			t.Errorf("mergeFlags(%q, %q) = %q, want %q", tt.a, tt.b, got, tt.want)
+		}
 	}
 }
