@@ -86,8 +86,10 @@ type rowMapper struct {
 // written without "*"; the template's own headers (and their French and
 // Polish spellings); an ignore entry with "*"; else it is unknown
 // (W-UNKNOWN-COLUMN). A report's trailing Row, Status, Findings are
-// recognized as without a mapping. It is F-HEADER when two source columns
-// give one template column, or none gives Email.
+// recognized as without a mapping. An entry whose targets are all TRUE/FALSE
+// columns may match several columns (one license column per subscription):
+// their values are merged, TRUE winning. It is F-HEADER when two source
+// columns give one template column otherwise, or none gives Email.
 func (prof *Profile) Match(file string, headers []string) (*sheet.Layout, error) {
 	l := &sheet.Layout{Headers: headers, Report: sheet.ReportGroup(headers)}
 	m := &rowMapper{}
