@@ -84,8 +84,15 @@ func newTenant(t *testing.T) tenant { return addTenant(t, newDB(t), "acme") }
 // CC role Supervisors) holding seedUsers, in a database made by newDB.
 func addTenant(t *testing.T, db *sqlx.DB, id string) tenant {
 	t.Helper()
+	return addTenantWithSeats(t, db, id, -1, -1)
+}
+
+// addTenantWithSeats is addTenant with seat limits (-1: no limit). seedUsers
+// hold 1 Premium and 8 Standard seats.
+func addTenantWithSeats(t *testing.T, db *sqlx.DB, id string, premium, standard int) tenant {
+	t.Helper()
 	ctx := context.Background()
-	org := schema.Org{ID: id, Name: "Acme Assurances", PBXes: []string{"paris", "warsaw"}, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: primary}
+	org := schema.Org{ID: id, Name: "Acme Assurances", PBXes: []string{"paris", "warsaw"}, PremiumSeats: premium, StandardSeats: standard, PrimaryAdmin: primary}
 	if err := store.CreateOrg(ctx, db, org); err != nil {
 		t.Fatal(err)
 	}
