@@ -328,6 +328,11 @@ func TestRCopyFrom(t *testing.T) {
 		{name: "a user created later in the file",
 			rows: []cells{{cEmail: piot, cPBX: "paris", cCopy: ewa}, {cEmail: ewa, cPBX: "paris", cFull: "TRUE"}},
 			want: [][]string{one("R-COPY-FROM Copy Privileges From"), nil}},
+		// Copying the privileges the user already holds changes nothing and
+		// needs no permission.
+		{name: "same privileges, by a CC Service Administrator", actor: rules.CCServiceCustomer, rows: []cells{{cEmail: sophie, cCopy: diego}}},
+		{name: "other privileges, by a CC Service Administrator", actor: rules.CCServiceCustomer, rows: []cells{{cEmail: hugo, cCopy: diego}},
+			want: [][]string{one("R-PERM Copy Privileges From")}},
 		{name: "a user whose creation was rejected",
 			rows: []cells{{cEmail: ewa, cPBX: "lyon", cFull: "TRUE"}, {cEmail: piot, cPBX: "paris", cCopy: ewa}},
 			want: [][]string{one("R-PBX PBX"), one("R-COPY-FROM Copy Privileges From")}},
