@@ -14,8 +14,6 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
-
 const primary = "marie.dubois@acme.example"
 
 // seedUsers are the users of the test tenant besides its primary
@@ -77,8 +75,8 @@ type tenant struct {
 	org string
 }
 
-// newTenant returns the tenant acme of a fresh database (see addTenant).
-func newTenant(t *testing.T) tenant { return addTenant(t, newDB(t), "acme") }
+// newAcme returns the tenant acme of a fresh database (see addTenant).
+func newAcme(t *testing.T) tenant { return addTenant(t, newDB(t), "acme") }
 
 // addTenant creates a tenant (PBXes paris and warsaw, no seat limits, the
 // CC role Supervisors) holding seedUsers, in a database made by newDB.

@@ -205,7 +205,7 @@ func TestPermissionTableThroughImports(t *testing.T) {
 // Any export an actor may make imports back with no change for every actor
 // that may import: a cell equal to the database needs no permission.
 func TestExportPerActorKind(t *testing.T) {
-	tn := newTenant(t)
+	tn := newAcme(t)
 	ctx := context.Background()
 	full := tn.exportCSV(t, primary)
 	for _, actor := range tableActors {
@@ -265,7 +265,7 @@ func TestExportPerActorKind(t *testing.T) {
 
 // --sync deactivates users, which needs a Full Administrator (F-ACTOR).
 func TestSyncNeedsFullAdministrator(t *testing.T) {
-	tn := newTenant(t)
+	tn := newAcme(t)
 	for _, actor := range tableActors {
 		_, err := tn.importSheet(t, actor.email, hdr+actor.email+",,,,,,,,,,,,,,,\n", func(o *importer.Options) {
 			o.Sync, o.DryRun = true, true
@@ -282,7 +282,7 @@ func TestSyncNeedsFullAdministrator(t *testing.T) {
 
 // Actors that are no active administrator of the tenant are refused at start.
 func TestActorMustBeActiveAdministrator(t *testing.T) {
-	tn := newTenant(t)
+	tn := newAcme(t)
 	for _, email := range []string{
 		"hugo.moreau@acme.example",         // no admin role
 		"template.supervisor@acme.example", // inactive
