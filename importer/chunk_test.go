@@ -1,14 +1,23 @@
 package importer_test
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/testdb"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -59,12 +68,13 @@ var chunkFindings = []string{
 // chunks of 3 rows, rules that cross chunk boundaries give the same
 // findings, the same report and the same database as one chunk.
 func TestChunkedLookupsMatchOneChunk(t *testing.T) {
-	db := newDB(t)
+	db, lookups := newCountingDB(t)
 	type run struct {
 		chunk    int
 		res      importer.Result
 		report   string
 		progress []int
+		lookups  [2]int64 // users by email, username holders: queries of the dry run
 		export   string
 	}
 	runs := []*run{{chunk: 3}, {chunk: importer.DefaultChunkSize}}
@@ -77,6 +87,7 @@ func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 		}
 		for _, dry := range []bool{true, false} {
 			var progress []int
+			before := lookups()
 			res, err := importer.Import(t.Context(), db, importer.Options{
 				File: path, Org: tn.org, Actor: primary, DryRun: dry, ChunkSize: r.chunk,
 				Report: filepath.Join(dir, "report.jsonl"), Progress: func(n int) { progress = append(progress, n) },
@@ -91,8 +102,10 @@ func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 			// Messages name the tenant: compare the runs as if both were acme.
 			report = []byte(strings.ReplaceAll(string(report), tn.org+" has", "acme has"))
 			report = []byte(strings.ReplaceAll(string(report), "of "+tn.org+" (", "of acme ("))
+			after := lookups()
 			if dry {
 				r.res, r.report, r.progress = res, string(report), progress
+				r.lookups = [2]int64{after[0] - before[0], after[1] - before[1]}
 			} else if string(report) != r.report || res.Created != r.res.Created || res.Updated != r.res.Updated || res.Rejected != r.res.Rejected {
 				t.Errorf("chunks of %d: the real run differs from the dry run", r.chunk)
 			}
@@ -107,6 +120,11 @@ func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 	}
 	if !slices.Equal(big.progress, []int{23}) {
 		t.Errorf("one chunk: progress %v, want [23]", big.progress)
+	}
+	// One query for the users and one for the username holders per chunk,
+	// never one per row.
+	if small.lookups != [2]int64{8, 8} || big.lookups != [2]int64{1, 1} {
+		t.Errorf("look-ups (users, usernames): chunks of 3 %v, want [8 8]; one chunk %v, want [1 1]", small.lookups, big.lookups)
 	}
 
 	var got []string
@@ -147,4 +165,64 @@ func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 			t.Errorf("the database after chunks of 3 lacks %q", want)
 		}
 	}
+}
+
+// The state look-ups of the importer, counted on their way to PostgreSQL by
+// a thin wrapper around lib/pq's connections (the database is real).
+var (
+	registerCounting sync.Once
+	userLookups      atomic.Int64 // store.FetchUsers
+	usernameLookups  atomic.Int64 // store.FetchUsernameHolders
+)
+
+// newCountingDB returns a fresh database (with the external organizations
+// registered) whose connections count the importer's state look-ups, and a
+// function that reads the counts.
+func newCountingDB(t *testing.T) (*sqlx.DB, func() [2]int64) {
+	t.Helper()
+	registerCounting.Do(func() { sql.Register("postgres-counting", countingDriver{}) })
+	_, url := testdb.New(t)
+	raw, err := sql.Open("postgres-counting", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sqlx.NewDb(raw, "postgres")
+	t.Cleanup(func() { db.Close() })
+	registerExternals(t, db)
+	return db, func() [2]int64 { return [2]int64{userLookups.Load(), usernameLookups.Load()} }
+}
+
+type countingDriver struct{}
+
+func (countingDriver) Open(name string) (driver.Conn, error) {
+	c, err := pq.Driver{}.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c.(pqConn)}, nil
+}
+
+// pqConn is what lib/pq's connection implements and database/sql uses.
+type pqConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.QueryerContext
+	driver.ExecerContext
+	driver.NamedValueChecker
+	driver.SessionResetter
+	driver.Validator
+	driver.Pinger
+}
+
+type countingConn struct{ pqConn }
+
+func (c countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	switch {
+	case strings.Contains(query, "FROM users WHERE tenant_id = $1 AND email = ANY($2)"):
+		userLookups.Add(1)
+	case strings.Contains(query, "FROM unnest($2::text[], $3::text[])"):
+		usernameLookups.Add(1)
+	}
+	return c.pqConn.QueryContext(ctx, query, args)
 }

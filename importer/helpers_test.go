@@ -57,6 +57,12 @@ victor.roche@acme.example,Victor,Roche,Victor Roche,vroche,warsaw,Active,,FALSE,
 func newDB(t *testing.T) *sqlx.DB {
 	t.Helper()
 	db, _ := testdb.New(t)
+	registerExternals(t, db)
+	return db
+}
+
+func registerExternals(t *testing.T, db *sqlx.DB) {
+	t.Helper()
 	for _, e := range []schema.ExternalOrg{
 		{ID: "northwind", Name: "Northwind Partners", Kind: schema.KindPartner},
 		{ID: "contoso", Name: "Contoso Consulting", Kind: schema.KindOther},
@@ -66,7 +72,6 @@ func newDB(t *testing.T) *sqlx.DB {
 			t.Fatal(err)
 		}
 	}
-	return db
 }
 
 // tenant is one organization of a test database.
