@@ -174,12 +174,10 @@ func (p *parser) profile(n *yaml.Node) *Profile {
 				}
 			}
 		case "columns":
-			items, ok := p.sequence(v, "columns", "a list of entries, each with source and target (or targets)")
+			items := p.sequence(v, "columns", "a list of entries, each with source and target (or targets)")
 			for _, item := range items {
-				if ok {
-					if r, ok := p.rule(item); ok {
-						prof.Columns = append(prof.Columns, r)
-					}
+				if r, ok := p.rule(item); ok {
+					prof.Columns = append(prof.Columns, r)
 				}
 			}
 		case "constants":
@@ -212,11 +210,8 @@ func (p *parser) profile(n *yaml.Node) *Profile {
 				prof.Constants = append(prof.Constants, Constant{Target: target, Value: val, Line: ckv[0].Line})
 			}
 		case "ignore":
-			items, ok := p.sequence(v, "ignore", "a list of headers")
+			items := p.sequence(v, "ignore", "a list of headers")
 			for _, item := range items {
-				if !ok {
-					break
-				}
 				if h, ok := p.text(item, "an ignored header"); ok {
 					if strings.TrimSpace(h) == "" {
 						p.errorf(item.Line, "an empty header in ignore; remove it")
@@ -287,14 +282,11 @@ func (p *parser) rule(n *yaml.Node) (Rule, bool) {
 			}
 		case "targets":
 			hasTargets = true
-			items, ok := p.sequence(v, "targets", "a list of template columns")
-			if ok && len(items) == 0 {
+			items := p.sequence(v, "targets", "a list of template columns")
+			if v.Kind == yaml.SequenceNode && len(items) == 0 {
 				p.errorf(v.Line, "targets is empty; list the template columns the source column gives")
 			}
 			for _, item := range items {
-				if !ok {
-					break
-				}
 				t, ok := p.target(item, "target")
 				if !ok {
 					continue
@@ -539,9 +531,10 @@ func (p *parser) text(n *yaml.Node, what string) (string, bool) {
 	return n.Value, true
 }
 
-// mapping returns the key/value pairs of a mapping node, checking the keys
-// against known (when not nil) and refusing duplicates.
-func (p *parser) mapping(n *yaml.Node, what string, known []string) ([][2]*yaml.Node, bool) {
+// mapping returns the key/value pairs of a mapping node. With known, it
+// reports unknown and repeated keys and leaves them out, so the rest is
+// still checked. ok is false when n is not a mapping at all.
+func (p *parser) mapping(n *yaml.Node, what string, known []string) (pairs [][2]*yaml.Node, ok bool) {
 	if n.Kind == yaml.AliasNode {
 		p.errorf(n.Line, "%s: anchors and aliases (*name) are not supported in mapping files; write the entries out", what)
 		return nil, false
@@ -554,47 +547,44 @@ func (p *parser) mapping(n *yaml.Node, what string, known []string) ([][2]*yaml.
 		}
 		return nil, false
 	}
-	var pairs [][2]*yaml.Node
 	seen := map[string]int{}
-	ok := true
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			p.errorf(k.Line, "a key of %s must be plain text, not a %s", what, kindName(k))
-			ok = false
 			continue
 		}
 		if known != nil && !slices.Contains(known, k.Value) {
 			p.errorf(k.Line, "unknown key %q in %s; the keys are %s", k.Value, what, strings.Join(known, ", "))
-			ok = false
 			continue
 		}
 		if known != nil {
 			if line, dup := seen[k.Value]; dup {
 				p.errorf(k.Line, "key %q is given twice in %s (also on line %d)", k.Value, what, line)
-				ok = false
 				continue
 			}
 			seen[k.Value] = k.Line
 		}
 		pairs = append(pairs, [2]*yaml.Node{k, v})
 	}
-	return pairs, ok || known == nil
+	return pairs, true
 }
 
-func (p *parser) sequence(n *yaml.Node, what, want string) ([]*yaml.Node, bool) {
+// sequence returns the items of a list node (none for an empty value),
+// reporting anything else.
+func (p *parser) sequence(n *yaml.Node, what, want string) []*yaml.Node {
 	if n.Kind == yaml.AliasNode {
 		p.errorf(n.Line, "%s: anchors and aliases (*name) are not supported in mapping files; write the entries out", what)
-		return nil, false
+		return nil
 	}
 	if isNull(n) {
-		return nil, true
+		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
 		p.errorf(n.Line, "%s must be %s, not a %s", what, want, kindName(n))
-		return nil, false
+		return nil
 	}
-	return n.Content, true
+	return n.Content
 }
 
 func isNull(n *yaml.Node) bool {

@@ -57,7 +57,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad encoding", "encoding: latin-9\nignore: [A]\n", []string{`1: encoding "latin-9" is not one ccbulk reads`}},
 		{"alias", "columns:\n  - &a\n    source: A\n    target: Email\n  - *a\n", []string{"5: a columns entry: anchors and aliases (*name) are not supported"}},
 		{"ignore not a list", "ignore: Site\n", []string{"1: ignore must be a list of headers, not a single value"}},
-		{"every mistake, in line order", "encoding: x\ncolumns:\n  - source: A\n    target: Nope\nconstants:\n  Email: a@b.c\n", []string{"1: encoding", `4: target "Nope"`, "6: Email cannot be a constant"}},
+		{"every mistake, in line order", "encoding: x\ncolumns:\n  - source: A\n    target: Nope\n    tagret: B\nconstants:\n  Email: a@b.c\ncolums: []\n",
+			[]string{"1: encoding", `4: target "Nope"`, `5: unknown key "tagret"`, "7: Email cannot be a constant", `8: unknown key "colums"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
