@@ -44,7 +44,9 @@ type ColumnUse struct {
 // Has reports whether the sheet has the column.
 func (l *Layout) Has(c schema.Column) bool { return l.Index[c] >= 0 }
 
-// Cell returns the raw value of column c in fields ("" when absent).
+// Cell returns the raw value of the sheet's column that column c comes from
+// ("" when none). Under a mapping it is the source cell, before its value
+// map: Cells gives the template cells.
 func (l *Layout) Cell(fields []string, c schema.Column) string {
 	i := l.Index[c]
 	if i < 0 || i >= len(fields) {
@@ -79,8 +81,8 @@ func (l *Layout) ColumnHeaders() [schema.NumColumns]string {
 	return headers
 }
 
-// OriginalHeaders returns the cells of fields that are not a report's own columns,
-// with their headers: what a report writes back as "the original columns".
+// OriginalHeaders returns the headers that are not a report's own columns:
+// the columns a report writes back as "the original columns".
 func (l *Layout) OriginalHeaders() []string {
 	return l.dropReport(l.Headers)
 }
