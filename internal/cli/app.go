@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -30,12 +31,27 @@ const (
 // Version is set at build time.
 var Version = "dev"
 
-// usageError is wrong usage: exit 2.
-type usageError struct{ msg string }
+// usageError is wrong usage: exit 2. quiet leaves out the pointer to the
+// help, for mistakes whose message says all (a mapping file's).
+type usageError struct {
+	msg   string
+	quiet bool
+}
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+// mappingErr is --mapping naming no profile, or a mapping file with
+// mistakes: wrong usage (exit 2), reported before anything is read. The
+// mistakes are about how the run is set up, not about the sheet.
+func mappingErr(err error) error {
+	var errs mapping.Errors
+	if errors.As(err, &errs) {
+		return &usageError{msg: "--mapping: the mapping has mistakes; nothing was read:\n" + errs.Error(), quiet: true}
+	}
+	return &usageError{msg: "--mapping: " + err.Error(), quiet: true}
+}
 
 // exitError carries an exit code for a run that finished but did not
 // succeed (rows rejected); its message has been printed already.
@@ -52,10 +68,14 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	}
 	code := exitCode(err)
+	if errors.Is(err, context.Canceled) {
+		err = errors.New("interrupted: the run stopped and nothing of it was applied")
+	}
 	var ee *exitError
 	if !errors.As(err, &ee) {
 		fmt.Fprintf(stderr, "ccbulk: %v\n", err)
-		if code == ExitUsage {
+		var ue *usageError
+		if code == ExitUsage && !(errors.As(err, &ue) && ue.quiet) {
 			fmt.Fprintln(stderr, "Run 'ccbulk help' or 'ccbulk COMMAND --help' for usage.")
 		}
 	}
@@ -74,7 +94,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, store.ErrNoDatabase):
 		return ExitUsage
 	case errors.As(err, &taken), errors.As(err, &sync):
 		return ExitRefused
@@ -91,9 +111,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Version: Version,
 		Reader:  stdin, Writer: stdout, ErrWriter: stderr,
 		HideHelpCommand: true,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Usage: "PostgreSQL URL (libpq PG* variables also work)", EnvVars: []string{"DATABASE_URL"}},
-		},
+		Flags:           []cli.Flag{dbFlag()},
 		Commands: []*cli.Command{
 			migrateCommand(),
 			orgCommand(),
@@ -102,6 +120,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			exportCommand(),
 			templateCommand(),
 			batchesCommand(),
+			mappingCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // never exit from inside the library
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -111,14 +130,23 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			fmt.Fprintf(stderr, "ccbulk: no command %q\n", name)
 		},
 	}
-	setUsageErrors(app.Commands)
+	prepareCommands(app.Commands)
 	return app
 }
 
-func setUsageErrors(cmds []*cli.Command) {
+func dbFlag() cli.Flag {
+	return &cli.StringFlag{Name: "db", Usage: "PostgreSQL URL (libpq PG* variables also work)", EnvVars: []string{"DATABASE_URL"}}
+}
+
+// prepareCommands makes flag errors usage errors (exit 2) and accepts --db
+// after the command name too, where people write it.
+func prepareCommands(cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%v", err) }
-		setUsageErrors(c.Subcommands)
+		if len(c.Subcommands) == 0 && c.Name != "template" {
+			c.Flags = append(c.Flags, dbFlag())
+		}
+		prepareCommands(c.Subcommands)
 	}
 }
 
