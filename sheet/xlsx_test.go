@@ -210,7 +210,7 @@ func sheetXML(rows string) []byte {
 func TestXLSXHostile(t *testing.T) {
 	header := `<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c></row>`
 	wideRow := `<row r="2">` + strings.Repeat(`<c t="inlineStr"><is><t>x</t></is></c>`, 20_000) + `</row>`
-	bomb := bytes.Repeat([]byte(" "), 32<<20)
+	bomb := bytes.Repeat([]byte(" "), 3<<20)
 	for _, tc := range []struct {
 		name   string
 		parts  map[string]part
@@ -221,8 +221,8 @@ func TestXLSXHostile(t *testing.T) {
 	}{
 		{name: "zip bomb: a worksheet inflating past --max-unzip-size",
 			parts:  map[string]part{"xl/worksheets/sheet1.xml": {data: append(sheetXML(header), bomb...)}},
-			limits: sheet.Limits{MaxUnzipSize: 16 << 20}, rule: schema.FLimit,
-			want: "crafted.xlsx: F-LIMIT: the workbook decompresses to more than 16MiB (--max-unzip-size); it is not an honest sheet of users, or raise the limit"},
+			limits: sheet.Limits{MaxUnzipSize: 2 << 20}, rule: schema.FLimit,
+			want: "crafted.xlsx: F-LIMIT: the workbook decompresses to more than 2MiB (--max-unzip-size); it is not an honest sheet of users, or raise the limit"},
 		{name: "zip bomb over the default limit (declared sizes)",
 			parts: map[string]part{"xl/worksheets/sheet2.xml": {raw: true, data: deflated(t, sheetXML("")), declared: 5 << 30}},
 			rule:  schema.FLimit,
@@ -232,9 +232,9 @@ func TestXLSXHostile(t *testing.T) {
 			rule:  schema.FFormat,
 			want:  "crafted.xlsx: F-FORMAT: part xl/worksheets/sheet1.xml of the workbook is corrupt (zip: not a valid zip file); save it again from the spreadsheet program"},
 		{name: "a styles part too large to hold in memory",
-			parts: map[string]part{"xl/styles.xml": {data: append([]byte(`<styleSheet>`), bomb...)}},
-			rule:  schema.FLimit,
-			want:  "crafted.xlsx: F-LIMIT: part xl/styles.xml of the workbook decompresses to 33554444 bytes, over the limit of 16MiB (--max-xml-size); it is not an honest sheet of users, or raise the limit"},
+			parts:  map[string]part{"xl/styles.xml": {data: append([]byte(`<styleSheet>`), bomb...)}},
+			limits: sheet.Limits{MaxXMLSize: 1 << 20}, rule: schema.FLimit,
+			want: "crafted.xlsx: F-LIMIT: part xl/styles.xml of the workbook decompresses to 3145740 bytes, over the limit of 1MiB (--max-xml-size); it is not an honest sheet of users, or raise the limit"},
 		{name: "a header spanning every column",
 			parts: map[string]part{"xl/worksheets/sheet1.xml": {data: sheetXML(`<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c><c r="XFD1" t="inlineStr"><is><t>x</t></is></c></row>`)}},
 			rule:  schema.FLimit,
