@@ -145,13 +145,13 @@ func (x *xlsxWriter) WriteRow(cells []string, notes []CellNote) error {
 	x.row++
 	row := make([]any, len(cells))
 	for i, v := range cells {
-		row[i] = v
+		row[i] = EscapeText(v)
 	}
 	for _, n := range notes {
 		if n.Col < 0 || n.Col >= len(row) {
 			continue
 		}
-		row[n.Col] = excelize.Cell{StyleID: x.highlight, Value: cells[n.Col]}
+		row[n.Col] = excelize.Cell{StyleID: x.highlight, Value: row[n.Col]}
 		ref, err := excelize.CoordinatesToCellName(n.Col+1, x.row)
 		if err != nil {
 			return err

@@ -230,7 +230,8 @@ func columnName(i int) string {
 }
 
 // FuzzFormulaEscape: EscapeFormula output never starts with a formula
-// trigger, and UnescapeFormula gives back the original.
+// trigger, and UnescapeFormula gives back the original of EscapeFormula
+// and EscapeText.
 func FuzzFormulaEscape(f *testing.F) {
 	for _, s := range tricky {
 		f.Add(s)
@@ -242,6 +243,9 @@ func FuzzFormulaEscape(f *testing.F) {
 		}
 		if back := sheet.UnescapeFormula(e); back != s {
 			t.Errorf("UnescapeFormula(EscapeFormula(%q)) = %q", s, back)
+		}
+		if back := sheet.UnescapeFormula(sheet.EscapeText(s)); back != s {
+			t.Errorf("UnescapeFormula(EscapeText(%q)) = %q", s, back)
 		}
 	})
 }

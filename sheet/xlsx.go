@@ -113,6 +113,9 @@ func (x *xlsxReader) Next() (rec Record, err error) {
 			}
 			cells = cells[:len(x.header)]
 		}
+		for i, c := range cells {
+			cells[i] = UnescapeFormula(c)
+		}
 		return Record{Row: x.row, Line: x.row, Fields: cells}, nil
 	}
 	if err := x.rows.Error(); err != nil {
