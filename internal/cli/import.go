@@ -87,6 +87,9 @@ func runImport(c *cli.Context) error {
 	if file == "-" && c.IsSet("sheet") {
 		return usagef("--sheet applies to XLSX files; standard input is read as CSV")
 	}
+	if c.IsSet("sheet") && sheet.FormatOf(file) != sheet.XLSX {
+		return usagef("--sheet applies to XLSX files; %s is read as CSV, which has one sheet", file)
+	}
 	jsonOut := c.Bool("json")
 	out := c.App.Writer
 	if opts.DryRun && !jsonOut {
