@@ -238,6 +238,26 @@ func TestXLSXHostile(t *testing.T) {
 			parts:  map[string]part{"xl/styles.xml": {data: append([]byte(`<styleSheet>`), bomb...)}},
 			limits: sheet.Limits{MaxXMLSize: 1 << 20}, rule: schema.FLimit,
 			want: "crafted.xlsx: F-LIMIT: part xl/styles.xml of the workbook decompresses to 3145740 bytes, over the limit of 1MiB (--max-xml-size); it is not an honest sheet of users, or raise the limit"},
+		{name: "many small worksheets held in memory",
+			parts: func() map[string]part {
+				m := map[string]part{}
+				for i := 2; i <= 10; i++ {
+					m[fmt.Sprintf("xl/worksheets/sheet%d.xml", i)] = part{data: bomb[:1<<20]}
+				}
+				return m
+			}(),
+			limits: sheet.Limits{MaxXMLSize: 1 << 20}, rule: schema.FLimit,
+			want: "crafted.xlsx: F-LIMIT: the parts of the workbook held in memory add up to more than 8MiB (8 × --max-xml-size); it is not an honest sheet of users, or raise the limit"},
+		{name: "too many parts",
+			parts: func() map[string]part {
+				m := map[string]part{}
+				for i := range 10_001 {
+					m[fmt.Sprintf("xl/media/image%d.png", i)] = part{}
+				}
+				return m
+			}(),
+			rule: schema.FLimit,
+			want: "crafted.xlsx: F-LIMIT: the workbook has 10011 parts, over the limit of 10000; it is not an honest sheet of users"},
 		{name: "a header spanning every column",
 			parts: map[string]part{"xl/worksheets/sheet1.xml": {data: sheetXML(`<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c><c r="XFD1" t="inlineStr"><is><t>x</t></is></c></row>`)}},
 			rule:  schema.FLimit,
@@ -317,5 +337,4 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
 		}
 	}
-	_ = fmt.Sprint
 }

@@ -22,8 +22,9 @@ import (
 //
 //   - the sizes the zip directory declares (archive/zip refuses a part that
 //     inflates past its declared size): their total is at most MaxUnzipSize,
-//     and a part held in memory (anything but a worksheet or the shared
-//     strings) at most MaxXMLSize;
+//     a part held in memory (anything but a worksheet or the shared strings
+//     larger than MaxXMLSize) at most MaxXMLSize, all of them together at
+//     most maxInMemoryParts × MaxXMLSize; and at most maxParts parts;
 //   - the shape of every worksheet and of the shared strings, read as a
 //     stream: at most maxRowCells cells in a row (a cell without a column
 //     reference extends its row by one, without limit), no text or tag
@@ -32,6 +33,10 @@ const (
 	maxRowCells = excelize.MaxColumns // 16,384, the format's widest row
 	maxXMLRun   = 1 << 20             // a cell holds at most 32,767 characters
 	maxXMLDepth = 256
+	maxParts    = 10_000 // an honest workbook has tens of parts, a few hundred with pictures
+	// At most this many times MaxXMLSize is held in memory in all: the
+	// parts that are not streamed, and the worksheets too small to be.
+	maxInMemoryParts = 8
 )
 
 // oleSignature starts an encrypted workbook and an Excel 97-2003 .xls file.
@@ -47,7 +52,11 @@ func checkPackage(name string, f io.ReaderAt, size int64, lim Limits) error {
 		return &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
 			Message: "not a readable XLSX workbook (" + err.Error() + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
 	}
-	var total uint64
+	if len(zr.File) > maxParts {
+		return &schema.FileError{Rule: schema.FLimit, File: name,
+			Message: fmt.Sprintf("the workbook has %d parts, over the limit of %d; it is not an honest sheet of users", len(zr.File), maxParts)}
+	}
+	var total, inMemory uint64
 	var stream []*zip.File
 	for _, zf := range zr.File {
 		total += zf.UncompressedSize64
@@ -62,6 +71,13 @@ func checkPackage(name string, f io.ReaderAt, size int64, lim Limits) error {
 		} else if zf.UncompressedSize64 > uint64(lim.MaxXMLSize) {
 			return &schema.FileError{Rule: schema.FLimit, File: name,
 				Message: fmt.Sprintf("part %s of the workbook decompresses to %d bytes, over the limit of %s (--max-xml-size); it is not an honest sheet of users, or raise the limit", zf.Name, zf.UncompressedSize64, formatSize(lim.MaxXMLSize))}
+		}
+		if !streamed || zf.UncompressedSize64 <= uint64(lim.MaxXMLSize) {
+			inMemory += zf.UncompressedSize64
+			if inMemory > maxInMemoryParts*uint64(lim.MaxXMLSize) {
+				return &schema.FileError{Rule: schema.FLimit, File: name,
+					Message: fmt.Sprintf("the parts of the workbook held in memory add up to more than %s (%d × --max-xml-size); it is not an honest sheet of users, or raise the limit", formatSize(maxInMemoryParts*lim.MaxXMLSize), maxInMemoryParts)}
+			}
 		}
 	}
 	for _, zf := range stream {
