@@ -121,7 +121,7 @@ func newXLSXWriter(w io.Writer, opts WriterOptions) (*xlsxWriter, error) {
 func (x *xlsxWriter) WriteHeader(headers []string) error {
 	x.headers = append([]string(nil), headers...)
 	x.ncols = len(headers)
-	// excelize puts each new width before the others, and Excel wants the
+	// excelize puts each new width before the others, and readers expect the
 	// columns in ascending order: set them from the last to the first.
 	for i := len(headers) - 1; i >= 0; i-- {
 		width := float64(len([]rune(headers[i]))) + 4
