@@ -70,13 +70,14 @@ func exitCode(err error) int {
 		fe    *schema.FileError
 		sync  *importer.SyncLimitError
 		taken *store.LockedError
+		later *importer.UndoConflictError
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
 		return ExitUsage
-	case errors.As(err, &taken), errors.As(err, &sync):
+	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &later):
 		return ExitRefused
 	case errors.As(err, &fe):
 		return ExitFatal
@@ -93,6 +94,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Usage: "PostgreSQL URL (libpq PG* variables also work)", EnvVars: []string{"DATABASE_URL"}},
+			&cli.DurationFlag{Name: "statement-timeout", Value: store.DefaultSettings.StatementTimeout, EnvVars: []string{"CCBULK_STATEMENT_TIMEOUT"},
+				Usage: "cancel any one database statement that runs longer, and fail the run with nothing applied (0: no limit)"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: store.DefaultSettings.LockTimeout, EnvVars: []string{"CCBULK_LOCK_TIMEOUT"},
+				Usage: "fail the run when a statement waits longer for a row or table lock another session holds (0: wait for ever)"},
 		},
 		Commands: []*cli.Command{
 			migrateCommand(),
@@ -102,6 +107,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			exportCommand(),
 			templateCommand(),
 			batchesCommand(),
+			undoCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // never exit from inside the library
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -207,9 +213,14 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 	return nil
 }
 
-// openDB opens the database named by --db, DATABASE_URL or PG* variables.
+// openDB opens the database named by --db, DATABASE_URL or PG* variables,
+// with the session settings of --statement-timeout and --lock-timeout.
 func openDB(c *cli.Context) (*sqlx.DB, error) {
-	return store.Open(c.Context, c.String("db"))
+	s := store.Settings{StatementTimeout: c.Duration("statement-timeout"), LockTimeout: c.Duration("lock-timeout")}
+	if s.StatementTimeout < 0 || s.LockTimeout < 0 {
+		return nil, usagef("--statement-timeout and --lock-timeout take a duration such as 30m or 10s (0: no limit)")
+	}
+	return store.OpenWith(c.Context, c.String("db"), s)
 }
 
 // need returns a usage error when a required flag is missing.
