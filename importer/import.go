@@ -156,14 +156,17 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	stdin := opts.Stdin
 	if opts.File == "-" {
 		stdin = io.TeeReader(opts.Stdin, digest)
-	} else if err := hashFile(opts.File, digest); err != nil {
-		return res, &schema.FileError{Rule: schema.FFormat, File: opts.File, Message: "cannot read the file: " + err.Error()}
 	}
 	src, err := sheet.Open(opts.File, stdin, sheet.Options{Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
 	if err != nil {
 		return res, err
 	}
 	defer src.Close()
+	if opts.File != "-" {
+		if err := hashFile(opts.File, digest); err != nil {
+			return res, &schema.FileError{Rule: schema.FFormat, File: opts.File, Message: "cannot read the file: " + err.Error()}
+		}
+	}
 	name := displayName(opts.File)
 	layout, err := sheet.MatchHeader(name, src.Header())
 	if err != nil {
@@ -185,7 +188,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if opts.DryRun {
 		err = run.dryRun(ctx, conn)
 	} else {
-		err = run.apply(ctx, db, conn, hex.EncodeToString(digest.Sum(nil)))
+		// For standard input the digest is complete only once the run has
+		// read it all; the batch records it when it finishes.
+		err = run.apply(ctx, db, conn, func() string { return hex.EncodeToString(digest.Sum(nil)) })
 	}
 	if err != nil {
 		return res, err
@@ -519,7 +524,7 @@ func (r *run) planItem(p PlanItem) {
 }
 
 // apply runs the import for real: lock, batch, one transaction.
-func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha string) error {
+func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func() string) error {
 	tenant := r.env.Org.ID
 	if err := store.Lock(ctx, conn, tenant, r.opts.LockWait); err != nil {
 		return err
@@ -533,7 +538,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha strin
 	case r.opts.Atomic:
 		mode = "atomic"
 	}
-	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha, Mode: mode}
+	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode}
 	if err := store.StartBatch(ctx, conn, batch); err != nil {
 		return err
 	}
@@ -591,7 +596,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha strin
 			r.res.Deactivated = len(emails)
 		}
 		b := *batch
-		b.Status = "applied"
+		b.Status, b.FileSHA256 = "applied", sha()
 		r.fillCounts(&b)
 		return store.FinishBatch(ctx, tx, &b)
 	})
@@ -604,7 +609,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha strin
 		status = "aborted" // refused by --atomic or the --sync limit: nothing applied
 	}
 	b := *batch
-	b.Status = status
+	b.Status, b.FileSHA256 = status, sha()
 	r.fillCounts(&b)
 	recorded, ferr := finishFailed(ctx, db, conn, &b)
 	if errors.Is(err, errAborted) {

@@ -344,11 +344,12 @@ func batchesCommand() *cli.Command {
 					store.Batch
 					UndoOf     *int64  `json:"undo_of"`
 					UndoneBy   *int64  `json:"undone_by"`
+					StartedAt  string  `json:"started_at"`
 					FinishedAt *string `json:"finished_at"`
 				}
 				out := make([]jsonBatch, len(bs))
 				for i, b := range bs {
-					out[i] = jsonBatch{Batch: b}
+					out[i] = jsonBatch{Batch: b, StartedAt: b.StartedAt.UTC().Format("2006-01-02T15:04:05Z")}
 					if b.UndoOf.Valid {
 						out[i].UndoOf = &b.UndoOf.Int64
 					}
@@ -361,6 +362,7 @@ func batchesCommand() *cli.Command {
 					}
 				}
 				enc := json.NewEncoder(c.App.Writer)
+				enc.SetEscapeHTML(false)
 				enc.SetIndent("", "  ")
 				return enc.Encode(out)
 			}
