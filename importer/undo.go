@@ -52,7 +52,12 @@ type UndoConflictError struct {
 
 func (e *UndoConflictError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "batch %d cannot be undone: %d users it changed have changed since, and undoing it would overwrite that; nothing was changed:", e.Batch, len(e.Conflicts)+e.More)
+	n := len(e.Conflicts) + e.More
+	users := "users it changed have"
+	if n == 1 {
+		users = "user it changed has"
+	}
+	fmt.Fprintf(&b, "batch %d cannot be undone: %d %s changed since, and undoing it would overwrite that; nothing was changed:", e.Batch, n, users)
 	for _, c := range e.Conflicts {
 		fmt.Fprintf(&b, "\n  %s: ", c.Email)
 		if len(c.Batches) == 0 {
