@@ -482,16 +482,19 @@ func TestLockWait(t *testing.T) {
 	}
 	sheet := tn.writeFile("one.csv", "Email,First Name\nlucas.bernard@acme.example,Luc\n")
 
-	_, stderr := tn.mustRun(4, "import", sheet, "--org", "acme", "--actor", marie)
+	stdout, stderr := tn.mustRun(4, "import", sheet, "--org", "acme", "--actor", marie, "--json")
 	if !strings.Contains(stderr, "holds the lock of acme") {
 		t.Errorf("refusal: %q", stderr)
+	}
+	if !strings.HasPrefix(stdout, `{"batch_id":null,"org":"acme","dry_run":false,"applied":false,`) {
+		t.Errorf("refusal --json: %q", stdout)
 	}
 	_, stderr = tn.mustRun(4, "undo", "1", "--actor", marie)
 	if !strings.Contains(stderr, "holds the lock of acme") {
 		t.Errorf("undo refusal: %q", stderr)
 	}
 
-	cmd, stdout, errOut := tn.command("import", sheet, "--org", "acme", "--actor", marie, "--lock-wait", "10m", "--json")
+	cmd, out, errOut := tn.command("import", sheet, "--org", "acme", "--actor", marie, "--lock-wait", "10m", "--json")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -506,10 +509,10 @@ func TestLockWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	if code := exitCode(t, cmd.Wait()); code != 0 {
-		t.Fatalf("--lock-wait: exit %d\n%s%s", code, stdout, errOut)
+		t.Fatalf("--lock-wait: exit %d\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(stdout.String(), `"updated":1,`) {
-		t.Errorf("--lock-wait run: %s", stdout)
+	if !strings.Contains(out.String(), `"updated":1,`) {
+		t.Errorf("--lock-wait run: %s", out)
 	}
 }
 
