@@ -51,8 +51,10 @@ func runUndo(c *cli.Context) error {
 	}
 	defer db.Close()
 	res, err := importer.Undo(c.Context, db, importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait")})
+	// Done or refused (exit 4), a scheduler gets its JSON.
 	var conflict *importer.UndoConflictError
-	if c.Bool("json") && (err == nil || errors.As(err, &conflict)) {
+	var locked *store.LockedError
+	if c.Bool("json") && (err == nil || errors.As(err, &conflict) || errors.As(err, &locked)) {
 		printUndoJSON(c.App.Writer, res)
 	}
 	if err != nil {
