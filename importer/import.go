@@ -615,6 +615,11 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	if errors.Is(err, errAborted) {
 		return ferr
 	}
+	if ctx.Err() != nil {
+		// Stopped (SIGINT, SIGTERM): the server reports the cancelled
+		// statement as its own error; say what happened instead.
+		return fmt.Errorf("batch %d: %w", batch.ID, ctx.Err())
+	}
 	if errors.Is(err, store.ErrConnectionLost) {
 		if !recorded && ferr == nil {
 			// The batch is no longer running: the commit went through

@@ -192,6 +192,9 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	b := *batch
 	b.Status = "failed"
 	recorded, ferr := finishFailed(ctx, db, conn, &b)
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("undo batch %d: %w", batch.ID, ctx.Err())
+	}
 	if errors.Is(err, store.ErrConnectionLost) {
 		if !recorded && ferr == nil {
 			if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {

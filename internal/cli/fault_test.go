@@ -352,6 +352,35 @@ func TestConnectionTerminated(t *testing.T) {
 	}
 }
 
+// TestStoppedBySIGTERM: a scheduler's stop (systemd stopping the unit, a
+// Kubernetes deadline) mid-run: exit 1 saying nothing was applied, the data
+// as before, the batch recorded as failed.
+func TestStoppedBySIGTERM(t *testing.T) {
+	for _, p := range interruptPoints {
+		t.Run(p.name, func(t *testing.T) {
+			tn := newTenant(t)
+			before := tn.snapshot()
+			cmd, stdout, stderr, _, release := tn.startInterruptible(p)
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if code := exitCode(t, cmd.Wait()); code != 1 {
+				t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			release()
+			if !strings.Contains(stderr.String(), "nothing of it was applied") {
+				t.Errorf("stderr %q does not say that nothing was applied", stderr)
+			}
+			if got := tn.batchStatus(2); got != "failed" {
+				t.Errorf("batch 2 is %s, want failed", got)
+			}
+			if after := tn.snapshot(); after != before {
+				t.Fatalf("the stopped run left changes behind\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+}
+
 // TestTwoRunsAtOnce: two imports started together; exactly one applies,
 // the other exits 4 naming the batch that holds the lock, and changes
 // nothing.
