@@ -629,6 +629,9 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 				return nil
 			}
 		}
+		if ferr != nil && errors.Is(err, store.ErrCommit) {
+			return fmt.Errorf("%w; it broke while batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", err, batch.ID, tenant)
+		}
 		return fmt.Errorf("%w; nothing of batch %d was applied (its transaction was rolled back); run the import again when the database is back", err, batch.ID)
 	}
 	if ferr != nil && ctx.Err() == nil {

@@ -202,6 +202,9 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 				return res, nil
 			}
 		}
+		if ferr != nil && errors.Is(err, store.ErrCommit) {
+			return res, fmt.Errorf("%w; it broke while undo batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it", err, batch.ID, tenant)
+		}
 		return res, fmt.Errorf("%w; nothing of undo batch %d was applied (its transaction was rolled back); run the undo again when the database is back", err, batch.ID)
 	}
 	return res, err

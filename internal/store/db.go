@@ -95,6 +95,10 @@ func millis(d time.Duration) string {
 // the server went away, was restarted, or ended the session.
 var ErrConnectionLost = errors.New("the database connection was lost")
 
+// ErrCommit is wrapped when COMMIT itself failed: when the connection broke
+// there, the server may or may not have committed.
+var ErrCommit = errors.New("commit")
+
 // ErrTimeout is wrapped when a statement hit statement_timeout or lock_timeout.
 var ErrTimeout = errors.New("a database time limit was reached")
 
@@ -160,7 +164,7 @@ func WithTx(ctx context.Context, conn *sqlx.Conn, fn func(tx *sqlx.Tx) error) er
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return Explain(fmt.Errorf("commit: %w", err))
+		return Explain(fmt.Errorf("%w: %w", ErrCommit, err))
 	}
 	return nil
 }
