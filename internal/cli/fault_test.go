@@ -589,3 +589,20 @@ func TestTimeLimits(t *testing.T) {
 		t.Fatalf("a run stopped by --statement-timeout changed data")
 	}
 }
+
+// TestDatabaseUnreachable: no server where the URL points: exit 1 and a
+// message that says what to check.
+func TestDatabaseUnreachable(t *testing.T) {
+	tn := &tenant{t: t, url: "postgres://ccbulk@127.0.0.1:1/ccbulk?sslmode=disable&connect_timeout=5", dir: t.TempDir()}
+	sheet := tn.writeFile("one.csv", "Email\na@acme.example\n")
+	for _, args := range [][]string{
+		{"import", sheet, "--org", "acme", "--actor", marie},
+		{"undo", "1", "--actor", marie},
+		{"batches", "--org", "acme"},
+	} {
+		_, stderr := tn.mustRun(1, args...)
+		if !strings.Contains(stderr, "cannot connect to the database") || !strings.Contains(stderr, "is PostgreSQL running") {
+			t.Errorf("%s: stderr %q", args[0], stderr)
+		}
+	}
+}
