@@ -62,7 +62,11 @@ func runUndo(c *cli.Context) error {
 	}
 	if !c.Bool("json") {
 		n := res.Counts
-		fmt.Fprintf(c.App.Writer, "batch %d undid batch %d of %s: %d users: %d deleted, %d set back, %d re-created", res.BatchID, res.UndoOf, res.Org, n.Users, n.Deleted, n.Restored, n.Recreated)
+		users := "users"
+		if n.Users == 1 {
+			users = "user"
+		}
+		fmt.Fprintf(c.App.Writer, "batch %d undid batch %d of %s: %d %s: %d deleted, %d set back, %d re-created", res.BatchID, res.UndoOf, res.Org, n.Users, users, n.Deleted, n.Restored, n.Recreated)
 		if n.Withdrawn > 0 {
 			fmt.Fprintf(c.App.Writer, "; %d unsent activation emails withdrawn", n.Withdrawn)
 		}
