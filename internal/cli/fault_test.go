@@ -606,3 +606,64 @@ func TestDatabaseUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestUndoKilledMidTransaction: an undo killed inside its transaction (its
+// audit rows written, activation requests withdrawn, deleting users)
+// leaves everything as before; the next undo succeeds and gives back the
+// export from before the batch.
+func TestUndoKilledMidTransaction(t *testing.T) {
+	tn := newTenant(t)
+	export, _ := tn.mustRun(0, "export", "--org", "acme", "--actor", marie)
+	big := tn.bigSheet("big.csv", max(faultRows(t)/10, 1000))
+	tn.mustRun(0, "import", big, "--org", "acme", "--actor", marie)
+	before := tn.snapshot()
+
+	ctx := context.Background()
+	tx, err := tn.db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM users WHERE tenant_id = 'acme' AND email = 'bulk0000000@acme.example' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _, _ := tn.command("--lock-timeout", "0", "undo", "2", "--actor", marie)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the undo to wait inside its delete", func() bool {
+		var n int
+		_ = tn.db.Get(&n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ccbulk'
+			AND query LIKE 'DELETE FROM users%' AND wait_event_type = 'Lock'`)
+		return n == 1
+	})
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the killed undo's session to end", func() bool {
+		var n int
+		_ = tn.db.Get(&n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ccbulk'`)
+		return n == 0
+	})
+	if after := tn.snapshot(); after != before {
+		t.Fatalf("the killed undo left changes behind")
+	}
+	if got := tn.batchStatus(3); got != "running" {
+		t.Fatalf("undo batch 3 is %s, want running until the next run", got)
+	}
+	tn.mustRun(0, "undo", "2", "--actor", marie)
+	if got := tn.batchStatus(3); got != "failed" {
+		t.Errorf("undo batch 3 is %s after the next undo, want failed", got)
+	}
+	if again, _ := tn.mustRun(0, "export", "--org", "acme", "--actor", marie); again != export {
+		t.Errorf("import then undo did not give back the export from before")
+	}
+	var pending int
+	if err := tn.db.Get(&pending, `SELECT count(*) FROM activation_outbox WHERE batch_id = 2 AND sent_at IS NULL`); err != nil || pending != 0 {
+		t.Errorf("%d activation requests of the undone batch still pending (%v)", pending, err)
+	}
+}
