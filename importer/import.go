@@ -16,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -64,6 +65,13 @@ type Options struct {
 	Limits        sheet.Limits
 	LockWait      time.Duration
 	ChunkSize     int
+	// Mapping, when set, maps another system's export onto the template's
+	// columns (--mapping).
+	Mapping *mapping.Profile
+
+	// Header, when set, is called with the sheet's layout once its header
+	// row is matched, before any row is read.
+	Header func(*sheet.Layout)
 
 	// Progress, when set, is called with the number of rows read so far.
 	Progress func(rows int)
@@ -168,11 +176,19 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		}
 	}
 	name := displayName(opts.File)
-	layout, err := sheet.MatchHeader(name, src.Header())
+	var layout *sheet.Layout
+	if opts.Mapping != nil {
+		layout, err = opts.Mapping.Match(name, src.Header())
+	} else {
+		layout, err = sheet.MatchHeader(name, src.Header())
+	}
 	if err != nil {
 		return res, err
 	}
 	res.IgnoredColumns = layout.Unknown
+	if opts.Header != nil {
+		opts.Header(layout)
+	}
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
 		validator: rules.NewValidator(env)}
@@ -271,14 +287,9 @@ type chunkRow struct {
 // eachChunk reads the sheet in chunks, parses each row, fetches the
 // database state the chunk needs in two queries, and hands the chunk on.
 func (r *run) eachChunk(ctx context.Context, q store.Querier, fn func([]chunkRow, *rules.Snapshot) error) error {
-	var headers [schema.NumColumns]string
-	for c := range schema.NumColumns {
-		if i := r.layout.Index[c]; i >= 0 {
-			headers[c] = r.layout.Headers[i]
-		} else {
-			headers[c] = c.Header()
-		}
-	}
+	headers := r.layout.ColumnHeaders()
+	var cells [schema.NumColumns]string
+	cell := func(c schema.Column) string { return cells[c] }
 	chunk := make([]chunkRow, 0, r.opts.ChunkSize)
 	flush := func() error {
 		if len(chunk) == 0 {
@@ -310,10 +321,13 @@ func (r *run) eachChunk(ctx context.Context, q store.Querier, fn func([]chunkRow
 		}
 		r.res.Rows++
 		// The reader reuses its record: the chunk keeps its own copy.
-		cells := slices.Clone(r.layout.OriginalCells(rec.Fields))
-		fields := rec.Fields
-		in, fs := rules.ParseRow(rec.Row, func(c schema.Column) string { return r.layout.Cell(fields, c) }, headers)
-		chunk = append(chunk, chunkRow{row: rec.Row, cells: cells, in: in, findings: fs})
+		original := slices.Clone(r.layout.OriginalCells(rec.Fields))
+		mapped := r.layout.Cells(rec.Row, rec.Fields, &cells)
+		in, fs := rules.ParseRow(rec.Row, cell, headers)
+		if len(mapped) > 0 {
+			fs = append(mapped, fs...)
+		}
+		chunk = append(chunk, chunkRow{row: rec.Row, cells: original, in: in, findings: fs})
 		if len(chunk) == cap(chunk) {
 			if err := flush(); err != nil {
 				return err

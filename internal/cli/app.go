@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -30,12 +31,27 @@ const (
 // Version is set at build time.
 var Version = "dev"
 
-// usageError is wrong usage: exit 2.
-type usageError struct{ msg string }
+// usageError is wrong usage: exit 2. quiet leaves out the pointer to the
+// help, for mistakes whose message says all (a mapping file's).
+type usageError struct {
+	msg   string
+	quiet bool
+}
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+// mappingErr is --mapping naming no profile, or a mapping file with
+// mistakes: wrong usage (exit 2), reported before anything is read. The
+// mistakes are about how the run is set up, not about the sheet.
+func mappingErr(err error) error {
+	var errs mapping.Errors
+	if errors.As(err, &errs) {
+		return &usageError{msg: "--mapping: the mapping has mistakes; nothing was read:\n" + errs.Error(), quiet: true}
+	}
+	return &usageError{msg: "--mapping: " + err.Error(), quiet: true}
+}
 
 // exitError carries an exit code for a run that finished but did not
 // succeed (rows rejected); its message has been printed already.
@@ -58,7 +74,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if !errors.As(err, &ee) {
 		fmt.Fprintf(stderr, "ccbulk: %v\n", err)
-		if code == ExitUsage {
+		var ue *usageError
+		if code == ExitUsage && !(errors.As(err, &ue) && ue.quiet) {
 			fmt.Fprintln(stderr, "Run 'ccbulk help' or 'ccbulk COMMAND --help' for usage.")
 		}
 	}
@@ -111,6 +128,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			templateCommand(),
 			batchesCommand(),
 			undoCommand(),
+			mappingCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // never exit from inside the library
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -70,7 +71,14 @@ func runImport(c *cli.Context) error {
 		return usagef("--report-format must be csv, xlsx or jsonl, not %q", f)
 	}
 	if c.IsSet("mapping") {
-		return usagef("--mapping: no mapping profile %q is available in this version", c.String("mapping"))
+		prof, err := mapping.Load(c.String("mapping"))
+		if err != nil {
+			return mappingErr(err)
+		}
+		opts.Mapping = prof
+		if opts.Encoding == "" {
+			opts.Encoding = prof.Encoding
+		}
 	}
 	if file == "-" && c.IsSet("sheet") {
 		return usagef("--sheet applies to XLSX files; standard input is read as CSV")
@@ -79,7 +87,16 @@ func runImport(c *cli.Context) error {
 	out := c.App.Writer
 	if opts.DryRun && !jsonOut {
 		opts.Plan = func(p importer.PlanItem) { printPlanItem(out, p) }
-		fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+		if opts.Mapping == nil {
+			fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+		} else {
+			// The columns section comes first: it is known once the
+			// header row is read.
+			opts.Header = func(l *sheet.Layout) {
+				printColumnUses(out, opts.Mapping.Name, l.Uses)
+				fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+			}
+		}
 	}
 	var bar *progress
 	if isTerminal(c.App.ErrWriter) {
@@ -230,4 +247,28 @@ func quoteIfNeeded(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// printColumnUses shows, for a dry run under a mapping, where each source
+// column went and which were ignored.
+func printColumnUses(w io.Writer, profile string, uses []sheet.ColumnUse) {
+	fmt.Fprintf(w, "Columns (mapping %s):\n", profile)
+	for _, u := range uses {
+		targets := make([]string, len(u.Targets))
+		for i, t := range u.Targets {
+			targets[i] = t.Header()
+		}
+		switch {
+		case u.Header == "":
+			fmt.Fprintf(w, "  constant %s -> %s\n", strconv.Quote(u.Constant), strings.Join(targets, ", "))
+		case u.Ignored:
+			fmt.Fprintf(w, "  %s: ignored by the mapping\n", u.Header)
+		case u.Unknown:
+			fmt.Fprintf(w, "  %s: ignored, matches no column (W-UNKNOWN-COLUMN)\n", u.Header)
+		case u.Values:
+			fmt.Fprintf(w, "  %s -> %s (through the mapping's values)\n", u.Header, strings.Join(targets, ", "))
+		default:
+			fmt.Fprintf(w, "  %s -> %s\n", u.Header, strings.Join(targets, ", "))
+		}
+	}
 }
