@@ -142,8 +142,28 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	return app
 }
 
+const dbUsage = "PostgreSQL URL (or DATABASE_URL; libpq PG* variables also work)"
+
 func dbFlag() cli.Flag {
-	return &cli.StringFlag{Name: "db", Usage: "PostgreSQL URL (libpq PG* variables also work)", EnvVars: []string{"DATABASE_URL"}}
+	return &cli.StringFlag{Name: "db", Usage: dbUsage, EnvVars: []string{"DATABASE_URL"}}
+}
+
+// commandDBFlag is --db written after the command name. It has no
+// environment fallback of its own, so that a --db before the command name
+// is not shadowed by DATABASE_URL; dbURL resolves the two.
+func commandDBFlag() cli.Flag {
+	return &cli.StringFlag{Name: "db", Usage: dbUsage}
+}
+
+// dbURL returns --db after the command name, else --db before it, else
+// DATABASE_URL.
+func dbURL(c *cli.Context) string {
+	for _, ctx := range c.Lineage() {
+		if v := ctx.String("db"); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // prepareCommands makes flag errors usage errors (exit 2) and accepts --db
@@ -152,7 +172,7 @@ func prepareCommands(cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%v", err) }
 		if len(c.Subcommands) == 0 && c.Name != "template" {
-			c.Flags = append(c.Flags, dbFlag())
+			c.Flags = append(c.Flags, commandDBFlag())
 		}
 		prepareCommands(c.Subcommands)
 	}
@@ -250,7 +270,7 @@ func openDB(c *cli.Context) (*sqlx.DB, error) {
 	if s.StatementTimeout < 0 || s.LockTimeout < 0 {
 		return nil, usagef("--statement-timeout and --lock-timeout take a duration such as 30m or 10s (0: no limit)")
 	}
-	return store.OpenWith(c.Context, c.String("db"), s)
+	return store.OpenWith(c.Context, dbURL(c), s)
 }
 
 // need returns a usage error when a required flag is missing.
