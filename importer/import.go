@@ -206,7 +206,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	} else {
 		// For standard input the digest is complete only once the run has
 		// read it all; the batch records it when it finishes.
-		err = run.apply(ctx, conn, func() string { return hex.EncodeToString(digest.Sum(nil)) })
+		err = run.apply(ctx, db, conn, func() string { return hex.EncodeToString(digest.Sum(nil)) })
 	}
 	if err != nil {
 		return res, err
@@ -538,7 +538,7 @@ func (r *run) planItem(p PlanItem) {
 }
 
 // apply runs the import for real: lock, batch, one transaction.
-func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha func() string) error {
+func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func() string) error {
 	tenant := r.env.Org.ID
 	if err := store.Lock(ctx, conn, tenant, r.opts.LockWait); err != nil {
 		return err
@@ -557,12 +557,6 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha func() string) err
 		return err
 	}
 	r.res.BatchID = batch.ID
-	finish := func(status string) error {
-		b := *batch
-		b.Status, b.FileSHA256 = status, sha()
-		r.fillCounts(&b)
-		return store.FinishBatch(context.WithoutCancel(ctx), conn, &b)
-	}
 
 	var aborted bool
 	err := store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
@@ -597,6 +591,7 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha func() string) err
 		}
 		if r.opts.Sync {
 			if err := r.checkSyncLimit(ctx, tx); err != nil {
+				aborted = true
 				return err
 			}
 		}
@@ -619,18 +614,59 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha func() string) err
 		r.fillCounts(&b)
 		return store.FinishBatch(ctx, tx, &b)
 	})
-	switch {
-	case err == nil:
+	if err == nil {
 		r.res.Applied = true
 		return nil
-	case aborted:
-		return finish("aborted")
-	default:
-		if ferr := finish("failed"); ferr != nil && ctx.Err() == nil {
-			return fmt.Errorf("%w (and recording the failed batch failed too: %v)", err, ferr)
-		}
-		return err
 	}
+	status := "failed"
+	if aborted {
+		status = "aborted" // refused by --atomic or the --sync limit: nothing applied
+	}
+	b := *batch
+	b.Status, b.FileSHA256 = status, sha()
+	r.fillCounts(&b)
+	recorded, ferr := finishFailed(ctx, db, conn, &b)
+	if errors.Is(err, errAborted) {
+		return ferr
+	}
+	if ctx.Err() != nil {
+		// Stopped (SIGINT, SIGTERM): the server reports the cancelled
+		// statement as its own error; say what happened instead.
+		return fmt.Errorf("batch %d: %w", batch.ID, ctx.Err())
+	}
+	if errors.Is(err, store.ErrConnectionLost) {
+		if !recorded && ferr == nil {
+			// The batch is no longer running: the commit went through
+			// before the connection broke.
+			if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
+				r.res.Applied = true
+				return nil
+			}
+		}
+		if ferr != nil && errors.Is(err, store.ErrCommit) {
+			return fmt.Errorf("%w; it broke while batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", err, batch.ID, tenant)
+		}
+		return fmt.Errorf("%w; nothing of batch %d was applied (its transaction was rolled back); run the import again when the database is back", err, batch.ID)
+	}
+	if ferr != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w (and recording the batch as %s failed too: %v)", err, status, ferr)
+	}
+	return err
+}
+
+// finishFailed records a batch that did not apply, on the run's connection,
+// or on a fresh one from the pool when the run's connection is gone. A batch
+// it cannot record stays running until the next run on the tenant marks it
+// failed.
+func finishFailed(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, b *store.Batch) (bool, error) {
+	ctx = context.WithoutCancel(ctx)
+	recorded, err := store.FinishBatchIfRunning(ctx, conn, b)
+	if err == nil {
+		return recorded, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return store.FinishBatchIfRunning(ctx, db, b)
 }
 
 var errAborted = errors.New("atomic import aborted")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/sheet"
 )
@@ -118,7 +120,10 @@ func runImport(c *cli.Context) error {
 	res, err := importer.Import(c.Context, db, opts)
 	bar.done()
 	if err != nil {
-		if _, refused := err.(*importer.SyncLimitError); refused && jsonOut {
+		// A refusal (exit 4) still gives a scheduler its JSON: applied false.
+		var overLimit *importer.SyncLimitError
+		var locked *store.LockedError
+		if jsonOut && (errors.As(err, &overLimit) || errors.As(err, &locked)) {
 			printJSON(out, res)
 		}
 		return err
