@@ -159,7 +159,11 @@ func craft(t *testing.T, parts map[string]part) string {
 			must(t, err)
 			return
 		}
-		w, err := zw.Create(name)
+		method := zip.Deflate
+		if len(p.data) == 0 {
+			method = zip.Store
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: method})
 		must(t, err)
 		_, err = w.Write(p.data)
 		must(t, err)
