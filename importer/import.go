@@ -16,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -70,6 +71,14 @@ type Options struct {
 	// merge: the two overlap), a CSV at the end (one merge in key order is
 	// the least work for the server).
 	MergeEvery int
+
+	// Mapping, when set, maps another system's export onto the template's
+	// columns (--mapping).
+	Mapping *mapping.Profile
+
+	// Header, when set, is called with the sheet's layout once its header
+	// row is matched, before any row is read.
+	Header func(*sheet.Layout)
 
 	// Progress, when set, is called with the number of rows read so far.
 	Progress func(rows int)
@@ -162,20 +171,31 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	stdin := opts.Stdin
 	if opts.File == "-" {
 		stdin = io.TeeReader(opts.Stdin, digest)
-	} else if err := hashFile(opts.File, digest); err != nil {
-		return res, &schema.FileError{Rule: schema.FFormat, File: opts.File, Message: "cannot read the file: " + err.Error()}
 	}
 	src, err := sheet.Open(opts.File, stdin, sheet.Options{Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
 	if err != nil {
 		return res, err
 	}
 	defer src.Close()
+	if opts.File != "-" {
+		if err := hashFile(opts.File, digest); err != nil {
+			return res, &schema.FileError{Rule: schema.FFormat, File: opts.File, Message: "cannot read the file: " + err.Error()}
+		}
+	}
 	name := displayName(opts.File)
-	layout, err := sheet.MatchHeader(name, src.Header())
+	var layout *sheet.Layout
+	if opts.Mapping != nil {
+		layout, err = opts.Mapping.Match(name, src.Header())
+	} else {
+		layout, err = sheet.MatchHeader(name, src.Header())
+	}
 	if err != nil {
 		return res, err
 	}
 	res.IgnoredColumns = layout.Unknown
+	if opts.Header != nil {
+		opts.Header(layout)
+	}
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
 		validator: rules.NewValidator(env)}
@@ -195,7 +215,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if opts.DryRun {
 		err = run.dryRun(ctx, conn)
 	} else {
-		err = run.apply(ctx, conn, hex.EncodeToString(digest.Sum(nil)))
+		// For standard input the digest is complete only once the run has
+		// read it all; the batch records it when it finishes.
+		err = run.apply(ctx, db, conn, func() string { return hex.EncodeToString(digest.Sum(nil)) })
 	}
 	if err != nil {
 		return res, err
@@ -336,14 +358,9 @@ func (r *run) eachChunk(ctx context.Context, q store.Querier, fn func([]chunkRow
 // on out (closed at the end); a read error comes with the rows before it.
 func (r *run) readChunks(ctx context.Context, out chan<- parsedChunk) {
 	defer close(out)
-	var headers [schema.NumColumns]string
-	for c := range schema.NumColumns {
-		if i := r.layout.Index[c]; i >= 0 {
-			headers[c] = r.layout.Headers[i]
-		} else {
-			headers[c] = c.Header()
-		}
-	}
+	headers := r.layout.ColumnHeaders()
+	var cells [schema.NumColumns]string
+	cell := func(c schema.Column) string { return cells[c] }
 	newChunk := func() []chunkRow { return make([]chunkRow, 0, r.opts.ChunkSize) }
 	send := func(c parsedChunk) bool {
 		select {
@@ -368,10 +385,13 @@ func (r *run) readChunks(ctx context.Context, out chan<- parsedChunk) {
 			return
 		}
 		// The reader reuses its record: the chunk keeps its own copy.
-		cells := slices.Clone(r.layout.OriginalCells(rec.Fields))
-		fields := rec.Fields
-		in, fs := rules.ParseRow(rec.Row, func(c schema.Column) string { return r.layout.Cell(fields, c) }, headers)
-		chunk = append(chunk, chunkRow{row: rec.Row, cells: cells, in: in, findings: fs})
+		original := slices.Clone(r.layout.OriginalCells(rec.Fields))
+		mapped := r.layout.Cells(rec.Row, rec.Fields, &cells)
+		in, fs := rules.ParseRow(rec.Row, cell, headers)
+		if len(mapped) > 0 {
+			fs = append(mapped, fs...)
+		}
+		chunk = append(chunk, chunkRow{row: rec.Row, cells: original, in: in, findings: fs})
 		if len(chunk) == r.opts.ChunkSize {
 			if !send(parsedChunk{rows: chunk}) {
 				return
@@ -588,7 +608,7 @@ func (r *run) planItem(p PlanItem) {
 }
 
 // apply runs the import for real: lock, batch, one transaction.
-func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha string) error {
+func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func() string) error {
 	tenant := r.env.Org.ID
 	if err := store.Lock(ctx, conn, tenant, r.opts.LockWait); err != nil {
 		return err
@@ -602,17 +622,11 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha string) error {
 	case r.opts.Atomic:
 		mode = "atomic"
 	}
-	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha, Mode: mode}
+	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode}
 	if err := store.StartBatch(ctx, conn, batch); err != nil {
 		return err
 	}
 	r.res.BatchID = batch.ID
-	finish := func(status string) error {
-		b := *batch
-		b.Status = status
-		r.fillCounts(&b)
-		return store.FinishBatch(context.WithoutCancel(ctx), conn, &b)
-	}
 
 	var aborted bool
 	err := store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
@@ -650,6 +664,7 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha string) error {
 		}
 		if r.opts.Sync {
 			if err := r.checkSyncLimit(ctx, tx); err != nil {
+				aborted = true
 				return err
 			}
 		}
@@ -668,22 +683,63 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha string) error {
 			r.res.Deactivated = len(emails)
 		}
 		b := *batch
-		b.Status = "applied"
+		b.Status, b.FileSHA256 = "applied", sha()
 		r.fillCounts(&b)
 		return store.FinishBatch(ctx, tx, &b)
 	})
-	switch {
-	case err == nil:
+	if err == nil {
 		r.res.Applied = true
 		return nil
-	case aborted:
-		return finish("aborted")
-	default:
-		if ferr := finish("failed"); ferr != nil && ctx.Err() == nil {
-			return fmt.Errorf("%w (and recording the failed batch failed too: %v)", err, ferr)
-		}
-		return err
 	}
+	status := "failed"
+	if aborted {
+		status = "aborted" // refused by --atomic or the --sync limit: nothing applied
+	}
+	b := *batch
+	b.Status, b.FileSHA256 = status, sha()
+	r.fillCounts(&b)
+	recorded, ferr := finishFailed(ctx, db, conn, &b)
+	if errors.Is(err, errAborted) {
+		return ferr
+	}
+	if ctx.Err() != nil {
+		// Stopped (SIGINT, SIGTERM): the server reports the cancelled
+		// statement as its own error; say what happened instead.
+		return fmt.Errorf("batch %d: %w", batch.ID, ctx.Err())
+	}
+	if errors.Is(err, store.ErrConnectionLost) {
+		if !recorded && ferr == nil {
+			// The batch is no longer running: the commit went through
+			// before the connection broke.
+			if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
+				r.res.Applied = true
+				return nil
+			}
+		}
+		if ferr != nil && errors.Is(err, store.ErrCommit) {
+			return fmt.Errorf("%w; it broke while batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", err, batch.ID, tenant)
+		}
+		return fmt.Errorf("%w; nothing of batch %d was applied (its transaction was rolled back); run the import again when the database is back", err, batch.ID)
+	}
+	if ferr != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w (and recording the batch as %s failed too: %v)", err, status, ferr)
+	}
+	return err
+}
+
+// finishFailed records a batch that did not apply, on the run's connection,
+// or on a fresh one from the pool when the run's connection is gone. A batch
+// it cannot record stays running until the next run on the tenant marks it
+// failed.
+func finishFailed(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, b *store.Batch) (bool, error) {
+	ctx = context.WithoutCancel(ctx)
+	recorded, err := store.FinishBatchIfRunning(ctx, conn, b)
+	if err == nil {
+		return recorded, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return store.FinishBatchIfRunning(ctx, db, b)
 }
 
 var errAborted = errors.New("atomic import aborted")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -34,6 +37,9 @@ func importCommand() *cli.Command {
 			&cli.StringFlag{Name: "mapping", Usage: "mapping profile for another system's export"},
 			&cli.DurationFlag{Name: "lock-wait", Usage: "wait this long for another run on the organization to finish (default: refuse at once)"},
 			&cli.IntFlag{Name: "max-rows", Usage: "refuse a file with more data rows (F-LIMIT)", Value: sheet.DefaultLimits.MaxRows},
+			&cli.IntFlag{Name: "max-columns", Usage: "refuse a header row with more cells (F-LIMIT)", Value: sheet.DefaultLimits.MaxColumns},
+			&cli.StringFlag{Name: "max-unzip-size", Usage: "refuse an XLSX that decompresses to more (F-LIMIT), e.g. 8GiB", DefaultText: "4GiB"},
+			&cli.StringFlag{Name: "max-xml-size", Usage: "refuse an XLSX part held in memory (styles, workbook…) that is larger (F-LIMIT)", DefaultText: "16MiB"},
 		},
 		Action: runImport,
 	}
@@ -51,7 +57,10 @@ func runImport(c *cli.Context) error {
 		File: file, Stdin: c.App.Reader, Org: c.String("org"), Actor: c.String("actor"),
 		DryRun: c.Bool("dry-run"), Atomic: c.Bool("atomic"), Sync: c.Bool("sync"),
 		Report: c.String("report"), Encoding: c.String("encoding"), Sheet: c.String("sheet"),
-		LockWait: c.Duration("lock-wait"), Limits: sheet.Limits{MaxRows: c.Int("max-rows")},
+		LockWait: c.Duration("lock-wait"),
+	}
+	if opts.Limits, err = limitsFlags(c); err != nil {
+		return err
 	}
 	if c.IsSet("max-deactivate") {
 		if !opts.Sync {
@@ -68,16 +77,35 @@ func runImport(c *cli.Context) error {
 		return usagef("--report-format must be csv, xlsx or jsonl, not %q", f)
 	}
 	if c.IsSet("mapping") {
-		return usagef("--mapping: no mapping profile %q is available in this version", c.String("mapping"))
+		prof, err := mapping.Load(c.String("mapping"))
+		if err != nil {
+			return mappingErr(err)
+		}
+		opts.Mapping = prof
+		if opts.Encoding == "" {
+			opts.Encoding = prof.Encoding
+		}
 	}
 	if file == "-" && c.IsSet("sheet") {
 		return usagef("--sheet applies to XLSX files; standard input is read as CSV")
+	}
+	if c.IsSet("sheet") && sheet.FormatOf(file) != sheet.XLSX {
+		return usagef("--sheet applies to XLSX files; %s is read as CSV, which has one sheet", file)
 	}
 	jsonOut := c.Bool("json")
 	out := c.App.Writer
 	if opts.DryRun && !jsonOut {
 		opts.Plan = func(p importer.PlanItem) { printPlanItem(out, p) }
-		fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+		if opts.Mapping == nil {
+			fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+		} else {
+			// The columns section comes first: it is known once the
+			// header row is read.
+			opts.Header = func(l *sheet.Layout) {
+				printColumnUses(out, opts.Mapping.Name, l.Uses)
+				fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+			}
+		}
 	}
 	var bar *progress
 	if isTerminal(c.App.ErrWriter) {
@@ -93,7 +121,10 @@ func runImport(c *cli.Context) error {
 	res, err := importer.Import(c.Context, db, opts)
 	bar.done()
 	if err != nil {
-		if _, refused := err.(*importer.SyncLimitError); refused && jsonOut {
+		// A refusal (exit 4) still gives a scheduler its JSON: applied false.
+		var overLimit *importer.SyncLimitError
+		var locked *store.LockedError
+		if jsonOut && (errors.As(err, &overLimit) || errors.As(err, &locked)) {
 			printJSON(out, res)
 		}
 		return err
@@ -107,6 +138,39 @@ func runImport(c *cli.Context) error {
 		return &exitError{code: ExitRejected}
 	}
 	return nil
+}
+
+// limitsFlags reads --max-rows, --max-columns, --max-unzip-size and
+// --max-xml-size.
+func limitsFlags(c *cli.Context) (sheet.Limits, error) {
+	l := sheet.DefaultLimits
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"max-rows", &l.MaxRows}, {"max-columns", &l.MaxColumns}} {
+		if n := c.Int(f.name); c.IsSet(f.name) && n <= 0 {
+			return l, usagef("--%s must be 1 or more, not %d", f.name, n)
+		} else if c.IsSet(f.name) {
+			*f.dst = n
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  *int64
+	}{{"max-unzip-size", &l.MaxUnzipSize}, {"max-xml-size", &l.MaxXMLSize}} {
+		if !c.IsSet(f.name) {
+			continue
+		}
+		n, err := sheet.ParseSize(c.String(f.name))
+		if err != nil {
+			return l, usagef("--%s: %v", f.name, err)
+		}
+		*f.dst = n
+	}
+	if l.MaxXMLSize > l.MaxUnzipSize {
+		l.MaxXMLSize = l.MaxUnzipSize
+	}
+	return l, nil
 }
 
 func parseMaxDeactivate(s string) (importer.MaxDeactivate, error) {
@@ -222,8 +286,32 @@ func printPlanItem(w io.Writer, p importer.PlanItem) {
 }
 
 func quoteIfNeeded(s string) string {
-	if s == "" || strings.ContainsAny(s, " ,\"=>") {
+	if s == "" || strings.ContainsAny(s, " ,\"=>\n\r\t") {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// printColumnUses shows, for a dry run under a mapping, where each source
+// column went and which were ignored.
+func printColumnUses(w io.Writer, profile string, uses []sheet.ColumnUse) {
+	fmt.Fprintf(w, "Columns (mapping %s):\n", profile)
+	for _, u := range uses {
+		targets := make([]string, len(u.Targets))
+		for i, t := range u.Targets {
+			targets[i] = t.Header()
+		}
+		switch {
+		case u.Header == "":
+			fmt.Fprintf(w, "  constant %s -> %s\n", strconv.Quote(u.Constant), strings.Join(targets, ", "))
+		case u.Ignored:
+			fmt.Fprintf(w, "  %s: ignored by the mapping\n", u.Header)
+		case u.Unknown:
+			fmt.Fprintf(w, "  %s: ignored, matches no column (W-UNKNOWN-COLUMN)\n", u.Header)
+		case u.Values:
+			fmt.Fprintf(w, "  %s -> %s (through the mapping's values)\n", u.Header, strings.Join(targets, ", "))
+		default:
+			fmt.Fprintf(w, "  %s -> %s\n", u.Header, strings.Join(targets, ", "))
+		}
+	}
 }
