@@ -65,13 +65,6 @@ type Options struct {
 	Limits        sheet.Limits
 	LockWait      time.Duration
 	ChunkSize     int
-	// MergeEvery > 0 merges the staged users each time that many are
-	// staged; < 0 merges them all at the end; 0 chooses by the input:
-	// an XLSX workbook in slices of 20,000 (reading it is as slow as the
-	// merge: the two overlap), a CSV at the end (one merge in key order is
-	// the least work for the server).
-	MergeEvery int
-
 	// Mapping, when set, maps another system's export onto the template's
 	// columns (--mapping).
 	Mapping *mapping.Profile
@@ -200,10 +193,6 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
 		validator: rules.NewValidator(env)}
 	run.reportPath, run.reportFormat = reportTarget(opts)
-	run.mergeEvery = opts.MergeEvery
-	if opts.MergeEvery == 0 && opts.File != "-" && sheet.FormatOf(opts.File) == sheet.XLSX {
-		run.mergeEvery = xlsxMergeEvery
-	}
 	defer run.abortReport()
 
 	conn, err := db.Connx(ctx)
@@ -285,12 +274,6 @@ type run struct {
 
 	reportPath, reportFormat string
 	report                   *reportWriter
-
-	// mergeEvery > 0: the staged users are merged each time that many are
-	// staged, while the reader goes on, instead of all at the end
-	// (Options.MergeEvery).
-	mergeEvery int
-	staged     int
 }
 
 // chunkRow is a row kept until its chunk has been looked up and checked.
@@ -303,18 +286,8 @@ type chunkRow struct {
 
 // readAhead is how many parsed chunks the reader may hold ahead of the
 // database work: while the server looks up and stages one chunk, the next
-// ones are read and parsed. Reading a workbook is CPU work of its own, as
-// long as the server's: it reads further ahead, so that it goes on while
-// the server merges (see mergeEvery).
-func (r *run) readAhead() int {
-	if r.mergeEvery > 0 {
-		return 2 + r.mergeEvery/r.opts.ChunkSize
-	}
-	return 2
-}
-
-// xlsxMergeEvery is how many staged users an XLSX import merges at a time.
-const xlsxMergeEvery = 20_000
+// ones are read and parsed.
+const readAhead = 2
 
 // parsedChunk is a chunk as the reader hands it on: its rows, and the error
 // that ended the reading, if any.
@@ -328,7 +301,7 @@ type parsedChunk struct {
 // Reading and parsing run in a goroutine of their own, a few chunks ahead.
 func (r *run) eachChunk(ctx context.Context, q store.Querier, fn func([]chunkRow, *rules.Snapshot) error) error {
 	readCtx, cancel := context.WithCancel(ctx)
-	chunks := make(chan parsedChunk, r.readAhead())
+	chunks := make(chan parsedChunk, readAhead)
 	go r.readChunks(readCtx, chunks)
 	defer func() {
 		cancel()
@@ -651,9 +624,6 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 			if err := store.Stage(ctx, tx, staged); err != nil {
 				return err
 			}
-			if err := r.mergeSome(ctx, tx, batch.ID, len(staged)); err != nil {
-				return err
-			}
 			if r.opts.Sync {
 				return store.StageListed(ctx, tx, listed)
 			}
@@ -743,23 +713,6 @@ func finishFailed(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, b *store.Ba
 }
 
 var errAborted = errors.New("atomic import aborted")
-
-// mergeSome merges the staged users once mergeEvery of them are staged
-// (an --atomic run that has rejected a row will apply nothing: it stops
-// merging). The users already merged are seen by the look-ups of later
-// chunks as the validator's own state has them, so the outcome is that of
-// one merge at the end.
-func (r *run) mergeSome(ctx context.Context, tx *sqlx.Tx, batch int64, n int) error {
-	r.staged += n
-	if r.mergeEvery <= 0 || r.staged < r.mergeEvery || (r.opts.Atomic && r.res.Rejected > 0) {
-		return nil
-	}
-	if _, err := store.Merge(ctx, tx, r.env.Org.ID, batch); err != nil {
-		return err
-	}
-	r.staged = 0
-	return store.ClearStaging(ctx, tx)
-}
 
 func (r *run) checkSyncLimit(ctx context.Context, q store.Querier) error {
 	active, missing, err := store.SyncCandidates(ctx, q, r.env.Org.ID)

@@ -80,24 +80,38 @@ type Validator struct {
 	env  *Env
 	seed maphash.Seed
 
-	seen      map[uint64]seenEmail
-	usernames map[uint64]holder     // hash(PBX, username) -> the row holding it; holder.email 0: freed
+	seen      keyTable[seenEmail]
+	usernames keyTable[holder]      // hash(PBX, username) -> the row that took or freed it
 	roles     map[uint64]privileges // users whose admin role or CC role the file set
 	premium   int
 	standard  int
 }
 
-type seenEmail struct {
-	row      int32
-	accepted bool
+// seenEmail is the first row of an email and whether a row of it was
+// accepted, in 4 bytes (the validator keeps one per email of the file).
+type seenEmail uint32
+
+func seen(row int, accepted bool) seenEmail {
+	s := seenEmail(row) << 1
+	if accepted {
+		s |= 1
+	}
+	return s
 }
 
-// holder is the accepted row that took a username (email is the hash of its
-// email), or, with email 0, the row that freed it.
-type holder struct {
-	email uint64
-	row   int32
-}
+func (s seenEmail) row() int       { return int(s >> 1) }
+func (s seenEmail) accepted() bool { return s&1 == 1 }
+
+// holder is the accepted row that took a username, or the row that freed
+// it (taken false), in 4 bytes. No other row of the same email can come
+// after it (R-DUP-EMAIL stops it first), so the taker is never the user
+// being checked.
+type holder uint32
+
+func holderOf(row int, taken bool) holder { return holder(seen(row, taken)) }
+
+func (h holder) row() int    { return seenEmail(h).row() }
+func (h holder) taken() bool { return seenEmail(h).accepted() }
 
 type privileges struct {
 	role   schema.AdminRole
@@ -107,13 +121,11 @@ type privileges struct {
 // NewValidator returns a validator for one run.
 func NewValidator(env *Env) *Validator {
 	return &Validator{
-		env:       env,
-		seed:      maphash.MakeSeed(),
-		seen:      make(map[uint64]seenEmail),
-		usernames: make(map[uint64]holder),
-		roles:     make(map[uint64]privileges),
-		premium:   env.PremiumUsed,
-		standard:  env.StandardUsed,
+		env:      env,
+		seed:     maphash.MakeSeed(),
+		roles:    make(map[uint64]privileges),
+		premium:  env.PremiumUsed,
+		standard: env.StandardUsed,
 	}
 }
 
@@ -135,8 +147,8 @@ func (v *Validator) Check(in Input, parsed []schema.Finding, snap *Snapshot) Out
 	out := Outcome{Findings: c.findings, Before: c.before, After: c.after, SendActivation: c.sendActivation}
 	if in.Email != "" {
 		h := v.hash(in.Email)
-		if _, dup := v.seen[h]; !dup {
-			v.seen[h] = seenEmail{row: int32(in.Row)}
+		if _, dup := v.seen.get(h); !dup {
+			v.seen.set(h, seen(in.Row, false))
 		}
 	}
 	if c.stop || hasError(out.Findings) {
@@ -160,14 +172,13 @@ func (v *Validator) Check(in Input, parsed []schema.Finding, snap *Snapshot) Out
 // accept folds an accepted row into the state later rows see.
 func (v *Validator) accept(c *rowCheck) {
 	h := v.hash(c.in.Email)
-	v.seen[h] = seenEmail{row: int32(c.in.Row), accepted: true}
+	v.seen.set(h, seen(c.in.Row, true))
 	b, a := c.before, &c.after
 	if b == nil || b.PBX != a.PBX || !strings.EqualFold(b.Username, a.Username) {
-		row := int32(c.in.Row)
 		if b != nil {
-			v.usernames[v.usernameHash(KeyOf(b.PBX, b.Username))] = holder{row: row}
+			v.usernames.set(v.usernameHash(KeyOf(b.PBX, b.Username)), holderOf(c.in.Row, false))
 		}
-		v.usernames[v.usernameHash(KeyOf(a.PBX, a.Username))] = holder{email: h, row: row}
+		v.usernames.set(v.usernameHash(KeyOf(a.PBX, a.Username)), holderOf(c.in.Row, true))
 	}
 	if b == nil || b.AdminRole != a.AdminRole || b.CCRole != a.CCRole {
 		if b == nil && a.AdminRole == schema.RoleNone && a.CCRole == "" {
@@ -232,8 +243,8 @@ func (c *rowCheck) run() {
 		return
 	}
 	// R-DUP-EMAIL: the later row is rejected.
-	if prev, dup := c.v.seen[c.v.hash(in.Email)]; dup {
-		c.add(schema.ColEmail, schema.RDupEmail, "%s is also in row %d; keep one row per user (this row is ignored)", in.Email, prev.row)
+	if prev, dup := c.v.seen.get(c.v.hash(in.Email)); dup {
+		c.add(schema.ColEmail, schema.RDupEmail, "%s is also in row %d; keep one row per user (this row is ignored)", in.Email, prev.row())
 		c.stop = true
 		return
 	}
@@ -410,7 +421,7 @@ func (c *rowCheck) lookupPrivileges(email string) (privileges, bool) {
 	if u, ok := c.snap.Users[email]; ok {
 		return privileges{role: u.AdminRole, ccRole: u.CCRole}, true
 	}
-	if s, ok := c.v.seen[h]; ok && s.accepted {
+	if s, ok := c.v.seen.get(h); ok && s.accepted() {
 		return privileges{}, true // a new user of this file, without privileges
 	}
 	return privileges{}, false
@@ -462,9 +473,9 @@ func (c *rowCheck) checkUsername() {
 	}
 	key := KeyOf(a.PBX, a.Username)
 	taker := ""
-	if h, ok := c.v.usernames[c.v.usernameHash(key)]; ok {
-		if h.email != 0 && h.email != c.v.hash(a.Email) {
-			taker = fmt.Sprintf("the user of row %d", h.row)
+	if h, ok := c.v.usernames.get(c.v.usernameHash(key)); ok {
+		if h.taken() {
+			taker = fmt.Sprintf("the user of row %d", h.row())
 		}
 	} else if e, ok := c.snap.Usernames[key]; ok && e != a.Email {
 		taker = e

@@ -319,28 +319,29 @@ func run() error {
 		}
 	}
 
+	machine, err := cfg.machine()
+	if err != nil {
+		return err
+	}
 	res := results{}
-	var machine machineInfo
 	for run := 1; run <= cfg.runs; run++ {
 		logf("run %d of %d", run, cfg.runs)
 		if err := cfg.oneRun(run, sh, outDir, pgloader, growth, withXLSX, res); err != nil {
 			return fmt.Errorf("run %d: %w", run, err)
 		}
-	}
-	machine, err = cfg.machine()
-	if err != nil {
-		return err
-	}
-	table := render(cfg, sh, growth, res, machine, started, pgloader != "", withXLSX)
-	fmt.Println(table.summary)
-	if cfg.out != "-" {
-		if err := os.MkdirAll(filepath.Dir(cfg.out), 0o755); err != nil {
-			return err
+		// The table so far, after every run: a long bench that is cut
+		// short still leaves its medians.
+		table := render(cfg, sh, growth, res, machine, started, pgloader != "", withXLSX)
+		fmt.Println(table.summary)
+		if cfg.out != "-" {
+			if err := os.MkdirAll(filepath.Dir(cfg.out), 0o755); err != nil {
+				return err
+			}
+			if err := writeDoc(cfg.out, table.markdown); err != nil {
+				return err
+			}
+			logf("wrote %s (%d of %d runs)", cfg.out, run, cfg.runs)
 		}
-		if err := writeDoc(cfg.out, table.markdown); err != nil {
-			return err
-		}
-		logf("wrote %s", cfg.out)
 	}
 	return nil
 }

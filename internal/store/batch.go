@@ -218,12 +218,6 @@ func Stage(ctx context.Context, tx *sqlx.Tx, rows []Staged) error {
 	return Explain(stmt.Close())
 }
 
-// ClearStaging empties the staging table once its users are merged.
-func ClearStaging(ctx context.Context, tx *sqlx.Tx) error {
-	_, err := tx.ExecContext(ctx, `TRUNCATE ccbulk_staging`)
-	return Explain(err)
-}
-
 // StageListed copies emails the sheet lists (for --sync) into a staging table.
 func StageListed(ctx context.Context, tx *sqlx.Tx, emails []string) error {
 	if len(emails) == 0 {
