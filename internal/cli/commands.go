@@ -257,7 +257,11 @@ func exportCommand() *cli.Command {
 			if format == sheet.XLSX && path == "" && isTerminal(c.App.Writer) {
 				return usagef("will not write XLSX to a terminal; name the file with -o")
 			}
-			limitMemory()
+			if format == sheet.XLSX {
+				limitMemory(limitXLSX)
+			} else {
+				limitMemory(exportLimitCSV)
+			}
 			db, err := openDB(c)
 			if err != nil {
 				return err

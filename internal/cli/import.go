@@ -117,7 +117,11 @@ func runImport(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	limitMemory()
+	if file != "-" && sheet.FormatOf(file) == sheet.XLSX {
+		limitMemory(limitXLSX)
+	} else {
+		limitMemory(importLimitCSV)
+	}
 	res, err := importer.Import(c.Context, db, opts)
 	bar.done()
 	if err != nil {
