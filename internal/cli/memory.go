@@ -14,7 +14,7 @@ import (
 const (
 	importLimitCSV = 96 << 20  // the validator's state is about 42 MB per million rows
 	exportLimitCSV = 32 << 20  // nothing kept but the row at hand
-	limitXLSX      = 256 << 20 // excelize holds more
+	limitXLSX      = 160 << 20 // excelize holds more
 )
 
 func limitMemory(limit int64) {
