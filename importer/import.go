@@ -344,6 +344,13 @@ func (r *run) readChunks(ctx context.Context, out chan<- parsedChunk) {
 		}
 	}
 	chunk := newChunk()
+	defer func() {
+		// A panic in this goroutine would bypass every caller: it fails
+		// the run like any other error.
+		if p := recover(); p != nil {
+			send(parsedChunk{err: fmt.Errorf("internal error while reading the sheet: %v", p)})
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			send(parsedChunk{rows: chunk, err: err})
