@@ -13,6 +13,8 @@
 //	BENCH_PROFILE  a directory: ccbulk writes CPU profiles of its runs there
 //	BENCH_SKIP     comma-separated: xlsx, pgloader, growth
 //	BENCH_KEEP     set: keep the main database of the last run (ccbulk_bench)
+//	BENCH_SETTLE   set: before each sync, wait until autovacuum has finished
+//	               with the rows the import before it wrote
 //	CCBULK         the ccbulk binary (default bin/ccbulk)
 package main
 
@@ -407,12 +409,18 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 	logf("  ccbulk import: %.2fs, %d MB", s.secs, s.rssKB/1024)
 
 	// (3) the nightly sync: by hand in psql, then ccbulk import --sync.
+	if err := c.settle(url); err != nil {
+		return err
+	}
 	s, err = c.refSync(url, sh.sync)
 	if err != nil {
 		return err
 	}
 	res.add("sync-ref", s)
 	logf("  psql sync merge: %.2fs", s.secs)
+	if err := c.settle(url); err != nil {
+		return err
+	}
 	s, r, err = c.importFile(url, tag("sync"), sh.sync, mainOrg, "--sync")
 	if err != nil {
 		return err
