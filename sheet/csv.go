@@ -67,6 +67,10 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	if err != nil {
 		return nil, c.readErr(err)
 	}
+	if isBlank(header) {
+		return nil, &schema.FileError{Rule: schema.FHeader, File: name, Row: 1,
+			Message: "row 1 is blank; the first row must be the header, with at least an Email column"}
+	}
 	if len(header) > c.limits.MaxColumns {
 		return nil, &schema.FileError{Rule: schema.FLimit, File: name, Row: 1,
 			Message: "the header has " + itoa(len(header)) + " columns, over the limit of " + itoa(c.limits.MaxColumns) + "; remove the extra columns"}
@@ -76,7 +80,7 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 		if !utf8.ValidString(h) {
 			return nil, c.encodingErr(1, i)
 		}
-		c.header[i] = strings.Clone(h)
+		c.header[i] = UnescapeFormula(strings.Clone(h)) // a report's headers are written escaped
 	}
 	c.row, c.endLine = 1, c.recordEndLine(header)
 	return c, nil

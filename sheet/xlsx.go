@@ -75,6 +75,10 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 	if err != nil {
 		return nil, x.formatErr(1, err)
 	}
+	if isBlank(header) {
+		return nil, &schema.FileError{Rule: schema.FHeader, File: name, Row: 1,
+			Message: "row 1 of sheet " + sheetName + " is blank; the first row must be the header, with at least an Email column"}
+	}
 	if len(header) > x.limits.MaxColumns {
 		return nil, &schema.FileError{Rule: schema.FLimit, File: name, Row: 1,
 			Message: fmt.Sprintf("the header has %d columns, over the limit of %d; remove the extra columns", len(header), x.limits.MaxColumns)}
