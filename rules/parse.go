@@ -153,8 +153,8 @@ func ParseEmail(raw string) (email, problem string) {
 	}
 	for i, r := range s {
 		if !knownCase(r) && !unicode.IsSpace(r) {
-			return "", fmt.Sprintf("%q holds the character %U at character %d, which is not a letter, digit or punctuation mark; write the address as name@example.com",
-				s, r, utf8.RuneCountInString(s[:i])+1)
+			return "", fmt.Sprintf("%q holds the character %U at character %d, which ccbulk cannot compare without regard to case (it is not a letter, digit, punctuation mark or symbol of Unicode %s); write the address as name@example.com",
+				s, r, utf8.RuneCountInString(s[:i])+1, unicode.Version)
 		}
 	}
 	addr, err := mail.ParseAddress(s)

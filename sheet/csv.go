@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -78,7 +79,7 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	c.header = make([]string, len(header))
 	for i, h := range header {
 		if !utf8.ValidString(h) {
-			return nil, c.encodingErr(1, i)
+			return nil, c.encodingErr(1, i, h)
 		}
 		c.header[i] = UnescapeFormula(strings.Clone(h)) // a report's headers are written escaped
 	}
@@ -186,7 +187,7 @@ func (c *csvReader) Next() (Record, error) {
 		}
 		for i, f := range fields {
 			if !utf8.ValidString(f) {
-				return Record{}, c.encodingErr(c.row, i)
+				return Record{}, c.encodingErr(c.row, i, f)
 			}
 			fields[i] = UnescapeFormula(f)
 		}
@@ -215,8 +216,18 @@ func (c *csvReader) recordEndLine(fields []string) int {
 	return line + strings.Count(fields[last], "\n")
 }
 
-func (c *csvReader) encodingErr(row, field int) error {
+func (c *csvReader) encodingErr(row, field int, value string) error {
 	line, col := c.r.FieldPos(field)
+	for i := 0; i < len(value); {
+		r, n := utf8.DecodeRuneInString(value[i:])
+		if r == utf8.RuneError && n <= 1 {
+			if !strings.ContainsAny(value[:i], "\"\n") { // the cell's text is the line's text up to here
+				col += i
+			}
+			break
+		}
+		i += n
+	}
 	column := ""
 	if field < len(c.header) && row > 1 {
 		column = c.header[field]
@@ -228,12 +239,22 @@ func (c *csvReader) encodingErr(row, field int) error {
 func (c *csvReader) readErr(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		hint := "check the quotes on that line: a quote inside a quoted cell is written twice (\"\")"
-		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			hint = "the row has a different number of cells than the header"
+		row := c.row + 1 + max(0, pe.StartLine-c.endLine-1) // blank lines before the record are rows too
+		var msg string
+		switch {
+		case errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine:
+			msg = fmt.Sprintf("line %d: the quoted cell that starts on this line is not closed (the file ends on line %d); add the closing quote, and write a quote inside a quoted cell twice (\"\")",
+				pe.StartLine, pe.Line)
+		case errors.Is(pe.Err, csv.ErrQuote):
+			msg = fmt.Sprintf("line %d, byte %d: a quoted cell is not closed, or has text after its closing quote; write a quote inside a quoted cell twice (\"\")",
+				pe.Line, pe.Column)
+		case errors.Is(pe.Err, csv.ErrBareQuote):
+			msg = fmt.Sprintf("line %d, byte %d: %v; check the quotes on that line: a cell holding a quote is written in quotes, with the quote written twice (\"\")",
+				pe.Line, pe.Column, pe.Err)
+		default:
+			msg = fmt.Sprintf("line %d, byte %d: %v", pe.Line, pe.Column, pe.Err)
 		}
-		return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err,
-			Message: "line " + itoa(pe.Line) + ", column " + itoa(pe.Column) + ": " + pe.Err.Error() + "; " + hint}
+		return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: row, Err: err, Message: msg}
 	}
 	return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err, Message: "cannot read the file: " + err.Error()}
 }

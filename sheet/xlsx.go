@@ -1,6 +1,7 @@
 package sheet
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -32,6 +33,9 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 		return nil, &schema.FileError{Rule: schema.FLimit, File: name,
 			Message: fmt.Sprintf("the workbook is %d bytes, over the limit of %d", size, opts.Limits.MaxUnzipSize)}
 	}
+	if err := checkZipMagic(name, f); err != nil {
+		return nil, err
+	}
 	book, err := excelize.OpenReader(f, excelize.Options{
 		UnzipSizeLimit:    opts.Limits.MaxUnzipSize,
 		UnzipXMLSizeLimit: min(opts.Limits.MaxXMLSize, opts.Limits.MaxUnzipSize),
@@ -39,7 +43,7 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 	if err != nil {
 		if strings.Contains(err.Error(), "unzip size exceeds") {
 			return nil, &schema.FileError{Rule: schema.FLimit, File: name, Err: err,
-				Message: fmt.Sprintf("the workbook decompresses to more than %d bytes; it is not an honest sheet of users, or raise --max-unzip-size", opts.Limits.MaxUnzipSize)}
+				Message: fmt.Sprintf("the workbook decompresses to more than %d bytes; it is not an honest sheet of users (or raise --max-unzip-size)", opts.Limits.MaxUnzipSize)}
 		}
 		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
 			Message: "not a readable XLSX workbook (" + err.Error() + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
@@ -85,6 +89,21 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 	}
 	x.header = header
 	return x, nil
+}
+
+// checkZipMagic refuses a file named .xlsx that is not a zip archive (as
+// every XLSX is), saying what it starts with: often a CSV renamed.
+func checkZipMagic(name string, f *os.File) error {
+	head := make([]byte, 8)
+	n, _ := f.ReadAt(head, 0)
+	head = head[:n]
+	if bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")) {
+		return nil
+	}
+	if n == 0 {
+		return fileErr(schema.FFormat, name, "is empty; an XLSX workbook needs a sheet with a header row")
+	}
+	return fileErr(schema.FFormat, name, "is named .xlsx but is not an XLSX workbook (an XLSX file is a zip archive; this one starts with %q); if it is a CSV file, name it .csv", head)
 }
 
 func (x *xlsxReader) Header() []string { return x.header }

@@ -34,6 +34,7 @@ func importCommand() *cli.Command {
 			&cli.StringFlag{Name: "mapping", Usage: "mapping profile for another system's export"},
 			&cli.DurationFlag{Name: "lock-wait", Usage: "wait this long for another run on the organization to finish (default: refuse at once)"},
 			&cli.IntFlag{Name: "max-rows", Usage: "refuse a file with more data rows (F-LIMIT)", Value: sheet.DefaultLimits.MaxRows},
+			&cli.Int64Flag{Name: "max-unzip-size", Usage: "refuse an XLSX that decompresses to more bytes (F-LIMIT)", Value: sheet.DefaultLimits.MaxUnzipSize},
 		},
 		Action: runImport,
 	}
@@ -51,7 +52,7 @@ func runImport(c *cli.Context) error {
 		File: file, Stdin: c.App.Reader, Org: c.String("org"), Actor: c.String("actor"),
 		DryRun: c.Bool("dry-run"), Atomic: c.Bool("atomic"), Sync: c.Bool("sync"),
 		Report: c.String("report"), Encoding: c.String("encoding"), Sheet: c.String("sheet"),
-		LockWait: c.Duration("lock-wait"), Limits: sheet.Limits{MaxRows: c.Int("max-rows")},
+		LockWait: c.Duration("lock-wait"), Limits: sheet.Limits{MaxRows: c.Int("max-rows"), MaxUnzipSize: c.Int64("max-unzip-size")},
 	}
 	if c.IsSet("max-deactivate") {
 		if !opts.Sync {

@@ -105,6 +105,14 @@ func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
 	return Explain(err)
 }
 
+// DiscardBatch removes a batch that is still running and applied nothing:
+// a run that refused its file part-way through leaves no trace. An applied
+// batch is never removed (its changes refer to it).
+func DiscardBatch(ctx context.Context, q Querier, tenant string, id int64) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM batches WHERE tenant_id = $1 AND id = $2 AND status = 'running'`, tenant, id)
+	return Explain(err)
+}
+
 // ListBatches returns a tenant's batches, newest first.
 func ListBatches(ctx context.Context, q Querier, tenant string) ([]Batch, error) {
 	var bs []Batch
