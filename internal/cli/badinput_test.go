@@ -58,10 +58,10 @@ const (
 
 type badInput struct {
 	name    string
-	file    string                              // input file name in the work dir; "-" reads stdin
-	write   func(t *testing.T, path string)     // writes the input (nil: nothing is written)
-	stdin   func(t *testing.T) *os.File         // standard input (nil: none)
-	extra   []string                            // more arguments
+	file    string                               // input file name in the work dir; "-" reads stdin
+	write   func(t *testing.T, path string)      // writes the input (nil: nothing is written)
+	stdin   func(t *testing.T) *os.File          // standard input (nil: none)
+	extra   []string                             // more arguments
 	before  func(t *testing.T, tn *tenant)       // runs before the import starts (nil: none)
 	during  func(t *testing.T, h *runningImport) // runs while the import runs (nil: none)
 	exit    int
