@@ -192,6 +192,15 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		err = run.dryRun(ctx, conn)
 	} else {
 		err = run.apply(ctx, conn, hex.EncodeToString(digest.Sum(nil)))
+		if isFileError(err) && res.BatchID != 0 {
+			// The file was refused part-way through (F-FORMAT, F-ENCODING,
+			// F-LIMIT): nothing was applied, and the run leaves no batch
+			// behind, so the database is exactly as it was.
+			if derr := store.DiscardBatch(context.WithoutCancel(ctx), conn, opts.Org, res.BatchID); derr != nil {
+				return res, fmt.Errorf("%w (and removing the unfinished batch %d failed: %v)", err, res.BatchID, derr)
+			}
+			res.BatchID = 0
+		}
 	}
 	if err != nil {
 		return res, err
@@ -635,15 +644,6 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha string) error {
 		return nil
 	case aborted:
 		return finish("aborted")
-	case isFileError(err):
-		// The file was refused part-way through (F-FORMAT, F-ENCODING,
-		// F-LIMIT): nothing was applied, and the run leaves no batch behind,
-		// so the database is exactly as it was.
-		if derr := store.DiscardBatch(context.WithoutCancel(ctx), conn, tenant, batch.ID); derr != nil {
-			return fmt.Errorf("%w (and removing the unfinished batch %d failed: %v)", err, batch.ID, derr)
-		}
-		r.res.BatchID = 0
-		return err
 	default:
 		if ferr := finish("failed"); ferr != nil && ctx.Err() == nil {
 			return fmt.Errorf("%w (and recording the failed batch failed too: %v)", err, ferr)

@@ -105,11 +105,12 @@ func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
 	return Explain(err)
 }
 
-// DiscardBatch removes a batch that is still running and applied nothing:
-// a run that refused its file part-way through leaves no trace. An applied
-// batch is never removed (its changes refer to it).
+// DiscardBatch removes a batch that applied nothing (running or failed, no
+// audit rows): a run that refused its file part-way through leaves no
+// trace. An applied batch is never removed.
 func DiscardBatch(ctx context.Context, q Querier, tenant string, id int64) error {
-	_, err := q.ExecContext(ctx, `DELETE FROM batches WHERE tenant_id = $1 AND id = $2 AND status = 'running'`, tenant, id)
+	_, err := q.ExecContext(ctx, `DELETE FROM batches b WHERE b.tenant_id = $1 AND b.id = $2 AND b.status IN ('running', 'failed')
+		AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.tenant_id = $1 AND c.batch_id = $2)`, tenant, id)
 	return Explain(err)
 }
 
