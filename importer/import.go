@@ -191,7 +191,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if opts.DryRun {
 		err = run.dryRun(ctx, conn)
 	} else {
-		err = run.apply(ctx, conn, hex.EncodeToString(digest.Sum(nil)))
+		// For standard input the digest is complete only once the run has
+		// read it all; the batch records it when it finishes.
+		err = run.apply(ctx, conn, func() string { return hex.EncodeToString(digest.Sum(nil)) })
 		if isFileError(err) && res.BatchID != 0 {
 			// The file was refused part-way through (F-FORMAT, F-ENCODING,
 			// F-LIMIT): nothing was applied, and the run leaves no batch
@@ -554,7 +556,7 @@ func (r *run) planItem(p PlanItem) {
 }
 
 // apply runs the import for real: lock, batch, one transaction.
-func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha string) error {
+func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha func() string) error {
 	tenant := r.env.Org.ID
 	if err := store.Lock(ctx, conn, tenant, r.opts.LockWait); err != nil {
 		return err
@@ -568,14 +570,14 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha string) error {
 	case r.opts.Atomic:
 		mode = "atomic"
 	}
-	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha, Mode: mode}
+	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode}
 	if err := store.StartBatch(ctx, conn, batch); err != nil {
 		return err
 	}
 	r.res.BatchID = batch.ID
 	finish := func(status string) error {
 		b := *batch
-		b.Status = status
+		b.Status, b.FileSHA256 = status, sha()
 		r.fillCounts(&b)
 		return store.FinishBatch(context.WithoutCancel(ctx), conn, &b)
 	}
@@ -634,7 +636,7 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha string) error {
 			r.res.Deactivated = len(emails)
 		}
 		b := *batch
-		b.Status = "applied"
+		b.Status, b.FileSHA256 = "applied", sha()
 		r.fillCounts(&b)
 		return store.FinishBatch(ctx, tx, &b)
 	})

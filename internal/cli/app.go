@@ -52,6 +52,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	}
 	code := exitCode(err)
+	if errors.Is(err, context.Canceled) {
+		err = errors.New("interrupted: the run stopped and nothing of it was applied")
+	}
 	var ee *exitError
 	if !errors.As(err, &ee) {
 		fmt.Fprintf(stderr, "ccbulk: %v\n", err)
@@ -74,7 +77,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, store.ErrNoDatabase):
 		return ExitUsage
 	case errors.As(err, &taken), errors.As(err, &sync):
 		return ExitRefused
@@ -91,9 +94,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Version: Version,
 		Reader:  stdin, Writer: stdout, ErrWriter: stderr,
 		HideHelpCommand: true,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Usage: "PostgreSQL URL (libpq PG* variables also work)", EnvVars: []string{"DATABASE_URL"}},
-		},
+		Flags:           []cli.Flag{dbFlag()},
 		Commands: []*cli.Command{
 			migrateCommand(),
 			orgCommand(),
@@ -111,14 +112,23 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			fmt.Fprintf(stderr, "ccbulk: no command %q\n", name)
 		},
 	}
-	setUsageErrors(app.Commands)
+	prepareCommands(app.Commands)
 	return app
 }
 
-func setUsageErrors(cmds []*cli.Command) {
+func dbFlag() cli.Flag {
+	return &cli.StringFlag{Name: "db", Usage: "PostgreSQL URL (libpq PG* variables also work)", EnvVars: []string{"DATABASE_URL"}}
+}
+
+// prepareCommands makes flag errors usage errors (exit 2) and accepts --db
+// after the command name too, where people write it.
+func prepareCommands(cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%v", err) }
-		setUsageErrors(c.Subcommands)
+		if len(c.Subcommands) == 0 && c.Name != "template" {
+			c.Flags = append(c.Flags, dbFlag())
+		}
+		prepareCommands(c.Subcommands)
 	}
 }
 

@@ -343,11 +343,12 @@ func batchesCommand() *cli.Command {
 				type jsonBatch struct {
 					store.Batch
 					UndoOf     *int64  `json:"undo_of"`
+					StartedAt  string  `json:"started_at"`
 					FinishedAt *string `json:"finished_at"`
 				}
 				out := make([]jsonBatch, len(bs))
 				for i, b := range bs {
-					out[i] = jsonBatch{Batch: b}
+					out[i] = jsonBatch{Batch: b, StartedAt: b.StartedAt.UTC().Format("2006-01-02T15:04:05Z")}
 					if b.UndoOf.Valid {
 						out[i].UndoOf = &b.UndoOf.Int64
 					}
@@ -357,6 +358,7 @@ func batchesCommand() *cli.Command {
 					}
 				}
 				enc := json.NewEncoder(c.App.Writer)
+				enc.SetEscapeHTML(false)
 				enc.SetIndent("", "  ")
 				return enc.Encode(out)
 			}

@@ -97,11 +97,11 @@ func StartBatch(ctx context.Context, q Querier, b *Batch) error {
 	return Explain(err)
 }
 
-// FinishBatch records a batch's counts and final status.
+// FinishBatch records a batch's counts, file digest and final status.
 func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
 	_, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
-		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10 WHERE tenant_id = $1 AND id = $2`,
-		b.Tenant, b.ID, b.Status, b.Rows, b.Created, b.Updated, b.Unchanged, b.Deactivated, b.Rejected, b.Warnings)
+		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11 WHERE tenant_id = $1 AND id = $2`,
+		b.Tenant, b.ID, b.Status, b.Rows, b.Created, b.Updated, b.Unchanged, b.Deactivated, b.Rejected, b.Warnings, b.FileSHA256)
 	return Explain(err)
 }
 
