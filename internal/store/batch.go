@@ -280,7 +280,8 @@ func SyncCandidates(ctx context.Context, q Querier, tenant string) (active, miss
 
 // Deactivate sets Inactive the active members the sheet does not list
 // (never the primary administrator, never external users), with audit rows,
-// and returns their emails in order.
+// and returns their emails in order. A dry run passes batch 0: it writes no
+// audit rows (there is no batch for them to refer to), and rolls back.
 func Deactivate(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) ([]string, error) {
 	var emails []string
 	err := tx.SelectContext(ctx, &emails, `WITH gone AS (
@@ -290,7 +291,7 @@ func Deactivate(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) ([
 			RETURNING u.email),
 		audit AS (
 			INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
-			SELECT $1, $2, email, 'status', 'active', 'inactive' FROM gone)
+			SELECT $1, $2, email, 'status', 'active', 'inactive' FROM gone WHERE $2::bigint <> 0)
 		SELECT email FROM gone ORDER BY email`, tenant, batch)
 	return emails, Explain(err)
 }
