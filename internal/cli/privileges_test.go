@@ -22,10 +22,10 @@ import (
 func TestLeastPrivilegeRoles(t *testing.T) {
 	server := testdb.ServerURL(t)
 	admin, err := sqlx.Open("postgres", server)
-	must(t, err)
+	noErr(t, err)
 	defer admin.Close()
 	var mayCreate bool
-	must(t, admin.Get(&mayCreate, `SELECT rolsuper OR (rolcreaterole AND rolcreatedb) FROM pg_roles WHERE rolname = current_user`))
+	noErr(t, admin.Get(&mayCreate, `SELECT rolsuper OR (rolcreaterole AND rolcreatedb) FROM pg_roles WHERE rolname = current_user`))
 	if !mayCreate {
 		t.Skip("DATABASE_URL names a role that may not create roles and databases; run with 'make test' (a throwaway server) to check the least-privilege roles")
 	}
@@ -74,10 +74,10 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	// The owner migrates, applies the grants and sets up the organization.
 	run(ownerURL, 0, "migrate")
 	grants, err := os.ReadFile(filepath.Join(fixturesDir(), "..", "docs", "ccbulk-roles.sql"))
-	must(t, err)
+	noErr(t, err)
 	sql := strings.NewReplacer("ccbulk_owner", owner, "ccbulk_app", app).Replace(string(grants))
 	ownerDB, err := sqlx.Open("postgres", ownerURL)
-	must(t, err)
+	noErr(t, err)
 	defer ownerDB.Close()
 	if _, err := ownerDB.Exec(sql); err != nil {
 		t.Fatalf("docs/ccbulk-roles.sql: %v", err)
@@ -89,25 +89,25 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	}
 
 	// The day-to-day role does the day-to-day work.
-	copyFile(t, filepath.Join(fixturesDir(), "demo", "users.csv"), filepath.Join(dir, "users.csv"))
-	copyFile(t, filepath.Join(fixturesDir(), "demo", "changes.csv"), filepath.Join(dir, "changes.csv"))
-	writeFile(t, filepath.Join(dir, "broken.csv"), []byte(head+good1+"new.two@acme.example,\"New,Two,paris\n"+good1))
-	run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", actor, "--dry-run")
-	out := run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", actor)
+	copyInput(t, filepath.Join(fixturesDir(), "demo", "users.csv"), filepath.Join(dir, "users.csv"))
+	copyInput(t, filepath.Join(fixturesDir(), "demo", "changes.csv"), filepath.Join(dir, "changes.csv"))
+	writeInput(t, filepath.Join(dir, "broken.csv"), []byte(inputHeader+good1+"new.two@acme.example,\"New,Two,paris\n"+good1))
+	run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin, "--dry-run")
+	out := run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin)
 	if !strings.Contains(out, "11 created, 1 updated") {
 		t.Errorf("first import:\n%s", out)
 	}
 	run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--report", "report.csv")
 	run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--atomic", "--report", "report.csv")
-	run(appURL, 1, "import", "broken.csv", "--org", "acme", "--actor", actor)
-	run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", actor, "--sync", "--dry-run")
-	out = run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", actor, "--sync")
+	run(appURL, 1, "import", "broken.csv", "--org", "acme", "--actor", primaryAdmin)
+	run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin, "--sync", "--dry-run")
+	out = run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin, "--sync")
 	if !strings.Contains(out, "deactivated") {
 		t.Errorf("--sync deactivated nobody:\n%s", out)
 	}
-	run(appURL, 0, "export", "--org", "acme", "--actor", actor, "-o", "users-out.csv")
-	run(appURL, 0, "export", "--org", "acme", "--actor", actor, "-o", "users-out.xlsx")
-	run(appURL, 0, "import", "users-out.xlsx", "--org", "acme", "--actor", actor)
+	run(appURL, 0, "export", "--org", "acme", "--actor", primaryAdmin, "-o", "users-out.csv")
+	run(appURL, 0, "export", "--org", "acme", "--actor", primaryAdmin, "-o", "users-out.xlsx")
+	run(appURL, 0, "import", "users-out.xlsx", "--org", "acme", "--actor", primaryAdmin)
 	run(appURL, 0, "template", "-o", "template.xlsx")
 	out = run(appURL, 0, "batches", "--org", "acme")
 	if strings.Count(out, "\n") < 6 || strings.Contains(out, "failed") {
@@ -116,7 +116,7 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 
 	// What the role may not do.
 	appDB, err := sqlx.Open("postgres", appURL)
-	must(t, err)
+	noErr(t, err)
 	defer appDB.Close()
 	for _, q := range []string{
 		`DELETE FROM changes`,
@@ -141,7 +141,7 @@ func roleURL(t *testing.T, server, dbname, user, password string) string {
 		return server + fmt.Sprintf(" dbname=%s user=%s password=%s", dbname, user, password)
 	}
 	u, err := url.Parse(server)
-	must(t, err)
+	noErr(t, err)
 	u.Path = "/" + dbname
 	u.User = url.UserPassword(user, password)
 	q := u.Query()
