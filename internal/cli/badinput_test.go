@@ -32,8 +32,8 @@ import (
 
 // The bad-input matrix of docs/RELIABILITY.md: every row is a subtest of
 // TestBadInput, run through the real binary against a tenant loaded with
-// the demo users. File-level findings noErr exit 1 and leave the users,
-// batches, changes and activation_outbox auditedTables exactly as they were; row
+// the demo users. File-level findings must exit 1 and leave the users,
+// batches, changes and activation_outbox tables exactly as they were; row
 // findings exit 3 and apply only the valid rows. Big and binary inputs are
 // generated here, never committed.
 
@@ -44,11 +44,11 @@ const (
 	good2        = "new.two@acme.example,New,Two,paris\n"
 )
 
-// dbWant is what a case noErr leave in the database.
+// dbWant is what a case must leave in the database.
 type dbWant int
 
 const (
-	// unchanged: the users, batches, changes and outbox auditedTables are exactly as before.
+	// unchanged: the users, batches, changes and outbox tables are exactly as before.
 	unchanged dbWant = iota
 	// noUserChange: users and changes as before; one more batch (applied, nothing changed).
 	noUserChange
@@ -65,11 +65,11 @@ type badInput struct {
 	before  func(t *testing.T, tn *demoTenant)   // runs before the import starts (nil: none)
 	during  func(t *testing.T, h *runningImport) // runs while the import runs (nil: none)
 	exit    int
-	stderr  []string // regular expressions the standard error noErr match
-	stdout  []string // regular expressions the standard output noErr match
+	stderr  []string // regular expressions the standard error must match
+	stdout  []string // regular expressions the standard output must match
 	db      dbWant
-	created []string // with applied: emails that noErr now exist
-	absent  []string // emails that noErr not exist afterwards
+	created []string // with applied: emails that must now exist
+	absent  []string // emails that must not exist afterwards
 	check   func(t *testing.T, db *sqlx.DB, dir string)
 }
 
@@ -142,7 +142,7 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// demoTenant is a database holding the demo organization and its users.
+// tenant is a database holding the demo organization and its users.
 type demoTenant struct {
 	url string
 	db  *sqlx.DB
@@ -179,7 +179,7 @@ type runResult struct {
 	stdout, stderr string
 }
 
-// run runs the real binary in dir against the demoTenant's database.
+// run runs the real binary in dir against the tenant's database.
 func (tn *demoTenant) run(t *testing.T, dir string, stdin *os.File, args ...string) runResult {
 	t.Helper()
 	h := tn.start(t, dir, stdin, args...)
@@ -295,7 +295,7 @@ func runBadInput(t *testing.T, server string, tc badInput) {
 
 var auditedTables = []string{"users", "batches", "changes", "activation_outbox"}
 
-// dumpTables returns every row of the auditedTables ccbulk writes, as fileOf.
+// dumpTables returns every row of the tables ccbulk writes, as text.
 func dumpTables(t *testing.T, db *sqlx.DB) map[string]string {
 	t.Helper()
 	m := map[string]string{}
@@ -512,7 +512,7 @@ func sortedKeys(m map[string][]byte) []string {
 
 // externalLinksAndMacros: a macro-enabled workbook whose cell is a formula
 // over an external workbook served by a test HTTP server. ccbulk reads the
-// cells' values as fileOf: the macros never run and the link is never
+// cells' values as text: the macros never run and the link is never
 // fetched.
 func externalLinksAndMacros() badInput {
 	var hits atomic.Int64
@@ -564,8 +564,8 @@ func externalLinksAndMacros() badInput {
 	}
 }
 
-// checkFormulas: cells that a spreadsheet would run are stored as the fileOf
-// they are, and the export writes them so that they show as fileOf.
+// checkFormulas: cells that a spreadsheet would run are stored as the text
+// they are, and the export writes them so that they show as text.
 func checkFormulas(t *testing.T, db *sqlx.DB, dir string) {
 	t.Helper()
 	var names []string
@@ -601,10 +601,10 @@ func dbURL(t *testing.T, db *sqlx.DB) string {
 	return u
 }
 
-// sqlInEveryTextColumn: SQL in every fileOf column is data. Names and
+// sqlInEveryTextColumn: SQL in every text column is data. Names and
 // usernames are stored as written; the columns that name something
 // (PBX, Status, Home Organization, CC Role, Copy Privileges From) reject
-// their row with the value quoted; the auditedTables are intact.
+// their row with the value quoted; the tables are intact.
 func sqlInEveryTextColumn() badInput {
 	const inj = `x'); DROP TABLE users; --`
 	header := "Email,First Name,Last Name,Display Name,Username,PBX,Status,Home Organization,CC Role,Copy Privileges From\n"
@@ -666,9 +666,9 @@ func unicodeEmail() badInput {
 	}
 }
 
-// fileChangesWhileRead: the import waits for the demoTenant's lock (held by
+// fileChangesWhileRead: the import waits for the tenant's lock (held by
 // the test) after it has opened and started reading the file; the test
-// appends a row meanwhile. The run noErr refuse the file, not import a mix.
+// appends a row meanwhile. The run must refuse the file, not import a mix.
 func fileChangesWhileRead() badInput {
 	var lockConn *sqlx.Conn
 	return badInput{
