@@ -142,7 +142,7 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// tenant is a database holding the demo organization and its users.
+// demoTenant is a database holding the demo organization and its users.
 type demoTenant struct {
 	url string
 	db  *sqlx.DB
