@@ -40,6 +40,30 @@ type csvReader struct {
 	row     int // spreadsheet row of the last record returned
 	endLine int // physical line on which the last record ended
 	rows    int
+	limiter *rowLimiter
+}
+
+// rowLimiter bounds the memory one CSV record can take: it fails a read
+// once more than max bytes have been read past the end of the last
+// complete record (mark). Without it a quote missing its closing quote
+// would make the rest of a big file one cell held in memory.
+type rowLimiter struct {
+	r          io.Reader
+	read, mark int64
+	max        int64
+}
+
+var errRowTooLong = errors.New("row too long")
+
+func (l *rowLimiter) Read(p []byte) (int, error) {
+	// Buffers above (bufio, encoding/csv) read ahead by less than sniffSize
+	// plus a few kilobytes: allow for them.
+	if l.read-l.mark > l.max+2*sniffSize {
+		return 0, errRowTooLong
+	}
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	return n, err
 }
 
 func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, error) {
@@ -47,7 +71,8 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(src, sniffSize)
+	limiter := &rowLimiter{r: src, max: opts.Limits.MaxRowBytes}
+	br := bufio.NewReaderSize(limiter, sniffSize)
 	head, err := br.Peek(sniffSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fileErr(schema.FFormat, name, "cannot read the file: %v", err)
@@ -63,11 +88,12 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	cr.Comma = detectDelimiter(firstLine(head))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	c := &csvReader{name: name, closer: rc, r: cr, limits: opts.Limits}
+	c := &csvReader{name: name, closer: rc, r: cr, limits: opts.Limits, limiter: limiter}
 	header, err := cr.Read()
 	if err != nil {
 		return nil, c.readErr(err)
 	}
+	limiter.mark = cr.InputOffset()
 	if isBlank(header) {
 		return nil, &schema.FileError{Rule: schema.FHeader, File: name, Row: 1,
 			Message: "row 1 is blank; the first row must be the header, with at least an Email column"}
@@ -173,6 +199,7 @@ func (c *csvReader) Next() (Record, error) {
 			}
 			return Record{}, c.readErr(err)
 		}
+		c.limiter.mark = c.r.InputOffset()
 		startLine, _ := c.r.FieldPos(0)
 		// encoding/csv skips empty lines; a spreadsheet shows each as a row.
 		c.row += 1 + max(0, startLine-c.endLine-1)
@@ -255,6 +282,10 @@ func (c *csvReader) readErr(err error) error {
 			msg = fmt.Sprintf("line %d, byte %d: %v", pe.Line, pe.Column, pe.Err)
 		}
 		return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: row, Err: err, Message: msg}
+	}
+	if errors.Is(err, errRowTooLong) {
+		return &schema.FileError{Rule: schema.FLimit, File: c.name, Row: c.row + 1, Err: err,
+			Message: fmt.Sprintf("the row that starts on line %d is longer than %d bytes; a quoted cell is probably missing its closing quote", c.endLine+1, c.limits.MaxRowBytes)}
 	}
 	return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err, Message: "cannot read the file: " + err.Error()}
 }

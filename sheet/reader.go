@@ -46,6 +46,7 @@ type Limits struct {
 	MaxColumns   int   // cells in the header row
 	MaxUnzipSize int64 // total decompressed size of an XLSX
 	MaxXMLSize   int64 // decompressed size of one XLSX part held in memory
+	MaxRowBytes  int64 // bytes of one CSV record (a row, with its quoted line breaks)
 }
 
 // DefaultLimits pass any honest sheet of a few million rows.
@@ -54,6 +55,7 @@ var DefaultLimits = Limits{
 	MaxColumns:   1024,
 	MaxUnzipSize: 4 << 30,
 	MaxXMLSize:   64 << 20,
+	MaxRowBytes:  16 << 20,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -68,6 +70,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxXMLSize <= 0 {
 		l.MaxXMLSize = DefaultLimits.MaxXMLSize
+	}
+	if l.MaxRowBytes <= 0 {
+		l.MaxRowBytes = DefaultLimits.MaxRowBytes
 	}
 	return l
 }

@@ -84,18 +84,20 @@ func TestBadInput(t *testing.T) {
 		{name: "HeaderOnly", file: "header.csv", write: fileOf(inputHeader), exit: 0, db: noUserChange,
 			stdout: []string{`^header\.csv: 0 rows: 0 created, 0 updated, 0 unchanged, 0 rejected\napplied as batch \d+\n$`}},
 		{name: "NoEmailColumn", file: "noemail.csv", write: fileOf("Name,Notes\nNew One,hello\n"), exit: 1,
-			stderr: []string{`^ccbulk: noemail\.csv:1: F-HEADER: no Email column; the first row noErr be the header, with at least Email \(the header read was "Name", "Notes"\)\n$`}},
+			stderr: []string{`^ccbulk: noemail\.csv:1: F-HEADER: no Email column; the first row must be the header, with at least Email \(the header read was "Name", "Notes"\)\n$`}},
 		{name: "DuplicateHeaders", file: "dup.csv", write: fileOf("Email,First Name,E-mail\n" + "new.one@acme.example,New,x@acme.example\n"), exit: 1,
 			stderr: []string{`^ccbulk: dup\.csv:1: E-mail: F-HEADER: columns A and C \("Email" and "E-mail"\) both name the Email column; keep one of them\n$`}},
 		{name: "BrokenQuotingUnclosed", file: "quote.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example,\"New,Two,paris\n" + good1), exit: 1,
 			stderr: []string{`^ccbulk: quote\.csv:3: F-FORMAT: line 3: the quoted cell that starts on this line is not closed \(the file ends on line 4\);`}},
+		{name: "BrokenQuotingInBigFile", file: "bigquote.csv", write: unclosedQuoteInBigFile, exit: 1,
+			stderr: []string{`^ccbulk: bigquote\.csv:3: F-LIMIT: the row that starts on line 3 is longer than 16777216 bytes; a quoted cell is probably missing its closing quote\n$`}},
 		{name: "BrokenQuotingBare", file: "bare.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example,Ne\"w,Two,paris\n"), exit: 1,
 			stderr: []string{`^ccbulk: bare\.csv:3: F-FORMAT: line 3, byte 24: bare " in non-quoted-field; check the quotes on that line`}},
 		{name: "RaggedShortRows", file: "short.csv", write: fileOf(inputHeader + good1 + "jean.martin@acme.example,Jean\n"), exit: 0, db: applied,
 			created: []string{"new.one@acme.example"},
 			stdout:  []string{`^short\.csv: 2 rows: 1 created, 0 updated, 1 unchanged, 0 rejected\n`}},
 		{name: "RaggedLongRow", file: "long.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example,New,Two,paris,extra\n"), exit: 1,
-			stderr: []string{`^ccbulk: long\.csv:3: F-FORMAT: line 3 has 5 cells but the header has 4; a cell holding the delimiter noErr be quoted, or the header is missing a column\n$`}},
+			stderr: []string{`^ccbulk: long\.csv:3: F-FORMAT: line 3 has 5 cells but the header has 4; a cell holding the delimiter must be quoted, or the header is missing a column\n$`}},
 		{name: "NULInCell", file: "nul.csv", write: fileOf(inputHeader + good1 + "new.two@acme.example,Ne\x00w,Two,paris\n"), exit: 3, db: applied,
 			created: []string{"new.one@acme.example"}, absent: []string{"new.two@acme.example"},
 			stdout: []string{`(?m)^nul\.csv:3: First Name: R-TEXT: holds the control character U\+0000 at character 3; remove it`}},
@@ -132,7 +134,7 @@ func TestBadInput(t *testing.T) {
 		{name: "DirectoryInsteadOfFile", file: "folder.csv", write: func(t *testing.T, path string) { noErr(t, os.Mkdir(path, 0o755)) }, exit: 1,
 			stderr: []string{`^ccbulk: folder\.csv: F-FORMAT: is a directory, not a CSV or XLSX file; name the file inside it\n$`}},
 		{name: "StdinClosedEarly", file: "-", stdin: pipeOf(inputHeader + good1 + "new.two@acme.example,\"Ne"), exit: 1,
-			stderr: []string{`^ccbulk: <stdin>:3: F-FORMAT: line 3, byte 25: a quoted cell is not closed, or has fileOf after its closing quote; write a quote inside a quoted cell twice \(""\)\n$`}},
+			stderr: []string{`^ccbulk: <stdin>:3: F-FORMAT: line 3, byte 25: a quoted cell is not closed, or has text after its closing quote; write a quote inside a quoted cell twice \(""\)\n$`}},
 		{name: "StdinClosedAtOnce", file: "-", stdin: pipeOf(""), exit: 1,
 			stderr: []string{`^ccbulk: <stdin>: F-HEADER: the file is empty; it needs a header row with at least an Email column\n$`}},
 	}
@@ -301,7 +303,7 @@ func dumpTables(t *testing.T, db *sqlx.DB) map[string]string {
 	m := map[string]string{}
 	for _, table := range auditedTables {
 		var s string
-		q := fmt.Sprintf(`SELECT coalesce(string_agg(t::fileOf, E'\n' ORDER BY t::fileOf), '') FROM %s t`, table)
+		q := fmt.Sprintf(`SELECT coalesce(string_agg(t::text, E'\n' ORDER BY t::text), '') FROM %s t`, table)
 		if err := db.Get(&s, q); err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +315,7 @@ func dumpTables(t *testing.T, db *sqlx.DB) map[string]string {
 func dumpUsersExcept(t *testing.T, db *sqlx.DB, emails []string) string {
 	t.Helper()
 	var s string
-	err := db.Get(&s, `SELECT coalesce(string_agg(t::fileOf, E'\n' ORDER BY t::fileOf), '') FROM users t WHERE NOT email = ANY($1)`, pq.StringArray(emails))
+	err := db.Get(&s, `SELECT coalesce(string_agg(t::text, E'\n' ORDER BY t::text), '') FROM users t WHERE NOT email = ANY($1)`, pq.StringArray(emails))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,6 +390,22 @@ func wideCSV(columns int) func(*testing.T, string) {
 		}
 		b.WriteString("\n" + strings.TrimSuffix(good1, "\n") + strings.Repeat(",", columns-4) + "\n")
 		writeInput(t, path, []byte(b.String()))
+	}
+}
+
+// unclosedQuoteInBigFile: a quote opened on line 3 and never closed, then
+// 24 MB of rows: the reader refuses the row at 16 MB instead of holding the
+// rest of the file in memory as one cell.
+func unclosedQuoteInBigFile(t *testing.T, path string) {
+	f, err := os.Create(path)
+	noErr(t, err)
+	defer f.Close()
+	_, err = f.WriteString(inputHeader + good1 + "new.two@acme.example,\"New,Two,paris\n")
+	noErr(t, err)
+	row := []byte(strings.Repeat("filler.row@acme.example,Filler,Row,paris\n", 1000))
+	for written := 0; written < 24<<20; written += len(row) {
+		_, err = f.Write(row)
+		noErr(t, err)
 	}
 }
 
