@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // The fuzz targets of package rules. 'go test' runs each on its seed corpus
@@ -104,4 +106,29 @@ func FuzzParseEmail(f *testing.F) {
 			t.Fatalf("ParseEmail(%q) = %q: the upper-case spelling gives %q", s, email, up)
 		}
 	})
+}
+
+// TestParseRowStoresLineBreaksAsLF: a CSV reader turns CR LF inside a
+// quoted cell into LF, so a value stored with CR would change on every
+// export and import; ParseRow writes every line break as LF.
+func TestParseRowStoresLineBreaksAsLF(t *testing.T) {
+	for raw, want := range map[string]string{
+		"Line one\r\nline two":   "Line one\nline two",
+		"Mac\rline":              "Mac\nline",
+		"mixed\r\r\nbreaks\n\r.": "mixed\n\nbreaks\n\n.",
+		"plain":                  "plain",
+	} {
+		in, fs := ParseRow(2, func(c schema.Column) string {
+			switch c {
+			case schema.ColEmail:
+				return "a@b.example"
+			case schema.ColDisplayName:
+				return raw
+			}
+			return ""
+		}, [schema.NumColumns]string{})
+		if len(fs) != 0 || in.DisplayName.V != want {
+			t.Errorf("Display Name %q: stored %q (findings %v), want %q", raw, in.DisplayName.V, fs, want)
+		}
+	}
 }
