@@ -81,7 +81,7 @@ type Validator struct {
 	seed maphash.Seed
 
 	seen      map[uint64]seenEmail
-	usernames map[uint64]uint64     // hash(PBX, username) -> hash(email) of holder; 0: freed
+	usernames map[uint64]holder     // hash(PBX, username) -> the row holding it; holder.email 0: freed
 	roles     map[uint64]privileges // users whose admin role or CC role the file set
 	premium   int
 	standard  int
@@ -90,6 +90,13 @@ type Validator struct {
 type seenEmail struct {
 	row      int32
 	accepted bool
+}
+
+// holder is the accepted row that took a username (email is the hash of its
+// email), or, with email 0, the row that freed it.
+type holder struct {
+	email uint64
+	row   int32
 }
 
 type privileges struct {
@@ -103,7 +110,7 @@ func NewValidator(env *Env) *Validator {
 		env:       env,
 		seed:      maphash.MakeSeed(),
 		seen:      make(map[uint64]seenEmail),
-		usernames: make(map[uint64]uint64),
+		usernames: make(map[uint64]holder),
 		roles:     make(map[uint64]privileges),
 		premium:   env.PremiumUsed,
 		standard:  env.StandardUsed,
@@ -156,10 +163,11 @@ func (v *Validator) accept(c *rowCheck) {
 	v.seen[h] = seenEmail{row: int32(c.in.Row), accepted: true}
 	b, a := c.before, &c.after
 	if b == nil || b.PBX != a.PBX || !strings.EqualFold(b.Username, a.Username) {
+		row := int32(c.in.Row)
 		if b != nil {
-			v.usernames[v.usernameHash(KeyOf(b.PBX, b.Username))] = 0
+			v.usernames[v.usernameHash(KeyOf(b.PBX, b.Username))] = holder{row: row}
 		}
-		v.usernames[v.usernameHash(KeyOf(a.PBX, a.Username))] = h
+		v.usernames[v.usernameHash(KeyOf(a.PBX, a.Username))] = holder{email: h, row: row}
 	}
 	if b == nil || b.AdminRole != a.AdminRole || b.CCRole != a.CCRole {
 		if b == nil && a.AdminRole == schema.RoleNone && a.CCRole == "" {
@@ -199,6 +207,7 @@ type rowCheck struct {
 	after          schema.User
 	roleConflict   bool
 	sendActivation bool
+	copyApplied    bool // Copy Privileges From named a user and was applied
 	copied         bool // Copy Privileges From changed something
 }
 
@@ -301,6 +310,7 @@ func (c *rowCheck) applyCells() {
 	// Copy Privileges From (R-COPY-FROM), then the explicit role cells.
 	if in.CopyFrom.Set {
 		if p, ok := c.lookupPrivileges(in.CopyFrom.V); ok {
+			c.copyApplied = true
 			c.copied = p.role != a.AdminRole || p.ccRole != a.CCRole
 			a.AdminRole, a.CCRole = p.role, p.ccRole
 		} else {
@@ -333,21 +343,25 @@ func (c *rowCheck) applyCells() {
 
 // applyRoleCells applies the three admin-role flags to the role the user
 // holds (or was copied). R-ROLE-SINGLE: a user holds one admin role; to
-// switch, the row sets the old one to FALSE.
+// switch, the row sets the old one to FALSE. A copied role is no role held:
+// explicit values win over copied ones (SPEC §2), so a role cell set TRUE
+// replaces the copied role.
 func (c *rowCheck) applyRoleCells() {
 	in, a := c.in, &c.after
-	held := map[schema.AdminRole]bool{}
-	if a.AdminRole != schema.RoleNone {
-		held[a.AdminRole] = true
-	}
-	flags := []struct {
+	type roleFlag struct {
 		role schema.AdminRole
 		col  schema.Column
 		cell Opt[bool]
-	}{
+	}
+	flags := []roleFlag{
 		{schema.RoleFull, schema.ColFullAdmin, in.Full},
 		{schema.RoleCCService, schema.ColCCServiceAdmin, in.CCService},
 		{schema.RoleReadOnly, schema.ColReadOnlyAdmin, in.ReadOnly},
+	}
+	held := map[schema.AdminRole]bool{}
+	explicit := slices.ContainsFunc(flags, func(f roleFlag) bool { return f.cell.Set && f.cell.V })
+	if a.AdminRole != schema.RoleNone && !(c.copyApplied && explicit) {
+		held[a.AdminRole] = true
 	}
 	for _, f := range flags {
 		if f.cell.Set {
@@ -378,7 +392,7 @@ func (c *rowCheck) applyRoleCells() {
 			}
 		}
 		old := ""
-		if c.before != nil && c.before.AdminRole != schema.RoleNone {
+		if c.before != nil && c.before.AdminRole != schema.RoleNone && !c.copyApplied {
 			old = fmt.Sprintf(" (the user already holds %s)", roleTitle(c.before.AdminRole))
 		}
 		c.add(col, schema.RRoleSingle, "the user would hold %s%s; a user holds one admin role: to switch, set the old role to FALSE in the same row", strings.Join(names, " and "), old)
@@ -447,15 +461,15 @@ func (c *rowCheck) checkUsername() {
 		return
 	}
 	key := KeyOf(a.PBX, a.Username)
-	holder := ""
+	taker := ""
 	if h, ok := c.v.usernames[c.v.usernameHash(key)]; ok {
-		if h != 0 && h != c.v.hash(a.Email) {
-			holder = "a user of an earlier row"
+		if h.email != 0 && h.email != c.v.hash(a.Email) {
+			taker = fmt.Sprintf("the user of row %d", h.row)
 		}
 	} else if e, ok := c.snap.Usernames[key]; ok && e != a.Email {
-		holder = e
+		taker = e
 	}
-	if holder != "" {
+	if taker != "" {
 		col := schema.ColUsername
 		if !c.in.Username.Set {
 			if c.in.PBX.Set {
@@ -464,7 +478,7 @@ func (c *rowCheck) checkUsername() {
 				col = schema.ColEmail
 			}
 		}
-		c.add(col, schema.RUsername, "username %q is taken in PBX %s by %s; choose another username", a.Username, a.PBX, holder)
+		c.add(col, schema.RUsername, "username %q is taken in PBX %s by %s; choose another username", a.Username, a.PBX, taker)
 	}
 }
 
