@@ -140,7 +140,10 @@ func TestBadInput(t *testing.T) {
 	}
 	server := testdb.ServerURL(t)
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { runBadInput(t, server, tc) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case has a database of its own
+			runBadInput(t, server, tc)
+		})
 	}
 }
 
