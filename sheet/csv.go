@@ -204,7 +204,7 @@ func (c *csvReader) Next() (Record, error) {
 		// encoding/csv skips empty lines; a spreadsheet shows each as a row.
 		c.row += 1 + max(0, startLine-c.endLine-1)
 		c.endLine = c.recordEndLine(fields)
-		if isBlank(fields) {
+		if isBlankEscaped(fields) {
 			continue
 		}
 		c.rows++
@@ -291,6 +291,17 @@ func (c *csvReader) readErr(err error) error {
 }
 
 func (c *csvReader) Close() error { return c.closer.Close() }
+
+// isBlankEscaped reports whether every cell is blank once its formula
+// escape is taken off: a writer escapes a lone tab or CR as "'\t".
+func isBlankEscaped(fields []string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(UnescapeFormula(f)) != "" {
+			return false
+		}
+	}
+	return true
+}
 
 func isBlank(fields []string) bool {
 	for _, f := range fields {
