@@ -94,7 +94,7 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 		return nil, c.readErr(err)
 	}
 	limiter.mark = cr.InputOffset()
-	if isBlank(header) {
+	if isBlankEscaped(header) {
 		return nil, &schema.FileError{Rule: schema.FHeader, File: name, Row: 1,
 			Message: "row 1 is blank; the first row must be the header, with at least an Email column"}
 	}
