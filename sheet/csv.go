@@ -279,7 +279,7 @@ func (c *csvReader) readErr(err error) error {
 			msg = fmt.Sprintf("line %d, byte %d: %v; check the quotes on that line: a cell holding a quote is written in quotes, with the quote written twice (\"\")",
 				pe.Line, pe.Column, pe.Err)
 		default:
-			msg = fmt.Sprintf("line %d, byte %d: %v", pe.Line, pe.Column, pe.Err)
+			msg = fmt.Sprintf("line %d, byte %d: %s", pe.Line, pe.Column, errText(pe.Err))
 		}
 		return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: row, Err: err, Message: msg}
 	}
@@ -287,7 +287,7 @@ func (c *csvReader) readErr(err error) error {
 		return &schema.FileError{Rule: schema.FLimit, File: c.name, Row: c.row + 1, Err: err,
 			Message: fmt.Sprintf("the row that starts on line %d is longer than %d bytes; a quoted cell is probably missing its closing quote", c.endLine+1, c.limits.MaxRowBytes)}
 	}
-	return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err, Message: "cannot read the file: " + err.Error()}
+	return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err, Message: "cannot read the file: " + errText(err)}
 }
 
 func (c *csvReader) Close() error { return c.closer.Close() }

@@ -46,7 +46,7 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 				Message: fmt.Sprintf("the workbook decompresses to more than %d bytes; it is not an honest sheet of users (or raise --max-unzip-size)", opts.Limits.MaxUnzipSize)}
 		}
 		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
-			Message: "not a readable XLSX workbook (" + err.Error() + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
+			Message: "not a readable XLSX workbook (" + errText(err) + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
 	}
 	x := &xlsxReader{name: name, file: f, book: book, limits: opts.Limits}
 	defer func() {
@@ -66,7 +66,7 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 	}
 	x.rows, err = book.Rows(sheetName)
 	if err != nil {
-		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err, Message: "cannot read sheet " + sheetName + ": " + err.Error()}
+		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err, Message: "cannot read sheet " + sheetName + ": " + errText(err)}
 	}
 	if !x.rows.Next() {
 		if err := x.rows.Error(); err != nil {
@@ -143,7 +143,7 @@ func (x *xlsxReader) Next() (rec Record, err error) {
 
 func (x *xlsxReader) formatErr(row int, err error) error {
 	return &schema.FileError{Rule: schema.FFormat, File: x.name, Row: row, Err: err,
-		Message: "the worksheet cannot be read (" + err.Error() + "); save it again from the spreadsheet program"}
+		Message: "the worksheet cannot be read (" + errText(err) + "); save it again from the spreadsheet program"}
 }
 
 func (x *xlsxReader) Close() error {
@@ -161,7 +161,7 @@ func (x *xlsxReader) Close() error {
 func recoverAs(name string, row int, err *error) {
 	if p := recover(); p != nil {
 		*err = &schema.FileError{Rule: schema.FFormat, File: name, Row: row,
-			Message: fmt.Sprintf("the workbook is malformed (%v); save it again from the spreadsheet program", p)}
+			Message: "the workbook is malformed (" + strings.ToValidUTF8(fmt.Sprint(p), "\uFFFD") + "); save it again from the spreadsheet program"}
 	}
 }
 
