@@ -16,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -64,6 +65,13 @@ type Options struct {
 	Limits        sheet.Limits
 	LockWait      time.Duration
 	ChunkSize     int
+	// Mapping, when set, maps another system's export onto the template's
+	// columns (--mapping).
+	Mapping *mapping.Profile
+
+	// Header, when set, is called with the sheet's layout once its header
+	// row is matched, before any row is read.
+	Header func(*sheet.Layout)
 
 	// Progress, when set, is called with the number of rows read so far.
 	Progress func(rows int)
@@ -171,11 +179,19 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		}
 	}
 	name := displayName(opts.File)
-	layout, err := sheet.MatchHeader(name, src.Header())
+	var layout *sheet.Layout
+	if opts.Mapping != nil {
+		layout, err = opts.Mapping.Match(name, src.Header())
+	} else {
+		layout, err = sheet.MatchHeader(name, src.Header())
+	}
 	if err != nil {
 		return res, err
 	}
 	res.IgnoredColumns = layout.Unknown
+	if opts.Header != nil {
+		opts.Header(layout)
+	}
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
 		validator: rules.NewValidator(env), before: before}
@@ -193,7 +209,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	} else {
 		// For standard input the digest is complete only once the run has
 		// read it all; the batch records it when it finishes.
-		err = run.apply(ctx, conn, func() string { return hex.EncodeToString(digest.Sum(nil)) })
+		err = run.apply(ctx, db, conn, func() string { return hex.EncodeToString(digest.Sum(nil)) })
 		if isFileError(err) && res.BatchID != 0 {
 			// The file was refused part-way through (F-FORMAT, F-ENCODING,
 			// F-LIMIT): nothing was applied, and the run leaves no batch
@@ -300,14 +316,9 @@ type chunkRow struct {
 // eachChunk reads the sheet in chunks, parses each row, fetches the
 // database state the chunk needs in two queries, and hands the chunk on.
 func (r *run) eachChunk(ctx context.Context, q store.Querier, fn func([]chunkRow, *rules.Snapshot) error) error {
-	var headers [schema.NumColumns]string
-	for c := range schema.NumColumns {
-		if i := r.layout.Index[c]; i >= 0 {
-			headers[c] = r.layout.Headers[i]
-		} else {
-			headers[c] = c.Header()
-		}
-	}
+	headers := r.layout.ColumnHeaders()
+	var cells [schema.NumColumns]string
+	cell := func(c schema.Column) string { return cells[c] }
 	chunk := make([]chunkRow, 0, r.opts.ChunkSize)
 	flush := func() error {
 		if len(chunk) == 0 {
@@ -339,10 +350,13 @@ func (r *run) eachChunk(ctx context.Context, q store.Querier, fn func([]chunkRow
 		}
 		r.res.Rows++
 		// The reader reuses its record: the chunk keeps its own copy.
-		cells := slices.Clone(r.layout.OriginalCells(rec.Fields))
-		fields := rec.Fields
-		in, fs := rules.ParseRow(rec.Row, func(c schema.Column) string { return r.layout.Cell(fields, c) }, headers)
-		chunk = append(chunk, chunkRow{row: rec.Row, cells: cells, in: in, findings: fs})
+		original := slices.Clone(r.layout.OriginalCells(rec.Fields))
+		mapped := r.layout.Cells(rec.Row, rec.Fields, &cells)
+		in, fs := rules.ParseRow(rec.Row, cell, headers)
+		if len(mapped) > 0 {
+			fs = append(mapped, fs...)
+		}
+		chunk = append(chunk, chunkRow{row: rec.Row, cells: original, in: in, findings: fs})
 		if len(chunk) == cap(chunk) {
 			if err := flush(); err != nil {
 				return err
@@ -556,7 +570,7 @@ func (r *run) planItem(p PlanItem) {
 }
 
 // apply runs the import for real: lock, batch, one transaction.
-func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha func() string) error {
+func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func() string) error {
 	tenant := r.env.Org.ID
 	if err := store.Lock(ctx, conn, tenant, r.opts.LockWait); err != nil {
 		return err
@@ -575,12 +589,6 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha func() string) err
 		return err
 	}
 	r.res.BatchID = batch.ID
-	finish := func(status string) error {
-		b := *batch
-		b.Status, b.FileSHA256 = status, sha()
-		r.fillCounts(&b)
-		return store.FinishBatch(context.WithoutCancel(ctx), conn, &b)
-	}
 
 	var aborted bool
 	err := store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
@@ -618,6 +626,7 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha func() string) err
 		}
 		if r.opts.Sync {
 			if err := r.checkSyncLimit(ctx, tx); err != nil {
+				aborted = true
 				return err
 			}
 		}
@@ -640,18 +649,59 @@ func (r *run) apply(ctx context.Context, conn *sqlx.Conn, sha func() string) err
 		r.fillCounts(&b)
 		return store.FinishBatch(ctx, tx, &b)
 	})
-	switch {
-	case err == nil:
+	if err == nil {
 		r.res.Applied = true
 		return nil
-	case aborted:
-		return finish("aborted")
-	default:
-		if ferr := finish("failed"); ferr != nil && ctx.Err() == nil {
-			return fmt.Errorf("%w (and recording the failed batch failed too: %v)", err, ferr)
-		}
-		return err
 	}
+	status := "failed"
+	if aborted {
+		status = "aborted" // refused by --atomic or the --sync limit: nothing applied
+	}
+	b := *batch
+	b.Status, b.FileSHA256 = status, sha()
+	r.fillCounts(&b)
+	recorded, ferr := finishFailed(ctx, db, conn, &b)
+	if errors.Is(err, errAborted) {
+		return ferr
+	}
+	if ctx.Err() != nil {
+		// Stopped (SIGINT, SIGTERM): the server reports the cancelled
+		// statement as its own error; say what happened instead.
+		return fmt.Errorf("batch %d: %w", batch.ID, ctx.Err())
+	}
+	if errors.Is(err, store.ErrConnectionLost) {
+		if !recorded && ferr == nil {
+			// The batch is no longer running: the commit went through
+			// before the connection broke.
+			if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
+				r.res.Applied = true
+				return nil
+			}
+		}
+		if ferr != nil && errors.Is(err, store.ErrCommit) {
+			return fmt.Errorf("%w; it broke while batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", err, batch.ID, tenant)
+		}
+		return fmt.Errorf("%w; nothing of batch %d was applied (its transaction was rolled back); run the import again when the database is back", err, batch.ID)
+	}
+	if ferr != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w (and recording the batch as %s failed too: %v)", err, status, ferr)
+	}
+	return err
+}
+
+// finishFailed records a batch that did not apply, on the run's connection,
+// or on a fresh one from the pool when the run's connection is gone. A batch
+// it cannot record stays running until the next run on the tenant marks it
+// failed.
+func finishFailed(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, b *store.Batch) (bool, error) {
+	ctx = context.WithoutCancel(ctx)
+	recorded, err := store.FinishBatchIfRunning(ctx, conn, b)
+	if err == nil {
+		return recorded, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return store.FinishBatchIfRunning(ctx, db, b)
 }
 
 var errAborted = errors.New("atomic import aborted")

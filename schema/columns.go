@@ -87,12 +87,16 @@ const (
 func ReportHeaders() []string { return []string{ReportRow, ReportStatus, ReportFindings} }
 
 // NormalizeHeader folds a header for matching: surrounding spaces (and a BOM)
-// are dropped, inner runs of white space become one space, letters are
-// compared without case.
+// are dropped, inner runs of white space (no-break spaces too) become one
+// space, letters are compared without case, and typographic apostrophes
+// (’ ʼ) compare equal to the straight one.
 func NormalizeHeader(h string) string {
 	h = strings.TrimPrefix(h, "\uFEFF")
+	h = apostrophes.Replace(h)
 	return strings.ToLower(strings.Join(strings.Fields(h), " "))
 }
+
+var apostrophes = strings.NewReplacer("\u2019", "'", "\u02BC", "'")
 
 var headerIndex = func() map[string]Column {
 	m := make(map[string]Column, len(columnHeaders)+len(headerAliases))
@@ -107,42 +111,55 @@ var headerIndex = func() map[string]Column {
 
 // headerAliases are other spellings of the template's headers that a sheet may
 // carry: the template translated by an administrator into French or Polish.
+// Every column has at least one French and one Polish header here (product
+// names such as "Contact Center Premium" and "PBX" are not translated and
+// match as they are). Typographic apostrophes match straight ones.
 var headerAliases = map[string]Column{
 	// French
-	"Adresse électronique":             ColEmail,
-	"Adresse e-mail":                   ColEmail,
-	"E-mail":                           ColEmail,
-	"Prénom":                           ColFirstName,
-	"Nom":                              ColLastName,
-	"Nom de famille":                   ColLastName,
-	"Nom d'affichage":                  ColDisplayName,
-	"Nom d’affichage":                  ColDisplayName,
-	"Nom d'utilisateur":                ColUsername,
-	"Nom d’utilisateur":                ColUsername,
-	"Statut":                           ColStatus,
-	"Organisation d'origine":           ColHomeOrg,
-	"Organisation d’origine":           ColHomeOrg,
-	"Contact Center Premium (licence)": ColPremium,
-	"Administrateur complet":           ColFullAdmin,
+	"Adresse électronique":              ColEmail,
+	"Adresse e-mail":                    ColEmail,
+	"Adresse courriel":                  ColEmail,
+	"Courriel":                          ColEmail,
+	"E-mail":                            ColEmail,
+	"Prénom":                            ColFirstName,
+	"Nom":                               ColLastName,
+	"Nom de famille":                    ColLastName,
+	"Nom d'affichage":                   ColDisplayName,
+	"Nom affiché":                       ColDisplayName,
+	"Nom d'utilisateur":                 ColUsername,
+	"Autocom privé":                     ColPBX,
+	"Autocom":                           ColPBX,
+	"Statut":                            ColStatus,
+	"Organisation d'origine":            ColHomeOrg,
+	"Contact Center Premium (licence)":  ColPremium,
+	"Licence Contact Center Premium":    ColPremium,
+	"Contact Center Standard (licence)": ColStandard,
+	"Licence Contact Center Standard":   ColStandard,
+	"Administrateur complet":            ColFullAdmin,
 	"Administrateur du service Contact Center": ColCCServiceAdmin,
 	"Administrateur en lecture seule":          ColReadOnlyAdmin,
 	"Rôle CC":                                  ColCCRole,
 	"Copier les privilèges de":                 ColCopyFrom,
 	"Envoyer l'e-mail d'activation":            ColSendActivation,
-	"Envoyer l’e-mail d’activation":            ColSendActivation,
+	"Envoyer un e-mail d'activation":           ColSendActivation,
 	// Polish
 	"Adres e-mail":                        ColEmail,
+	"Adres email":                         ColEmail,
 	"Imię":                                ColFirstName,
 	"Nazwisko":                            ColLastName,
 	"Nazwa wyświetlana":                   ColDisplayName,
 	"Nazwa użytkownika":                   ColUsername,
 	"Centrala PBX":                        ColPBX,
+	"Centrala":                            ColPBX,
 	"Organizacja macierzysta":             ColHomeOrg,
+	"Licencja Contact Center Premium":     ColPremium,
+	"Licencja Contact Center Standard":    ColStandard,
 	"Pełny administrator":                 ColFullAdmin,
 	"Administrator usługi Contact Center": ColCCServiceAdmin,
 	"Administrator tylko do odczytu":      ColReadOnlyAdmin,
-	"Rola CC":                             ColCCRole,
-	"Kopiuj uprawnienia z":                ColCopyFrom,
+	"Administrator z uprawnieniami tylko do odczytu": ColReadOnlyAdmin,
+	"Rola CC":              ColCCRole,
+	"Kopiuj uprawnienia z": ColCopyFrom,
 	"Wyślij wiadomość e-mail z aktywacją": ColSendActivation,
 	"Wyślij wiadomość e-mail o aktywacji": ColSendActivation,
 }

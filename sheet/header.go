@@ -10,15 +10,43 @@ import (
 // Layout says where each template column sits in a sheet.
 type Layout struct {
 	Headers []string               // the header row as the file spells it
-	Index   [schema.NumColumns]int // position of each column; -1 when absent
+	Index   [schema.NumColumns]int // position of the column each template column comes from; -1 when none
 	Unknown []string               // headers that match no column, in file order
 	Report  []int                  // positions of a report's Row, Status, Findings; nil if none
+
+	// Mapping, when set, computes the template cells of each row (a
+	// mapping profile for another system's export); Uses then says what
+	// became of each source column.
+	Mapping RowMapping
+	Uses    []ColumnUse
+}
+
+// RowMapping turns the cells of a row of another system's export into the
+// template's cells.
+type RowMapping interface {
+	// Cells fills cells with the template cells of the row whose source
+	// cells are fields, and returns findings about source values it cannot
+	// map (they name the source column).
+	Cells(row int, fields []string, cells *[schema.NumColumns]string) []schema.Finding
+}
+
+// ColumnUse says what a mapping made of one source column, or of one of
+// its constants.
+type ColumnUse struct {
+	Header   string          // the source header; "" for a constant
+	Targets  []schema.Column // the template columns it gives; none when ignored
+	Values   bool            // its values go through the mapping's value map
+	Constant string          // the value of a constant (Header is "")
+	Ignored  bool            // left out on purpose by the mapping
+	Unknown  bool            // matches nothing (W-UNKNOWN-COLUMN)
 }
 
 // Has reports whether the sheet has the column.
 func (l *Layout) Has(c schema.Column) bool { return l.Index[c] >= 0 }
 
-// Cell returns the raw value of column c in fields ("" when absent).
+// Cell returns the raw value of the sheet's column that column c comes from
+// ("" when none). Under a mapping it is the source cell, before its value
+// map: Cells gives the template cells.
 func (l *Layout) Cell(fields []string, c schema.Column) string {
 	i := l.Index[c]
 	if i < 0 || i >= len(fields) {
@@ -27,8 +55,34 @@ func (l *Layout) Cell(fields []string, c schema.Column) string {
 	return fields[i]
 }
 
-// Original returns the cells of fields that are not a report's own columns,
-// with their headers: what a report writes back as "the original columns".
+// Cells fills cells with the row's template cells, through the mapping when
+// there is one, and returns the mapping's findings.
+func (l *Layout) Cells(row int, fields []string, cells *[schema.NumColumns]string) []schema.Finding {
+	if l.Mapping != nil {
+		return l.Mapping.Cells(row, fields, cells)
+	}
+	for c := range schema.NumColumns {
+		cells[c] = l.Cell(fields, c)
+	}
+	return nil
+}
+
+// ColumnHeaders names each template column as findings should: the header
+// of the sheet's column it comes from, else the template's header.
+func (l *Layout) ColumnHeaders() [schema.NumColumns]string {
+	var headers [schema.NumColumns]string
+	for c := range schema.NumColumns {
+		if i := l.Index[c]; i >= 0 && i < len(l.Headers) {
+			headers[c] = l.Headers[i]
+		} else {
+			headers[c] = c.Header()
+		}
+	}
+	return headers
+}
+
+// OriginalHeaders returns the headers that are not a report's own columns:
+// the columns a report writes back as "the original columns".
 func (l *Layout) OriginalHeaders() []string {
 	return l.dropReport(l.Headers)
 }
@@ -68,7 +122,7 @@ func MatchHeader(file string, headers []string) (*Layout, error) {
 	for i := range l.Index {
 		l.Index[i] = -1
 	}
-	l.Report = findReportGroup(headers)
+	l.Report = ReportGroup(headers)
 	for i, h := range headers {
 		if l.Report != nil && i >= l.Report[0] && i <= l.Report[2] {
 			continue
@@ -90,14 +144,14 @@ func MatchHeader(file string, headers []string) (*Layout, error) {
 	}
 	if l.Index[schema.ColEmail] < 0 {
 		return nil, &schema.FileError{Rule: schema.FHeader, File: file, Row: 1,
-			Message: fmt.Sprintf("no Email column; the first row must be the header, with at least Email (the header read was %s)", quoteList(abbreviate(headers, 8)))}
+			Message: fmt.Sprintf("no Email column; the first row must be the header, with at least Email (the header read was %s)", HeaderSummary(headers))}
 	}
 	return l, nil
 }
 
-// findReportGroup returns the positions of the last consecutive
-// Row, Status, Findings headers, or nil.
-func findReportGroup(headers []string) []int {
+// ReportGroup returns the positions of the last consecutive Row, Status,
+// Findings headers (an error report's own columns), or nil.
+func ReportGroup(headers []string) []int {
 	want := schema.ReportHeaders()
 	for i := len(headers) - len(want); i >= 0; i-- {
 		match := true
@@ -113,6 +167,18 @@ func findReportGroup(headers []string) []int {
 	}
 	return nil
 }
+
+// InReport reports whether position i is one of a report's own columns.
+func (l *Layout) InReport(i int) bool {
+	return l.Report != nil && i >= l.Report[0] && i <= l.Report[len(l.Report)-1]
+}
+
+// HeaderSummary quotes the first headers of a header row, for messages.
+func HeaderSummary(headers []string) string { return quoteList(abbreviate(headers, 8)) }
+
+// ColumnLetter names the column at position i (0-based) as a spreadsheet
+// does: A, B, … Z, AA.
+func ColumnLetter(i int) string { return columnLetter(i) }
 
 func abbreviate(list []string, n int) []string {
 	if len(list) <= n {

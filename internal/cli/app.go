@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -30,12 +31,27 @@ const (
 // Version is set at build time.
 var Version = "dev"
 
-// usageError is wrong usage: exit 2.
-type usageError struct{ msg string }
+// usageError is wrong usage: exit 2. quiet leaves out the pointer to the
+// help, for mistakes whose message says all (a mapping file's).
+type usageError struct {
+	msg   string
+	quiet bool
+}
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+// mappingErr is --mapping naming no profile, or a mapping file with
+// mistakes: wrong usage (exit 2), reported before anything is read. The
+// mistakes are about how the run is set up, not about the sheet.
+func mappingErr(err error) error {
+	var errs mapping.Errors
+	if errors.As(err, &errs) {
+		return &usageError{msg: "--mapping: the mapping has mistakes; nothing was read:\n" + errs.Error(), quiet: true}
+	}
+	return &usageError{msg: "--mapping: " + err.Error(), quiet: true}
+}
 
 // exitError carries an exit code for a run that finished but did not
 // succeed (rows rejected); its message has been printed already.
@@ -58,7 +74,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if !errors.As(err, &ee) {
 		fmt.Fprintf(stderr, "ccbulk: %v\n", err)
-		if code == ExitUsage {
+		var ue *usageError
+		if code == ExitUsage && !(errors.As(err, &ue) && ue.quiet) {
 			fmt.Fprintln(stderr, "Run 'ccbulk help' or 'ccbulk COMMAND --help' for usage.")
 		}
 	}
@@ -73,13 +90,14 @@ func exitCode(err error) int {
 		fe    *schema.FileError
 		sync  *importer.SyncLimitError
 		taken *store.LockedError
+		later *importer.UndoConflictError
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue), errors.Is(err, store.ErrNoDatabase):
 		return ExitUsage
-	case errors.As(err, &taken), errors.As(err, &sync):
+	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &later):
 		return ExitRefused
 	case errors.As(err, &fe):
 		return ExitFatal
@@ -94,7 +112,13 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Version: Version,
 		Reader:  stdin, Writer: stdout, ErrWriter: stderr,
 		HideHelpCommand: true,
-		Flags:           []cli.Flag{dbFlag()},
+		Flags: []cli.Flag{
+			dbFlag(),
+			&cli.DurationFlag{Name: "statement-timeout", Value: store.DefaultSettings.StatementTimeout, EnvVars: []string{"CCBULK_STATEMENT_TIMEOUT"},
+				Usage: "cancel any one database statement that runs longer, and fail the run with nothing applied (0: no limit)"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: store.DefaultSettings.LockTimeout, EnvVars: []string{"CCBULK_LOCK_TIMEOUT"},
+				Usage: "fail the run when a statement waits longer for a row or table lock another session holds (0: wait for ever)"},
+		},
 		Commands: []*cli.Command{
 			migrateCommand(),
 			orgCommand(),
@@ -103,6 +127,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			exportCommand(),
 			templateCommand(),
 			batchesCommand(),
+			undoCommand(),
+			mappingCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // never exit from inside the library
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -116,8 +142,28 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	return app
 }
 
+const dbUsage = "PostgreSQL URL (or DATABASE_URL; libpq PG* variables also work)"
+
 func dbFlag() cli.Flag {
-	return &cli.StringFlag{Name: "db", Usage: "PostgreSQL URL (libpq PG* variables also work)", EnvVars: []string{"DATABASE_URL"}}
+	return &cli.StringFlag{Name: "db", Usage: dbUsage, EnvVars: []string{"DATABASE_URL"}}
+}
+
+// commandDBFlag is --db written after the command name. It has no
+// environment fallback of its own, so that a --db before the command name
+// is not shadowed by DATABASE_URL; dbURL resolves the two.
+func commandDBFlag() cli.Flag {
+	return &cli.StringFlag{Name: "db", Usage: dbUsage}
+}
+
+// dbURL returns --db after the command name, else --db before it, else
+// DATABASE_URL.
+func dbURL(c *cli.Context) string {
+	for _, ctx := range c.Lineage() {
+		if v := ctx.String("db"); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // prepareCommands makes flag errors usage errors (exit 2) and accepts --db
@@ -126,7 +172,7 @@ func prepareCommands(cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%v", err) }
 		if len(c.Subcommands) == 0 && c.Name != "template" {
-			c.Flags = append(c.Flags, dbFlag())
+			c.Flags = append(c.Flags, commandDBFlag())
 		}
 		prepareCommands(c.Subcommands)
 	}
@@ -217,9 +263,14 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 	return nil
 }
 
-// openDB opens the database named by --db, DATABASE_URL or PG* variables.
+// openDB opens the database named by --db, DATABASE_URL or PG* variables,
+// with the session settings of --statement-timeout and --lock-timeout.
 func openDB(c *cli.Context) (*sqlx.DB, error) {
-	return store.Open(c.Context, c.String("db"))
+	s := store.Settings{StatementTimeout: c.Duration("statement-timeout"), LockTimeout: c.Duration("lock-timeout")}
+	if s.StatementTimeout < 0 || s.LockTimeout < 0 {
+		return nil, usagef("--statement-timeout and --lock-timeout take a duration such as 30m or 10s (0: no limit)")
+	}
+	return store.OpenWith(c.Context, dbURL(c), s)
 }
 
 // need returns a usage error when a required flag is missing.

@@ -343,6 +343,7 @@ func batchesCommand() *cli.Command {
 				type jsonBatch struct {
 					store.Batch
 					UndoOf     *int64  `json:"undo_of"`
+					UndoneBy   *int64  `json:"undone_by"`
 					StartedAt  string  `json:"started_at"`
 					FinishedAt *string `json:"finished_at"`
 				}
@@ -351,6 +352,9 @@ func batchesCommand() *cli.Command {
 					out[i] = jsonBatch{Batch: b, StartedAt: b.StartedAt.UTC().Format("2006-01-02T15:04:05Z")}
 					if b.UndoOf.Valid {
 						out[i].UndoOf = &b.UndoOf.Int64
+					}
+					if b.UndoneBy.Valid {
+						out[i].UndoneBy = &b.UndoneBy.Int64
 					}
 					if b.FinishedAt.Valid {
 						s := b.FinishedAt.Time.UTC().Format("2006-01-02T15:04:05Z")
@@ -367,14 +371,18 @@ func batchesCommand() *cli.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "BATCH\tKIND\tSTATUS\tSTARTED\tACTOR\tFILE\tROWS\tCREATED\tUPDATED\tDEACTIVATED\tREJECTED")
+			fmt.Fprintln(tw, "BATCH\tKIND\tSTATUS\tSTARTED\tACTOR\tFILE\tROWS\tCREATED\tUPDATED\tDEACTIVATED\tDELETED\tREJECTED")
 			for _, b := range bs {
 				file := b.FileName
 				if b.UndoOf.Valid {
 					file = fmt.Sprintf("(undo of %d)", b.UndoOf.Int64)
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", b.ID, b.Kind, b.Status,
-					b.StartedAt.UTC().Format("2006-01-02 15:04"), b.Actor, file, b.Rows, b.Created, b.Updated, b.Deactivated, b.Rejected)
+				status := b.Status
+				if b.UndoneBy.Valid {
+					status = fmt.Sprintf("%s, undone by %d", status, b.UndoneBy.Int64)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", b.ID, b.Kind, status,
+					b.StartedAt.UTC().Format("2006-01-02 15:04"), b.Actor, file, b.Rows, b.Created, b.Updated, b.Deactivated, b.Deleted, b.Rejected)
 			}
 			return tw.Flush()
 		},

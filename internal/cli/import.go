@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -69,7 +72,14 @@ func runImport(c *cli.Context) error {
 		return usagef("--report-format must be csv, xlsx or jsonl, not %q", f)
 	}
 	if c.IsSet("mapping") {
-		return usagef("--mapping: no mapping profile %q is available in this version", c.String("mapping"))
+		prof, err := mapping.Load(c.String("mapping"))
+		if err != nil {
+			return mappingErr(err)
+		}
+		opts.Mapping = prof
+		if opts.Encoding == "" {
+			opts.Encoding = prof.Encoding
+		}
 	}
 	if file == "-" && c.IsSet("sheet") {
 		return usagef("--sheet applies to XLSX files; standard input is read as CSV")
@@ -78,7 +88,16 @@ func runImport(c *cli.Context) error {
 	out := c.App.Writer
 	if opts.DryRun && !jsonOut {
 		opts.Plan = func(p importer.PlanItem) { printPlanItem(out, p) }
-		fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+		if opts.Mapping == nil {
+			fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+		} else {
+			// The columns section comes first: it is known once the
+			// header row is read.
+			opts.Header = func(l *sheet.Layout) {
+				printColumnUses(out, opts.Mapping.Name, l.Uses)
+				fmt.Fprintln(out, "Plan (dry run, nothing is written):")
+			}
+		}
 	}
 	var bar *progress
 	if isTerminal(c.App.ErrWriter) {
@@ -93,7 +112,10 @@ func runImport(c *cli.Context) error {
 	res, err := importer.Import(c.Context, db, opts)
 	bar.done()
 	if err != nil {
-		if _, refused := err.(*importer.SyncLimitError); refused && jsonOut {
+		// A refusal (exit 4) still gives a scheduler its JSON: applied false.
+		var overLimit *importer.SyncLimitError
+		var locked *store.LockedError
+		if jsonOut && (errors.As(err, &overLimit) || errors.As(err, &locked)) {
 			printJSON(out, res)
 		}
 		return err
@@ -226,4 +248,28 @@ func quoteIfNeeded(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// printColumnUses shows, for a dry run under a mapping, where each source
+// column went and which were ignored.
+func printColumnUses(w io.Writer, profile string, uses []sheet.ColumnUse) {
+	fmt.Fprintf(w, "Columns (mapping %s):\n", profile)
+	for _, u := range uses {
+		targets := make([]string, len(u.Targets))
+		for i, t := range u.Targets {
+			targets[i] = t.Header()
+		}
+		switch {
+		case u.Header == "":
+			fmt.Fprintf(w, "  constant %s -> %s\n", strconv.Quote(u.Constant), strings.Join(targets, ", "))
+		case u.Ignored:
+			fmt.Fprintf(w, "  %s: ignored by the mapping\n", u.Header)
+		case u.Unknown:
+			fmt.Fprintf(w, "  %s: ignored, matches no column (W-UNKNOWN-COLUMN)\n", u.Header)
+		case u.Values:
+			fmt.Fprintf(w, "  %s -> %s (through the mapping's values)\n", u.Header, strings.Join(targets, ", "))
+		default:
+			fmt.Fprintf(w, "  %s -> %s\n", u.Header, strings.Join(targets, ", "))
+		}
+	}
 }

@@ -34,28 +34,43 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 // Lock takes the tenant's advisory lock on conn, a connection held for the
 // whole run (a lock taken through the pool could be released silently when
 // the pool closes its connection). It waits up to wait, then fails with a
-// *LockedError. The lock ends with Unlock or with the connection.
+// *LockedError naming the batch that holds the lock. The lock ends with
+// Unlock or with the connection (a killed process releases it).
+//
+// Once it holds the lock it marks failed the tenant's batches still
+// recorded as running: their process died before it could say so.
 func Lock(ctx context.Context, conn *sqlx.Conn, tenant string, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
+	// The holder records its running batch just after taking the lock: give
+	// it a moment so that the refusal can name the batch.
+	naming := time.Time{}
 	for {
 		var ok bool
 		if err := conn.GetContext(ctx, &ok, `SELECT pg_try_advisory_lock(hashtextextended('ccbulk:' || $1, 0))`, tenant); err != nil {
 			return Explain(err)
 		}
 		if ok {
-			// Nobody else runs on this tenant: batches left running were cut off.
 			_, err := conn.ExecContext(ctx, `UPDATE batches SET status = 'failed', finished_at = now() WHERE tenant_id = $1 AND status = 'running'`, tenant)
 			return Explain(err)
 		}
-		if time.Now().After(deadline) {
+		pause := 200 * time.Millisecond
+		if now := time.Now(); now.After(deadline) {
 			var id sql.NullInt64
-			_ = conn.GetContext(ctx, &id, `SELECT max(id) FROM batches WHERE tenant_id = $1 AND status = 'running'`, tenant)
-			return &LockedError{Tenant: tenant, Batch: id.Int64}
+			if err := conn.GetContext(ctx, &id, `SELECT max(id) FROM batches WHERE tenant_id = $1 AND status = 'running'`, tenant); err != nil {
+				return Explain(err)
+			}
+			if naming.IsZero() {
+				naming = now.Add(2 * time.Second)
+			}
+			if id.Valid || now.After(naming) {
+				return &LockedError{Tenant: tenant, Batch: id.Int64}
+			}
+			pause = 50 * time.Millisecond
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(pause):
 		}
 	}
 }
@@ -85,7 +100,10 @@ type Batch struct {
 	Deactivated int           `db:"deactivated" json:"deactivated"`
 	Rejected    int           `db:"rejected" json:"rejected"`
 	Warnings    int           `db:"warnings" json:"warnings"`
+	Deleted     int           `db:"deleted" json:"deleted"`     // undo: users deleted
+	Withdrawn   int           `db:"withdrawn" json:"withdrawn"` // undo: unsent activation requests withdrawn
 	Status      string        `db:"status" json:"status"`
+	UndoneBy    sql.NullInt64 `db:"undone_by" json:"-"` // the applied undo of this batch
 }
 
 // StartBatch records a running batch, committed at once so that a second
@@ -100,8 +118,8 @@ func StartBatch(ctx context.Context, q Querier, b *Batch) error {
 // FinishBatch records a batch's counts, file digest and final status.
 func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
 	_, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
-		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11 WHERE tenant_id = $1 AND id = $2`,
-		b.Tenant, b.ID, b.Status, b.Rows, b.Created, b.Updated, b.Unchanged, b.Deactivated, b.Rejected, b.Warnings, b.FileSHA256)
+		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11, deleted = $12, withdrawn = $13 WHERE tenant_id = $1 AND id = $2`,
+		b.Tenant, b.ID, b.Status, b.Rows, b.Created, b.Updated, b.Unchanged, b.Deactivated, b.Rejected, b.Warnings, b.FileSHA256, b.Deleted, b.Withdrawn)
 	return Explain(err)
 }
 
@@ -114,13 +132,48 @@ func DiscardBatch(ctx context.Context, q Querier, tenant string, id int64) error
 	return Explain(err)
 }
 
+// FinishBatchIfRunning is FinishBatch for a run that failed: it records the
+// outcome only while the batch is still recorded as running, so that it can
+// be called on a fresh connection after the run's own connection broke
+// (when the commit's outcome is unknown, a committed batch stays applied).
+// It reports whether it recorded the outcome.
+func FinishBatchIfRunning(ctx context.Context, q Querier, b *Batch) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
+		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11 WHERE tenant_id = $1 AND id = $2 AND status = 'running'`,
+		b.Tenant, b.ID, b.Status, b.Rows, b.Created, b.Updated, b.Unchanged, b.Deactivated, b.Rejected, b.Warnings, b.FileSHA256)
+	if err != nil {
+		return false, Explain(err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// BatchStatus returns the recorded status of a batch.
+func BatchStatus(ctx context.Context, q Querier, tenant string, id int64) (string, error) {
+	var status string
+	err := sqlx.GetContext(ctx, q, &status, `SELECT status FROM batches WHERE tenant_id = $1 AND id = $2`, tenant, id)
+	return status, Explain(err)
+}
+
+const batchColumns = `b.id, b.tenant_id, b.kind, b.actor, b.file_name, b.file_sha256, b.mode, b.undo_of, b.started_at,
+	b.finished_at, b.rows, b.created, b.updated, b.unchanged, b.deactivated, b.rejected, b.warnings, b.deleted, b.withdrawn, b.status,
+	(SELECT u.id FROM batches u WHERE u.tenant_id = b.tenant_id AND u.undo_of = b.id AND u.status = 'applied') AS undone_by`
+
 // ListBatches returns a tenant's batches, newest first.
 func ListBatches(ctx context.Context, q Querier, tenant string) ([]Batch, error) {
 	var bs []Batch
-	err := sqlx.SelectContext(ctx, q, &bs, `SELECT id, tenant_id, kind, actor, file_name, file_sha256, mode, undo_of, started_at,
-		finished_at, rows, created, updated, unchanged, deactivated, rejected, warnings, status
-		FROM batches WHERE tenant_id = $1 ORDER BY id DESC`, tenant)
+	err := sqlx.SelectContext(ctx, q, &bs, `SELECT `+batchColumns+` FROM batches b WHERE b.tenant_id = $1 ORDER BY b.id DESC`, tenant)
 	return bs, Explain(err)
+}
+
+// GetBatch returns a batch by id (batch ids are unique over all tenants).
+func GetBatch(ctx context.Context, q Querier, id int64) (Batch, error) {
+	var b Batch
+	err := sqlx.GetContext(ctx, q, &b, `SELECT `+batchColumns+` FROM batches b WHERE b.id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, fmt.Errorf("batch %d: %w", id, ErrNotFound)
+	}
+	return b, Explain(err)
 }
 
 // Staged is the final state of one user an import creates or changes.

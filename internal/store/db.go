@@ -3,10 +3,15 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -21,22 +26,98 @@ type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// Open connects to the database at url; an empty url falls back to the
-// libpq PG* variables when PGHOST or PGDATABASE is set.
+// Settings are the session settings of every connection a run opens.
+type Settings struct {
+	// StatementTimeout cancels any one statement that runs longer (0: no
+	// limit). The merge of a large sheet is one statement.
+	StatementTimeout time.Duration
+	// LockTimeout cancels a statement that waits longer for a row or table
+	// lock held by another session (0: wait for ever). The organization's
+	// advisory lock is not affected: --lock-wait governs it.
+	LockTimeout time.Duration
+}
+
+// DefaultSettings are the settings a run uses unless told otherwise.
+var DefaultSettings = Settings{StatementTimeout: 30 * time.Minute, LockTimeout: 30 * time.Second}
+
+// settings is what the current process runs with; Explain names them.
+var settings = DefaultSettings
+
+// Open connects to the database at url with DefaultSettings; an empty url
+// falls back to the libpq PG* variables when PGHOST or PGDATABASE is set.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
+	return OpenWith(ctx, url, DefaultSettings)
+}
+
+// OpenWith connects to the database at url; every connection of the pool
+// starts with statement_timeout and lock_timeout set from s, and
+// application_name "ccbulk" unless the URL names one (so that operators can
+// find ccbulk in pg_stat_activity).
+func OpenWith(ctx context.Context, url string, s Settings) (*sqlx.DB, error) {
 	if url == "" && os.Getenv("PGHOST") == "" && os.Getenv("PGDATABASE") == "" {
 		return nil, ErrNoDatabase
 	}
-	db, err := sqlx.Open("postgres", url)
+	cfg, err := pq.NewConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
+	if cfg.Runtime == nil {
+		cfg.Runtime = map[string]string{}
+	}
+	cfg.Runtime["statement_timeout"] = millis(s.StatementTimeout)
+	cfg.Runtime["lock_timeout"] = millis(s.LockTimeout)
+	if _, ok := cfg.Runtime["application_name"]; !ok {
+		cfg.Runtime["application_name"] = "ccbulk"
+	}
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	settings = s
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	db.SetMaxOpenConns(4)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, Explain(err)
 	}
 	return db, nil
+}
+
+// millis writes a duration as PostgreSQL's milliseconds; 0 disables the limit.
+func millis(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return fmt.Sprint(max(d.Milliseconds(), 1))
+}
+
+// ErrConnectionLost is wrapped when the database connection broke mid-run:
+// the server went away, was restarted, or ended the session.
+var ErrConnectionLost = errors.New("the database connection was lost")
+
+// ErrCommit is wrapped when COMMIT itself failed: when the connection broke
+// there, the server may or may not have committed.
+var ErrCommit = errors.New("commit")
+
+// ErrTimeout is wrapped when a statement hit statement_timeout or lock_timeout.
+var ErrTimeout = errors.New("a database time limit was reached")
+
+// lostConnection reports errors that mean the session is gone.
+func lostConnection(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		// 08: connection exception; 57P01-57P03: the server terminated
+		// the session or is shutting down or restarting.
+		return pqErr.Code.Class() == "08" || pqErr.Code == "57P01" || pqErr.Code == "57P02" || pqErr.Code == "57P03"
+	}
+	var netErr net.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed),
+		errors.As(err, &netErr):
+		return true
+	}
+	return false
 }
 
 // Explain adds what to do to the connection errors people meet most.
@@ -53,9 +134,20 @@ func Explain(err error) error {
 	case strings.Contains(msg, "does not exist") && strings.Contains(msg, "database"):
 		return fmt.Errorf("cannot connect to the database: %w; create it first (createdb NAME)", err)
 	}
+	if errors.Is(err, ErrConnectionLost) || errors.Is(err, ErrTimeout) {
+		return err
+	}
+	if lostConnection(err) {
+		return fmt.Errorf("%w (%v)", ErrConnectionLost, err)
+	}
 	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code.Class() == "08" {
-		return fmt.Errorf("the database connection failed: %w", err)
+	if errors.As(err, &pqErr) {
+		switch {
+		case pqErr.Code == "57014" && strings.Contains(pqErr.Message, "statement timeout"):
+			return fmt.Errorf("%w: a statement ran longer than the statement timeout (%s): %v; raise --statement-timeout (0 for no limit) if the database is just slow", ErrTimeout, settings.StatementTimeout, err)
+		case pqErr.Code == "55P03":
+			return fmt.Errorf("%w: waited longer than the lock timeout (%s) for a lock another session holds: %v; find it in pg_stat_activity, or raise --lock-timeout", ErrTimeout, settings.LockTimeout, err)
+		}
 	}
 	return err
 }
@@ -72,7 +164,7 @@ func WithTx(ctx context.Context, conn *sqlx.Conn, fn func(tx *sqlx.Tx) error) er
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return Explain(fmt.Errorf("commit: %w", err))
+		return Explain(fmt.Errorf("%w: %w", ErrCommit, err))
 	}
 	return nil
 }

@@ -77,5 +77,18 @@ func CheckSchema(ctx context.Context, q Querier) error {
 	if !ok {
 		return fmt.Errorf("the database has no ccbulk schema; run 'ccbulk migrate' first")
 	}
+	var done []string
+	if err := sqlx.SelectContext(ctx, q, &done, `SELECT name FROM schema_migrations`); err != nil {
+		return Explain(err)
+	}
+	names, err := fs.Glob(schema.Migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	for _, path := range names {
+		if name := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql"); !slices.Contains(done, name) {
+			return fmt.Errorf("the database schema is older than this ccbulk (migration %s is not applied); run 'ccbulk migrate' first", name)
+		}
+	}
 	return nil
 }

@@ -1,0 +1,240 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/rules"
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// UndoOptions describe one undo.
+type UndoOptions struct {
+	Batch    int64
+	Org      string // optional: the batch must belong to it
+	Actor    string
+	LockWait time.Duration
+}
+
+// UndoResult is what an undo did.
+type UndoResult struct {
+	BatchID   int64 // the undo's own batch; 0 when none was started
+	UndoOf    int64
+	Org       string
+	Applied   bool
+	Counts    store.UndoCounts
+	Conflicts []store.UndoConflict // when refused: the users changed since (at most MaxListedConflicts)
+	More      int                  // conflicts beyond those listed
+}
+
+// MaxListedConflicts bounds the users a refused undo lists.
+const MaxListedConflicts = 50
+
+// UndoRefusedError means the batch cannot be undone as asked: it does not
+// exist, did not apply, or was undone already. Nothing was changed.
+type UndoRefusedError struct{ Message string }
+
+func (e *UndoRefusedError) Error() string { return e.Message }
+
+// UndoConflictError means users of the batch changed since it ran: undoing
+// it would overwrite those changes. Nothing was changed.
+type UndoConflictError struct {
+	Batch     int64
+	Conflicts []store.UndoConflict
+	More      int
+}
+
+func (e *UndoConflictError) Error() string {
+	var b strings.Builder
+	n := len(e.Conflicts) + e.More
+	users := "users it changed have"
+	if n == 1 {
+		users = "user it changed has"
+	}
+	fmt.Fprintf(&b, "batch %d cannot be undone: %d %s changed since, and undoing it would overwrite that; nothing was changed:", e.Batch, n, users)
+	for _, c := range e.Conflicts {
+		fmt.Fprintf(&b, "\n  %s: ", c.Email)
+		if len(c.Batches) == 0 {
+			b.WriteString("changed outside ccbulk")
+			continue
+		}
+		ids := make([]string, len(c.Batches))
+		for i, id := range c.Batches {
+			ids[i] = fmt.Sprint(id)
+		}
+		if len(ids) == 1 {
+			fmt.Fprintf(&b, "changed by batch %s", ids[0])
+		} else {
+			fmt.Fprintf(&b, "changed by batches %s", strings.Join(ids, ", "))
+		}
+	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "\n  … and %d more", e.More)
+	}
+	b.WriteString("\nundo the later batches first (newest first), or correct these users with an import")
+	return b.String()
+}
+
+// Undo reverses every change of a batch as a new batch of kind undo, under
+// the tenant's lock, in one transaction: users the batch created are
+// deleted, users it deleted (an undo's) are re-created, changed fields are
+// set back, and the batch's unsent activation requests are withdrawn.
+// Undoing an undo redoes the batch it undid.
+//
+// The actor must be an active Full Administrator of the batch's tenant
+// (F-ACTOR). *UndoRefusedError: no such batch, not applied, or undone
+// already; *UndoConflictError: users changed since; *store.LockedError:
+// another run holds the lock.
+func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, err error) {
+	res = UndoResult{UndoOf: opts.Batch, Org: opts.Org}
+	if err := store.CheckSchema(ctx, db); err != nil {
+		return res, err
+	}
+	target, err := store.GetBatch(ctx, db, opts.Batch)
+	if errors.Is(err, store.ErrNotFound) || err == nil && opts.Org != "" && target.Tenant != opts.Org {
+		where := ""
+		if opts.Org != "" {
+			where = " in " + opts.Org
+		}
+		return res, &UndoRefusedError{fmt.Sprintf("no batch %d%s; 'ccbulk batches --org ID' lists the batches", opts.Batch, where)}
+	}
+	if err != nil {
+		return res, err
+	}
+	tenant := target.Tenant
+	res.Org = tenant
+	env, err := LoadEnv(ctx, db, tenant, opts.Actor)
+	if err != nil {
+		return res, err
+	}
+	switch env.ActorKind {
+	case rules.FullCustomer, rules.FullPartner, rules.FullOther:
+	default:
+		return res, actorErr(schema.FActor, "%s is %s; undo needs a Full Administrator, who may make every change a batch can hold", env.Actor.Email, env.ActorKind)
+	}
+
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return res, store.Explain(err)
+	}
+	defer conn.Close()
+	if err := store.Lock(ctx, conn, tenant, opts.LockWait); err != nil {
+		return res, err
+	}
+	defer store.Unlock(context.WithoutCancel(ctx), conn, tenant)
+
+	// Under the lock, the batch's status is final.
+	if target, err = store.GetBatch(ctx, conn, opts.Batch); err != nil {
+		return res, err
+	}
+	if err := undoable(ctx, conn, target); err != nil {
+		return res, err
+	}
+
+	batch := &store.Batch{Tenant: tenant, Kind: "undo", Actor: env.Actor.Email, FileName: target.FileName,
+		FileSHA256: target.FileSHA256, Mode: "undo"}
+	batch.UndoOf.Int64, batch.UndoOf.Valid = target.ID, true
+	if err := store.StartBatch(ctx, conn, batch); err != nil {
+		return res, err
+	}
+	res.BatchID = batch.ID
+	refused := func(err error) (UndoResult, error) {
+		b := *batch
+		b.Status = "aborted"
+		if _, ferr := finishFailed(ctx, db, conn, &b); ferr != nil && ctx.Err() == nil {
+			return res, fmt.Errorf("%w (and recording batch %d as aborted failed too: %v)", err, batch.ID, ferr)
+		}
+		return res, err
+	}
+
+	conflicts, total, err := store.UndoConflicts(ctx, conn, tenant, target.ID, MaxListedConflicts)
+	if err != nil {
+		return refused(err)
+	}
+	if total > 0 {
+		res.Conflicts, res.More = conflicts, total-len(conflicts)
+		return refused(&UndoConflictError{Batch: target.ID, Conflicts: conflicts, More: res.More})
+	}
+	if env.ActorKind != rules.FullCustomer {
+		emails, err := store.UndoForbidden(ctx, conn, tenant, target.ID)
+		if err != nil {
+			return refused(err)
+		}
+		if len(emails) > 0 {
+			return refused(actorErr(schema.FActor, "%s is %s, who may not grant or revoke Contact Center Service Administrator to external users, and undoing batch %d would (%s); ask a Full Administrator of %s", env.Actor.Email, env.ActorKind, target.ID, strings.Join(emails, ", "), tenant))
+		}
+	}
+
+	err = store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
+		counts, err := store.ApplyUndo(ctx, tx, tenant, target.ID, batch.ID)
+		if err != nil {
+			return err
+		}
+		res.Counts = counts
+		b := *batch
+		b.Status = "applied"
+		b.Rows, b.Created, b.Updated, b.Deleted, b.Withdrawn = counts.Users, counts.Recreated, counts.Restored, counts.Deleted, counts.Withdrawn
+		return store.FinishBatch(ctx, tx, &b)
+	})
+	if err == nil {
+		res.Applied = true
+		return res, nil
+	}
+	if errors.Is(err, store.ErrUndoBreaksRule) {
+		return refused(fmt.Errorf("batch %d cannot be undone: %w; nothing was changed", target.ID, err))
+	}
+	b := *batch
+	b.Status = "failed"
+	recorded, ferr := finishFailed(ctx, db, conn, &b)
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("undo batch %d: %w", batch.ID, ctx.Err())
+	}
+	if errors.Is(err, store.ErrConnectionLost) {
+		if !recorded && ferr == nil {
+			if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
+				res.Applied = true
+				return res, nil
+			}
+		}
+		if ferr != nil && errors.Is(err, store.ErrCommit) {
+			return res, fmt.Errorf("%w; it broke while undo batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it", err, batch.ID, tenant)
+		}
+		return res, fmt.Errorf("%w; nothing of undo batch %d was applied (its transaction was rolled back); run the undo again when the database is back", err, batch.ID)
+	}
+	return res, err
+}
+
+// undoable refuses a batch that did not apply or that an applied undo has
+// reversed already, saying what to undo instead.
+func undoable(ctx context.Context, q store.Querier, b store.Batch) error {
+	switch b.Status {
+	case "applied":
+	case "running":
+		return &UndoRefusedError{fmt.Sprintf("batch %d is still recorded as running; wait for it to finish", b.ID)}
+	default:
+		return &UndoRefusedError{fmt.Sprintf("batch %d is %s: it changed nothing, so there is nothing to undo", b.ID, b.Status)}
+	}
+	if !b.UndoneBy.Valid {
+		return nil
+	}
+	// Follow the chain of undos (an undo of an undo redoes) to the batch
+	// whose changes are in place now.
+	last, steps := b, 0
+	for last.UndoneBy.Valid && steps < 10000 {
+		next, err := store.GetBatch(ctx, q, last.UndoneBy.Int64)
+		if err != nil {
+			return err
+		}
+		last, steps = next, steps+1
+	}
+	if steps%2 == 1 {
+		return &UndoRefusedError{fmt.Sprintf("batch %d was undone already (by batch %d); its changes are not in place", b.ID, last.ID)}
+	}
+	return &UndoRefusedError{fmt.Sprintf("batch %d was undone (by batch %d) and redone since (by batch %d); to reverse it again, undo batch %d", b.ID, b.UndoneBy.Int64, last.ID, last.ID)}
+}

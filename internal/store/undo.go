@@ -1,0 +1,249 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// How an undo works. The audit rows of a batch say, for each user and
+// field, the value before (old_value) and after (new_value); old_value NULL
+// on every row of a user means the batch created the user, new_value NULL
+// means the batch deleted it. An undo applies the old values: it deletes
+// the users the batch created, re-creates the users it deleted (fields it
+// did not record take their defaults, as a created user's do), and sets the
+// changed fields back. Its own audit rows are the batch's rows with old and
+// new swapped, so that undoing an undo redoes the batch.
+
+// userValues lists each stored field of the users row u as text, as the
+// audit trail writes them.
+const userValues = `(VALUES
+	('first_name', u.first_name),
+	('last_name', u.last_name),
+	('display_name', u.display_name),
+	('username', u.username),
+	('pbx', u.pbx),
+	('status', u.status),
+	('home_org', coalesce(u.home_org, '')),
+	('premium', u.premium::text),
+	('standard', u.standard::text),
+	('admin_role', coalesce(u.admin_role, '')),
+	('cc_role', coalesce(u.cc_role, ''))
+) AS v(field, value)`
+
+// UndoConflict is a user an undo would reverse that has changed since the
+// batch: Batches lists the later batches that changed the user; when it is
+// empty, the user was changed outside ccbulk.
+type UndoConflict struct {
+	Email   string        `db:"email" json:"email"`
+	Batches pq.Int64Array `db:"batches" json:"batches"`
+}
+
+// UndoConflicts returns, in email order, the users of the batch that a
+// later batch changed, or whose current values differ from those the batch
+// left (changed outside ccbulk): undoing the batch would overwrite changes
+// made since. It returns at most limit of them, and how many there are.
+func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, limit int) ([]UndoConflict, int, error) {
+	var rows []UndoConflict
+	err := sqlx.SelectContext(ctx, q, &rows, `
+		WITH mine AS (
+			SELECT email, bool_or(old_value IS NULL) AS created, bool_or(new_value IS NULL) AS deleted,
+				jsonb_object_agg(field, new_value) AS after
+			FROM changes WHERE tenant_id = $1 AND batch_id = $2 GROUP BY email),
+		later AS (
+			SELECT c.email, array_agg(DISTINCT c.batch_id ORDER BY c.batch_id) AS batches
+			FROM changes c JOIN mine m ON m.email = c.email
+			WHERE c.tenant_id = $1 AND c.batch_id > $2
+			GROUP BY c.email),
+		drifted AS (
+			SELECT m.email FROM mine m
+			LEFT JOIN users u ON u.tenant_id = $1 AND u.email = m.email
+			WHERE CASE
+				WHEN m.deleted THEN u.email IS NOT NULL
+				WHEN u.email IS NULL THEN true
+				ELSE EXISTS (SELECT 1 FROM `+userValues+`
+					WHERE (m.after ? v.field AND m.after ->> v.field IS DISTINCT FROM v.value)
+					   OR (m.created AND NOT m.after ? v.field AND v.value NOT IN ('', 'false')))
+			END)
+		SELECT coalesce(l.email, d.email) AS email, coalesce(l.batches, '{}') AS batches
+		FROM later l FULL JOIN drifted d ON d.email = l.email
+		ORDER BY 1`, tenant, batch)
+	if err != nil {
+		return nil, 0, Explain(err)
+	}
+	n := len(rows)
+	if n > limit {
+		rows = rows[:limit]
+	}
+	return rows, n, nil
+}
+
+// UndoForbidden returns, in email order, the external users whose Contact
+// Center Service Administrator role the batch granted or revoked: only a
+// Full Administrator of the customer organization may change that back.
+func UndoForbidden(ctx context.Context, q Querier, tenant string, batch int64) ([]string, error) {
+	var emails []string
+	err := sqlx.SelectContext(ctx, q, &emails, `
+		SELECT DISTINCT c.email FROM changes c
+		LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.email = c.email
+		WHERE c.tenant_id = $1 AND c.batch_id = $2 AND c.field = 'admin_role' AND 'cc_service' IN (c.old_value, c.new_value)
+		  AND (u.home_org IS NOT NULL OR EXISTS (
+			SELECT 1 FROM changes h WHERE h.tenant_id = $1 AND h.batch_id = $2 AND h.email = c.email
+			  AND h.field = 'home_org' AND coalesce(h.old_value, '') || coalesce(h.new_value, '') <> ''))
+		ORDER BY c.email`, tenant, batch)
+	return emails, Explain(err)
+}
+
+// UndoCounts says what an undo did.
+type UndoCounts struct {
+	Users     int // users the undone batch changed
+	Deleted   int // users it created, now deleted
+	Recreated int // users it deleted, now re-created
+	Restored  int // users whose changed fields were set back
+	Withdrawn int // unsent activation requests withdrawn
+	Sent      int // activation requests of the batch already sent (cannot be withdrawn)
+}
+
+// ErrUndoBreaksRule is wrapped when the state the undo would restore breaks
+// a rule today (a username taken since, seats used since).
+var ErrUndoBreaksRule = errors.New("the undo would break a rule")
+
+// ApplyUndo reverses batch in tx as batch undo (see the comment at the top
+// of this file), withdraws the batch's unsent activation requests and those
+// of the users it deletes, and checks the seats of the tenant. The caller
+// holds the tenant's lock and has checked UndoConflicts.
+func ApplyUndo(ctx context.Context, tx *sqlx.Tx, tenant string, batch, undo int64) (UndoCounts, error) {
+	var n UndoCounts
+	var before struct {
+		P int `db:"p"`
+		S int `db:"s"`
+	}
+	if err := tx.GetContext(ctx, &before, `SELECT count(*) FILTER (WHERE premium) AS p, count(*) FILTER (WHERE standard) AS s FROM users WHERE tenant_id = $1`, tenant); err != nil {
+		return n, Explain(err)
+	}
+	_, err := tx.ExecContext(ctx, `SET CONSTRAINTS users_username_per_pbx DEFERRED;
+		CREATE TEMP TABLE ccbulk_undo (
+			email text PRIMARY KEY, created boolean NOT NULL, deleted boolean NOT NULL,
+			first_name text, last_name text, display_name text, username text, pbx text, status text,
+			home_org text, premium boolean, standard boolean, admin_role text, cc_role text
+		) ON COMMIT DROP`)
+	if err != nil {
+		return n, Explain(fmt.Errorf("undo: %w", err))
+	}
+	// The old value of each field the batch changed; NULL where it changed
+	// nothing.
+	_, err = tx.ExecContext(ctx, `INSERT INTO ccbulk_undo
+		SELECT email, bool_or(old_value IS NULL), bool_or(new_value IS NULL),
+			max(old_value) FILTER (WHERE field = 'first_name'),
+			max(old_value) FILTER (WHERE field = 'last_name'),
+			max(old_value) FILTER (WHERE field = 'display_name'),
+			max(old_value) FILTER (WHERE field = 'username'),
+			max(old_value) FILTER (WHERE field = 'pbx'),
+			max(old_value) FILTER (WHERE field = 'status'),
+			max(old_value) FILTER (WHERE field = 'home_org'),
+			max(old_value) FILTER (WHERE field = 'premium')::boolean,
+			max(old_value) FILTER (WHERE field = 'standard')::boolean,
+			max(old_value) FILTER (WHERE field = 'admin_role'),
+			max(old_value) FILTER (WHERE field = 'cc_role')
+		FROM changes WHERE tenant_id = $1 AND batch_id = $2
+		GROUP BY email`, tenant, batch)
+	if err != nil {
+		return n, Explain(fmt.Errorf("undo: %w", err))
+	}
+	if _, err := tx.ExecContext(ctx, `ANALYZE ccbulk_undo`); err != nil {
+		return n, Explain(err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
+		SELECT tenant_id, $3, email, field, new_value, old_value FROM changes WHERE tenant_id = $1 AND batch_id = $2`, tenant, batch, undo)
+	if err != nil {
+		return n, Explain(fmt.Errorf("undo audit: %w", err))
+	}
+	// The activation requests first: the users they name may be deleted.
+	res, err := tx.ExecContext(ctx, `DELETE FROM activation_outbox o WHERE o.tenant_id = $1 AND o.sent_at IS NULL
+		AND (o.batch_id = $2 OR o.email IN (SELECT email FROM ccbulk_undo WHERE created))`, tenant, batch)
+	if err != nil {
+		return n, Explain(fmt.Errorf("undo: withdrawing activation requests: %w", err))
+	}
+	n.Withdrawn = rowsAffected(res)
+	if err := tx.GetContext(ctx, &n.Sent, `SELECT count(*) FROM activation_outbox WHERE tenant_id = $1 AND batch_id = $2`, tenant, batch); err != nil {
+		return n, Explain(err)
+	}
+	if err := tx.GetContext(ctx, &n.Users, `SELECT count(*) FROM ccbulk_undo`); err != nil {
+		return n, Explain(err)
+	}
+	res, err = tx.ExecContext(ctx, `DELETE FROM users u USING ccbulk_undo x WHERE u.tenant_id = $1 AND u.email = x.email AND x.created`, tenant)
+	if err != nil {
+		return n, explainUndo(err)
+	}
+	n.Deleted = rowsAffected(res)
+	res, err = tx.ExecContext(ctx, `INSERT INTO users (tenant_id, email, first_name, last_name, display_name, username, pbx,
+			status, home_org, premium, standard, admin_role, cc_role)
+		SELECT $1, email, coalesce(first_name, ''), coalesce(last_name, ''), coalesce(display_name, ''), username, pbx,
+			coalesce(status, 'active'), nullif(home_org, ''), coalesce(premium, false), coalesce(standard, false),
+			nullif(admin_role, ''), nullif(cc_role, '')
+		FROM ccbulk_undo WHERE deleted AND NOT created ORDER BY email`, tenant)
+	if err != nil {
+		return n, explainUndo(err)
+	}
+	n.Recreated = rowsAffected(res)
+	res, err = tx.ExecContext(ctx, `UPDATE users u SET
+			first_name = coalesce(x.first_name, u.first_name),
+			last_name = coalesce(x.last_name, u.last_name),
+			display_name = coalesce(x.display_name, u.display_name),
+			username = coalesce(x.username, u.username),
+			pbx = coalesce(x.pbx, u.pbx),
+			status = coalesce(x.status, u.status),
+			home_org = CASE WHEN x.home_org IS NULL THEN u.home_org ELSE nullif(x.home_org, '') END,
+			premium = coalesce(x.premium, u.premium),
+			standard = coalesce(x.standard, u.standard),
+			admin_role = CASE WHEN x.admin_role IS NULL THEN u.admin_role ELSE nullif(x.admin_role, '') END,
+			cc_role = CASE WHEN x.cc_role IS NULL THEN u.cc_role ELSE nullif(x.cc_role, '') END,
+			updated_at = now()
+		FROM ccbulk_undo x WHERE u.tenant_id = $1 AND u.email = x.email AND NOT x.created AND NOT x.deleted`, tenant)
+	if err != nil {
+		return n, explainUndo(err)
+	}
+	n.Restored = rowsAffected(res)
+	if _, err := tx.ExecContext(ctx, `SET CONSTRAINTS users_username_per_pbx IMMEDIATE`); err != nil {
+		return n, explainUndo(err)
+	}
+	var seats struct {
+		P      int  `db:"p"`
+		S      int  `db:"s"`
+		PLimit *int `db:"premium_seats"`
+		SLimit *int `db:"standard_seats"`
+	}
+	err = tx.GetContext(ctx, &seats, `SELECT count(*) FILTER (WHERE u.premium) AS p, count(*) FILTER (WHERE u.standard) AS s,
+			t.premium_seats, t.standard_seats
+		FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id WHERE t.id = $1 GROUP BY t.id`, tenant)
+	if err != nil {
+		return n, Explain(err)
+	}
+	if seats.PLimit != nil && seats.P > *seats.PLimit && seats.P > before.P {
+		return n, fmt.Errorf("%w: it would give Contact Center Premium back to users, and %s would use %d Premium seats of %d (other users took them since)", ErrUndoBreaksRule, tenant, seats.P, *seats.PLimit)
+	}
+	if seats.SLimit != nil && seats.S > *seats.SLimit && seats.S > before.S {
+		return n, fmt.Errorf("%w: it would give Contact Center Standard back to users, and %s would use %d Standard seats of %d (other users took them since)", ErrUndoBreaksRule, tenant, seats.S, *seats.SLimit)
+	}
+	return n, nil
+}
+
+func explainUndo(err error) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code.Class() == "23" {
+		what := pqErr.Message
+		if pqErr.Constraint == "users_username_per_pbx" {
+			what = "a username it would give back is held by another user now"
+		}
+		return fmt.Errorf("%w: %s (%s)", ErrUndoBreaksRule, what, pqErr.Detail)
+	}
+	return Explain(fmt.Errorf("undo: %w", err))
+}
+
+func rowsAffected(res interface{ RowsAffected() (int64, error) }) int {
+	n, _ := res.RowsAffected()
+	return int(n)
+}
