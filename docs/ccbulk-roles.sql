@@ -4,7 +4,7 @@
 --                 the set-up commands ('org create', 'org external',
 --                 'role create').
 --   ccbulk_app    runs the day-to-day commands: import (with --dry-run,
---                 --atomic, --sync), export, template and batches.
+--                 --atomic, --sync), undo, export, template and batches.
 --
 -- Create the roles and the database first, as a superuser or a role with
 -- CREATEROLE and CREATEDB:
@@ -33,12 +33,15 @@ $$;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO ccbulk_app;
 
+-- Every command first checks that the schema is the one it was built for.
+GRANT SELECT ON schema_migrations TO ccbulk_app;
+
 -- The organization's set-up is read, never written, by the day-to-day role.
 GRANT SELECT ON tenants, pbxes, cc_roles, external_orgs TO ccbulk_app;
 
 -- Users are looked up, created and changed (INSERT ... ON CONFLICT DO UPDATE,
--- and --sync's UPDATE); never deleted.
-GRANT SELECT, INSERT, UPDATE ON users TO ccbulk_app;
+-- and --sync's UPDATE); undo deletes the users the batch it reverses created.
+GRANT SELECT, INSERT, UPDATE, DELETE ON users TO ccbulk_app;
 
 -- A run records its batch at once (INSERT), finishes it (UPDATE), marks
 -- batches cut off by a crash as failed (UPDATE), and removes its own batch
@@ -46,12 +49,14 @@ GRANT SELECT, INSERT, UPDATE ON users TO ccbulk_app;
 -- applied batch cannot be deleted, its audit rows refer to it).
 GRANT SELECT, INSERT, UPDATE, DELETE ON batches TO ccbulk_app;
 
--- The audit trail and the activation outbox are appended to, never changed.
-GRANT SELECT, INSERT ON changes, activation_outbox TO ccbulk_app;
+-- The audit trail is appended to, never changed (an undo is new rows).
+GRANT SELECT, INSERT ON changes TO ccbulk_app;
+
+-- Activation requests are queued; undo withdraws the unsent ones of the
+-- batch it reverses.
+GRANT SELECT, INSERT, DELETE ON activation_outbox TO ccbulk_app;
 
 -- Not needed, on purpose:
--- * schema_migrations: the app only checks that the schema exists
---   (to_regclass needs no privilege);
 -- * the identity sequences of batches and activation_outbox: an identity
 --   column takes its next value with the table's INSERT privilege;
 -- * advisory locks (pg_try_advisory_lock, pg_advisory_unlock): PostgreSQL
