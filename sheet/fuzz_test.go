@@ -352,7 +352,8 @@ func FuzzFormulaEscape(f *testing.F) {
 // writers and reads them back with Open: every cell a user can hold
 // (anything R-TEXT accepts) must come back as it was written. Blank rows
 // are skipped by the readers and trailing blank cells may be dropped, so
-// both sides are compared without them.
+// both sides are compared without them. (A header ending in a blank cell is
+// checked in CSV only: see below.)
 func FuzzRoundTrip(f *testing.F) {
 	f.Add("Email", "Notes", "a@b.example", "=1+1", "c@d.example", " spaced ", false)
 	f.Add("Email", "Nom; prénom", "a@b.example", "Dupont; Jean", "", "", true)
@@ -372,6 +373,12 @@ func FuzzRoundTrip(f *testing.F) {
 			return
 		}
 		for _, format := range []Format{CSV, XLSX} {
+			if format == XLSX && header[len(header)-1] == "" {
+				// An XLSX reader cannot tell a blank last header cell from
+				// none, so a value under it is a value without a header
+				// (F-FORMAT); CSV keeps the blank header cell.
+				continue
+			}
 			var buf bytes.Buffer
 			w, err := NewWriter(format, &buf, WriterOptions{BOM: bom})
 			if err != nil {
