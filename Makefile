@@ -21,8 +21,10 @@ demo-down:
 	scripts/pg.sh down $(DEMO)
 
 # Every test against a real PostgreSQL: DATABASE_URL when set, otherwise a
-# private throwaway cluster.
+# private throwaway cluster. scripts/test-deps.sh installs LibreOffice for
+# the tests that open ccbulk's XLSX files with it (as root; else they skip).
 test: lint
+	scripts/test-deps.sh
 	scripts/pg.sh run $(GO) test -race -count=1 $(PKGS)
 
 lint:

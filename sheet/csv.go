@@ -40,7 +40,10 @@ type csvReader struct {
 	row     int // spreadsheet row of the last record returned
 	endLine int // physical line on which the last record ended
 	rows    int
-	limiter *rowLimiter
+	// decodedFrom names the encoding the text was decoded from ("" for
+	// UTF-8): a byte not valid there comes out as U+FFFD.
+	decodedFrom string
+	limiter     *rowLimiter
 }
 
 // rowLimiter bounds the memory one CSV record can take: it fails a read
@@ -67,7 +70,7 @@ func (l *rowLimiter) Read(p []byte) (int, error) {
 }
 
 func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, error) {
-	src, err := decodedCSV(name, rc, opts.Encoding)
+	src, decodedFrom, err := decodedCSV(name, rc, opts.Encoding)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +79,11 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	head, err := br.Peek(sniffSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fileErr(schema.FFormat, name, "cannot read the file: %v", err)
+	}
+	if crOnlyLines(head) {
+		// Excel for Mac's "CSV (Macintosh)" ends lines with a lone CR.
+		br = bufio.NewReaderSize(crToLF{br}, sniffSize)
+		head, _ = br.Peek(sniffSize)
 	}
 	if len(bytes.TrimSpace(head)) == 0 {
 		return nil, fileErr(schema.FHeader, name, "the file is empty; it needs a header row with at least an Email column")
@@ -88,7 +96,7 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	cr.Comma = detectDelimiter(firstLine(head))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	c := &csvReader{name: name, closer: rc, r: cr, limits: opts.Limits, limiter: limiter}
+	c := &csvReader{name: name, closer: rc, r: cr, limits: opts.Limits, decodedFrom: decodedFrom, limiter: limiter}
 	header, err := cr.Read()
 	if err != nil {
 		return nil, c.readErr(err)
@@ -104,8 +112,8 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	}
 	c.header = make([]string, len(header))
 	for i, h := range header {
-		if !utf8.ValidString(h) {
-			return nil, c.encodingErr(1, i, h)
+		if !c.validText(h) {
+			return nil, c.encodingErr(1, i)
 		}
 		c.header[i] = UnescapeFormula(strings.Clone(h)) // a report's headers are written escaped
 	}
@@ -113,30 +121,64 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	return c, nil
 }
 
-// decodedCSV returns the file's text as UTF-8. A byte-order mark wins; then
-// text that is valid UTF-8; then the --encoding named. Invalid UTF-8 without
+// decodedCSV returns the file's text as UTF-8, and the encoding it was
+// decoded from ("" when it is UTF-8). A byte-order mark wins; then text that
+// is valid UTF-8; then the --encoding named. Invalid UTF-8 without
 // --encoding is reported per record, with its line, by Next.
-func decodedCSV(name string, rc io.Reader, enc string) (io.Reader, error) {
+func decodedCSV(name string, rc io.Reader, enc string) (io.Reader, string, error) {
 	br := bufio.NewReaderSize(rc, sniffSize)
 	head, _ := br.Peek(sniffSize)
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		br.Discard(3)
-		return br, nil
+		return br, "", nil
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), nil
+		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), "UTF-16", nil
 	}
 	if enc == "" || strings.EqualFold(enc, "utf-8") || strings.EqualFold(enc, "utf8") {
-		return br, nil
+		return br, "", nil
 	}
 	e, ok := Encodings[strings.ToLower(enc)]
 	if !ok {
-		return nil, fileErr(schema.FEncoding, name, "unknown encoding %q; use one of %s", enc, EncodingNames())
+		return nil, "", fileErr(schema.FEncoding, name, "unknown encoding %q; use one of %s", enc, EncodingNames())
 	}
 	if hasUTF8Multibyte(head) {
-		return br, nil // the file is UTF-8 after all; decoding it again would garble it
+		return br, "", nil // the file is UTF-8 after all; decoding it again would garble it
 	}
-	return transform.NewReader(br, e.NewDecoder()), nil
+	return transform.NewReader(br, e.NewDecoder()), strings.ToLower(enc), nil
+}
+
+// crOnlyLines reports whether the first line break in head is a lone CR.
+func crOnlyLines(head []byte) bool {
+	i := bytes.IndexByte(head, '\r')
+	if i < 0 || i+1 >= len(head) {
+		return false
+	}
+	lf := bytes.IndexByte(head, '\n')
+	return head[i+1] != '\n' && (lf < 0 || lf > i)
+}
+
+// crToLF turns every CR into LF.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
+// validText reports whether a cell survived decoding intact: valid UTF-8,
+// and, for text decoded from another encoding, no U+FFFD (what a byte that
+// is not valid there becomes).
+func (c *csvReader) validText(s string) bool {
+	if c.decodedFrom != "" {
+		return !strings.ContainsRune(s, utf8.RuneError)
+	}
+	return utf8.ValidString(s)
 }
 
 // hasUTF8Multibyte reports whether b is valid UTF-8 holding at least one
@@ -213,8 +255,8 @@ func (c *csvReader) Next() (Record, error) {
 				Message: "the file has more than " + itoa(c.limits.MaxRows) + " data rows; split it or raise --max-rows"}
 		}
 		for i, f := range fields {
-			if !utf8.ValidString(f) {
-				return Record{}, c.encodingErr(c.row, i, f)
+			if !c.validText(f) {
+				return Record{}, c.encodingErr(c.row, i)
 			}
 			fields[i] = UnescapeFormula(f)
 		}
@@ -243,21 +285,15 @@ func (c *csvReader) recordEndLine(fields []string) int {
 	return line + strings.Count(fields[last], "\n")
 }
 
-func (c *csvReader) encodingErr(row, field int, value string) error {
+func (c *csvReader) encodingErr(row, field int) error {
 	line, col := c.r.FieldPos(field)
-	for i := 0; i < len(value); {
-		r, n := utf8.DecodeRuneInString(value[i:])
-		if r == utf8.RuneError && n <= 1 {
-			if !strings.ContainsAny(value[:i], "\"\n") { // the cell's text is the line's text up to here
-				col += i
-			}
-			break
-		}
-		i += n
-	}
 	column := ""
 	if field < len(c.header) && row > 1 {
 		column = c.header[field]
+	}
+	if c.decodedFrom != "" {
+		return &schema.FileError{Rule: schema.FEncoding, File: c.name, Row: row, Column: column,
+			Message: "line " + itoa(line) + ": a byte that is not valid " + c.decodedFrom + "; save the file as CSV UTF-8, or name its encoding with --encoding (" + EncodingNames() + ")"}
 	}
 	return &schema.FileError{Rule: schema.FEncoding, File: c.name, Row: row, Column: column,
 		Message: "line " + itoa(line) + ", byte " + itoa(col) + ": not valid UTF-8; save the file as CSV UTF-8, or name its encoding with --encoding (" + EncodingNames() + ")"}
@@ -285,7 +321,7 @@ func (c *csvReader) readErr(err error) error {
 	}
 	if errors.Is(err, errRowTooLong) {
 		return &schema.FileError{Rule: schema.FLimit, File: c.name, Row: c.row + 1, Err: err,
-			Message: fmt.Sprintf("the row that starts on line %d is longer than %d bytes; a quoted cell is probably missing its closing quote", c.endLine+1, c.limits.MaxRowBytes)}
+			Message: fmt.Sprintf("the row that starts on line %d is longer than %s; a quoted cell is probably missing its closing quote", c.endLine+1, formatSize(c.limits.MaxRowBytes))}
 	}
 	return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err, Message: "cannot read the file: " + errText(err)}
 }

@@ -17,7 +17,20 @@ func EscapeFormula(s string) string {
 	return s
 }
 
-// UnescapeFormula reverses EscapeFormula.
+// EscapeText prepares a value for a cell typed text (XLSX), which never runs
+// as a formula and so needs no apostrophe, except where reading it back
+// would take one off: a value that is an apostrophe before a formula
+// trigger gets one more. Readers unescape XLSX cells too, because a CSV
+// written by EscapeFormula and saved as XLSX by a spreadsheet program keeps
+// its apostrophes as text.
+func EscapeText(s string) string {
+	if UnescapeFormula(s) != s {
+		return "'" + s
+	}
+	return s
+}
+
+// UnescapeFormula reverses EscapeFormula and EscapeText.
 func UnescapeFormula(s string) string {
 	if strings.HasPrefix(s, "'") && needsEscape(s[1:]) {
 		return s[1:]

@@ -42,19 +42,24 @@ const (
 // F-LIMIT before it costs unbounded memory or time. Zero fields take the
 // defaults of DefaultLimits.
 type Limits struct {
-	MaxRows      int   // data rows
+	MaxRows      int   // data rows (blank rows aside)
 	MaxColumns   int   // cells in the header row
-	MaxUnzipSize int64 // total decompressed size of an XLSX
-	MaxXMLSize   int64 // decompressed size of one XLSX part held in memory
-	MaxRowBytes  int64 // bytes of one CSV record (a row, with its quoted line breaks)
+	MaxUnzipSize int64 // total decompressed size of an XLSX (and its size on disk)
+	// MaxXMLSize bounds each XLSX part that is held in memory (styles,
+	// workbook, …). Worksheets and shared strings larger than this are
+	// unpacked to temporary files and read as streams.
+	MaxXMLSize  int64
+	MaxRowBytes int64 // bytes of one CSV record (a row, with its quoted line breaks)
 }
 
-// DefaultLimits pass any honest sheet of a few million rows.
+// DefaultLimits pass any honest sheet: a CSV of a few million rows, a
+// workbook of Excel's 1,048,576 rows (about 1 GB of XML for the template's
+// 16 columns).
 var DefaultLimits = Limits{
 	MaxRows:      5_000_000,
 	MaxColumns:   1024,
 	MaxUnzipSize: 4 << 30,
-	MaxXMLSize:   64 << 20,
+	MaxXMLSize:   16 << 20,
 	MaxRowBytes:  16 << 20,
 }
 

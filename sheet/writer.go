@@ -149,8 +149,10 @@ func newXLSXWriter(w io.Writer, opts WriterOptions) (*xlsxWriter, error) {
 func (x *xlsxWriter) WriteHeader(headers []string) error {
 	x.headers = append([]string(nil), headers...)
 	x.ncols = len(headers)
-	for i, h := range headers {
-		width := float64(len([]rune(h))) + 4
+	// excelize puts each new width before the others, and readers expect the
+	// columns in ascending order: set them from the last to the first.
+	for i := len(headers) - 1; i >= 0; i-- {
+		width := float64(len([]rune(headers[i]))) + 4
 		width = max(12, min(width, 40))
 		if err := x.sw.SetColWidth(i+1, i+1, width); err != nil {
 			return err
@@ -171,13 +173,13 @@ func (x *xlsxWriter) WriteRow(cells []string, notes []CellNote) error {
 	x.row++
 	row := make([]any, len(cells))
 	for i, v := range cells {
-		row[i] = v
+		row[i] = EscapeText(v)
 	}
 	for _, n := range notes {
 		if n.Col < 0 || n.Col >= len(row) {
 			continue
 		}
-		row[n.Col] = excelize.Cell{StyleID: x.highlight, Value: cells[n.Col]}
+		row[n.Col] = excelize.Cell{StyleID: x.highlight, Value: row[n.Col]}
 		ref, err := excelize.CoordinatesToCellName(n.Col+1, x.row)
 		if err != nil {
 			return err
@@ -193,9 +195,9 @@ func (x *xlsxWriter) WriteRow(cells []string, notes []CellNote) error {
 
 func (x *xlsxWriter) Close() error {
 	defer x.book.Close()
-	if err := x.sw.Flush(); err != nil {
-		return err
-	}
+	// The autofilter, drop-downs and comments go into the worksheet before
+	// Flush writes its tail: after Flush, excelize would load the whole
+	// streamed sheet back into memory to add them.
 	if x.ncols > 0 {
 		last, err := excelize.CoordinatesToCellName(x.ncols, max(x.row, 1))
 		if err != nil {
@@ -212,6 +214,9 @@ func (x *xlsxWriter) Close() error {
 		if err := x.book.AddComment(x.sheet, c); err != nil {
 			return fmt.Errorf("comment on %s: %w", c.Cell, err)
 		}
+	}
+	if err := x.sw.Flush(); err != nil {
+		return err
 	}
 	if len(x.opts.Instructions) > 0 {
 		if err := x.addInstructions(); err != nil {

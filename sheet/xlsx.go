@@ -31,9 +31,12 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 	defer recoverAs(name, 0, &err)
 	if size > opts.Limits.MaxUnzipSize {
 		return nil, &schema.FileError{Rule: schema.FLimit, File: name,
-			Message: fmt.Sprintf("the workbook is %d bytes, over the limit of %d", size, opts.Limits.MaxUnzipSize)}
+			Message: fmt.Sprintf("the workbook is %d bytes, over the limit of %s (--max-unzip-size)", size, formatSize(opts.Limits.MaxUnzipSize))}
 	}
 	if err := checkZipMagic(name, f); err != nil {
+		return nil, err
+	}
+	if err := checkPackage(name, f, size, opts.Limits); err != nil {
 		return nil, err
 	}
 	book, err := excelize.OpenReader(f, excelize.Options{
@@ -43,7 +46,7 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 	if err != nil {
 		if strings.Contains(err.Error(), "unzip size exceeds") {
 			return nil, &schema.FileError{Rule: schema.FLimit, File: name, Err: err,
-				Message: fmt.Sprintf("the workbook decompresses to more than %d bytes; it is not an honest sheet of users (or raise --max-unzip-size)", opts.Limits.MaxUnzipSize)}
+				Message: fmt.Sprintf("the workbook decompresses to more than %s (--max-unzip-size); it is not an honest sheet of users, or raise the limit", formatSize(opts.Limits.MaxUnzipSize))}
 		}
 		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
 			Message: "not a readable XLSX workbook (" + errText(err) + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
@@ -97,8 +100,8 @@ func checkZipMagic(name string, f *os.File) error {
 	head := make([]byte, 8)
 	n, _ := f.ReadAt(head, 0)
 	head = head[:n]
-	if bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")) {
-		return nil
+	if bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")) || bytes.HasPrefix(head, oleSignature) {
+		return nil // a zip, or an encrypted or old Excel file that checkPackage names
 	}
 	if n == 0 {
 		return fileErr(schema.FFormat, name, "is empty; an XLSX workbook needs a sheet with a header row")
@@ -132,6 +135,9 @@ func (x *xlsxReader) Next() (rec Record, err error) {
 				}
 			}
 			cells = cells[:len(x.header)]
+		}
+		for i, c := range cells {
+			cells[i] = UnescapeFormula(c)
 		}
 		return Record{Row: x.row, Line: x.row, Fields: cells}, nil
 	}

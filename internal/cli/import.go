@@ -37,7 +37,9 @@ func importCommand() *cli.Command {
 			&cli.StringFlag{Name: "mapping", Usage: "mapping profile for another system's export"},
 			&cli.DurationFlag{Name: "lock-wait", Usage: "wait this long for another run on the organization to finish (default: refuse at once)"},
 			&cli.IntFlag{Name: "max-rows", Usage: "refuse a file with more data rows (F-LIMIT)", Value: sheet.DefaultLimits.MaxRows},
-			&cli.Int64Flag{Name: "max-unzip-size", Usage: "refuse an XLSX that decompresses to more bytes (F-LIMIT)", Value: sheet.DefaultLimits.MaxUnzipSize},
+			&cli.IntFlag{Name: "max-columns", Usage: "refuse a header row with more cells (F-LIMIT)", Value: sheet.DefaultLimits.MaxColumns},
+			&cli.StringFlag{Name: "max-unzip-size", Usage: "refuse an XLSX that decompresses to more (F-LIMIT), e.g. 8GiB", DefaultText: "4GiB"},
+			&cli.StringFlag{Name: "max-xml-size", Usage: "refuse an XLSX part held in memory (styles, workbook…) that is larger (F-LIMIT)", DefaultText: "16MiB"},
 		},
 		Action: runImport,
 	}
@@ -55,7 +57,10 @@ func runImport(c *cli.Context) error {
 		File: file, Stdin: c.App.Reader, Org: c.String("org"), Actor: c.String("actor"),
 		DryRun: c.Bool("dry-run"), Atomic: c.Bool("atomic"), Sync: c.Bool("sync"),
 		Report: c.String("report"), Encoding: c.String("encoding"), Sheet: c.String("sheet"),
-		LockWait: c.Duration("lock-wait"), Limits: sheet.Limits{MaxRows: c.Int("max-rows"), MaxUnzipSize: c.Int64("max-unzip-size")},
+		LockWait: c.Duration("lock-wait"),
+	}
+	if opts.Limits, err = limitsFlags(c); err != nil {
+		return err
 	}
 	if c.IsSet("max-deactivate") {
 		if !opts.Sync {
@@ -83,6 +88,9 @@ func runImport(c *cli.Context) error {
 	}
 	if file == "-" && c.IsSet("sheet") {
 		return usagef("--sheet applies to XLSX files; standard input is read as CSV")
+	}
+	if c.IsSet("sheet") && sheet.FormatOf(file) != sheet.XLSX {
+		return usagef("--sheet applies to XLSX files; %s is read as CSV, which has one sheet", file)
 	}
 	jsonOut := c.Bool("json")
 	out := c.App.Writer
@@ -129,6 +137,39 @@ func runImport(c *cli.Context) error {
 		return &exitError{code: ExitRejected}
 	}
 	return nil
+}
+
+// limitsFlags reads --max-rows, --max-columns, --max-unzip-size and
+// --max-xml-size.
+func limitsFlags(c *cli.Context) (sheet.Limits, error) {
+	l := sheet.DefaultLimits
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"max-rows", &l.MaxRows}, {"max-columns", &l.MaxColumns}} {
+		if n := c.Int(f.name); c.IsSet(f.name) && n <= 0 {
+			return l, usagef("--%s must be 1 or more, not %d", f.name, n)
+		} else if c.IsSet(f.name) {
+			*f.dst = n
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  *int64
+	}{{"max-unzip-size", &l.MaxUnzipSize}, {"max-xml-size", &l.MaxXMLSize}} {
+		if !c.IsSet(f.name) {
+			continue
+		}
+		n, err := sheet.ParseSize(c.String(f.name))
+		if err != nil {
+			return l, usagef("--%s: %v", f.name, err)
+		}
+		*f.dst = n
+	}
+	if l.MaxXMLSize > l.MaxUnzipSize {
+		l.MaxXMLSize = l.MaxUnzipSize
+	}
+	return l, nil
 }
 
 func parseMaxDeactivate(s string) (importer.MaxDeactivate, error) {
@@ -244,7 +285,7 @@ func printPlanItem(w io.Writer, p importer.PlanItem) {
 }
 
 func quoteIfNeeded(s string) string {
-	if s == "" || strings.ContainsAny(s, " ,\"=>") {
+	if s == "" || strings.ContainsAny(s, " ,\"=>\n\r\t") {
 		return strconv.Quote(s)
 	}
 	return s

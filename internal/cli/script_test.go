@@ -1,9 +1,11 @@
 package cli_test
 
 import (
+	"archive/zip"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/ccbulk/ccbulk/internal/testdb"
 )
@@ -67,9 +70,46 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"ccbulk": runCCBulk,
+			"ccbulk":   runCCBulk,
+			"xlsxpart": xlsxPart,
+			"xlsxset":  xlsxSet,
 		},
 	})
+}
+
+// xlsxPart prints one XML part of an XLSX file: "xlsxpart FILE PART".
+func xlsxPart(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: xlsxpart FILE PART")
+	}
+	zr, err := zip.OpenReader(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer zr.Close()
+	for _, f := range zr.File {
+		if f.Name == args[1] {
+			rc, err := f.Open()
+			ts.Check(err)
+			defer rc.Close()
+			data, err := io.ReadAll(rc)
+			ts.Check(err)
+			ts.Stdout().Write(data)
+			return
+		}
+	}
+	ts.Fatalf("%s has no part %s", args[0], args[1])
+}
+
+// xlsxSet edits a workbook as an administrator would in a spreadsheet
+// program: "xlsxset FILE SHEET CELL VALUE" types VALUE into CELL.
+func xlsxSet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: xlsxset FILE SHEET CELL VALUE")
+	}
+	f, err := excelize.OpenFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	ts.Check(f.SetCellStr(args[1], args[2], args[3]))
+	ts.Check(f.Save())
 }
 
 // runCCBulk runs the real binary: "ccbulk [exit=N] ARGS...". With exit=N
