@@ -150,12 +150,19 @@ func decodedCSV(name string, rc io.Reader, enc string) (io.Reader, string, error
 
 // crOnlyLines reports whether the first line break in head is a lone CR.
 func crOnlyLines(head []byte) bool {
-	i := bytes.IndexByte(head, '\r')
-	if i < 0 || i+1 >= len(head) {
-		return false
+	inQuotes := false // a line break inside a quoted cell is not the file's
+	for i, b := range head {
+		switch {
+		case b == '"':
+			inQuotes = !inQuotes
+		case inQuotes:
+		case b == '\n':
+			return false
+		case b == '\r':
+			return i+1 < len(head) && head[i+1] != '\n'
+		}
 	}
-	lf := bytes.IndexByte(head, '\n')
-	return head[i+1] != '\n' && (lf < 0 || lf > i)
+	return false
 }
 
 // crToLF turns every CR into LF.
