@@ -330,24 +330,6 @@ func FuzzMatchHeader(f *testing.F) {
 	})
 }
 
-// FuzzFormulaEscape checks that every value survives EscapeFormula and
-// UnescapeFormula unchanged, and that an escaped value never starts a
-// formula in a spreadsheet.
-func FuzzFormulaEscape(f *testing.F) {
-	for _, s := range []string{"", "=1+1", "'=1+1", "''=1", "+33 1 23", "-", "@SUM(A1)", "\tx", "\rx", "'", "''", "plain", "'quoted'"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		e := EscapeFormula(s)
-		if got := UnescapeFormula(e); got != s {
-			t.Fatalf("UnescapeFormula(EscapeFormula(%q)) = %q", s, got)
-		}
-		if e != "" && strings.IndexByte(formulaTriggers, e[0]) >= 0 {
-			t.Fatalf("EscapeFormula(%q) = %q starts a formula", s, e)
-		}
-	})
-}
-
 // FuzzRoundTrip writes a header and two rows with the CSV and the XLSX
 // writers and reads them back with Open: every cell a user can hold
 // (anything R-TEXT accepts) must come back as it was written. Blank rows
