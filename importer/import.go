@@ -162,8 +162,11 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 
 	digest := sha256.New()
 	stdin := opts.Stdin
+	var before os.FileInfo // the file as it was when the run started
 	if opts.File == "-" {
 		stdin = io.TeeReader(opts.Stdin, digest)
+	} else {
+		before, _ = os.Stat(opts.File) // sheet.Open reports a missing file
 	}
 	src, err := sheet.Open(opts.File, stdin, sheet.Options{Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
 	if err != nil {
@@ -191,7 +194,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	}
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
-		validator: rules.NewValidator(env)}
+		validator: rules.NewValidator(env), before: before}
 	run.reportPath, run.reportFormat = reportTarget(opts)
 	defer run.abortReport()
 
@@ -207,6 +210,15 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		// For standard input the digest is complete only once the run has
 		// read it all; the batch records it when it finishes.
 		err = run.apply(ctx, db, conn, func() string { return hex.EncodeToString(digest.Sum(nil)) })
+		if isFileError(err) && res.BatchID != 0 {
+			// The file was refused part-way through (F-FORMAT, F-ENCODING,
+			// F-LIMIT): nothing was applied, and the run leaves no batch
+			// behind, so the database is exactly as it was.
+			if derr := store.DiscardBatch(context.WithoutCancel(ctx), conn, opts.Org, res.BatchID); derr != nil {
+				return res, fmt.Errorf("%w (and removing the unfinished batch %d failed: %v)", err, res.BatchID, derr)
+			}
+			res.BatchID = 0
+		}
 	}
 	if err != nil {
 		return res, err
@@ -274,6 +286,23 @@ type run struct {
 
 	reportPath, reportFormat string
 	report                   *reportWriter
+
+	before os.FileInfo // the input file when the run started; nil for standard input
+}
+
+// checkUnchanged refuses the run when the input file changed while it was
+// read: what was checked might not be what the batch records (its SHA-256)
+// or what the person meant to import.
+func (r *run) checkUnchanged() error {
+	if r.before == nil {
+		return nil
+	}
+	now, err := os.Stat(r.opts.File)
+	if err == nil && os.SameFile(r.before, now) && now.Size() == r.before.Size() && now.ModTime().Equal(r.before.ModTime()) {
+		return nil
+	}
+	return &schema.FileError{Rule: schema.FFormat, File: r.name,
+		Message: "the file changed while it was being read (it was replaced, or its size or modification time changed); nothing was applied: import it again once it is complete"}
 }
 
 // chunkRow is a row kept until its chunk has been looked up and checked.
@@ -550,6 +579,9 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 			}
 			return nil
 		})
+		if err == nil {
+			err = r.checkUnchanged()
+		}
 		if err != nil || !r.opts.Sync {
 			return err
 		}
@@ -639,6 +671,9 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		if err != nil {
 			return err
 		}
+		if err := r.checkUnchanged(); err != nil {
+			return err
+		}
 		if r.opts.Sync {
 			if err := r.checkSyncLimit(ctx, tx); err != nil {
 				aborted = true
@@ -720,6 +755,11 @@ func finishFailed(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, b *store.Ba
 }
 
 var errAborted = errors.New("atomic import aborted")
+
+func isFileError(err error) bool {
+	var fe *schema.FileError
+	return errors.As(err, &fe)
+}
 
 func (r *run) checkSyncLimit(ctx context.Context, q store.Querier) error {
 	active, missing, err := store.SyncCandidates(ctx, q, r.env.Org.ID)

@@ -59,7 +59,7 @@ func ParseRow(row int, cell Cells, headers [schema.NumColumns]string) (Input, []
 			add(c, schema.RText, "%s", msg)
 			return "", false
 		}
-		return strings.TrimSpace(raw), true
+		return canonicalLines(strings.TrimSpace(raw)), true
 	}
 	optText := func(c schema.Column) Opt[string] {
 		if v, ok := text(c); ok && v != "" {
@@ -131,11 +131,31 @@ func checkText(s string) string {
 	return ""
 }
 
+// canonicalLines writes every line break of a cell as LF: a CSV reader
+// turns CR LF inside a quoted cell into LF, so a value stored with CR would
+// not survive an export and import.
+func canonicalLines(s string) string {
+	if !strings.Contains(s, "\r") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
 // ParseEmail trims and lower-cases an address and says why it is not one.
+// The address may hold only letters, marks, digits, punctuation and
+// symbols of the Unicode version Go knows: the key is lower-cased here, and
+// a character whose case is unknown to Go might be lower-cased differently
+// by a PostgreSQL server with newer case tables.
 func ParseEmail(raw string) (email, problem string) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", "Email is empty; every row needs the user's email address (or delete the row)"
+	}
+	for i, r := range s {
+		if !knownCase(r) && !unicode.IsSpace(r) {
+			return "", fmt.Sprintf("%q holds the character %U at character %d, which ccbulk cannot compare without regard to case (it is not a letter, digit, punctuation mark or symbol of Unicode %s); write the address as name@example.com",
+				s, r, utf8.RuneCountInString(s[:i])+1, unicode.Version)
+		}
 	}
 	addr, err := mail.ParseAddress(s)
 	at := strings.LastIndexByte(s, '@')
@@ -146,17 +166,24 @@ func ParseEmail(raw string) (email, problem string) {
 	return strings.ToLower(s), ""
 }
 
+// knownCase reports whether r is a letter, mark, digit, punctuation mark
+// or symbol of the Unicode tables Go was built with.
+func knownCase(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
+}
+
 // ParseBool reads TRUE or FALSE in any letter case with spaces trimmed, and
 // the spellings French and Polish Excel write (locale is then true).
 func ParseBool(s string) (value, locale, ok bool) {
-	switch strings.ToUpper(strings.TrimSpace(s)) {
-	case "TRUE":
+	s = strings.TrimSpace(s)
+	switch {
+	case anyCase(s, "TRUE"):
 		return true, false, true
-	case "FALSE":
+	case anyCase(s, "FALSE"):
 		return false, false, true
-	case "VRAI", "PRAWDA":
+	case anyCase(s, "VRAI"), anyCase(s, "PRAWDA"):
 		return true, true, true
-	case "FAUX", "FAŁSZ":
+	case anyCase(s, "FAUX"), anyCase(s, "FAŁSZ"):
 		return false, true, true
 	}
 	return false, false, false
@@ -164,13 +191,29 @@ func ParseBool(s string) (value, locale, ok bool) {
 
 // ParseStatus reads Active or Inactive in any letter case.
 func ParseStatus(s string) (schema.Status, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "active":
+	s = strings.TrimSpace(s)
+	switch {
+	case anyCase(s, "ACTIVE"):
 		return schema.StatusActive, true
-	case "inactive":
+	case anyCase(s, "INACTIVE"):
 		return schema.StatusInactive, true
 	}
 	return "", false
+}
+
+// anyCase reports whether s is word (written in upper case) in any letter
+// case: each character is the word's letter or its lower-case form. Unlike
+// comparing strings.ToUpper(s), it refuses look-alikes that merely
+// upper-case to a letter of the word (the long s, the dotless i).
+func anyCase(s, word string) bool {
+	for _, w := range word {
+		r, n := utf8.DecodeRuneInString(s)
+		if n == 0 || (r != w && r != unicode.ToLower(w)) {
+			return false
+		}
+		s = s[n:]
+	}
+	return s == ""
 }
 
 func boolWord(b bool) string {

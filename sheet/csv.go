@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -42,6 +43,30 @@ type csvReader struct {
 	// decodedFrom names the encoding the text was decoded from ("" for
 	// UTF-8): a byte not valid there comes out as U+FFFD.
 	decodedFrom string
+	limiter     *rowLimiter
+}
+
+// rowLimiter bounds the memory one CSV record can take: it fails a read
+// once more than max bytes have been read past the end of the last
+// complete record (mark). Without it a quote missing its closing quote
+// would make the rest of a big file one cell held in memory.
+type rowLimiter struct {
+	r          io.Reader
+	read, mark int64
+	max        int64
+}
+
+var errRowTooLong = errors.New("row too long")
+
+func (l *rowLimiter) Read(p []byte) (int, error) {
+	// Buffers above (bufio, encoding/csv) read ahead by less than sniffSize
+	// plus a few kilobytes: allow for them.
+	if l.read-l.mark > l.max+2*sniffSize {
+		return 0, errRowTooLong
+	}
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	return n, err
 }
 
 func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, error) {
@@ -49,7 +74,8 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(src, sniffSize)
+	limiter := &rowLimiter{r: src, max: opts.Limits.MaxRowBytes}
+	br := bufio.NewReaderSize(limiter, sniffSize)
 	head, err := br.Peek(sniffSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fileErr(schema.FFormat, name, "cannot read the file: %v", err)
@@ -70,10 +96,15 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	cr.Comma = detectDelimiter(firstLine(head))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	c := &csvReader{name: name, closer: rc, r: cr, limits: opts.Limits, decodedFrom: decodedFrom}
+	c := &csvReader{name: name, closer: rc, r: cr, limits: opts.Limits, decodedFrom: decodedFrom, limiter: limiter}
 	header, err := cr.Read()
 	if err != nil {
 		return nil, c.readErr(err)
+	}
+	limiter.mark = cr.InputOffset()
+	if isBlankEscaped(header) {
+		return nil, &schema.FileError{Rule: schema.FHeader, File: name, Row: 1,
+			Message: "row 1 is blank; the first row must be the header, with at least an Email column"}
 	}
 	if len(header) > c.limits.MaxColumns {
 		return nil, &schema.FileError{Rule: schema.FLimit, File: name, Row: 1,
@@ -84,7 +115,7 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 		if !c.validText(h) {
 			return nil, c.encodingErr(1, i)
 		}
-		c.header[i] = strings.Clone(h)
+		c.header[i] = UnescapeFormula(strings.Clone(h)) // a report's headers are written escaped
 	}
 	c.row, c.endLine = 1, c.recordEndLine(header)
 	return c, nil
@@ -119,12 +150,19 @@ func decodedCSV(name string, rc io.Reader, enc string) (io.Reader, string, error
 
 // crOnlyLines reports whether the first line break in head is a lone CR.
 func crOnlyLines(head []byte) bool {
-	i := bytes.IndexByte(head, '\r')
-	if i < 0 || i+1 >= len(head) {
-		return false
+	inQuotes := false // a line break inside a quoted cell is not the file's
+	for i, b := range head {
+		switch {
+		case b == '"':
+			inQuotes = !inQuotes
+		case inQuotes:
+		case b == '\n':
+			return false
+		case b == '\r':
+			return i+1 < len(head) && head[i+1] != '\n'
+		}
 	}
-	lf := bytes.IndexByte(head, '\n')
-	return head[i+1] != '\n' && (lf < 0 || lf > i)
+	return false
 }
 
 // crToLF turns every CR into LF.
@@ -210,11 +248,12 @@ func (c *csvReader) Next() (Record, error) {
 			}
 			return Record{}, c.readErr(err)
 		}
+		c.limiter.mark = c.r.InputOffset()
 		startLine, _ := c.r.FieldPos(0)
 		// encoding/csv skips empty lines; a spreadsheet shows each as a row.
 		c.row += 1 + max(0, startLine-c.endLine-1)
 		c.endLine = c.recordEndLine(fields)
-		if isBlank(fields) {
+		if isBlankEscaped(fields) {
 			continue
 		}
 		c.rows++
@@ -270,17 +309,42 @@ func (c *csvReader) encodingErr(row, field int) error {
 func (c *csvReader) readErr(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		hint := "check the quotes on that line: a quote inside a quoted cell is written twice (\"\")"
-		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			hint = "the row has a different number of cells than the header"
+		row := c.row + 1 + max(0, pe.StartLine-c.endLine-1) // blank lines before the record are rows too
+		var msg string
+		switch {
+		case errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine:
+			msg = fmt.Sprintf("line %d: the quoted cell that starts on this line is not closed (the file ends on line %d); add the closing quote, and write a quote inside a quoted cell twice (\"\")",
+				pe.StartLine, pe.Line)
+		case errors.Is(pe.Err, csv.ErrQuote):
+			msg = fmt.Sprintf("line %d, byte %d: a quoted cell is not closed, or has text after its closing quote; write a quote inside a quoted cell twice (\"\")",
+				pe.Line, pe.Column)
+		case errors.Is(pe.Err, csv.ErrBareQuote):
+			msg = fmt.Sprintf("line %d, byte %d: %v; check the quotes on that line: a cell holding a quote is written in quotes, with the quote written twice (\"\")",
+				pe.Line, pe.Column, pe.Err)
+		default:
+			msg = fmt.Sprintf("line %d, byte %d: %s", pe.Line, pe.Column, errText(pe.Err))
 		}
-		return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err,
-			Message: "line " + itoa(pe.Line) + ", column " + itoa(pe.Column) + ": " + pe.Err.Error() + "; " + hint}
+		return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: row, Err: err, Message: msg}
 	}
-	return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err, Message: "cannot read the file: " + err.Error()}
+	if errors.Is(err, errRowTooLong) {
+		return &schema.FileError{Rule: schema.FLimit, File: c.name, Row: c.row + 1, Err: err,
+			Message: fmt.Sprintf("the row that starts on line %d is longer than %s; a quoted cell is probably missing its closing quote", c.endLine+1, formatSize(c.limits.MaxRowBytes))}
+	}
+	return &schema.FileError{Rule: schema.FFormat, File: c.name, Row: c.row + 1, Err: err, Message: "cannot read the file: " + errText(err)}
 }
 
 func (c *csvReader) Close() error { return c.closer.Close() }
+
+// isBlankEscaped reports whether every cell is blank once its formula
+// escape is taken off: a writer escapes a lone tab or CR as "'\t".
+func isBlankEscaped(fields []string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(UnescapeFormula(f)) != "" {
+			return false
+		}
+	}
+	return true
+}
 
 func isBlank(fields []string) bool {
 	for _, f := range fields {

@@ -48,7 +48,8 @@ type Limits struct {
 	// MaxXMLSize bounds each XLSX part that is held in memory (styles,
 	// workbook, …). Worksheets and shared strings larger than this are
 	// unpacked to temporary files and read as streams.
-	MaxXMLSize int64
+	MaxXMLSize  int64
+	MaxRowBytes int64 // bytes of one CSV record (a row, with its quoted line breaks)
 }
 
 // DefaultLimits pass any honest sheet: a CSV of a few million rows, a
@@ -59,6 +60,7 @@ var DefaultLimits = Limits{
 	MaxColumns:   1024,
 	MaxUnzipSize: 4 << 30,
 	MaxXMLSize:   16 << 20,
+	MaxRowBytes:  16 << 20,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -73,6 +75,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxXMLSize <= 0 {
 		l.MaxXMLSize = DefaultLimits.MaxXMLSize
+	}
+	if l.MaxRowBytes <= 0 {
+		l.MaxRowBytes = DefaultLimits.MaxRowBytes
 	}
 	return l
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -62,7 +65,32 @@ func (c *csvWriter) WriteHeader(headers []string) error {
 			return err
 		}
 	}
-	return c.WriteRow(headers, nil)
+	// The reader detects the delimiter from the header line, counting
+	// commas, semicolons and tabs outside quotes: a header cell holding a
+	// semicolon or a tab is quoted so that it cannot outvote the commas.
+	for i, h := range headers {
+		if i > 0 {
+			c.buf.WriteByte(',')
+		}
+		h = EscapeFormula(h)
+		if headerNeedsQuotes(h) {
+			c.buf.WriteString(`"` + strings.ReplaceAll(h, `"`, `""`) + `"`)
+		} else {
+			c.buf.WriteString(h)
+		}
+	}
+	_, err := c.buf.WriteString("\n")
+	return err
+}
+
+// headerNeedsQuotes is encoding/csv's rule for quoting a field, plus a
+// semicolon or tab anywhere.
+func headerNeedsQuotes(h string) bool {
+	if h == "" {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(h)
+	return h == `\.` || strings.ContainsAny(h, ",;\t\"\r\n") || unicode.IsSpace(r)
 }
 
 func (c *csvWriter) WriteRow(cells []string, _ []CellNote) error {

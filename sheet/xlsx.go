@@ -1,6 +1,7 @@
 package sheet
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -32,6 +33,9 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 		return nil, &schema.FileError{Rule: schema.FLimit, File: name,
 			Message: fmt.Sprintf("the workbook is %d bytes, over the limit of %s (--max-unzip-size)", size, formatSize(opts.Limits.MaxUnzipSize))}
 	}
+	if err := checkZipMagic(name, f); err != nil {
+		return nil, err
+	}
 	if err := checkPackage(name, f, size, opts.Limits); err != nil {
 		return nil, err
 	}
@@ -45,7 +49,7 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 				Message: fmt.Sprintf("the workbook decompresses to more than %s (--max-unzip-size); it is not an honest sheet of users, or raise the limit", formatSize(opts.Limits.MaxUnzipSize))}
 		}
 		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
-			Message: "not a readable XLSX workbook (" + err.Error() + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
+			Message: "not a readable XLSX workbook (" + errText(err) + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
 	}
 	x := &xlsxReader{name: name, file: f, book: book, limits: opts.Limits}
 	defer func() {
@@ -65,7 +69,7 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 	}
 	x.rows, err = book.Rows(sheetName)
 	if err != nil {
-		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err, Message: "cannot read sheet " + sheetName + ": " + err.Error()}
+		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err, Message: "cannot read sheet " + sheetName + ": " + errText(err)}
 	}
 	if !x.rows.Next() {
 		if err := x.rows.Error(); err != nil {
@@ -78,12 +82,31 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 	if err != nil {
 		return nil, x.formatErr(1, err)
 	}
+	if isBlank(header) {
+		return nil, &schema.FileError{Rule: schema.FHeader, File: name, Row: 1,
+			Message: "row 1 of sheet " + sheetName + " is blank; the first row must be the header, with at least an Email column"}
+	}
 	if len(header) > x.limits.MaxColumns {
 		return nil, &schema.FileError{Rule: schema.FLimit, File: name, Row: 1,
 			Message: fmt.Sprintf("the header has %d columns, over the limit of %d; remove the extra columns", len(header), x.limits.MaxColumns)}
 	}
 	x.header = header
 	return x, nil
+}
+
+// checkZipMagic refuses a file named .xlsx that is not a zip archive (as
+// every XLSX is), saying what it starts with: often a CSV renamed.
+func checkZipMagic(name string, f *os.File) error {
+	head := make([]byte, 8)
+	n, _ := f.ReadAt(head, 0)
+	head = head[:n]
+	if bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")) || bytes.HasPrefix(head, oleSignature) {
+		return nil // a zip, or an encrypted or old Excel file that checkPackage names
+	}
+	if n == 0 {
+		return fileErr(schema.FFormat, name, "is empty; an XLSX workbook needs a sheet with a header row")
+	}
+	return fileErr(schema.FFormat, name, "is named .xlsx but is not an XLSX workbook (an XLSX file is a zip archive; this one starts with %q); if it is a CSV file, name it .csv", head)
 }
 
 func (x *xlsxReader) Header() []string { return x.header }
@@ -126,7 +149,7 @@ func (x *xlsxReader) Next() (rec Record, err error) {
 
 func (x *xlsxReader) formatErr(row int, err error) error {
 	return &schema.FileError{Rule: schema.FFormat, File: x.name, Row: row, Err: err,
-		Message: "the worksheet cannot be read (" + err.Error() + "); save it again from the spreadsheet program"}
+		Message: "the worksheet cannot be read (" + errText(err) + "); save it again from the spreadsheet program"}
 }
 
 func (x *xlsxReader) Close() error {
@@ -144,7 +167,7 @@ func (x *xlsxReader) Close() error {
 func recoverAs(name string, row int, err *error) {
 	if p := recover(); p != nil {
 		*err = &schema.FileError{Rule: schema.FFormat, File: name, Row: row,
-			Message: fmt.Sprintf("the workbook is malformed (%v); save it again from the spreadsheet program", p)}
+			Message: "the workbook is malformed (" + strings.ToValidUTF8(fmt.Sprint(p), "\uFFFD") + "); save it again from the spreadsheet program"}
 	}
 }
 

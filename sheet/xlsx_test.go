@@ -285,7 +285,7 @@ func TestXLSXHostile(t *testing.T) {
 		{name: "not a zip",
 			file: []byte("Email,Status\na@x.example,Active\n"),
 			rule: schema.FFormat,
-			want: "crafted.xlsx: F-FORMAT: not a readable XLSX workbook (zip: not a valid zip file); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"},
+			want: "crafted.xlsx: F-FORMAT: is named .xlsx but is not an XLSX workbook (an XLSX file is a zip archive; this one starts with \"Email,St\"); if it is a CSV file, name it .csv"},
 		{name: "encrypted or .xls",
 			file: append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 1024)...),
 			rule: schema.FFormat,

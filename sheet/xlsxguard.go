@@ -50,7 +50,7 @@ func checkPackage(name string, f io.ReaderAt, size int64, lim Limits) error {
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
 		return &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
-			Message: "not a readable XLSX workbook (" + err.Error() + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
+			Message: "not a readable XLSX workbook (" + errText(err) + "); save it again from the spreadsheet program as Excel Workbook (.xlsx), or as CSV UTF-8"}
 	}
 	if len(zr.File) > maxParts {
 		return &schema.FileError{Rule: schema.FLimit, File: name,
@@ -70,7 +70,7 @@ func checkPackage(name string, f io.ReaderAt, size int64, lim Limits) error {
 			stream = append(stream, zf)
 		} else if zf.UncompressedSize64 > uint64(lim.MaxXMLSize) {
 			return &schema.FileError{Rule: schema.FLimit, File: name,
-				Message: fmt.Sprintf("part %s of the workbook decompresses to %d bytes, over the limit of %s (--max-xml-size); it is not an honest sheet of users, or raise the limit", zf.Name, zf.UncompressedSize64, formatSize(lim.MaxXMLSize))}
+				Message: fmt.Sprintf("part %s of the workbook decompresses to %d bytes, over the limit of %s (--max-xml-size); it is not an honest sheet of users, or raise the limit", validText(zf.Name), zf.UncompressedSize64, formatSize(lim.MaxXMLSize))}
 		}
 		if !streamed || zf.UncompressedSize64 <= uint64(lim.MaxXMLSize) {
 			inMemory += zf.UncompressedSize64
@@ -93,7 +93,7 @@ func checkPart(name string, zf *zip.File) error {
 	rc, err := zf.Open()
 	if err != nil {
 		return &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
-			Message: fmt.Sprintf("part %s of the workbook cannot be read (%v); save it again from the spreadsheet program", zf.Name, err)}
+			Message: fmt.Sprintf("part %s of the workbook cannot be read (%s); save it again from the spreadsheet program", validText(zf.Name), errText(err))}
 	}
 	defer rc.Close()
 	shape := &xmlShape{}
@@ -101,10 +101,10 @@ func checkPart(name string, zf *zip.File) error {
 		var se *shapeError
 		if errors.As(err, &se) {
 			return &schema.FileError{Rule: schema.FLimit, File: name,
-				Message: fmt.Sprintf("part %s of the workbook: %s; it is not an honest sheet of users", zf.Name, se.msg)}
+				Message: fmt.Sprintf("part %s of the workbook: %s; it is not an honest sheet of users", validText(zf.Name), validText(se.msg))}
 		}
 		return &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
-			Message: fmt.Sprintf("part %s of the workbook is corrupt (%v); save it again from the spreadsheet program", zf.Name, err)}
+			Message: fmt.Sprintf("part %s of the workbook is corrupt (%s); save it again from the spreadsheet program", validText(zf.Name), errText(err))}
 	}
 	return nil
 }

@@ -124,6 +124,15 @@ func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
 	return Explain(err)
 }
 
+// DiscardBatch removes a batch that applied nothing (running or failed, no
+// audit rows): a run that refused its file part-way through leaves no
+// trace. An applied batch is never removed.
+func DiscardBatch(ctx context.Context, q Querier, tenant string, id int64) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM batches b WHERE b.tenant_id = $1 AND b.id = $2 AND b.status IN ('running', 'failed')
+		AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.tenant_id = $1 AND c.batch_id = $2)`, tenant, id)
+	return Explain(err)
+}
+
 // FinishBatchIfRunning is FinishBatch for a run that failed: it records the
 // outcome only while the batch is still recorded as running, so that it can
 // be called on a fresh connection after the run's own connection broke
@@ -354,7 +363,8 @@ func SyncCandidates(ctx context.Context, q Querier, tenant string) (active, miss
 
 // Deactivate sets Inactive the active members the sheet does not list
 // (never the primary administrator, never external users), with audit rows,
-// and returns their emails in order.
+// and returns their emails in order. A dry run passes batch 0: it writes no
+// audit rows (there is no batch for them to refer to), and rolls back.
 func Deactivate(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) ([]string, error) {
 	var emails []string
 	err := tx.SelectContext(ctx, &emails, `WITH gone AS (
@@ -364,7 +374,7 @@ func Deactivate(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) ([
 			RETURNING u.email),
 		audit AS (
 			INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
-			SELECT $1, $2, email, 'status', 'active', 'inactive' FROM gone)
+			SELECT $1, $2, email, 'status', 'active', 'inactive' FROM gone WHERE $2::bigint <> 0)
 		SELECT email FROM gone ORDER BY email`, tenant, batch)
 	return emails, Explain(err)
 }

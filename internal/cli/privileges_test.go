@@ -1,0 +1,165 @@
+package cli_test
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/internal/testdb"
+)
+
+// TestLeastPrivilegeRoles proves docs/ccbulk-roles.sql sufficient: an
+// owner role that is no superuser migrates a database it owns and sets up
+// the demo organization; then the day-to-day role, with only the grants of
+// that file, imports (clean, with rejected rows, --sync, a refused file),
+// undoes, exports and lists batches. It also checks what the role may not
+// do.
+func TestLeastPrivilegeRoles(t *testing.T) {
+	server := testdb.ServerURL(t)
+	admin, err := sqlx.Open("postgres", server)
+	noErr(t, err)
+	defer admin.Close()
+	var mayCreate bool
+	noErr(t, admin.Get(&mayCreate, `SELECT rolsuper OR (rolcreaterole AND rolcreatedb) FROM pg_roles WHERE rolname = current_user`))
+	if !mayCreate {
+		t.Skip("DATABASE_URL names a role that may not create roles and databases; run with 'make test' (a throwaway server) to check the least-privilege roles")
+	}
+
+	suffix := fmt.Sprintf("%d", os.Getpid())
+	owner, app, dbname := "ccbulk_owner_"+suffix, "ccbulk_app_"+suffix, "ccbulk_roles_"+suffix
+	const password = "least-privilege"
+	for _, q := range []string{
+		fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, dbname),
+		fmt.Sprintf(`DROP ROLE IF EXISTS %s`, app),
+		fmt.Sprintf(`DROP ROLE IF EXISTS %s`, owner),
+		fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD '%s'`, owner, password),
+		fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD '%s'`, app, password),
+		fmt.Sprintf(`CREATE DATABASE %s OWNER %s`, dbname, owner),
+	} {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, dbname))
+		admin.Exec(fmt.Sprintf(`DROP ROLE IF EXISTS %s`, app))
+		admin.Exec(fmt.Sprintf(`DROP ROLE IF EXISTS %s`, owner))
+	})
+	ownerURL := roleURL(t, server, dbname, owner, password)
+	appURL := roleURL(t, server, dbname, app, password)
+	dir := t.TempDir()
+	run := func(url string, want int, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(ccbulkPath(), args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != want {
+			t.Fatalf("ccbulk %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, out)
+		}
+		return string(out)
+	}
+
+	// The owner migrates, applies the grants and sets up the organization.
+	run(ownerURL, 0, "migrate")
+	grants, err := os.ReadFile(filepath.Join(fixturesDir(), "..", "docs", "ccbulk-roles.sql"))
+	noErr(t, err)
+	sql := strings.NewReplacer("ccbulk_owner", owner, "ccbulk_app", app).Replace(string(grants))
+	ownerDB, err := sqlx.Open("postgres", ownerURL)
+	noErr(t, err)
+	defer ownerDB.Close()
+	if _, err := ownerDB.Exec(sql); err != nil {
+		t.Fatalf("docs/ccbulk-roles.sql: %v", err)
+	}
+	cmd := exec.Command("bash", filepath.Join(fixturesDir(), "demo", "org.sh"))
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+ownerURL, "CCBULK="+ccbulkPath())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("org.sh as the owner: %v\n%s", err, out)
+	}
+
+	// The day-to-day role does the day-to-day work.
+	copyInput(t, filepath.Join(fixturesDir(), "demo", "users.csv"), filepath.Join(dir, "users.csv"))
+	copyInput(t, filepath.Join(fixturesDir(), "demo", "changes.csv"), filepath.Join(dir, "changes.csv"))
+	writeInput(t, filepath.Join(dir, "broken.csv"), []byte(inputHeader+good1+"new.two@acme.example,\"New,Two,paris\n"+good1))
+	run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin, "--dry-run")
+	out := run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin)
+	if !strings.Contains(out, "11 created, 1 updated") {
+		t.Errorf("first import:\n%s", out)
+	}
+	// An import with rejected rows, undone at once (the undo deletes the
+	// users it created and withdraws their activation emails), and again.
+	out = run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--report", "report.csv")
+	batch := regexp.MustCompile(`applied as batch (\d+)`).FindStringSubmatch(out)
+	if batch == nil {
+		t.Fatalf("no batch applied:\n%s", out)
+	}
+	run(appURL, 0, "undo", batch[1], "--actor", primaryAdmin)
+	run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--report", "report.csv")
+	run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--atomic", "--report", "report.csv")
+	run(appURL, 1, "import", "broken.csv", "--org", "acme", "--actor", primaryAdmin)
+	run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin, "--sync", "--dry-run")
+	out = run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin, "--sync")
+	if !strings.Contains(out, "deactivated") {
+		t.Errorf("--sync deactivated nobody:\n%s", out)
+	}
+	run(appURL, 0, "export", "--org", "acme", "--actor", primaryAdmin, "-o", "users-out.csv")
+	run(appURL, 0, "export", "--org", "acme", "--actor", primaryAdmin, "-o", "users-out.xlsx")
+	run(appURL, 0, "import", "users-out.xlsx", "--org", "acme", "--actor", primaryAdmin)
+	run(appURL, 0, "template", "-o", "template.xlsx")
+	out = run(appURL, 0, "batches", "--org", "acme")
+	if strings.Count(out, "\n") < 8 || strings.Contains(out, "failed") {
+		t.Errorf("batches:\n%s", out)
+	}
+
+	// What the role may not do.
+	appDB, err := sqlx.Open("postgres", appURL)
+	noErr(t, err)
+	defer appDB.Close()
+	for _, q := range []string{
+		`DELETE FROM changes`,
+		`DELETE FROM external_orgs`,
+		`UPDATE cc_roles SET permissions = '{view,write,create,modify}'`,
+		`UPDATE changes SET new_value = ''`,
+		`TRUNCATE batches`,
+		`INSERT INTO tenants (id, name) VALUES ('evil', 'Evil')`,
+		`UPDATE external_orgs SET cc_enabled = true`,
+		`DROP TABLE users`,
+		`CREATE TABLE public.mine (x int)`,
+	} {
+		if _, err := appDB.Exec(q); err == nil {
+			t.Errorf("the day-to-day role may %s", q)
+		}
+	}
+}
+
+// roleURL returns the server's URL for database dbname as user/password.
+func roleURL(t *testing.T, server, dbname, user, password string) string {
+	t.Helper()
+	if !strings.Contains(server, "://") {
+		return server + fmt.Sprintf(" dbname=%s user=%s password=%s", dbname, user, password)
+	}
+	u, err := url.Parse(server)
+	noErr(t, err)
+	u.Path = "/" + dbname
+	u.User = url.UserPassword(user, password)
+	q := u.Query()
+	if q.Has("user") {
+		q.Set("user", user)
+	}
+	q.Del("password")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
