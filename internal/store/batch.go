@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -249,45 +248,45 @@ func StageListed(ctx context.Context, tx *sqlx.Tx, emails []string) error {
 	return Explain(stmt.Close())
 }
 
-// auditFields lists each stored field of u (users) and s (staging) as text,
-// as the audit trail and rules.Values write them, in the order of the
-// field names: the order of the key of changes after the email.
-var auditFields = []struct{ field, old, new string }{
-	{"admin_role", "coalesce(u.admin_role, '')", "s.admin_role"},
-	{"cc_role", "coalesce(u.cc_role, '')", "s.cc_role"},
-	{"display_name", "u.display_name", "s.display_name"},
-	{"first_name", "u.first_name", "s.first_name"},
-	{"home_org", "coalesce(u.home_org, '')", "s.home_org"},
-	{"last_name", "u.last_name", "s.last_name"},
-	{"pbx", "u.pbx", "s.pbx"},
-	{"premium", "u.premium::text", "s.premium::text"},
-	{"standard", "u.standard::text", "s.standard::text"},
-	{"status", "u.status", "s.status"},
-	{"username", "u.username", "s.username"},
-}
-
 // auditQuery writes the audit rows of the staged users: for a new user each
 // field that is not blank or false, for an existing one each field that
-// changes. The staged users are joined to their current row once, in email
-// order, so that the rows reach changes in the order of its key and its
-// indexes grow at their end instead of everywhere.
-var auditQuery = func() string {
-	var cols, values []string
-	for _, f := range auditFields {
-		cols = append(cols, fmt.Sprintf("%s AS old_%s, %s AS new_%s", f.old, f.field, f.new, f.field))
-		values = append(values, fmt.Sprintf("('%s', j.old_%s, j.new_%s)", f.field, f.field, f.field))
-	}
-	return `WITH j AS MATERIALIZED (
-			SELECT s.email, u.email IS NULL AS is_new, ` + strings.Join(cols, ", ") + `
-			FROM ccbulk_staging s
-			LEFT JOIN users u ON u.tenant_id = $1 AND u.email = s.email
-			ORDER BY s.email)
-		INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
-		SELECT $1, $2, j.email, v.field, CASE WHEN j.is_new THEN NULL ELSE v.old_value END, v.new_value
-		FROM j CROSS JOIN LATERAL (VALUES ` + strings.Join(values, ", ") + `) AS v(field, old_value, new_value)
-		WHERE CASE WHEN j.is_new THEN v.new_value NOT IN ('', 'false')
-		           ELSE v.old_value IS DISTINCT FROM v.new_value END`
-}()
+// changes (fields in name order, as text: rules.Values writes them alike).
+// The staged users are joined to their current row once, in email order, so
+// that the rows reach changes in the order of its key and its indexes grow
+// at their end instead of everywhere.
+const auditQuery = `WITH j AS MATERIALIZED (
+		SELECT s.email, u.email IS NULL AS is_new,
+			coalesce(u.admin_role, '') AS old_admin_role, s.admin_role AS new_admin_role,
+			coalesce(u.cc_role, '') AS old_cc_role, s.cc_role AS new_cc_role,
+			u.display_name AS old_display_name, s.display_name AS new_display_name,
+			u.first_name AS old_first_name, s.first_name AS new_first_name,
+			coalesce(u.home_org, '') AS old_home_org, s.home_org AS new_home_org,
+			u.last_name AS old_last_name, s.last_name AS new_last_name,
+			u.pbx AS old_pbx, s.pbx AS new_pbx,
+			u.premium::text AS old_premium, s.premium::text AS new_premium,
+			u.standard::text AS old_standard, s.standard::text AS new_standard,
+			u.status AS old_status, s.status AS new_status,
+			u.username AS old_username, s.username AS new_username
+		FROM ccbulk_staging s
+		LEFT JOIN users u ON u.tenant_id = $1 AND u.email = s.email
+		ORDER BY s.email)
+	INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
+	SELECT $1, $2, j.email, v.field, CASE WHEN j.is_new THEN NULL ELSE v.old_value END, v.new_value
+	FROM j CROSS JOIN LATERAL (VALUES
+		('admin_role', j.old_admin_role, j.new_admin_role),
+		('cc_role', j.old_cc_role, j.new_cc_role),
+		('display_name', j.old_display_name, j.new_display_name),
+		('first_name', j.old_first_name, j.new_first_name),
+		('home_org', j.old_home_org, j.new_home_org),
+		('last_name', j.old_last_name, j.new_last_name),
+		('pbx', j.old_pbx, j.new_pbx),
+		('premium', j.old_premium, j.new_premium),
+		('standard', j.old_standard, j.new_standard),
+		('status', j.old_status, j.new_status),
+		('username', j.old_username, j.new_username)
+	) AS v(field, old_value, new_value)
+	WHERE CASE WHEN j.is_new THEN v.new_value NOT IN ('', 'false')
+	           ELSE v.old_value IS DISTINCT FROM v.new_value END`
 
 // Merge applies the staging table to the tenant's users: the audit rows
 // first (old values), then one upsert ordered by key that skips unchanged
