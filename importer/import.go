@@ -57,9 +57,9 @@ type Options struct {
 	DryRun        bool
 	Atomic        bool
 	Sync          bool
-	MaxDeactivate MaxDeactivate
-	Report        string // report path; "" next to the input
-	ReportFormat  string // csv, xlsx or jsonl; "" after the input's format
+	MaxDeactivate *MaxDeactivate // nil: DefaultMaxDeactivate
+	Report        string         // report path; "" next to the input
+	ReportFormat  string         // csv, xlsx or jsonl; "" after the input's format
 	Encoding      string
 	Sheet         string
 	Limits        sheet.Limits
@@ -139,8 +139,8 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = DefaultChunkSize
 	}
-	if opts.MaxDeactivate == (MaxDeactivate{}) {
-		opts.MaxDeactivate = DefaultMaxDeactivate
+	if opts.MaxDeactivate == nil {
+		opts.MaxDeactivate = &DefaultMaxDeactivate
 	}
 	res = Result{File: opts.File, Org: opts.Org, DryRun: opts.DryRun}
 	if opts.File == "" {
@@ -767,7 +767,7 @@ func (r *run) checkSyncLimit(ctx context.Context, q store.Querier) error {
 		return err
 	}
 	if limit := r.opts.MaxDeactivate.Limit(active); missing > limit {
-		return &SyncLimitError{Would: missing, Limit: limit, Max: r.opts.MaxDeactivate}
+		return &SyncLimitError{Would: missing, Limit: limit, Max: *r.opts.MaxDeactivate}
 	}
 	return nil
 }

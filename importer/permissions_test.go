@@ -269,7 +269,7 @@ func TestSyncNeedsFullAdministrator(t *testing.T) {
 	for _, actor := range tableActors {
 		_, err := tn.importSheet(t, actor.email, hdr+actor.email+",,,,,,,,,,,,,,,\n", func(o *importer.Options) {
 			o.Sync, o.DryRun = true, true
-			o.MaxDeactivate = importer.MaxDeactivate{N: 1000}
+			o.MaxDeactivate = &importer.MaxDeactivate{N: 1000}
 		})
 		var fe *schema.FileError
 		refused := errors.As(err, &fe) && fe.Rule == schema.FActor

@@ -91,7 +91,7 @@ func TestUndoRoundTrips(t *testing.T) {
 			"ann@acme.example,Anna,ann1,FALSE,TRUE,,\nbob@acme.example,,,,,FALSE,TRUE\nnew@acme.example,New,newbie,TRUE,,,\n", nil},
 		{"hand a username over", "Email,Username\nann@acme.example,ann-old\ncid@acme.example,ann@acme.example\n", nil},
 		{"sync deactivates", "Email\nann@acme.example\n", func(o *importer.Options) {
-			o.Sync, o.MaxDeactivate = true, importer.MaxDeactivate{Percent: 100}
+			o.Sync, o.MaxDeactivate = true, &importer.MaxDeactivate{Percent: 100}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

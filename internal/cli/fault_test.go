@@ -52,20 +52,7 @@ const marie = "marie.dubois@acme.example" // the primary administrator
 
 func newTenant(t *testing.T) *tenant {
 	t.Helper()
-	server := testdb.ServerURL(t)
-	url, drop, err := testdb.Create(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlx.Open("postgres", url)
-	if err != nil {
-		drop()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		drop()
-	})
+	db, url := testdb.New(t)
 	tn := &tenant{t: t, url: url, db: db, dir: t.TempDir()}
 	cmd := exec.Command("bash", filepath.Join(fixtures(), "demo", "org.sh"))
 	cmd.Env = tn.env()
@@ -445,7 +432,7 @@ func TestTwoRunsAtOnce(t *testing.T) {
 }
 
 // TestSyncSafetyLimit: a sync that would deactivate more users than
-// --max-deactivate allows (as a count or a percentage) changes nothing and
+// --max-deactivate allows (as a count, 0 included, or a percentage) changes nothing and
 // exits 4; within the limit it deactivates the members the sheet does not
 // list, never the primary administrator and never external users.
 func TestSyncSafetyLimit(t *testing.T) {
@@ -454,12 +441,12 @@ func TestSyncSafetyLimit(t *testing.T) {
 	// A sheet listing only jean.martin would deactivate the 7 others.
 	sheet := tn.writeFile("hr.csv", "Email\njean.martin@acme.example\n")
 	before := tn.snapshot()
-	for _, limit := range []string{"6", "70%"} {
+	for _, limit := range []string{"0", "6", "70%"} {
 		code, stdout, stderr := tn.run("import", sheet, "--org", "acme", "--actor", marie, "--sync", "--max-deactivate", limit, "--json")
 		if code != 4 {
 			t.Fatalf("--max-deactivate %s: exit %d, want 4\n%s%s", limit, code, stdout, stderr)
 		}
-		if !strings.Contains(stderr, "--sync would deactivate 7 users, over the limit of 6") {
+		if !strings.Contains(stderr, "--sync would deactivate 7 users, over the limit of") {
 			t.Errorf("--max-deactivate %s: stderr %q", limit, stderr)
 		}
 		if !strings.Contains(stdout, `"applied":false`) {
@@ -473,8 +460,8 @@ func TestSyncSafetyLimit(t *testing.T) {
 	if err := tn.db.Select(&statuses, `SELECT status FROM batches WHERE id > 1 ORDER BY id`); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(statuses, ",") != "aborted,aborted" {
-		t.Errorf("refused syncs recorded as %v, want aborted twice", statuses)
+	if strings.Join(statuses, ",") != "aborted,aborted,aborted" {
+		t.Errorf("refused syncs recorded as %v, want aborted three times", statuses)
 	}
 
 	// At the limit it applies: 7 of 9 active members is under 80%.

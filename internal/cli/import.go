@@ -177,23 +177,20 @@ func limitsFlags(c *cli.Context) (sheet.Limits, error) {
 	return l, nil
 }
 
-func parseMaxDeactivate(s string) (importer.MaxDeactivate, error) {
+func parseMaxDeactivate(s string) (*importer.MaxDeactivate, error) {
 	s = strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || f <= 0 || f > 100 {
-			return importer.MaxDeactivate{}, usagef("--max-deactivate %q: a percentage is over 0 and at most 100, like 5%%", s)
+			return nil, usagef("--max-deactivate %q: a percentage is over 0 and at most 100, like 5%%", s)
 		}
-		return importer.MaxDeactivate{Percent: f}, nil
+		return &importer.MaxDeactivate{Percent: f}, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
-		return importer.MaxDeactivate{}, usagef("--max-deactivate %q: write a count like 500 or a percentage like 5%%", s)
+		return nil, usagef("--max-deactivate %q: write a count like 500 or a percentage like 5%%", s)
 	}
-	if n == 0 {
-		return importer.MaxDeactivate{N: 0, Percent: 0}, nil
-	}
-	return importer.MaxDeactivate{N: n}, nil
+	return &importer.MaxDeactivate{N: n}, nil
 }
 
 // jsonResult is the --json object of SPEC §5; the key order is fixed.
