@@ -234,7 +234,7 @@ func printSummary(w io.Writer, r importer.Result) {
 		name = "<stdin>"
 	}
 	fmt.Fprintf(w, "%s: %d rows: %d created, %d updated, %d unchanged, %d rejected", name, r.Rows, r.Created, r.Updated, r.Unchanged, r.Rejected)
-	if r.Deactivated > 0 || r.DryRun && r.Deactivated > 0 {
+	if r.Deactivated > 0 {
 		fmt.Fprintf(w, ", %d deactivated", r.Deactivated)
 	}
 	if r.Warnings > 0 {
