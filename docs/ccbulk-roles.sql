@@ -46,11 +46,14 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON users TO ccbulk_app;
 -- A run records its batch at once (INSERT), finishes it (UPDATE), marks
 -- batches cut off by a crash as failed (UPDATE), and removes its own batch
 -- when it refuses the file part-way through (DELETE of a 'running' batch; an
--- applied batch cannot be deleted, its audit rows refer to it).
+-- applied batch cannot be deleted: the trigger batches_keep_applied refuses).
 GRANT SELECT, INSERT, UPDATE, DELETE ON batches TO ccbulk_app;
 
--- The audit trail is appended to, never changed (an undo is new rows).
-GRANT SELECT, INSERT ON changes TO ccbulk_app;
+-- The audit trail is appended to, never changed (an undo is new rows):
+-- user_changes holds it, one row per user and batch; changes is the view of
+-- it with one row per field.
+GRANT SELECT, INSERT ON user_changes TO ccbulk_app;
+GRANT SELECT ON changes TO ccbulk_app;
 
 -- Activation requests are queued; undo withdraws the unsent ones of the
 -- batch it reverses.

@@ -288,6 +288,8 @@ type run struct {
 	report                   *reportWriter
 
 	before os.FileInfo // the input file when the run started; nil for standard input
+
+	createdMembers int // active members of the tenant the batch created (already in users)
 }
 
 // checkUnchanged refuses the run when the input file changed while it was
@@ -642,35 +644,49 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 
 	var aborted bool
 	err := store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
+		// The rules check the state before the batch: a snapshot taken
+		// before the transaction writes anything, on a connection of its
+		// own, so that the server looks up one chunk while it writes
+		// another.
+		look, err := store.OpenSnapshot(ctx, db)
+		if err != nil {
+			return err
+		}
+		defer look.Close()
 		if err := store.CreateStaging(ctx, tx); err != nil {
 			return err
 		}
-		err := r.eachChunk(ctx, tx, func(chunk []chunkRow, snap *rules.Snapshot) error {
-			staged := make([]store.Staged, 0, len(chunk))
-			var listed []string
+		w := startWriter(ctx, tx, tenant, batch.ID)
+		err = r.eachChunk(ctx, look, func(chunk []chunkRow, snap *rules.Snapshot) error {
+			var c chunkWrites
 			for i := range chunk {
 				out, err := r.check(&chunk[i], snap)
 				if err != nil {
 					return err
 				}
 				if r.opts.Sync && chunk[i].in.Email != "" {
-					listed = append(listed, chunk[i].in.Email)
+					c.listed = append(c.listed, chunk[i].in.Email)
 				}
-				if out.Kind == rules.Created || out.Kind == rules.Updated || (out.Kind == rules.Unchanged && out.SendActivation) {
-					staged = append(staged, store.Staged{Row: chunk[i].row, New: out.Kind == rules.Created, User: out.After, SendActivation: out.SendActivation})
+				s := store.Staged{Row: chunk[i].row, New: out.Kind == rules.Created, User: out.After, SendActivation: out.SendActivation}
+				switch {
+				case out.Kind == rules.Created:
+					c.created = append(c.created, s)
+					if s.User.Status == schema.StatusActive && s.User.HomeOrg == "" {
+						r.createdMembers++
+					}
+				case out.Kind == rules.Updated || (out.Kind == rules.Unchanged && out.SendActivation):
+					c.staged = append(c.staged, s)
 				}
 			}
-			if err := store.Stage(ctx, tx, staged); err != nil {
-				return err
-			}
-			if r.opts.Sync {
-				return store.StageListed(ctx, tx, listed)
-			}
-			return nil
+			return w.send(c)
 		})
+		if werr := w.finish(err != nil); err == nil {
+			err = werr
+		}
 		if err != nil {
 			return err
 		}
+		look.Close()
 		if err := r.checkUnchanged(); err != nil {
 			return err
 		}
@@ -766,6 +782,9 @@ func (r *run) checkSyncLimit(ctx context.Context, q store.Querier) error {
 	if err != nil {
 		return err
 	}
+	// A percentage is of the active members before the batch: the new
+	// ones are in users already.
+	active -= r.createdMembers
 	if limit := r.opts.MaxDeactivate.Limit(active); missing > limit {
 		return &SyncLimitError{Would: missing, Limit: limit, Max: *r.opts.MaxDeactivate}
 	}

@@ -200,7 +200,7 @@ type interruptAt struct {
 }
 
 var interruptPoints = []interruptAt{
-	{name: "while staging rows with COPY", query: "COPY%ccbulk_staging%"},
+	{name: "while copying new users", query: "COPY%users%"},
 	{name: "while merging", query: "INSERT INTO users%", holdRow: "lucas.bernard@acme.example", shrink: 10},
 }
 
@@ -259,7 +259,7 @@ func (tn *tenant) startInterruptible(p interruptAt) (cmd *exec.Cmd, stdout, stde
 }
 
 // TestKilledMidTransaction: SIGKILL in the middle of applying a large file
-// (while staging, or inside the merge) leaves the data exactly as before;
+// (while copying new users, or inside the merge) leaves the data exactly as before;
 // the batch stays recorded as running until the next run, which succeeds
 // and marks it failed.
 func TestKilledMidTransaction(t *testing.T) {
@@ -304,7 +304,7 @@ func TestKilledMidTransaction(t *testing.T) {
 }
 
 // TestConnectionTerminated: the server ends the session mid-run
-// (pg_terminate_backend), while staging or inside the merge: exit 1, a
+// (pg_terminate_backend), while copying new users or inside the merge: exit 1, a
 // message saying what happened, nothing applied, the batch recorded as
 // failed, and the next run succeeds.
 func TestConnectionTerminated(t *testing.T) {

@@ -130,6 +130,9 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	defer appDB.Close()
 	for _, q := range []string{
 		`DELETE FROM changes`,
+		`DELETE FROM user_changes`,
+		`UPDATE user_changes SET new_values = '{}'`,
+		`DELETE FROM batches WHERE status = 'applied'`,
 		`DELETE FROM external_orgs`,
 		`UPDATE cc_roles SET permissions = '{view,write,create,modify}'`,
 		`UPDATE changes SET new_value = ''`,

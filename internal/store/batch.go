@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -128,7 +129,7 @@ func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
 // trace. An applied batch is never removed.
 func DiscardBatch(ctx context.Context, q Querier, tenant string, id int64) error {
 	_, err := q.ExecContext(ctx, `DELETE FROM batches b WHERE b.tenant_id = $1 AND b.id = $2 AND b.status IN ('running', 'failed')
-		AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.tenant_id = $1 AND c.batch_id = $2)`, tenant, id)
+		AND NOT EXISTS (SELECT 1 FROM user_changes c WHERE c.tenant_id = $1 AND c.batch_id = $2)`, tenant, id)
 	return Explain(err)
 }
 
@@ -188,6 +189,10 @@ type Staged struct {
 var stagingColumns = []string{"row", "is_new", "send_activation", "email", "first_name", "last_name", "display_name",
 	"username", "pbx", "status", "home_org", "premium", "standard", "admin_role", "cc_role"}
 
+// createColumns are the columns Create copies into users.
+var createColumns = []string{"tenant_id", "email", "first_name", "last_name", "display_name", "username", "pbx",
+	"status", "home_org", "premium", "standard", "admin_role", "cc_role"}
+
 // CreateStaging creates the transaction's staging tables.
 func CreateStaging(ctx context.Context, tx *sqlx.Tx) error {
 	_, err := tx.ExecContext(ctx, `
@@ -204,56 +209,121 @@ func CreateStaging(ctx context.Context, tx *sqlx.Tx) error {
 
 // Stage copies a chunk of staged users into the staging table with COPY.
 func Stage(ctx context.Context, tx *sqlx.Tx, rows []Staged) error {
+	err := copyRows(ctx, tx, pq.CopyIn("ccbulk_staging", stagingColumns...), len(rows), func(i int) ([]any, error) {
+		s, u := &rows[i], &rows[i].User
+		return []any{s.Row, s.New, s.SendActivation, u.Email, u.FirstName, u.LastName, u.DisplayName,
+			u.Username, u.PBX, string(u.Status), u.HomeOrg, u.Premium, u.Standard, string(u.AdminRole), u.CCRole}, nil
+	})
+	return Explain(err)
+}
+
+// Create inserts a chunk of new users with COPY, straight into users, with
+// their audit rows and activation requests: nothing in the database needs
+// to be compared for a user that did not exist, so the server writes them
+// while the client reads and checks the next rows. The caller's look-ups
+// must not see these rows (they read the state before the batch: see
+// OpenSnapshot); the validator knows them as rows of the file. A new user's
+// activation request is queued as it is: none can be pending for a user
+// that did not exist (an undo withdraws those of the users it deletes).
+func Create(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64, rows []Staged) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("ccbulk_staging", stagingColumns...))
+	err := copyRows(ctx, tx, pq.CopyIn("users", createColumns...), len(rows), func(i int) ([]any, error) {
+		u := &rows[i].User
+		return []any{tenant, u.Email, u.FirstName, u.LastName, u.DisplayName, u.Username, u.PBX, string(u.Status),
+			nullIfEmpty(u.HomeOrg), u.Premium, u.Standard, nullIfEmpty(string(u.AdminRole)), nullIfEmpty(u.CCRole)}, nil
+	})
 	if err != nil {
-		return Explain(err)
+		return explainMerge(err)
 	}
+	err = copyRows(ctx, tx, pq.CopyIn("user_changes", "tenant_id", "batch_id", "email", "new_values"), len(rows), func(i int) ([]any, error) {
+		values, err := createdValues(&rows[i].User)
+		return []any{tenant, batch, rows[i].User.Email, values}, err
+	})
+	if err != nil {
+		return Explain(fmt.Errorf("audit: %w", err))
+	}
+	var activate []int
 	for i := range rows {
-		s, u := &rows[i], &rows[i].User
-		if _, err := stmt.ExecContext(ctx, s.Row, s.New, s.SendActivation, u.Email, u.FirstName, u.LastName, u.DisplayName,
-			u.Username, u.PBX, string(u.Status), u.HomeOrg, u.Premium, u.Standard, string(u.AdminRole), u.CCRole); err != nil {
-			stmt.Close()
-			return Explain(fmt.Errorf("staging row %d: %w", s.Row, err))
+		if rows[i].SendActivation {
+			activate = append(activate, i)
+		}
+	}
+	err = copyRows(ctx, tx, pq.CopyIn("activation_outbox", "tenant_id", "email", "batch_id"), len(activate), func(i int) ([]any, error) {
+		return []any{tenant, rows[activate[i]].User.Email, batch}, nil
+	})
+	if err != nil {
+		return Explain(fmt.Errorf("activation outbox: %w", err))
+	}
+	return nil
+}
+
+// createdValues is the audit record of a new user: its fields that are not
+// blank or false, as text (as auditQuery writes them).
+func createdValues(u *schema.User) (string, error) {
+	flag := func(b bool) string {
+		if b {
+			return "true"
+		}
+		return ""
+	}
+	b, err := json.Marshal(struct {
+		AdminRole   string `json:"admin_role,omitempty"`
+		CCRole      string `json:"cc_role,omitempty"`
+		DisplayName string `json:"display_name,omitempty"`
+		FirstName   string `json:"first_name,omitempty"`
+		HomeOrg     string `json:"home_org,omitempty"`
+		LastName    string `json:"last_name,omitempty"`
+		PBX         string `json:"pbx,omitempty"`
+		Premium     string `json:"premium,omitempty"`
+		Standard    string `json:"standard,omitempty"`
+		Status      string `json:"status,omitempty"`
+		Username    string `json:"username,omitempty"`
+	}{string(u.AdminRole), u.CCRole, u.DisplayName, u.FirstName, u.HomeOrg, u.LastName, u.PBX,
+		flag(u.Premium), flag(u.Standard), string(u.Status), u.Username})
+	return string(b), err
+}
+
+// copyRows runs copyIn, a COPY statement of pq.CopyIn, for n rows: row(i)
+// gives the values of row i in the statement's column order.
+func copyRows(ctx context.Context, tx *sqlx.Tx, copyIn string, n int, row func(i int) ([]any, error)) error {
+	if n == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, copyIn)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := 0; i < n; i++ {
+		values, err := row(i)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, values...); err != nil {
+			return err
 		}
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil {
-		stmt.Close()
-		return Explain(fmt.Errorf("staging: %w", err))
+		return err
 	}
-	return Explain(stmt.Close())
+	return stmt.Close()
 }
 
 // StageListed copies emails the sheet lists (for --sync) into a staging table.
 func StageListed(ctx context.Context, tx *sqlx.Tx, emails []string) error {
-	if len(emails) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("ccbulk_listed", "email"))
-	if err != nil {
-		return Explain(err)
-	}
-	for _, e := range emails {
-		if _, err := stmt.ExecContext(ctx, e); err != nil {
-			stmt.Close()
-			return Explain(err)
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		stmt.Close()
-		return Explain(err)
-	}
-	return Explain(stmt.Close())
+	err := copyRows(ctx, tx, pq.CopyIn("ccbulk_listed", "email"), len(emails), func(i int) ([]any, error) {
+		return []any{emails[i]}, nil
+	})
+	return Explain(err)
 }
 
-// auditQuery writes the audit rows of the staged users: for a new user each
-// field that is not blank or false, for an existing one each field that
-// changes (fields in name order, as text: rules.Values writes them alike).
-// The staged users are joined to their current row once, in email order, so
-// that the rows reach changes in the order of its key and its indexes grow
-// at their end instead of everywhere.
+// auditQuery writes the audit rows of the staged users, one per user (see
+// migration 0004): for a user that exists, the fields that change, before
+// and after; for a new one, the fields that are not blank or false (fields
+// as text: rules.Values writes them alike). The staged users are joined to
+// their current row once, in email order.
 const auditQuery = `WITH j AS MATERIALIZED (
 		SELECT s.email, u.email IS NULL AS is_new,
 			coalesce(u.admin_role, '') AS old_admin_role, s.admin_role AS new_admin_role,
@@ -269,24 +339,28 @@ const auditQuery = `WITH j AS MATERIALIZED (
 			u.username AS old_username, s.username AS new_username
 		FROM ccbulk_staging s
 		LEFT JOIN users u ON u.tenant_id = $1 AND u.email = s.email
-		ORDER BY s.email)
-	INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
-	SELECT $1, $2, j.email, v.field, CASE WHEN j.is_new THEN NULL ELSE v.old_value END, v.new_value
-	FROM j CROSS JOIN LATERAL (VALUES
-		('admin_role', j.old_admin_role, j.new_admin_role),
-		('cc_role', j.old_cc_role, j.new_cc_role),
-		('display_name', j.old_display_name, j.new_display_name),
-		('first_name', j.old_first_name, j.new_first_name),
-		('home_org', j.old_home_org, j.new_home_org),
-		('last_name', j.old_last_name, j.new_last_name),
-		('pbx', j.old_pbx, j.new_pbx),
-		('premium', j.old_premium, j.new_premium),
-		('standard', j.old_standard, j.new_standard),
-		('status', j.old_status, j.new_status),
-		('username', j.old_username, j.new_username)
-	) AS v(field, old_value, new_value)
-	WHERE CASE WHEN j.is_new THEN v.new_value NOT IN ('', 'false')
-	           ELSE v.old_value IS DISTINCT FROM v.new_value END`
+		ORDER BY s.email),
+	changed AS (
+		SELECT j.email, j.is_new, v.field, v.old_value, v.new_value
+		FROM j CROSS JOIN LATERAL (VALUES
+			('admin_role', j.old_admin_role, j.new_admin_role),
+			('cc_role', j.old_cc_role, j.new_cc_role),
+			('display_name', j.old_display_name, j.new_display_name),
+			('first_name', j.old_first_name, j.new_first_name),
+			('home_org', j.old_home_org, j.new_home_org),
+			('last_name', j.old_last_name, j.new_last_name),
+			('pbx', j.old_pbx, j.new_pbx),
+			('premium', j.old_premium, j.new_premium),
+			('standard', j.old_standard, j.new_standard),
+			('status', j.old_status, j.new_status),
+			('username', j.old_username, j.new_username)
+		) AS v(field, old_value, new_value)
+		WHERE CASE WHEN j.is_new THEN v.new_value NOT IN ('', 'false')
+		           ELSE v.old_value IS DISTINCT FROM v.new_value END)
+	INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values)
+	SELECT $1, $2, email, CASE WHEN bool_or(is_new) THEN NULL ELSE jsonb_object_agg(field, old_value) END,
+		jsonb_object_agg(field, new_value)
+	FROM changed GROUP BY email ORDER BY email`
 
 // Merge applies the staging table to the tenant's users: the audit rows
 // first (old values), then one upsert ordered by key that skips unchanged
@@ -372,8 +446,8 @@ func Deactivate(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) ([
 			  AND NOT EXISTS (SELECT 1 FROM ccbulk_listed l WHERE l.email = u.email)
 			RETURNING u.email),
 		audit AS (
-			INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
-			SELECT $1, $2, email, 'status', 'active', 'inactive' FROM gone WHERE $2::bigint <> 0)
+			INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values)
+			SELECT $1, $2, email, '{"status": "active"}', '{"status": "inactive"}' FROM gone WHERE $2::bigint <> 0)
 		SELECT email FROM gone ORDER BY email`, tenant, batch)
 	return emails, Explain(err)
 }

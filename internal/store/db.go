@@ -176,3 +176,39 @@ func isUniqueViolation(err error, constraint string) bool {
 }
 
 func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// Snapshot is a read-only transaction, on a connection of its own, that
+// sees the database as it was when it was opened. An import opens one
+// before its own transaction writes anything, and looks up there the state
+// its rules check (the users as they were before the batch), while its
+// transaction writes the new users at the same time.
+type Snapshot struct {
+	*sqlx.Tx
+	conn *sqlx.Conn
+}
+
+// OpenSnapshot opens a Snapshot on a connection of db.
+func OpenSnapshot(ctx context.Context, db *sqlx.DB) (*Snapshot, error) {
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return nil, Explain(err)
+	}
+	tx, err := conn.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		conn.Close()
+		return nil, Explain(err)
+	}
+	// A repeatable-read transaction takes its snapshot at its first query.
+	if _, err := tx.ExecContext(ctx, `SELECT 1`); err != nil {
+		tx.Rollback()
+		conn.Close()
+		return nil, Explain(err)
+	}
+	return &Snapshot{Tx: tx, conn: conn}, nil
+}
+
+// Close ends the snapshot and returns its connection to the pool.
+func (s *Snapshot) Close() {
+	_ = s.Tx.Rollback()
+	_ = s.conn.Close()
+}

@@ -9,10 +9,10 @@ import (
 	"github.com/lib/pq"
 )
 
-// How an undo works. The audit rows of a batch say, for each user and
-// field, the value before (old_value) and after (new_value); old_value NULL
-// on every row of a user means the batch created the user, new_value NULL
-// means the batch deleted it. An undo applies the old values: it deletes
+// How an undo works. The audit row of a batch for a user says the values of
+// the fields it changed before (old_values) and after (new_values);
+// old_values NULL means the batch created the user, new_values NULL means
+// the batch deleted it (migration 0004). An undo applies the old values: it deletes
 // the users the batch created, re-creates the users it deleted (fields it
 // did not record take their defaults, as a created user's do), and sets the
 // changed fields back. Its own audit rows are the batch's rows with old and
@@ -50,12 +50,12 @@ func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, l
 	var rows []UndoConflict
 	err := sqlx.SelectContext(ctx, q, &rows, `
 		WITH mine AS (
-			SELECT email, bool_or(old_value IS NULL) AS created, bool_or(new_value IS NULL) AS deleted,
-				jsonb_object_agg(field, new_value) AS after
-			FROM changes WHERE tenant_id = $1 AND batch_id = $2 GROUP BY email),
+			SELECT email, old_values IS NULL AS created, new_values IS NULL AS deleted,
+				coalesce(new_values, '{}') AS after
+			FROM user_changes WHERE tenant_id = $1 AND batch_id = $2),
 		later AS (
 			SELECT c.email, array_agg(DISTINCT c.batch_id ORDER BY c.batch_id) AS batches
-			FROM changes c JOIN mine m ON m.email = c.email
+			FROM user_changes c JOIN mine m ON m.email = c.email
 			WHERE c.tenant_id = $1 AND c.batch_id > $2
 			GROUP BY c.email),
 		drifted AS (
@@ -87,12 +87,12 @@ func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, l
 func UndoForbidden(ctx context.Context, q Querier, tenant string, batch int64) ([]string, error) {
 	var emails []string
 	err := sqlx.SelectContext(ctx, q, &emails, `
-		SELECT DISTINCT c.email FROM changes c
+		SELECT c.email FROM user_changes c
 		LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.email = c.email
-		WHERE c.tenant_id = $1 AND c.batch_id = $2 AND c.field = 'admin_role' AND 'cc_service' IN (c.old_value, c.new_value)
-		  AND (u.home_org IS NOT NULL OR EXISTS (
-			SELECT 1 FROM changes h WHERE h.tenant_id = $1 AND h.batch_id = $2 AND h.email = c.email
-			  AND h.field = 'home_org' AND coalesce(h.old_value, '') || coalesce(h.new_value, '') <> ''))
+		WHERE c.tenant_id = $1 AND c.batch_id = $2
+		  AND 'cc_service' IN (c.old_values ->> 'admin_role', c.new_values ->> 'admin_role')
+		  AND (u.home_org IS NOT NULL
+		    OR coalesce(c.old_values ->> 'home_org', '') || coalesce(c.new_values ->> 'home_org', '') <> '')
 		ORDER BY c.email`, tenant, batch)
 	return emails, Explain(err)
 }
@@ -136,28 +136,20 @@ func ApplyUndo(ctx context.Context, tx *sqlx.Tx, tenant string, batch, undo int6
 	// The old value of each field the batch changed; NULL where it changed
 	// nothing.
 	_, err = tx.ExecContext(ctx, `INSERT INTO ccbulk_undo
-		SELECT email, bool_or(old_value IS NULL), bool_or(new_value IS NULL),
-			max(old_value) FILTER (WHERE field = 'first_name'),
-			max(old_value) FILTER (WHERE field = 'last_name'),
-			max(old_value) FILTER (WHERE field = 'display_name'),
-			max(old_value) FILTER (WHERE field = 'username'),
-			max(old_value) FILTER (WHERE field = 'pbx'),
-			max(old_value) FILTER (WHERE field = 'status'),
-			max(old_value) FILTER (WHERE field = 'home_org'),
-			max(old_value) FILTER (WHERE field = 'premium')::boolean,
-			max(old_value) FILTER (WHERE field = 'standard')::boolean,
-			max(old_value) FILTER (WHERE field = 'admin_role'),
-			max(old_value) FILTER (WHERE field = 'cc_role')
-		FROM changes WHERE tenant_id = $1 AND batch_id = $2
-		GROUP BY email`, tenant, batch)
+		SELECT email, old_values IS NULL, new_values IS NULL,
+			old_values ->> 'first_name', old_values ->> 'last_name', old_values ->> 'display_name',
+			old_values ->> 'username', old_values ->> 'pbx', old_values ->> 'status', old_values ->> 'home_org',
+			(old_values ->> 'premium')::boolean, (old_values ->> 'standard')::boolean,
+			old_values ->> 'admin_role', old_values ->> 'cc_role'
+		FROM user_changes WHERE tenant_id = $1 AND batch_id = $2`, tenant, batch)
 	if err != nil {
 		return n, Explain(fmt.Errorf("undo: %w", err))
 	}
 	if _, err := tx.ExecContext(ctx, `ANALYZE ccbulk_undo`); err != nil {
 		return n, Explain(err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO changes (tenant_id, batch_id, email, field, old_value, new_value)
-		SELECT tenant_id, $3, email, field, new_value, old_value FROM changes WHERE tenant_id = $1 AND batch_id = $2`, tenant, batch, undo)
+	_, err = tx.ExecContext(ctx, `INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values)
+		SELECT tenant_id, $3, email, new_values, old_values FROM user_changes WHERE tenant_id = $1 AND batch_id = $2`, tenant, batch, undo)
 	if err != nil {
 		return n, Explain(fmt.Errorf("undo audit: %w", err))
 	}

@@ -1,0 +1,84 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/internal/store"
+)
+
+// chunkWrites is what one checked chunk writes in the batch's transaction.
+type chunkWrites struct {
+	created []store.Staged // new users: straight into users (store.Create)
+	staged  []store.Staged // users that exist: merged at the end (store.Merge)
+	listed  []string       // --sync: every email the chunk lists
+}
+
+// writer writes the chunks in the batch's transaction, in a goroutine of
+// its own: the server writes one chunk while the client looks up and
+// checks the next (the look-ups run on a snapshot of their own connection).
+// It holds at most one chunk waiting besides the one being written.
+type writer struct {
+	in     chan chunkWrites
+	done   chan struct{}
+	cancel context.CancelFunc
+	err    error // read once done is closed
+}
+
+func startWriter(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) *writer {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &writer{in: make(chan chunkWrites, 1), done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(w.done)
+		defer func() {
+			// A panic here would bypass every caller: it fails the run
+			// like any other error.
+			if p := recover(); p != nil {
+				w.err = fmt.Errorf("internal error while writing the batch: %v", p)
+			}
+		}()
+		for c := range w.in {
+			if err := writeChunk(ctx, tx, tenant, batch, c); err != nil {
+				w.err = err
+				return
+			}
+		}
+	}()
+	return w
+}
+
+func writeChunk(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64, c chunkWrites) error {
+	if err := store.Create(ctx, tx, tenant, batch, c.created); err != nil {
+		return err
+	}
+	if err := store.Stage(ctx, tx, c.staged); err != nil {
+		return err
+	}
+	return store.StageListed(ctx, tx, c.listed)
+}
+
+// send hands a chunk to the writer, waiting while it is busy; once a write
+// has failed it returns that error.
+func (w *writer) send(c chunkWrites) error {
+	select {
+	case w.in <- c:
+		return nil
+	case <-w.done:
+		return w.err
+	}
+}
+
+// finish waits until every chunk sent is written and returns the first
+// error. With abandon it stops the write in progress instead: the
+// transaction is being rolled back.
+func (w *writer) finish(abandon bool) error {
+	if abandon {
+		w.cancel()
+	}
+	close(w.in)
+	<-w.done
+	w.cancel()
+	return w.err
+}

@@ -1,0 +1,121 @@
+package store_test
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"
+
+	"github.com/ccbulk/ccbulk/internal/testdb"
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// TestAuditMigration: migration 0004 turns the audit rows of a database
+// written by the earlier schema (one row per field) into one row per user
+// and batch, and the view changes gives back exactly the rows there were.
+func TestAuditMigration(t *testing.T) {
+	server := testdb.ServerURL(t)
+	admin, err := sqlx.Open("postgres", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("ccbulk_migration_%d", os.Getpid())
+	if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+	u, err := testdb.WithDatabase(server, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlx.Open("postgres", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	apply := func(prefix string) {
+		t.Helper()
+		paths, _ := fs.Glob(schema.Migrations, "migrations/"+prefix+"*.sql")
+		if len(paths) != 1 {
+			t.Fatalf("migration %s: %v", prefix, paths)
+		}
+		body, err := fs.ReadFile(schema.Migrations, paths[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", paths[0], err)
+		}
+	}
+	for _, m := range []string{"0001", "0002", "0003"} {
+		apply(m)
+	}
+	// Batch 1 created a user, batch 2 changed two of its fields, batch 3
+	// deactivated another, batch 4 (an undo) deleted the first.
+	old := []string{
+		"1 a@x.example first_name <nil> Ann",
+		"1 a@x.example pbx <nil> paris",
+		"1 a@x.example status <nil> active",
+		"1 a@x.example username <nil> ann",
+		"2 a@x.example last_name  Lee",
+		"2 a@x.example premium false true",
+		"3 b@x.example status active inactive",
+		"4 a@x.example first_name Ann <nil>",
+		"4 a@x.example last_name Lee <nil>",
+		"4 a@x.example pbx paris <nil>",
+		"4 a@x.example premium true <nil>",
+		"4 a@x.example status active <nil>",
+		"4 a@x.example username ann <nil>",
+	}
+	if _, err := db.Exec(`INSERT INTO tenants (id, name) VALUES ('t', 'T');
+		INSERT INTO batches (tenant_id, kind, actor, status) SELECT 't', 'import', 'a@x.example', 'applied' FROM generate_series(1, 4)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range old {
+		f := strings.Split(line, " ")
+		val := func(s string) any {
+			if s == "<nil>" {
+				return nil
+			}
+			return s
+		}
+		if _, err := db.Exec(`INSERT INTO changes VALUES ('t', $1, $2, $3, $4, $5)`, f[0], f[1], f[2], val(f[3]), val(f[4])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply("0004")
+
+	var got []string
+	rows, err := db.Queryx(`SELECT batch_id || ' ' || email || ' ' || field || ' ' || coalesce(old_value, '<nil>') || ' ' || coalesce(new_value, '<nil>')
+		FROM changes ORDER BY batch_id, email, field`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if !slices.Equal(got, old) {
+		t.Errorf("after the migration, changes reads\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(old, "\n"))
+	}
+	var perUser int
+	if err := db.Get(&perUser, `SELECT count(*) FROM user_changes`); err != nil || perUser != 4 {
+		t.Errorf("user_changes has %d rows, want one per batch and user: 4 (%v)", perUser, err)
+	}
+	if _, err := db.Exec(`DELETE FROM batches WHERE id = 1`); err == nil || !strings.Contains(err.Error(), "is applied") {
+		t.Errorf("deleting an applied batch: %v, want a refusal", err)
+	}
+}
