@@ -219,7 +219,7 @@ type countingConn struct{ pqConn }
 
 func (c countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	switch {
-	case strings.Contains(query, "FROM users WHERE tenant_id = $1 AND email = ANY($2)"):
+	case strings.Contains(query, "FROM unnest($2::text[]) AS k(wanted) JOIN users"):
 		userLookups.Add(1)
 	case strings.Contains(query, "FROM unnest($2::text[], $3::text[])"):
 		usernameLookups.Add(1)

@@ -61,12 +61,13 @@ const sheetColumns = `email, first_name, last_name, display_name, username, pbx,
 // refTableDDL is a table holding the sheet's columns with the keys of
 // users: its primary key, the deferrable unique username per PBX on a
 // generated lower-case column, the partial unique index of the primary
-// administrator, its foreign keys and check constraints.
+// administrator, its foreign keys and check constraints; emails and
+// usernames in the "C" collation, as in users (migration 0005).
 func refTableDDL(name string) string {
 	return strings.NewReplacer("{T}", name).Replace(`
 CREATE TABLE {T} (
     tenant_id        text NOT NULL DEFAULT 'acme' REFERENCES tenants (id),
-    email            text NOT NULL CHECK (email <> '' AND email = lower(email) AND email = btrim(email)),
+    email            text COLLATE "C" NOT NULL CHECK (email <> '' AND email = lower(email) AND email = btrim(email)),
     first_name       text,
     last_name        text,
     display_name     text,
@@ -83,7 +84,7 @@ CREATE TABLE {T} (
     copy_from        text,
     send_activation  boolean,
     is_primary       boolean NOT NULL DEFAULT false,
-    username_key     text GENERATED ALWAYS AS (lower(username)) STORED,
+    username_key     text COLLATE "C" GENERATED ALWAYS AS (lower(username)) STORED,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, email),

@@ -199,7 +199,13 @@ func OpenSnapshot(ctx context.Context, db *sqlx.DB) (*Snapshot, error) {
 		return nil, Explain(err)
 	}
 	// A repeatable-read transaction takes its snapshot at its first query.
-	if _, err := tx.ExecContext(ctx, `SELECT 1`); err != nil {
+	// The look-ups made here find a few thousand rows by key: each must be
+	// an index probe. While the batch writes, the table grows far past what
+	// its statistics say (a first import fills an empty one); the planner,
+	// trusting them, would read all the tenant's rows for every chunk
+	// instead, and a million-row import would take quadratic time.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;
+		SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SELECT 1`); err != nil {
 		tx.Rollback()
 		conn.Close()
 		return nil, Explain(err)

@@ -19,7 +19,7 @@
 CREATE TABLE user_changes (
     tenant_id  text NOT NULL,
     batch_id   bigint NOT NULL,
-    email      text NOT NULL,
+    email      text COLLATE "C" NOT NULL, -- as users.email (0005)
     old_values jsonb CHECK (jsonb_typeof(old_values) = 'object'),
     new_values jsonb CHECK (jsonb_typeof(new_values) = 'object'),
     CHECK (old_values IS NOT NULL OR new_values IS NOT NULL)
