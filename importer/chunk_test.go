@@ -66,20 +66,27 @@ var chunkFindings = []string{
 
 // State is looked up chunk by chunk (importer.Options.ChunkSize): with
 // chunks of 3 rows, rules that cross chunk boundaries give the same
-// findings, the same report and the same database as one chunk.
+// findings, the same report and the same database as one chunk, and as the
+// organization read whole before the first row (importer.Options.ReadWhole),
+// which asks nothing per chunk.
 func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 	db, lookups := newCountingDB(t)
 	type run struct {
 		chunk    int
+		whole    bool // read the organization whole
 		res      importer.Result
 		report   string
 		progress []int
 		lookups  [2]int64 // users by email, username holders: queries of the dry run
 		export   string
 	}
-	runs := []*run{{chunk: 3}, {chunk: importer.DefaultChunkSize}}
+	runs := []*run{{chunk: 3}, {chunk: importer.DefaultChunkSize}, {chunk: 3, whole: true}}
 	for _, r := range runs {
-		tn := addTenantWithSeats(t, db, fmt.Sprintf("chunk-%d", r.chunk), 2, 9)
+		tn := addTenantWithSeats(t, db, fmt.Sprintf("chunk-%d-%t", r.chunk, r.whole), 2, 9)
+		readWhole := -1
+		if r.whole {
+			readWhole = 0 // the default: the tenant is small
+		}
 		dir := t.TempDir()
 		path := filepath.Join(dir, "sheet.csv")
 		if err := os.WriteFile(path, []byte(chunkSheet), 0o644); err != nil {
@@ -89,7 +96,7 @@ func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 			var progress []int
 			before := lookups()
 			res, err := importer.Import(t.Context(), db, importer.Options{
-				File: path, Org: tn.org, Actor: primary, DryRun: dry, ChunkSize: r.chunk,
+				File: path, Org: tn.org, Actor: primary, DryRun: dry, ChunkSize: r.chunk, ReadWhole: readWhole,
 				Report: filepath.Join(dir, "report.jsonl"), Progress: func(n int) { progress = append(progress, n) },
 			})
 			if err != nil {
@@ -112,7 +119,7 @@ func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 		}
 		r.export = tn.exportCSV(t, primary)
 	}
-	small, big := runs[0], runs[1]
+	small, big, whole := runs[0], runs[1], runs[2]
 
 	// Chunks of 3 really were looked up one at a time.
 	if want := []int{3, 6, 9, 12, 15, 18, 21, 23}; !slices.Equal(small.progress, want) {
@@ -123,8 +130,13 @@ func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 	}
 	// One query for the users and one for the username holders per chunk,
 	// never one per row.
-	if small.lookups != [2]int64{8, 8} || big.lookups != [2]int64{1, 1} {
-		t.Errorf("look-ups (users, usernames): chunks of 3 %v, want [8 8]; one chunk %v, want [1 1]", small.lookups, big.lookups)
+	if small.lookups != [2]int64{8, 8} || big.lookups != [2]int64{1, 1} || whole.lookups != [2]int64{0, 0} {
+		t.Errorf("look-ups (users, usernames): chunks of 3 %v, want [8 8]; one chunk %v, want [1 1]; read whole %v, want none",
+			small.lookups, big.lookups, whole.lookups)
+	}
+	if whole.report != small.report || whole.export != small.export || whole.res.Created != small.res.Created ||
+		whole.res.Updated != small.res.Updated || whole.res.Rejected != small.res.Rejected {
+		t.Errorf("read whole, the run differs from chunks of 3:\nreport\n%s\nexport\n%s", whole.report, whole.export)
 	}
 
 	var got []string

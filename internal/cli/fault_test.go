@@ -464,8 +464,25 @@ func TestSyncSafetyLimit(t *testing.T) {
 		t.Errorf("refused syncs recorded as %v, want aborted three times", statuses)
 	}
 
+	// A percentage is of the active members before the batch: the members
+	// the same sheet creates (in users already when the limit is checked)
+	// do not make room for more deactivations.
+	var grown strings.Builder
+	grown.WriteString("Email,PBX\njean.martin@acme.example,\n")
+	for i := range 30 {
+		fmt.Fprintf(&grown, "new.member%d@acme.example,paris\n", i)
+	}
+	code, stdout, stderr := tn.run("import", tn.writeFile("hr-grown.csv", grown.String()), "--org", "acme", "--actor", marie,
+		"--sync", "--max-deactivate", "70%", "--json")
+	if code != 4 || !strings.Contains(stderr, "--sync would deactivate 7 users, over the limit of 6") {
+		t.Errorf("a sync creating 30 members, --max-deactivate 70%%: exit %d, want 4 (7 of the 9 members before it)\n%s%s", code, stdout, stderr)
+	}
+	if after := tn.snapshot(); after != before {
+		t.Fatalf("a refused sync changed data\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
 	// At the limit it applies: 7 of 9 active members is under 80%.
-	stdout, _ := tn.mustRun(0, "import", sheet, "--org", "acme", "--actor", marie, "--sync", "--max-deactivate", "80%", "--json")
+	stdout, _ = tn.mustRun(0, "import", sheet, "--org", "acme", "--actor", marie, "--sync", "--max-deactivate", "80%", "--json")
 	if !strings.Contains(stdout, `"deactivated":7,`) {
 		t.Fatalf("sync within the limit: %s", stdout)
 	}

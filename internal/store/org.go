@@ -212,6 +212,13 @@ func FetchUsernameHolders(ctx context.Context, q Querier, tenant string, pbxes, 
 	return hs, Explain(err)
 }
 
+// CountUsersUpTo counts the users of a tenant, stopping at limit.
+func CountUsersUpTo(ctx context.Context, q Querier, tenant string, limit int) (int, error) {
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM (SELECT 1 FROM users WHERE tenant_id = $1 LIMIT $2) AS u`, tenant, limit)
+	return n, Explain(err)
+}
+
 // EachUser calls fn for every user of the tenant in email order, streaming.
 func EachUser(ctx context.Context, q Querier, tenant string, fn func(*schema.User) error) error {
 	rows, err := q.QueryxContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 ORDER BY email`, tenant)
