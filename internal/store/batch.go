@@ -392,6 +392,11 @@ func Merge(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) (int64,
 		return 0, explainMerge(err)
 	}
 	n, _ := res.RowsAffected()
+	// The pending requests are not indexed by email (migration 0006): they
+	// are matched to the staged users as a set, never one scan per user.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+		return n, Explain(err)
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO activation_outbox (tenant_id, email, batch_id)
 		SELECT $1, s.email, $2 FROM ccbulk_staging s
 		WHERE s.send_activation AND NOT EXISTS (
@@ -400,7 +405,8 @@ func Merge(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) (int64,
 	if err != nil {
 		return n, Explain(fmt.Errorf("activation outbox: %w", err))
 	}
-	return n, nil
+	_, err = tx.ExecContext(ctx, `SET LOCAL enable_nestloop = on`)
+	return n, Explain(err)
 }
 
 func explainMerge(err error) error {
