@@ -198,11 +198,11 @@ func CreateStaging(ctx context.Context, tx *sqlx.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 		CREATE TEMP TABLE ccbulk_staging (
 			row integer NOT NULL, is_new boolean NOT NULL, send_activation boolean NOT NULL,
-			email text NOT NULL, first_name text NOT NULL, last_name text NOT NULL, display_name text NOT NULL,
+			email text COLLATE "C" NOT NULL, first_name text NOT NULL, last_name text NOT NULL, display_name text NOT NULL,
 			username text NOT NULL, pbx text NOT NULL, status text NOT NULL, home_org text NOT NULL,
 			premium boolean NOT NULL, standard boolean NOT NULL, admin_role text NOT NULL, cc_role text NOT NULL
 		) ON COMMIT DROP;
-		CREATE TEMP TABLE ccbulk_listed (email text NOT NULL) ON COMMIT DROP;
+		CREATE TEMP TABLE ccbulk_listed (email text COLLATE "C" NOT NULL) ON COMMIT DROP;
 		SET CONSTRAINTS users_username_per_pbx DEFERRED;`)
 	return Explain(err)
 }

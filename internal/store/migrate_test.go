@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
 
+	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -117,5 +118,42 @@ func TestAuditMigration(t *testing.T) {
 	}
 	if _, err := db.Exec(`DELETE FROM batches WHERE id = 1`); err == nil || !strings.Contains(err.Error(), "is applied") {
 		t.Errorf("deleting an applied batch: %v, want a refusal", err)
+	}
+}
+
+// TestEmailCollations: every column compared with users.email has its
+// collation ("C", migration 0005), the staging tables of a run included.
+// An index in another collation cannot serve those comparisons: the anti
+// join of --sync over the listed emails then fell back to a scan of the
+// list per user, and a million-user sync ran for hours.
+func TestEmailCollations(t *testing.T) {
+	db, _ := testdb.New(t)
+	tx, err := db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := store.CreateStaging(t.Context(), tx); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Table     string `db:"tbl"`
+		Collation string `db:"coll"`
+	}
+	err = tx.Select(&rows, `SELECT a.attrelid::regclass::text AS tbl, c.collname AS coll
+		FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+		WHERE a.attname = 'email' AND a.attrelid IN ('users'::regclass, 'user_changes'::regclass,
+			'activation_outbox'::regclass, 'ccbulk_staging'::regclass, 'ccbulk_listed'::regclass)
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 5 {
+		t.Fatalf("found %d email columns, want 5: %+v", len(rows), rows)
+	}
+	for _, r := range rows {
+		if r.Collation != "C" {
+			t.Errorf("%s.email is in collation %q, want \"C\" as users.email", r.Table, r.Collation)
+		}
 	}
 }

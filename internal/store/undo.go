@@ -126,7 +126,7 @@ func ApplyUndo(ctx context.Context, tx *sqlx.Tx, tenant string, batch, undo int6
 	}
 	_, err := tx.ExecContext(ctx, `SET CONSTRAINTS users_username_per_pbx DEFERRED;
 		CREATE TEMP TABLE ccbulk_undo (
-			email text PRIMARY KEY, created boolean NOT NULL, deleted boolean NOT NULL,
+			email text COLLATE "C" PRIMARY KEY, created boolean NOT NULL, deleted boolean NOT NULL,
 			first_name text, last_name text, display_name text, username text, pbx text, status text,
 			home_org text, premium boolean, standard boolean, admin_role text, cc_role text
 		) ON COMMIT DROP`)
