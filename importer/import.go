@@ -718,7 +718,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 				if r.opts.Sync && chunk[i].in.Email != "" {
 					c.listed = append(c.listed, chunk[i].in.Email)
 				}
-				s := store.Staged{Row: chunk[i].row, New: out.Kind == rules.Created, User: out.After, SendActivation: out.SendActivation}
+				s := store.Staged{Row: chunk[i].row, User: out.After, SendActivation: out.SendActivation}
 				switch {
 				case out.Kind == rules.Created:
 					c.created = append(c.created, s)

@@ -179,14 +179,13 @@ func GetBatch(ctx context.Context, q Querier, id int64) (Batch, error) {
 
 // Staged is the final state of one user an import creates or changes.
 type Staged struct {
-	Row            int
-	New            bool
+	Row            int // the sheet's row: activation requests are queued in row order
 	User           schema.User
 	SendActivation bool
 }
 
 // stagingColumns are the columns of the staging table, in COPY order.
-var stagingColumns = []string{"row", "is_new", "send_activation", "email", "first_name", "last_name", "display_name",
+var stagingColumns = []string{"row", "send_activation", "email", "first_name", "last_name", "display_name",
 	"username", "pbx", "status", "home_org", "premium", "standard", "admin_role", "cc_role"}
 
 // createColumns are the columns Create copies into users.
@@ -197,7 +196,7 @@ var createColumns = []string{"tenant_id", "email", "first_name", "last_name", "d
 func CreateStaging(ctx context.Context, tx *sqlx.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 		CREATE TEMP TABLE ccbulk_staging (
-			row integer NOT NULL, is_new boolean NOT NULL, send_activation boolean NOT NULL,
+			row integer NOT NULL, send_activation boolean NOT NULL,
 			email text COLLATE "C" NOT NULL, first_name text NOT NULL, last_name text NOT NULL, display_name text NOT NULL,
 			username text NOT NULL, pbx text NOT NULL, status text NOT NULL, home_org text NOT NULL,
 			premium boolean NOT NULL, standard boolean NOT NULL, admin_role text NOT NULL, cc_role text NOT NULL
@@ -211,7 +210,7 @@ func CreateStaging(ctx context.Context, tx *sqlx.Tx) error {
 func Stage(ctx context.Context, tx *sqlx.Tx, rows []Staged) error {
 	err := copyRows(ctx, tx, pq.CopyIn("ccbulk_staging", stagingColumns...), len(rows), func(i int) ([]any, error) {
 		s, u := &rows[i], &rows[i].User
-		return []any{s.Row, s.New, s.SendActivation, u.Email, u.FirstName, u.LastName, u.DisplayName,
+		return []any{s.Row, s.SendActivation, u.Email, u.FirstName, u.LastName, u.DisplayName,
 			u.Username, u.PBX, string(u.Status), u.HomeOrg, u.Premium, u.Standard, string(u.AdminRole), u.CCRole}, nil
 	})
 	return Explain(err)
@@ -405,7 +404,7 @@ func Merge(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) (int64,
 	if err != nil {
 		return n, Explain(fmt.Errorf("activation outbox: %w", err))
 	}
-	_, err = tx.ExecContext(ctx, `SET LOCAL enable_nestloop = on`)
+	_, err = tx.ExecContext(ctx, `SET LOCAL enable_nestloop TO DEFAULT`)
 	return n, Explain(err)
 }
 

@@ -213,8 +213,13 @@ func OpenSnapshot(ctx context.Context, db *sqlx.DB) (*Snapshot, error) {
 	return &Snapshot{Tx: tx, conn: conn}, nil
 }
 
-// Close ends the snapshot and returns its connection to the pool.
+// Close ends the snapshot and returns its connection to the pool; it may
+// be called again.
 func (s *Snapshot) Close() {
+	if s.conn == nil {
+		return
+	}
 	_ = s.Tx.Rollback()
 	_ = s.conn.Close()
+	s.conn = nil
 }
