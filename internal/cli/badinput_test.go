@@ -167,7 +167,7 @@ func newDemoTenant(t *testing.T, server string) *demoTenant {
 	t.Cleanup(func() { db.Close(); drop() })
 	tn := &demoTenant{url: url, db: db}
 	dir := t.TempDir()
-	cmd := exec.Command("bash", filepath.Join(fixturesDir(), "demo", "org.sh"))
+	cmd := newCommand(t, "bash", filepath.Join(fixturesDir(), "demo", "org.sh"))
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "CCBULK="+ccbulkPath())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("org.sh: %v\n%s", err, out)
@@ -201,7 +201,7 @@ type runningImport struct {
 func (tn *demoTenant) start(t *testing.T, dir string, stdin *os.File, args ...string) *runningImport {
 	t.Helper()
 	h := &runningImport{tn: tn, dir: dir}
-	h.cmd = exec.Command(ccbulkPath(), args...)
+	h.cmd = newCommand(t, ccbulkPath(), args...)
 	h.cmd.Dir = dir
 	h.cmd.Env = append(os.Environ(), "DATABASE_URL="+tn.url)
 	if stdin != nil {

@@ -54,7 +54,7 @@ func newTenant(t *testing.T) *tenant {
 	t.Helper()
 	db, url := testdb.New(t)
 	tn := &tenant{t: t, url: url, db: db, dir: t.TempDir()}
-	cmd := exec.Command("bash", filepath.Join(fixtures(), "demo", "org.sh"))
+	cmd := newCommand(t, "bash", filepath.Join(fixtures(), "demo", "org.sh"))
 	cmd.Env = tn.env()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("org.sh: %v\n%s", err, out)
@@ -75,7 +75,7 @@ func (tn *tenant) env() []string {
 // command returns the real binary ready to run with args in the tenant's
 // work directory.
 func (tn *tenant) command(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
-	cmd := exec.Command(filepath.Join(binDir, "ccbulk"), args...)
+	cmd := newCommand(tn.t, filepath.Join(binDir, "ccbulk"), args...)
 	cmd.Env, cmd.Dir = tn.env(), tn.dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -57,7 +57,7 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	dir := t.TempDir()
 	run := func(url string, want int, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(ccbulkPath(), args...)
+		cmd := newCommand(t, ccbulkPath(), args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
 		out, err := cmd.CombinedOutput()
@@ -84,7 +84,7 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	if _, err := ownerDB.Exec(sql); err != nil {
 		t.Fatalf("docs/ccbulk-roles.sql: %v", err)
 	}
-	cmd := exec.Command("bash", filepath.Join(fixturesDir(), "demo", "org.sh"))
+	cmd := newCommand(t, "bash", filepath.Join(fixturesDir(), "demo", "org.sh"))
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+ownerURL, "CCBULK="+ccbulkPath())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("org.sh as the owner: %v\n%s", err, out)

@@ -42,35 +42,44 @@ type UndoConflict struct {
 	Batches pq.Int64Array `db:"batches" json:"batches"`
 }
 
-// UndoConflicts returns, in email order, the users of the batch that a
-// later batch changed, or whose current values differ from those the batch
-// left (changed outside ccbulk): undoing the batch would overwrite changes
-// made since. It returns at most limit of them, and how many there are.
-func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, limit int) ([]UndoConflict, int, error) {
-	var rows []UndoConflict
-	err := sqlx.SelectContext(ctx, q, &rows, `
+// undoConflictsQuery lists the users of batch $2 of tenant $1 that a later
+// batch changed, with those batches, and those changed outside ccbulk.
+//
+// The later batches are found by grouping the audit rows from the batch on
+// by user, one pass over them, never by joining the audit trail to itself:
+// right after a large batch its statistics are stale, and the planner then
+// took the join for a few rows and read the trail once per user.
+const undoConflictsQuery = `
 		WITH mine AS (
 			SELECT email, old_values IS NULL AS created, new_values IS NULL AS deleted,
 				coalesce(new_values, '{}') AS after
 			FROM user_changes WHERE tenant_id = $1 AND batch_id = $2),
 		later AS (
-			SELECT c.email, array_agg(DISTINCT c.batch_id ORDER BY c.batch_id) AS batches
-			FROM user_changes c JOIN mine m ON m.email = c.email
-			WHERE c.tenant_id = $1 AND c.batch_id > $2
-			GROUP BY c.email),
+			SELECT email, array_agg(DISTINCT batch_id ORDER BY batch_id) FILTER (WHERE batch_id > $2) AS batches
+			FROM user_changes WHERE tenant_id = $1 AND batch_id >= $2
+			GROUP BY email
+			HAVING bool_or(batch_id = $2) AND bool_or(batch_id > $2)),
 		drifted AS (
 			SELECT m.email FROM mine m
 			LEFT JOIN users u ON u.tenant_id = $1 AND u.email = m.email
 			WHERE CASE
 				WHEN m.deleted THEN u.email IS NOT NULL
 				WHEN u.email IS NULL THEN true
-				ELSE EXISTS (SELECT 1 FROM `+userValues+`
+				ELSE EXISTS (SELECT 1 FROM ` + userValues + `
 					WHERE (m.after ? v.field AND m.after ->> v.field IS DISTINCT FROM v.value)
 					   OR (m.created AND NOT m.after ? v.field AND v.value NOT IN ('', 'false')))
 			END)
 		SELECT coalesce(l.email, d.email) AS email, coalesce(l.batches, '{}') AS batches
 		FROM later l FULL JOIN drifted d ON d.email = l.email
-		ORDER BY 1`, tenant, batch)
+		ORDER BY 1`
+
+// UndoConflicts returns, in email order, the users of the batch that a
+// later batch changed, or whose current values differ from those the batch
+// left (changed outside ccbulk): undoing the batch would overwrite changes
+// made since. It returns at most limit of them, and how many there are.
+func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, limit int) ([]UndoConflict, int, error) {
+	var rows []UndoConflict
+	err := sqlx.SelectContext(ctx, q, &rows, undoConflictsQuery, tenant, batch)
 	if err != nil {
 		return nil, 0, Explain(err)
 	}
