@@ -23,9 +23,12 @@ demo-down:
 # Every test against a real PostgreSQL: DATABASE_URL when set, otherwise a
 # private throwaway cluster. scripts/test-deps.sh installs LibreOffice for
 # the tests that open ccbulk's XLSX files with it (as root; else they skip).
+# Each program a test runs is stopped after 4 minutes, failing that test by
+# name; -timeout leaves room for that to happen before go test gives up on
+# a whole package.
 test: lint
 	scripts/test-deps.sh
-	scripts/pg.sh run $(GO) test -race -count=1 $(PKGS)
+	scripts/pg.sh run $(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
