@@ -618,7 +618,7 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 				r.plan(chunk[i].row, out)
 			}
 			if r.opts.Sync {
-				return store.StageListed(ctx, tx, listed)
+				return store.StageListed(ctx, conn, listed)
 			}
 			return nil
 		})
@@ -707,7 +707,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		if err := store.CreateStaging(ctx, tx); err != nil {
 			return err
 		}
-		w := startWriter(ctx, tx, tenant, batch.ID)
+		w := startWriter(ctx, conn, tenant, batch.ID)
 		err = r.eachChunk(ctx, look, whole, func(chunk []chunkRow, snap *rules.Snapshot) error {
 			var c chunkWrites
 			for i := range chunk {

@@ -16,9 +16,10 @@ type chunkWrites struct {
 	listed  []string       // --sync: every email the chunk lists
 }
 
-// writer writes the chunks in the batch's transaction, in a goroutine of
-// its own: the server writes one chunk while the client looks up and
-// checks the next (the look-ups run on a snapshot of their own connection).
+// writer writes the chunks in the batch's transaction, open on conn, in a
+// goroutine of its own: the server writes one chunk while the client looks
+// up and checks the next (the look-ups run on a snapshot of their own
+// connection).
 // It holds at most one chunk waiting besides the one being written.
 type writer struct {
 	in     chan chunkWrites
@@ -27,7 +28,7 @@ type writer struct {
 	err    error // read once done is closed
 }
 
-func startWriter(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) *writer {
+func startWriter(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64) *writer {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &writer{in: make(chan chunkWrites, 1), done: make(chan struct{}), cancel: cancel}
 	go func() {
@@ -40,7 +41,7 @@ func startWriter(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) *
 			}
 		}()
 		for c := range w.in {
-			if err := writeChunk(ctx, tx, tenant, batch, c); err != nil {
+			if err := writeChunk(ctx, conn, tenant, batch, c); err != nil {
 				w.err = err
 				return
 			}
@@ -49,14 +50,14 @@ func startWriter(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) *
 	return w
 }
 
-func writeChunk(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64, c chunkWrites) error {
-	if err := store.Create(ctx, tx, tenant, batch, c.created); err != nil {
+func writeChunk(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, c chunkWrites) error {
+	if err := store.Create(ctx, conn, tenant, batch, c.created); err != nil {
 		return err
 	}
-	if err := store.Stage(ctx, tx, c.staged); err != nil {
+	if err := store.Stage(ctx, conn, c.staged); err != nil {
 		return err
 	}
-	return store.StageListed(ctx, tx, c.listed)
+	return store.StageListed(ctx, conn, c.listed)
 }
 
 // send hands a chunk to the writer, waiting while it is busy; once a write

@@ -206,39 +206,70 @@ func CreateStaging(ctx context.Context, tx *sqlx.Tx) error {
 	return Explain(err)
 }
 
-// Stage copies a chunk of staged users into the staging table with COPY.
-func Stage(ctx context.Context, tx *sqlx.Tx, rows []Staged) error {
-	err := copyRows(ctx, tx, pq.CopyIn("ccbulk_staging", stagingColumns...), len(rows), func(i int) ([]any, error) {
+// Stage copies a chunk of staged users into the staging table with COPY,
+// on conn, the connection of the batch's transaction.
+func Stage(ctx context.Context, conn *sqlx.Conn, rows []Staged) error {
+	err := copyRows(ctx, conn, pq.CopyIn("ccbulk_staging", stagingColumns...), len(rows), func(l *copyLine, i int) error {
 		s, u := &rows[i], &rows[i].User
-		return []any{s.Row, s.SendActivation, u.Email, u.FirstName, u.LastName, u.DisplayName,
-			u.Username, u.PBX, string(u.Status), u.HomeOrg, u.Premium, u.Standard, string(u.AdminRole), u.CCRole}, nil
+		l.Int(int64(s.Row))
+		l.Bool(s.SendActivation)
+		l.Text(u.Email)
+		l.Text(u.FirstName)
+		l.Text(u.LastName)
+		l.Text(u.DisplayName)
+		l.Text(u.Username)
+		l.Text(u.PBX)
+		l.Text(string(u.Status))
+		l.Text(u.HomeOrg)
+		l.Bool(u.Premium)
+		l.Bool(u.Standard)
+		l.Text(string(u.AdminRole))
+		l.Text(u.CCRole)
+		return nil
 	})
 	return Explain(err)
 }
 
 // Create inserts a chunk of new users with COPY, straight into users, with
-// their audit rows and activation requests: nothing in the database needs
-// to be compared for a user that did not exist, so the server writes them
-// while the client reads and checks the next rows. The caller's look-ups
-// must not see these rows (they read the state before the batch: see
-// OpenSnapshot); the validator knows them as rows of the file. A new user's
-// activation request is queued as it is: none can be pending for a user
-// that did not exist (an undo withdraws those of the users it deletes).
-func Create(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64, rows []Staged) error {
+// their audit rows and activation requests, on conn, the connection of the
+// batch's transaction: nothing in the database needs to be compared for a
+// user that did not exist, so the server writes them while the client
+// reads and checks the next rows. The caller's look-ups must not see these
+// rows (they read the state before the batch: see OpenSnapshot); the
+// validator knows them as rows of the file. A new user's activation request
+// is queued as it is: none can be pending for a user that did not exist (an
+// undo withdraws those of the users it deletes).
+func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, rows []Staged) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	err := copyRows(ctx, tx, pq.CopyIn("users", createColumns...), len(rows), func(i int) ([]any, error) {
+	err := copyRows(ctx, conn, pq.CopyIn("users", createColumns...), len(rows), func(l *copyLine, i int) error {
 		u := &rows[i].User
-		return []any{tenant, u.Email, u.FirstName, u.LastName, u.DisplayName, u.Username, u.PBX, string(u.Status),
-			nullIfEmpty(u.HomeOrg), u.Premium, u.Standard, nullIfEmpty(string(u.AdminRole)), nullIfEmpty(u.CCRole)}, nil
+		l.Text(tenant)
+		l.Text(u.Email)
+		l.Text(u.FirstName)
+		l.Text(u.LastName)
+		l.Text(u.DisplayName)
+		l.Text(u.Username)
+		l.Text(u.PBX)
+		l.Text(string(u.Status))
+		l.TextOrNull(u.HomeOrg)
+		l.Bool(u.Premium)
+		l.Bool(u.Standard)
+		l.TextOrNull(string(u.AdminRole))
+		l.TextOrNull(u.CCRole)
+		return nil
 	})
 	if err != nil {
 		return explainMerge(err)
 	}
-	err = copyRows(ctx, tx, pq.CopyIn("user_changes", "tenant_id", "batch_id", "email", "new_values"), len(rows), func(i int) ([]any, error) {
+	err = copyRows(ctx, conn, pq.CopyIn("user_changes", "tenant_id", "batch_id", "email", "new_values"), len(rows), func(l *copyLine, i int) error {
 		values, err := createdValues(&rows[i].User)
-		return []any{tenant, batch, rows[i].User.Email, values}, err
+		l.Text(tenant)
+		l.Int(batch)
+		l.Text(rows[i].User.Email)
+		l.Text(values)
+		return err
 	})
 	if err != nil {
 		return Explain(fmt.Errorf("audit: %w", err))
@@ -249,8 +280,11 @@ func Create(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64, rows [
 			activate = append(activate, i)
 		}
 	}
-	err = copyRows(ctx, tx, pq.CopyIn("activation_outbox", "tenant_id", "email", "batch_id"), len(activate), func(i int) ([]any, error) {
-		return []any{tenant, rows[activate[i]].User.Email, batch}, nil
+	err = copyRows(ctx, conn, pq.CopyIn("activation_outbox", "tenant_id", "email", "batch_id"), len(activate), func(l *copyLine, i int) error {
+		l.Text(tenant)
+		l.Text(rows[activate[i]].User.Email)
+		l.Int(batch)
+		return nil
 	})
 	if err != nil {
 		return Explain(fmt.Errorf("activation outbox: %w", err))
@@ -284,36 +318,12 @@ func createdValues(u *schema.User) (string, error) {
 	return string(b), err
 }
 
-// copyRows runs copyIn, a COPY statement of pq.CopyIn, for n rows: row(i)
-// gives the values of row i in the statement's column order.
-func copyRows(ctx context.Context, tx *sqlx.Tx, copyIn string, n int, row func(i int) ([]any, error)) error {
-	if n == 0 {
+// StageListed copies emails the sheet lists (for --sync) into a staging
+// table, on conn, the connection of the batch's transaction.
+func StageListed(ctx context.Context, conn *sqlx.Conn, emails []string) error {
+	err := copyRows(ctx, conn, pq.CopyIn("ccbulk_listed", "email"), len(emails), func(l *copyLine, i int) error {
+		l.Text(emails[i])
 		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, copyIn)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for i := 0; i < n; i++ {
-		values, err := row(i)
-		if err != nil {
-			return err
-		}
-		if _, err := stmt.ExecContext(ctx, values...); err != nil {
-			return err
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return err
-	}
-	return stmt.Close()
-}
-
-// StageListed copies emails the sheet lists (for --sync) into a staging table.
-func StageListed(ctx context.Context, tx *sqlx.Tx, emails []string) error {
-	err := copyRows(ctx, tx, pq.CopyIn("ccbulk_listed", "email"), len(emails), func(i int) ([]any, error) {
-		return []any{emails[i]}, nil
 	})
 	return Explain(err)
 }
