@@ -72,8 +72,17 @@ func FuzzParseEmail(f *testing.F) {
 		"a@b", "@b.example", "a b@c.example", "\"a\"@b.example", "Ann <a@b.example>", "a@b.example\x00", "\u1C89@x.example", "straße@x.example", "ΣΑΣ@x.example"} {
 		f.Add(s)
 	}
+	for _, s := range []string{"a.b@c.d.example", "a..b@c.example", ".a@b.example", "a.@b.example", "a@b..example", "a@.b.example",
+		"a@b.example.", "a@b", "a@@b.example", "a!#$%&'*+-/=?^_`{|}~@b.example", "a@b-c.example", "a@[127.0.0.1]", "a(b)@c.example",
+		"a@-b.example", "-@b.example", "a@b.-", "a@{b}.example", "=?utf-8?q?a?=@b.example", "a@b.example\n", "A@B.EXAMPLE"} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		email, problem := ParseEmail(s)
+		// The plain addresses' shortcut agrees with the full parser.
+		if full, fullProblem := parseEmail(strings.TrimSpace(s)); email != full || problem != fullProblem {
+			t.Fatalf("ParseEmail(%q) = %q, %q; the full parser says %q, %q", s, email, problem, full, fullProblem)
+		}
 		if problem != "" {
 			if email != "" {
 				t.Fatalf("ParseEmail(%q) = %q with problem %q", s, email, problem)

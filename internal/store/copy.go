@@ -97,18 +97,30 @@ func (l *copyLine) field() {
 func (l *copyLine) Text(s string) {
 	l.field()
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			l.buf = append(l.buf, '\\', '\\')
-		case '\t':
-			l.buf = append(l.buf, '\\', 't')
-		case '\n':
-			l.buf = append(l.buf, '\\', 'n')
-		case '\r':
-			l.buf = append(l.buf, '\\', 'r')
-		default:
-			l.buf = append(l.buf, c)
-		}
+		l.escaped(s[i])
+	}
+}
+
+// TextBytes writes b, as Text.
+func (l *copyLine) TextBytes(b []byte) {
+	l.field()
+	for _, c := range b {
+		l.escaped(c)
+	}
+}
+
+func (l *copyLine) escaped(c byte) {
+	switch c {
+	case '\\':
+		l.buf = append(l.buf, '\\', '\\')
+	case '\t':
+		l.buf = append(l.buf, '\\', 't')
+	case '\n':
+		l.buf = append(l.buf, '\\', 'n')
+	case '\r':
+		l.buf = append(l.buf, '\\', 'r')
+	default:
+		l.buf = append(l.buf, c)
 	}
 }
 

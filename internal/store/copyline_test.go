@@ -1,6 +1,12 @@
 package store
 
-import "testing"
+import (
+	"encoding/json"
+	"maps"
+	"testing"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
 
 func TestCopyLine(t *testing.T) {
 	tests := []struct {
@@ -37,5 +43,64 @@ func TestCopyLine(t *testing.T) {
 	}
 	if got := string(l.buf); got != "a\t1\nb\t1\nc\t1" {
 		t.Errorf("three rows: %q", got)
+	}
+}
+
+// FuzzAppendJSONString holds appendJSONString to encoding/json: its output
+// is valid JSON and decodes to what encoding/json's encoding of the same
+// string decodes to (invalid UTF-8 as U+FFFD).
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", `"quoted" \ back`, "tab\tnew\nline\r\x00\x1f\x7f", "Zoë 测试 🙂",
+		"\xff\xfe bad", "\u2028\u2029 <&>", "a\xc3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendJSONString([]byte("x"), s)[1:]
+		if !json.Valid(got) {
+			t.Fatalf("appendJSONString(%q) = %s: not JSON", s, got)
+		}
+		var back, want string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := json.Marshal(s)
+		if err := json.Unmarshal(ref, &want); err != nil {
+			t.Fatal(err)
+		}
+		if back != want {
+			t.Fatalf("appendJSONString(%q) = %s decodes to %q; encoding/json's %s to %q", s, got, back, ref, want)
+		}
+	})
+}
+
+// TestAppendCreatedValues: a new user's audit record holds the fields that
+// are not blank or false, by name.
+func TestAppendCreatedValues(t *testing.T) {
+	tests := []struct {
+		name string
+		user schema.User
+		want string
+	}{
+		{"the fields set", schema.User{Email: "a@b.example", FirstName: "Zoë", LastName: `O"Neil \ Jr`, Username: "zoe", PBX: "paris",
+			Status: schema.StatusActive, Premium: true, AdminRole: schema.RoleFull, CCRole: "Supervisors"},
+			`{"admin_role":"full","cc_role":"Supervisors","first_name":"Zoë","last_name":"O\"Neil \\ Jr","pbx":"paris","premium":"true","status":"active","username":"zoe"}`},
+		{"nothing set", schema.User{}, `{}`},
+		{"an external user", schema.User{HomeOrg: "northwind", Standard: true, DisplayName: "Tab\there"},
+			`{"display_name":"Tab\u0009here","home_org":"northwind","standard":"true"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := appendCreatedValues(nil, &tt.user)
+			var g, w map[string]string
+			if err := json.Unmarshal(got, &g); err != nil {
+				t.Fatalf("%s: %v", got, err)
+			}
+			if err := json.Unmarshal([]byte(tt.want), &w); err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(g, w) {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
 	}
 }
