@@ -9,6 +9,11 @@ import (
 	"github.com/ccbulk/ccbulk/internal/store"
 )
 
+const (
+	writeQueue = 3      // checked chunks waiting for the writer
+	writeBatch = 15_000 // new users written together, at most (about)
+)
+
 // chunkWrites is what one checked chunk writes in the batch's transaction.
 type chunkWrites struct {
 	created []store.Staged // new users: straight into users (store.Create)
@@ -30,7 +35,7 @@ type writer struct {
 
 func startWriter(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64) *writer {
 	ctx, cancel := context.WithCancel(ctx)
-	w := &writer{in: make(chan chunkWrites, 1), done: make(chan struct{}), cancel: cancel}
+	w := &writer{in: make(chan chunkWrites, writeQueue), done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(w.done)
 		defer func() {
@@ -41,6 +46,19 @@ func startWriter(ctx context.Context, conn *sqlx.Conn, tenant string, batch int6
 			}
 		}()
 		for c := range w.in {
+			// Chunks that queued up while the last ones were written go
+			// together: fewer, longer COPYs.
+			for more := true; more && len(c.created) < writeBatch; {
+				var next chunkWrites
+				select {
+				case next, more = <-w.in:
+					c.created = append(c.created, next.created...)
+					c.staged = append(c.staged, next.staged...)
+					c.listed = append(c.listed, next.listed...)
+				default:
+					more = false
+				}
+			}
 			if err := writeChunk(ctx, conn, tenant, batch, c); err != nil {
 				w.err = err
 				return
