@@ -484,14 +484,27 @@ func explainMerge(err error) error {
 
 // SyncCandidates counts the active members of the tenant, and those of them
 // that --sync would deactivate: not listed, not the primary administrator.
+// It keeps the latter in the temporary table ccbulk_missing for
+// Deactivate.
+//
+// The members are matched to the listed emails once, as a set (a hash
+// anti join: the nested loop the planner may choose from the statistics
+// of a users table this run has just filled scans the list once per
+// user), without an index on the list, whose building cost a million-user
+// sync more than the match itself.
 func SyncCandidates(ctx context.Context, q Querier, tenant string) (active, missing int, err error) {
-	// The listed emails are indexed and counted once all are staged, so
-	// that the anti joins here and in Deactivate stay a hash or an index
-	// look-up per user whatever the planner guesses of a users table that
-	// this run has just filled (a scan of the list per user is quadratic).
-	// NOT EXISTS inside an aggregate's FILTER would run as such a subplan:
-	// it is in WHERE.
-	if _, err := q.ExecContext(ctx, `CREATE INDEX ON ccbulk_listed (email); ANALYZE ccbulk_listed`); err != nil {
+	_, err = q.ExecContext(ctx, `SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '64MB'`)
+	if err != nil {
+		return 0, 0, Explain(err)
+	}
+	_, err = q.ExecContext(ctx, `CREATE TEMP TABLE ccbulk_missing ON COMMIT DROP AS
+		SELECT u.email FROM users u
+		WHERE u.tenant_id = $1 AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
+		  AND NOT EXISTS (SELECT 1 FROM ccbulk_listed l WHERE l.email = u.email)`, tenant)
+	if err != nil {
+		return 0, 0, Explain(err)
+	}
+	if _, err := q.ExecContext(ctx, `SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL work_mem TO DEFAULT`); err != nil {
 		return 0, 0, Explain(err)
 	}
 	var row struct {
@@ -500,21 +513,22 @@ func SyncCandidates(ctx context.Context, q Querier, tenant string) (active, miss
 	}
 	err = sqlx.GetContext(ctx, q, &row, `SELECT
 			(SELECT count(*) FROM users u WHERE u.tenant_id = $1 AND u.status = 'active' AND u.home_org IS NULL) AS active,
-			(SELECT count(*) FROM users u WHERE u.tenant_id = $1 AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
-				AND NOT EXISTS (SELECT 1 FROM ccbulk_listed l WHERE l.email = u.email)) AS missing`, tenant)
+			(SELECT count(*) FROM ccbulk_missing) AS missing`, tenant)
 	return row.Active, row.Missing, Explain(err)
 }
 
 // Deactivate sets Inactive the active members the sheet does not list
-// (never the primary administrator, never external users), with audit rows,
-// and returns their emails in order. A dry run passes batch 0: it writes no
-// audit rows (there is no batch for them to refer to), and rolls back.
+// (never the primary administrator, never external users), found by
+// SyncCandidates, with audit rows, and returns their emails in order. A dry
+// run passes batch 0: it writes no audit rows (there is no batch for them
+// to refer to), and rolls back.
 func Deactivate(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) ([]string, error) {
 	var emails []string
 	err := tx.SelectContext(ctx, &emails, `WITH gone AS (
 			UPDATE users u SET status = 'inactive', updated_at = now()
-			WHERE u.tenant_id = $1 AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
-			  AND NOT EXISTS (SELECT 1 FROM ccbulk_listed l WHERE l.email = u.email)
+			FROM ccbulk_missing m
+			WHERE u.tenant_id = $1 AND u.email = m.email
+			  AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
 			RETURNING u.email),
 		audit AS (
 			INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values)

@@ -136,6 +136,9 @@ func TestEmailCollations(t *testing.T) {
 	if err := store.CreateStaging(t.Context(), tx); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := store.SyncCandidates(t.Context(), tx, "acme"); err != nil { // creates ccbulk_missing
+		t.Fatal(err)
+	}
 	var rows []struct {
 		Table     string `db:"tbl"`
 		Collation string `db:"coll"`
@@ -143,13 +146,13 @@ func TestEmailCollations(t *testing.T) {
 	err = tx.Select(&rows, `SELECT a.attrelid::regclass::text AS tbl, c.collname AS coll
 		FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
 		WHERE a.attname = 'email' AND a.attrelid IN ('users'::regclass, 'user_changes'::regclass,
-			'activation_outbox'::regclass, 'ccbulk_staging'::regclass, 'ccbulk_listed'::regclass)
+			'activation_outbox'::regclass, 'ccbulk_staging'::regclass, 'ccbulk_listed'::regclass, 'ccbulk_missing'::regclass)
 		ORDER BY 1`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 5 {
-		t.Fatalf("found %d email columns, want 5: %+v", len(rows), rows)
+	if len(rows) != 6 {
+		t.Fatalf("found %d email columns, want 6: %+v", len(rows), rows)
 	}
 	for _, r := range rows {
 		if r.Collation != "C" {
