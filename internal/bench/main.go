@@ -13,7 +13,6 @@
 //	BENCH_PROFILE  a directory: ccbulk writes CPU profiles of its runs there
 //	BENCH_SKIP     comma-separated: xlsx, pgloader, growth
 //	BENCH_KEEP     set: keep the main database of the last run (ccbulk_bench)
-//	BENCH_SETTLE   set: before each sync, wait until autovacuum has finished
 //	               with the rows the import before it wrote
 //	CCBULK         the ccbulk binary (default bin/ccbulk)
 package main
@@ -367,11 +366,17 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 			return err
 		}
 		url := c.dbURL(growthDB)
+		if err := c.settle(url); err != nil {
+			return err
+		}
 		s, err := c.refCopy(url, sh.prefixes[size])
 		if err != nil {
 			return err
 		}
 		res.add(fmt.Sprintf("copy/%d", size), s)
+		if err := c.settle(url); err != nil {
+			return err
+		}
 		s, r, err := c.importFile(url, fmt.Sprintf("import-%d-run%d", size, run), sh.prefixes[size], mainOrg)
 		if err != nil {
 			return err
@@ -390,6 +395,9 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 	url := c.dbURL(mainDB)
 
 	// (1) the reference: psql \copy of the sheet into a table of the same shape.
+	if err := c.settle(url); err != nil {
+		return err
+	}
 	s, err := c.refCopy(url, sh.csv)
 	if err != nil {
 		return err
@@ -398,6 +406,9 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 	logf("  psql \\copy: %.2fs", s.secs)
 
 	// (2) ccbulk import of n new users.
+	if err := c.settle(url); err != nil {
+		return err
+	}
 	s, r, err := c.importFile(url, tag("import"), sh.csv, mainOrg)
 	if err != nil {
 		return err
@@ -432,6 +443,9 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 	logf("  ccbulk import --sync: %.2fs (%d updated)", s.secs, r.Updated)
 
 	// (5) CSV export against psql \copy (select …) to.
+	if err := c.settle(url); err != nil {
+		return err
+	}
 	s, err = c.refExport(url, filepath.Join(outDir, "ref-export.csv"))
 	if err != nil {
 		return err
@@ -446,11 +460,17 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 
 	// (4) XLSX import and export against bare excelize.
 	if withXLSX {
+		if err := c.settle(url); err != nil {
+			return err
+		}
 		s, _, err = measure(nil, c.self, "xlsx-read", sh.xlsx)
 		if err != nil {
 			return err
 		}
 		res.add("xlsx-read", s)
+		if err := c.settle(url); err != nil {
+			return err
+		}
 		s, r, err = c.importFile(url, tag("import-xlsx"), sh.xlsx, xlsxOrg)
 		if err != nil {
 			return err
@@ -460,11 +480,17 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 		}
 		res.add("import-xlsx", s)
 		logf("  XLSX: excelize read %.2fs, ccbulk import %.2fs", res["xlsx-read"][run-1].secs, s.secs)
+		if err := c.settle(url); err != nil {
+			return err
+		}
 		s, _, err = measure(nil, c.self, "xlsx-write", sh.csv, filepath.Join(outDir, "ref-export.xlsx"))
 		if err != nil {
 			return err
 		}
 		res.add("xlsx-write", s)
+		if err := c.settle(url); err != nil {
+			return err
+		}
 		s, _, err = c.ccbulkRun(url, tag("export-xlsx"), "export", "--org", mainOrg, "--actor", primaryAdmin, "-o", filepath.Join(outDir, "export.xlsx"))
 		if err != nil {
 			return err
@@ -475,6 +501,9 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 
 	// (6) the peer: pgloader of the same CSV into a table of the same shape.
 	if pgloader != "" {
+		if err := c.settle(url); err != nil {
+			return err
+		}
 		s, err = c.pgloader(pgloader, url, sh.csv, outDir)
 		if err != nil {
 			return err

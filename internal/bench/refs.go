@@ -332,15 +332,13 @@ func refXLSXWrite(csvPath, out string) error {
 	return book.SaveAs(out)
 }
 
-// settle, when BENCH_SETTLE is set, vacuums and analyzes the database and
-// waits until no autovacuum worker runs on it: after a million new users,
-// autovacuum goes over the users, their audit rows and the activation
-// requests a minute later, and would compete with the next measurement for
-// the two cores.
+// settle vacuums and analyzes the database and waits until no autovacuum
+// worker runs on it. The bench settles before every measurement: after a
+// million rows loaded, autovacuum goes over them (the reference's table
+// after psql \copy, the users, their audit rows and the activation
+// requests after an import) while the next measurement runs, competing
+// with it for the two cores. Each measurement starts on a quiet server.
 func (c *config) settle(dbURL string) error {
-	if os.Getenv("BENCH_SETTLE") == "" {
-		return nil
-	}
 	db, err := sql.Open("postgres", dbURL)
 	if err != nil {
 		return err
