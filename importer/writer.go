@@ -24,8 +24,8 @@ type chunkWrites struct {
 // writer writes the chunks in the batch's transaction, open on conn, in a
 // goroutine of its own: the server writes one chunk while the client looks
 // up and checks the next (the look-ups run on a snapshot of their own
-// connection).
-// It holds at most one chunk waiting besides the one being written.
+// connection). Up to writeQueue checked chunks wait while it writes; it
+// writes those waiting together (gather).
 type writer struct {
 	in     chan chunkWrites
 	done   chan struct{}
@@ -46,26 +46,33 @@ func startWriter(ctx context.Context, conn *sqlx.Conn, tenant string, batch int6
 			}
 		}()
 		for c := range w.in {
-			// Chunks that queued up while the last ones were written go
-			// together: fewer, longer COPYs.
-			for more := true; more && len(c.created) < writeBatch; {
-				var next chunkWrites
-				select {
-				case next, more = <-w.in:
-					c.created = append(c.created, next.created...)
-					c.staged = append(c.staged, next.staged...)
-					c.listed = append(c.listed, next.listed...)
-				default:
-					more = false
-				}
-			}
-			if err := writeChunk(ctx, conn, tenant, batch, c); err != nil {
+			if err := writeChunk(ctx, conn, tenant, batch, w.gather(c)); err != nil {
 				w.err = err
 				return
 			}
 		}
 	}()
 	return w
+}
+
+// gather adds to c the chunks already waiting, until about writeBatch new
+// users: the chunks that queued up while the last ones were written go
+// together, in fewer and longer COPYs. It never waits for a chunk.
+func (w *writer) gather(c chunkWrites) chunkWrites {
+	for len(c.created) < writeBatch {
+		select {
+		case next, ok := <-w.in:
+			if !ok {
+				return c
+			}
+			c.created = append(c.created, next.created...)
+			c.staged = append(c.staged, next.staged...)
+			c.listed = append(c.listed, next.listed...)
+		default:
+			return c
+		}
+	}
+	return c
 }
 
 func writeChunk(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, c chunkWrites) error {

@@ -181,16 +181,19 @@ func GetBatch(ctx context.Context, q Querier, id int64) (Batch, error) {
 
 // Staged is the final state of one user an import creates or changes.
 type Staged struct {
-	Row            int // the sheet's row: activation requests are queued in row order
+	Row            int // the sheet's row: the merge queues activation requests in row order
 	User           schema.User
 	SendActivation bool
 }
 
-// stagingColumns are the columns of the staging table, in COPY order.
+// stagingColumns are the columns of the staging table, in COPY order: the
+// row, the activation flag, then the user's fields as copyLine.user writes
+// them.
 var stagingColumns = []string{"row", "send_activation", "email", "first_name", "last_name", "display_name",
 	"username", "pbx", "status", "home_org", "premium", "standard", "admin_role", "cc_role"}
 
-// createColumns are the columns Create copies into users.
+// createColumns are the columns Create copies into users: the tenant, then
+// the user's fields as copyLine.user writes them.
 var createColumns = []string{"tenant_id", "email", "first_name", "last_name", "display_name", "username", "pbx",
 	"status", "home_org", "premium", "standard", "admin_role", "cc_role"}
 
@@ -212,21 +215,9 @@ func CreateStaging(ctx context.Context, tx *sqlx.Tx) error {
 // on conn, the connection of the batch's transaction.
 func Stage(ctx context.Context, conn *sqlx.Conn, rows []Staged) error {
 	err := copyRows(ctx, conn, pq.CopyIn("ccbulk_staging", stagingColumns...), len(rows), func(l *copyLine, i int) error {
-		s, u := &rows[i], &rows[i].User
-		l.Int(int64(s.Row))
-		l.Bool(s.SendActivation)
-		l.Text(u.Email)
-		l.Text(u.FirstName)
-		l.Text(u.LastName)
-		l.Text(u.DisplayName)
-		l.Text(u.Username)
-		l.Text(u.PBX)
-		l.Text(string(u.Status))
-		l.Text(u.HomeOrg)
-		l.Bool(u.Premium)
-		l.Bool(u.Standard)
-		l.Text(string(u.AdminRole))
-		l.Text(u.CCRole)
+		l.Int(int64(rows[i].Row))
+		l.Bool(rows[i].SendActivation)
+		l.user(&rows[i].User, l.Text) // a blank field is '' in the staging table
 		return nil
 	})
 	return Explain(err)
@@ -254,20 +245,8 @@ func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, ro
 	}
 	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(rows[a].User.Email, rows[b].User.Email) })
 	err := copyRows(ctx, conn, pq.CopyIn("users", createColumns...), len(rows), func(l *copyLine, i int) error {
-		u := &rows[order[i]].User
 		l.Text(tenant)
-		l.Text(u.Email)
-		l.Text(u.FirstName)
-		l.Text(u.LastName)
-		l.Text(u.DisplayName)
-		l.Text(u.Username)
-		l.Text(u.PBX)
-		l.Text(string(u.Status))
-		l.TextOrNull(u.HomeOrg)
-		l.Bool(u.Premium)
-		l.Bool(u.Standard)
-		l.TextOrNull(string(u.AdminRole))
-		l.TextOrNull(u.CCRole)
+		l.user(&rows[order[i]].User, l.TextOrNull) // a blank field is NULL in users
 		return nil
 	})
 	if err != nil {
@@ -343,7 +322,7 @@ func appendCreatedValues(dst []byte, u *schema.User) []byte {
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and
 // control characters escaped, and each byte that is not UTF-8 written as
-// U+FFFD, as encoding/json does (TestAppendJSONString holds them to it).
+// U+FFFD, as encoding/json does (FuzzAppendJSONString holds them to it).
 // encoding/json's reflection, once per new user, was a twelfth of the
 // client's CPU in a million-row import.
 func appendJSONString(dst []byte, s string) []byte {
@@ -459,10 +438,7 @@ func Merge(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) (int64,
 	n, _ := res.RowsAffected()
 	// The pending requests are not indexed by email (migration 0006): they
 	// are matched to the staged users as a set, never one scan per user.
-	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
-		return n, Explain(err)
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO activation_outbox (tenant_id, email, batch_id)
+	_, err = execAsSets(ctx, tx, `INSERT INTO activation_outbox (tenant_id, email, batch_id)
 		SELECT $1, s.email, $2 FROM ccbulk_staging s
 		WHERE s.send_activation AND NOT EXISTS (
 			SELECT 1 FROM activation_outbox o WHERE o.tenant_id = $1 AND o.email = s.email AND o.sent_at IS NULL)
@@ -470,8 +446,24 @@ func Merge(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) (int64,
 	if err != nil {
 		return n, Explain(fmt.Errorf("activation outbox: %w", err))
 	}
-	_, err = tx.ExecContext(ctx, `SET LOCAL enable_nestloop TO DEFAULT`)
-	return n, Explain(err)
+	return n, nil
+}
+
+// execAsSets runs one statement with nested loops off, so that its joins
+// are hash or merge joins whatever the planner makes of statistics that a
+// batch has left stale (a nested loop over a table it thinks tiny reads
+// that table once per row of the other). The setting is back to the
+// server's own afterwards.
+func execAsSets(ctx context.Context, q Querier, query string, args ...any) (sql.Result, error) {
+	if _, err := q.ExecContext(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+		return nil, err
+	}
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	_, err = q.ExecContext(ctx, `SET LOCAL enable_nestloop TO DEFAULT`)
+	return res, err
 }
 
 func explainMerge(err error) error {
@@ -488,23 +480,19 @@ func explainMerge(err error) error {
 // Deactivate.
 //
 // The members are matched to the listed emails once, as a set (a hash
-// anti join: the nested loop the planner may choose from the statistics
-// of a users table this run has just filled scans the list once per
-// user), without an index on the list, whose building cost a million-user
-// sync more than the match itself.
+// anti join, see execAsSets), without an index on the list, whose building
+// cost a million-user sync more than the match itself. work_mem is raised
+// for the rest of the transaction, as the merge does, so that the hash of
+// a million emails stays in memory.
 func SyncCandidates(ctx context.Context, q Querier, tenant string) (active, missing int, err error) {
-	_, err = q.ExecContext(ctx, `SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '64MB'`)
-	if err != nil {
+	if _, err := q.ExecContext(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
 		return 0, 0, Explain(err)
 	}
-	_, err = q.ExecContext(ctx, `CREATE TEMP TABLE ccbulk_missing ON COMMIT DROP AS
+	_, err = execAsSets(ctx, q, `CREATE TEMP TABLE ccbulk_missing ON COMMIT DROP AS
 		SELECT u.email FROM users u
 		WHERE u.tenant_id = $1 AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
 		  AND NOT EXISTS (SELECT 1 FROM ccbulk_listed l WHERE l.email = u.email)`, tenant)
 	if err != nil {
-		return 0, 0, Explain(err)
-	}
-	if _, err := q.ExecContext(ctx, `SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL work_mem TO DEFAULT`); err != nil {
 		return 0, 0, Explain(err)
 	}
 	var row struct {

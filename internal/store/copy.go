@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // copyFlush is how many bytes of rows copyRows gathers before it hands
@@ -122,6 +124,26 @@ func (l *copyLine) escaped(c byte) {
 	default:
 		l.buf = append(l.buf, c)
 	}
+}
+
+// user writes u's stored fields in the order of createColumns after the
+// tenant (and of stagingColumns after the activation flag): email to
+// status, home organization, licenses, admin role and CC role. blank writes
+// the optional ones (home organization, admin role, CC role): l.TextOrNull
+// for users, where none is NULL, l.Text for the staging table.
+func (l *copyLine) user(u *schema.User, blank func(string)) {
+	l.Text(u.Email)
+	l.Text(u.FirstName)
+	l.Text(u.LastName)
+	l.Text(u.DisplayName)
+	l.Text(u.Username)
+	l.Text(u.PBX)
+	l.Text(string(u.Status))
+	blank(u.HomeOrg)
+	l.Bool(u.Premium)
+	l.Bool(u.Standard)
+	blank(string(u.AdminRole))
+	blank(u.CCRole)
 }
 
 // TextOrNull writes s, or NULL when s is empty.

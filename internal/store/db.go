@@ -175,8 +175,6 @@ func isUniqueViolation(err error, constraint string) bool {
 	return errors.As(err, &pqErr) && pqErr.Code == "23505" && (constraint == "" || pqErr.Constraint == constraint)
 }
 
-func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
-
 // Snapshot is a read-only transaction, on a connection of its own, that
 // sees the database as it was when it was opened. An import opens one
 // before its own transaction writes anything, and looks up there the state

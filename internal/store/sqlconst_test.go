@@ -26,6 +26,17 @@ var sqlxFuncArg = map[string]int{"GetContext": 3, "SelectContext": 3, "Get": 2, 
 // TestSQLIsConstant checks that every query ccbulk sends is constant text:
 // values reach PostgreSQL only as $N parameters or through COPY, never
 // spliced into the SQL, so no cell of a sheet can change what a statement
+// sqlWrappers are the store's functions that pass SQL they are given to the
+// database: the SQL is checked where they are called, argument arg, and
+// taken as it is inside them, parameter param.
+var sqlWrappers = map[string]struct {
+	arg   int
+	param string
+}{
+	"copyRows":   {2, "copyIn"},
+	"execAsSets": {2, "query"},
+}
+
 // does. It reads the source of every package that talks to the database.
 func TestSQLIsConstant(t *testing.T) {
 	checked := 0
@@ -49,12 +60,14 @@ func TestSQLIsConstant(t *testing.T) {
 				if !ok {
 					return true
 				}
-				if id, isIdent := call.Fun.(*ast.Ident); isIdent && id.Name == "copyRows" {
-					checked++
-					if !isConstant(call.Args[2], consts, lists) {
-						t.Errorf("%s: the COPY statement of copyRows is built at run time; write it as pq.CopyIn over constant names", fset.Position(call.Args[2].Pos()))
+				if id, isIdent := call.Fun.(*ast.Ident); isIdent {
+					if w, isWrapper := sqlWrappers[id.Name]; isWrapper {
+						checked++
+						if !isConstant(call.Args[w.arg], consts, lists) {
+							t.Errorf("%s: the SQL passed to %s is built at run time; write it as constant text with $N parameters (pq.CopyIn over constant names for COPY)", fset.Position(call.Args[w.arg].Pos()), id.Name)
+						}
+						return true
 					}
-					return true
 				}
 				sel, ok := call.Fun.(*ast.SelectorExpr)
 				if !ok {
@@ -70,8 +83,8 @@ func TestSQLIsConstant(t *testing.T) {
 				if recv, isIdent := sel.X.(*ast.Ident); isIdent && recv.Name == "stmt" {
 					return true // a prepared statement's Exec takes values only
 				}
-				if fn := enclosingFunc(f, call); fn == "copyRows" && exprText(fset, call.Args[i]) == "copyIn" {
-					return true // checked at each call of copyRows (below)
+				if w, isWrapper := sqlWrappers[enclosingFunc(f, call)]; isWrapper && exprText(fset, call.Args[i]) == w.param {
+					return true // checked at each call of the wrapper (above)
 				}
 				checked++
 				arg := call.Args[i]
