@@ -721,6 +721,9 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 				s := store.Staged{Row: chunk[i].row, User: out.After, SendActivation: out.SendActivation}
 				switch {
 				case out.Kind == rules.Created:
+					if c.created == nil {
+						c.created = make([]store.Staged, 0, len(chunk)-i)
+					}
 					c.created = append(c.created, s)
 					if s.User.Status == schema.StatusActive && s.User.HomeOrg == "" {
 						r.createdMembers++
@@ -729,6 +732,8 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 					c.staged = append(c.staged, s)
 				}
 			}
+			// Sorted here, while the writer writes the chunks before.
+			c.created = store.SortByEmail(c.created)
 			return w.send(c)
 		})
 		if werr := w.finish(err != nil); err == nil {

@@ -16,7 +16,7 @@ const (
 
 // chunkWrites is what one checked chunk writes in the batch's transaction.
 type chunkWrites struct {
-	created []store.Staged // new users: straight into users (store.Create)
+	created []store.Staged // new users, in email order: straight into users (store.Create)
 	staged  []store.Staged // users that exist: merged at the end (store.Merge)
 	listed  []string       // --sync: every email the chunk lists
 }
@@ -65,7 +65,7 @@ func (w *writer) gather(c chunkWrites) chunkWrites {
 			if !ok {
 				return c
 			}
-			c.created = append(c.created, next.created...)
+			c.created = store.MergeByEmail(c.created, next.created)
 			c.staged = append(c.staged, next.staged...)
 			c.listed = append(c.listed, next.listed...)
 		default:

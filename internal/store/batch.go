@@ -232,21 +232,18 @@ func Stage(ctx context.Context, conn *sqlx.Conn, rows []Staged) error {
 // validator knows them as rows of the file. A new user's activation request
 // is queued as it is: none can be pending for a user that did not exist (an
 // undo withdraws those of the users it deletes).
+//
+// The rows are written in email order (SortByEmail, unless they come in
+// it): so the inserts walk the indexes on email once instead of jumping
+// about them, a tenth less server time for a million new users.
 func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, rows []Staged) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	// In key order, the inserts walk the indexes on email once instead of
-	// jumping about them (a tenth less server time for a million new
-	// users). The rows stay where they are: an order of indexes is sorted.
-	order := make([]int32, len(rows))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(rows[a].User.Email, rows[b].User.Email) })
+	rows = SortByEmail(rows)
 	err := copyRows(ctx, conn, pq.CopyIn("users", createColumns...), len(rows), func(l *copyLine, i int) error {
 		l.Text(tenant)
-		l.user(&rows[order[i]].User, l.TextOrNull) // a blank field is NULL in users
+		l.user(&rows[i].User, l.TextOrNull) // a blank field is NULL in users
 		return nil
 	})
 	if err != nil {
@@ -254,7 +251,7 @@ func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, ro
 	}
 	var values []byte
 	err = copyRows(ctx, conn, pq.CopyIn("user_changes", "tenant_id", "batch_id", "email", "new_values"), len(rows), func(l *copyLine, i int) error {
-		u := &rows[order[i]].User
+		u := &rows[i].User
 		values = appendCreatedValues(values[:0], u)
 		l.Text(tenant)
 		l.Int(batch)
@@ -266,9 +263,9 @@ func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, ro
 		return Explain(fmt.Errorf("audit: %w", err))
 	}
 	var activate []int32
-	for _, i := range order {
+	for i := range rows {
 		if rows[i].SendActivation {
-			activate = append(activate, i)
+			activate = append(activate, int32(i))
 		}
 	}
 	err = copyRows(ctx, conn, pq.CopyIn("activation_outbox", "tenant_id", "email", "batch_id"), len(activate), func(l *copyLine, i int) error {
@@ -281,6 +278,55 @@ func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, ro
 		return Explain(fmt.Errorf("activation outbox: %w", err))
 	}
 	return nil
+}
+
+// SortByEmail returns rows in email order: rows itself when they are in it
+// already, a sorted copy otherwise (an order of indexes is sorted, and each
+// row moved once).
+func SortByEmail(rows []Staged) []Staged {
+	if inEmailOrder(rows) {
+		return rows
+	}
+	order := make([]int32, len(rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(rows[a].User.Email, rows[b].User.Email) })
+	sorted := make([]Staged, len(rows))
+	for i, j := range order {
+		sorted[i] = rows[j]
+	}
+	return sorted
+}
+
+// MergeByEmail returns the rows of a and b, each in email order, in email
+// order (a's first among equal emails).
+func MergeByEmail(a, b []Staged) []Staged {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	merged := make([]Staged, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].User.Email < a[0].User.Email {
+			merged, b = append(merged, b[0]), b[1:]
+		} else {
+			merged, a = append(merged, a[0]), a[1:]
+		}
+	}
+	merged = append(merged, a...)
+	return append(merged, b...)
+}
+
+func inEmailOrder(rows []Staged) bool {
+	for i := 1; i < len(rows); i++ {
+		if rows[i].User.Email < rows[i-1].User.Email {
+			return false
+		}
+	}
+	return true
 }
 
 // appendCreatedValues appends the audit record of a new user, a JSON

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"strconv"
+	"unsafe"
 
 	"github.com/jmoiron/sqlx"
 
@@ -58,8 +59,12 @@ func copyRows(ctx context.Context, conn *sqlx.Conn, copyIn string, n int, row fu
 				return err
 			}
 			if len(l.buf) >= copyFlush || i == n-1 {
-				// CopyData ends the text with the last row's newline.
-				if _, err := data.CopyData(ctx, string(l.buf)); err != nil {
+				// CopyData copies the text into its message (and ends it
+				// with the last row's newline) before it returns, so it
+				// is handed l.buf itself, not a copy: a million new users
+				// are about 400 MB of COPY text, every byte of which
+				// would otherwise be copied once more and collected.
+				if _, err := data.CopyData(ctx, unsafe.String(unsafe.SliceData(l.buf), len(l.buf))); err != nil {
 					return err
 				}
 				l.buf = l.buf[:0]
@@ -98,32 +103,31 @@ func (l *copyLine) field() {
 // Text writes s.
 func (l *copyLine) Text(s string) {
 	l.field()
-	for i := 0; i < len(s); i++ {
-		l.escaped(s[i])
-	}
+	l.buf = appendEscaped(l.buf, s)
 }
 
 // TextBytes writes b, as Text.
 func (l *copyLine) TextBytes(b []byte) {
 	l.field()
-	for _, c := range b {
-		l.escaped(c)
-	}
+	l.buf = appendEscaped(l.buf, b)
 }
 
-func (l *copyLine) escaped(c byte) {
-	switch c {
-	case '\\':
-		l.buf = append(l.buf, '\\', '\\')
-	case '\t':
-		l.buf = append(l.buf, '\\', 't')
-	case '\n':
-		l.buf = append(l.buf, '\\', 'n')
-	case '\r':
-		l.buf = append(l.buf, '\\', 'r')
-	default:
-		l.buf = append(l.buf, c)
+// copyEscapes maps each byte COPY's text format escapes to the letter
+// after its backslash; every other byte maps to 0 and is written as it is.
+var copyEscapes = [256]byte{'\\': '\\', '\t': 't', '\n': 'n', '\r': 'r'}
+
+// appendEscaped appends s escaped, a run of plain bytes at a time (one
+// append per byte was a tenth of the client's CPU in a million-row import).
+func appendEscaped[T string | []byte](dst []byte, s T) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if e := copyEscapes[s[i]]; e != 0 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', e)
+			start = i + 1
+		}
 	}
+	return append(dst, s[start:]...)
 }
 
 // user writes u's stored fields in the order of createColumns after the

@@ -18,6 +18,9 @@ func TestCopyLine(t *testing.T) {
 		{"empty text", func(l *copyLine) { l.Text("") }, ""},
 		{"escapes", func(l *copyLine) { l.Text("a\\b\tc\nd\re") }, `a\\b\tc\nd\re`},
 		{"backslash N is text", func(l *copyLine) { l.Text(`\N`) }, `\\N`},
+		{"escapes first, last and together", func(l *copyLine) { l.Text("\t\\\n\rx\r\r") }, `\t\\\n\rx\r\r`},
+		{"only an escape", func(l *copyLine) { l.Text("\n") }, `\n`},
+		{"bytes", func(l *copyLine) { l.TextBytes([]byte("{\"a\":\"b\\\"c\"}\t")) }, `{"a":"b\\"c"}\t`},
 		{"null", func(l *copyLine) { l.TextOrNull("") }, `\N`},
 		{"not null", func(l *copyLine) { l.TextOrNull("x") }, "x"},
 		{"booleans and numbers", func(l *copyLine) { l.Bool(true); l.Bool(false); l.Int(-42); l.Int(9007199254740993) },
@@ -44,6 +47,32 @@ func TestCopyLine(t *testing.T) {
 	if got := string(l.buf); got != "a\t1\nb\t1\nc\t1" {
 		t.Errorf("three rows: %q", got)
 	}
+}
+
+// FuzzAppendEscaped holds appendEscaped to COPY's text format, byte by
+// byte: backslash, tab, newline and carriage return as their escapes, every
+// other byte as it is; the string and the byte forms write the same.
+func FuzzAppendEscaped(f *testing.F) {
+	for _, s := range []string{"", "plain", "\\", "a\\b\tc\nd\re", "\t\t", "end\r", "Zoë 测试 🙂", "\xff\x00\\N"} {
+		f.Add(s)
+	}
+	escapes := map[byte]string{'\\': `\\`, '\t': `\t`, '\n': `\n`, '\r': `\r`}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want []byte
+		for i := 0; i < len(s); i++ {
+			if e, ok := escapes[s[i]]; ok {
+				want = append(want, e...)
+			} else {
+				want = append(want, s[i])
+			}
+		}
+		if got := appendEscaped([]byte("x"), s)[1:]; string(got) != string(want) {
+			t.Fatalf("appendEscaped(%q) = %q, want %q", s, got, want)
+		}
+		if got := appendEscaped(nil, []byte(s)); string(got) != string(want) {
+			t.Fatalf("appendEscaped([]byte(%q)) = %q, want %q", s, got, want)
+		}
+	})
 }
 
 // FuzzAppendJSONString holds appendJSONString to encoding/json: its output
