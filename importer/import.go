@@ -710,6 +710,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		w := startWriter(ctx, conn, tenant, batch.ID)
 		err = r.eachChunk(ctx, look, whole, func(chunk []chunkRow, snap *rules.Snapshot) error {
 			var c chunkWrites
+			var created []store.Staged
 			for i := range chunk {
 				out, err := r.check(&chunk[i], snap)
 				if err != nil {
@@ -721,10 +722,10 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 				s := store.Staged{Row: chunk[i].row, User: out.After, SendActivation: out.SendActivation}
 				switch {
 				case out.Kind == rules.Created:
-					if c.created == nil {
-						c.created = make([]store.Staged, 0, len(chunk)-i)
+					if created == nil {
+						created = make([]store.Staged, 0, len(chunk)-i)
 					}
-					c.created = append(c.created, s)
+					created = append(created, s)
 					if s.User.Status == schema.StatusActive && s.User.HomeOrg == "" {
 						r.createdMembers++
 					}
@@ -732,8 +733,10 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 					c.staged = append(c.staged, s)
 				}
 			}
-			// Sorted here, while the writer writes the chunks before.
-			c.created = store.SortByEmail(c.created)
+			if created != nil {
+				// Sorted here, while the writer writes the chunks before.
+				c.created = []store.NewUsers{store.SortNewUsers(created)}
+			}
 			return w.send(c)
 		})
 		if werr := w.finish(err != nil); err == nil {

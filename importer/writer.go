@@ -16,9 +16,9 @@ const (
 
 // chunkWrites is what one checked chunk writes in the batch's transaction.
 type chunkWrites struct {
-	created []store.Staged // new users, in email order: straight into users (store.Create)
-	staged  []store.Staged // users that exist: merged at the end (store.Merge)
-	listed  []string       // --sync: every email the chunk lists
+	created []store.NewUsers // new users: straight into users (store.Create)
+	staged  []store.Staged   // users that exist: merged at the end (store.Merge)
+	listed  []string         // --sync: every email the chunk lists
 }
 
 // writer writes the chunks in the batch's transaction, open on conn, in a
@@ -59,13 +59,13 @@ func startWriter(ctx context.Context, conn *sqlx.Conn, tenant string, batch int6
 // users: the chunks that queued up while the last ones were written go
 // together, in fewer and longer COPYs. It never waits for a chunk.
 func (w *writer) gather(c chunkWrites) chunkWrites {
-	for len(c.created) < writeBatch {
+	for newUsers(c) < writeBatch {
 		select {
 		case next, ok := <-w.in:
 			if !ok {
 				return c
 			}
-			c.created = store.MergeByEmail(c.created, next.created)
+			c.created = append(c.created, next.created...)
 			c.staged = append(c.staged, next.staged...)
 			c.listed = append(c.listed, next.listed...)
 		default:
@@ -73,6 +73,14 @@ func (w *writer) gather(c chunkWrites) chunkWrites {
 		}
 	}
 	return c
+}
+
+func newUsers(c chunkWrites) int {
+	n := 0
+	for _, u := range c.created {
+		n += u.Len()
+	}
+	return n
 }
 
 func writeChunk(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, c chunkWrites) error {

@@ -1,26 +1,17 @@
 package importer
 
 import (
-	"cmp"
-	"fmt"
-	"slices"
 	"testing"
 
 	"github.com/ccbulk/ccbulk/internal/store"
 )
 
 // TestWriterGather: the writer takes the chunks waiting into one write, in
-// order, up to about writeBatch new users, and never waits for more; the
-// new users of the chunks it takes stay in email order.
+// order, up to about writeBatch new users, and never waits for more.
 func TestWriterGather(t *testing.T) {
-	// A chunk's new users are every other email from email's, in order,
-	// so that those of chunks taken together interleave.
 	chunk := func(created, staged int, email string) chunkWrites {
-		c := chunkWrites{created: make([]store.Staged, created), staged: make([]store.Staged, staged), listed: []string{email}}
-		for i := range c.created {
-			c.created[i].User.Email = fmt.Sprintf("%06d@%s", 2*i+int(email[0])%2, email)
-		}
-		return c
+		return chunkWrites{created: []store.NewUsers{store.SortNewUsers(make([]store.Staged, created))},
+			staged: make([]store.Staged, staged), listed: []string{email}}
 	}
 	tests := []struct {
 		name    string
@@ -47,12 +38,9 @@ func TestWriterGather(t *testing.T) {
 				close(w.in)
 			}
 			got := w.gather(chunk(5000, 0, "a"))
-			if len(got.created) != tt.created || len(got.staged) != tt.staged || len(got.listed) != len(tt.listed) || len(w.in) != tt.left {
+			if newUsers(got) != tt.created || len(got.staged) != tt.staged || len(got.listed) != len(tt.listed) || len(w.in) != tt.left {
 				t.Fatalf("gathered %d created, %d staged, listed %v, %d left waiting; want %d, %d, %v, %d",
-					len(got.created), len(got.staged), got.listed, len(w.in), tt.created, tt.staged, tt.listed, tt.left)
-			}
-			if !slices.IsSortedFunc(got.created, func(a, b store.Staged) int { return cmp.Compare(a.User.Email, b.User.Email) }) {
-				t.Fatalf("the new users gathered are not in email order")
+					newUsers(got), len(got.staged), got.listed, len(w.in), tt.created, tt.staged, tt.listed, tt.left)
 			}
 			for i := range tt.listed {
 				if got.listed[i] != tt.listed[i] {
