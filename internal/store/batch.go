@@ -320,10 +320,9 @@ func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, ch
 }
 
 // appendCreatedValues appends the audit record of a new user, a JSON
-// object of its fields that are not blank or false, as text (as auditQuery
-// writes them). The keys come in the order jsonb stores them (shorter keys
-// first, then bytewise), which the server then only has to check, not
-// sort: an eighth less server time for the audit rows of a million users.
+// object of its fields that are not blank or false, as text, by name (as
+// auditQuery writes them; the trail stores the text as it is: migration
+// 0007).
 func appendCreatedValues(dst []byte, u *schema.User) []byte {
 	flag := func(b bool) string {
 		if b {
@@ -333,17 +332,17 @@ func appendCreatedValues(dst []byte, u *schema.User) []byte {
 	}
 	dst = append(dst, '{')
 	for _, f := range [...]struct{ key, value string }{
-		{"pbx", u.PBX},
-		{"status", string(u.Status)},
-		{"cc_role", u.CCRole},
-		{"premium", flag(u.Premium)},
-		{"home_org", u.HomeOrg},
-		{"standard", flag(u.Standard)},
-		{"username", u.Username},
-		{"last_name", u.LastName},
 		{"admin_role", string(u.AdminRole)},
-		{"first_name", u.FirstName},
+		{"cc_role", u.CCRole},
 		{"display_name", u.DisplayName},
+		{"first_name", u.FirstName},
+		{"home_org", u.HomeOrg},
+		{"last_name", u.LastName},
+		{"pbx", u.PBX},
+		{"premium", flag(u.Premium)},
+		{"standard", flag(u.Standard)},
+		{"status", string(u.Status)},
+		{"username", u.Username},
 	} {
 		if f.value == "" {
 			continue
@@ -440,8 +439,8 @@ const auditQuery = `WITH j AS MATERIALIZED (
 		WHERE CASE WHEN j.is_new THEN v.new_value NOT IN ('', 'false')
 		           ELSE v.old_value IS DISTINCT FROM v.new_value END)
 	INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values)
-	SELECT $1, $2, email, CASE WHEN bool_or(is_new) THEN NULL ELSE jsonb_object_agg(field, old_value) END,
-		jsonb_object_agg(field, new_value)
+	SELECT $1, $2, email, CASE WHEN bool_or(is_new) THEN NULL ELSE json_object_agg(field, old_value) END,
+		json_object_agg(field, new_value)
 	FROM changed GROUP BY email ORDER BY email`
 
 // Merge applies the staging table to the tenant's users: the audit rows

@@ -18,7 +18,8 @@ import (
 
 // TestAuditMigration: migration 0004 turns the audit rows of a database
 // written by the earlier schema (one row per field) into one row per user
-// and batch, and the view changes gives back exactly the rows there were.
+// and batch, and the view changes gives back exactly the rows there were;
+// so it does again after 0007 has turned the values into json.
 func TestAuditMigration(t *testing.T) {
 	server := testdb.ServerURL(t)
 	admin, err := sqlx.Open("postgres", server)
@@ -94,23 +95,28 @@ func TestAuditMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	apply("0004")
-
-	var got []string
-	rows, err := db.Queryx(`SELECT batch_id || ' ' || email || ' ' || field || ' ' || coalesce(old_value, '<nil>') || ' ' || coalesce(new_value, '<nil>')
-		FROM changes ORDER BY batch_id, email, field`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+	changes := func(after string) {
+		t.Helper()
+		var got []string
+		err := db.Select(&got, `SELECT batch_id || ' ' || email || ' ' || field || ' ' || coalesce(old_value, '<nil>') || ' ' || coalesce(new_value, '<nil>')
+			FROM changes ORDER BY batch_id, email, field`)
+		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, s)
+		if !slices.Equal(got, old) {
+			t.Errorf("after %s, changes reads\n%s\nwant\n%s", after, strings.Join(got, "\n"), strings.Join(old, "\n"))
+		}
 	}
-	if !slices.Equal(got, old) {
-		t.Errorf("after the migration, changes reads\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(old, "\n"))
+	apply("0004")
+	changes("0004")
+	// 0007 turns the values into json: the same rows, and still objects only.
+	for _, m := range []string{"0005", "0006", "0007"} {
+		apply(m)
+	}
+	changes("0007")
+	if _, err := db.Exec(`INSERT INTO user_changes (tenant_id, batch_id, email, new_values) VALUES ('t', 1, 'c@x.example', '["pbx"]')`); err == nil ||
+		!strings.Contains(err.Error(), "user_changes_new_values_check") {
+		t.Errorf("a JSON array as new values: %v, want the check to refuse it", err)
 	}
 	var perUser int
 	if err := db.Get(&perUser, `SELECT count(*) FROM user_changes`); err != nil || perUser != 4 {

@@ -52,7 +52,7 @@ type UndoConflict struct {
 const undoConflictsQuery = `
 		WITH mine AS (
 			SELECT email, old_values IS NULL AS created, new_values IS NULL AS deleted,
-				coalesce(new_values, '{}') AS after
+				coalesce(new_values, '{}')::jsonb AS after
 			FROM user_changes WHERE tenant_id = $1 AND batch_id = $2),
 		later AS (
 			SELECT email, array_agg(DISTINCT batch_id ORDER BY batch_id) FILTER (WHERE batch_id > $2) AS batches

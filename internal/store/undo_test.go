@@ -34,7 +34,7 @@ func TestUndoConflictsReadTheTrailOnce(t *testing.T) {
 			FROM generate_series(1, 4000) i`,
 		`UPDATE users SET last_name = 'Elsewhere' WHERE email = 'u1@acme.example'`,
 		`INSERT INTO user_changes (tenant_id, batch_id, email, new_values)
-			SELECT 'acme', 2, 'u' || i || '@acme.example', jsonb_build_object('username', 'u' || i, 'pbx', 'paris', 'status', 'active')
+			SELECT 'acme', 2, 'u' || i || '@acme.example', json_build_object('username', 'u' || i, 'pbx', 'paris', 'status', 'active')
 			FROM generate_series(1, 4000) i`,
 		`INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values)
 			SELECT 'acme', 3, 'u' || i || '@acme.example', '{"first_name": ""}', '{"first_name": "Later"}'
