@@ -94,7 +94,7 @@ func render(c *config, sh *sheets, growth []int, res results, m machineInfo, sta
 	runs := len(res["copy"])
 	fmt.Fprintf(&md, "Measured %s on %d CPUs (%s), %s of memory; %s. Medians of %d runs of `make bench` with %s rows",
 		started.Format("2006-01-02 15:04 UTC"), m.cpus, m.cpu, m.memory, m.postgres, runs, thousands(n))
-	fmt.Fprintf(&md, " (the server as `scripts/pg.sh` starts it: fsync off).\n\n")
+	fmt.Fprintf(&md, " (the server as `scripts/pg.sh` starts it: fsync off, max_wal_size 4GB).\n\n")
 	md.WriteString("| # | what | rows | time (s) | rows/s | ratio to its reference | target | peak RSS (MB) | RSS target | CPU s: client / server | spread of runs |\n")
 	md.WriteString("|---|---|---:|---:|---:|---:|---|---:|---|---:|---:|\n")
 	fmt.Fprintf(&sum, "%-4s %-62s %10s %9s %10s %7s %8s %8s %8s %8s\n", "#", "what", "rows", "time s", "rows/s", "ratio", "RSS MB", "cli CPU", "srv CPU", "spread")
