@@ -141,4 +141,19 @@ func TestAuditTrail(t *testing.T) {
 			t.Errorf("sync audit line %q", line)
 		}
 	}
+
+	// The trail keeps its JSON text as written (json, migration 0007):
+	// whichever path wrote a row, its keys are in name order.
+	var unordered []string
+	if err := tn.db.Select(&unordered, `SELECT c.batch_id || ' ' || c.email || ' ' || v.which
+		FROM user_changes c
+		CROSS JOIN LATERAL (VALUES ('old', c.old_values), ('new', c.new_values)) AS v(which, obj)
+		CROSS JOIN LATERAL (SELECT array_agg(k ORDER BY n) AS written, array_agg(k ORDER BY k COLLATE "C") AS sorted
+			FROM json_object_keys(v.obj) WITH ORDINALITY AS j(k, n)) AS keys
+		WHERE c.tenant_id = $1 AND v.obj IS NOT NULL AND keys.written <> keys.sorted`, tn.org); err != nil {
+		t.Fatal(err)
+	}
+	if len(unordered) > 0 {
+		t.Errorf("audit rows whose keys are not in name order: %q", unordered)
+	}
 }

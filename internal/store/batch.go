@@ -403,8 +403,9 @@ func StageListed(ctx context.Context, conn *sqlx.Conn, emails []string) error {
 // auditQuery writes the audit rows of the staged users, one per user (see
 // migration 0004): for a user that exists, the fields that change, before
 // and after; for a new one, the fields that are not blank or false (fields
-// as text: rules.Values writes them alike). The staged users are joined to
-// their current row once, in email order.
+// as text: rules.Values writes them alike), by name, as appendCreatedValues
+// writes them (the trail keeps the JSON text as it is: migration 0007). The
+// staged users are joined to their current row once, in email order.
 const auditQuery = `WITH j AS MATERIALIZED (
 		SELECT s.email, u.email IS NULL AS is_new,
 			coalesce(u.admin_role, '') AS old_admin_role, s.admin_role AS new_admin_role,
@@ -439,8 +440,8 @@ const auditQuery = `WITH j AS MATERIALIZED (
 		WHERE CASE WHEN j.is_new THEN v.new_value NOT IN ('', 'false')
 		           ELSE v.old_value IS DISTINCT FROM v.new_value END)
 	INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values)
-	SELECT $1, $2, email, CASE WHEN bool_or(is_new) THEN NULL ELSE json_object_agg(field, old_value) END,
-		json_object_agg(field, new_value)
+	SELECT $1, $2, email, CASE WHEN bool_or(is_new) THEN NULL ELSE json_object_agg(field, old_value ORDER BY field) END,
+		json_object_agg(field, new_value ORDER BY field)
 	FROM changed GROUP BY email ORDER BY email`
 
 // Merge applies the staging table to the tenant's users: the audit rows
