@@ -142,8 +142,10 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 
-	// The trail keeps its JSON text as written (json, migration 0007):
-	// whichever path wrote a row, its keys are in name order.
+	// The trail keeps its JSON text as written (json, migration 0007): the
+	// keys of every row are in name order. This catches the created users'
+	// records (appendCreatedValues); the merge's json_object_agg is given
+	// its order by ORDER BY field, which rows this small follow anyway.
 	var unordered []string
 	if err := tn.db.Select(&unordered, `SELECT c.batch_id || ' ' || c.email || ' ' || v.which
 		FROM user_changes c

@@ -13,7 +13,6 @@
 //	BENCH_PROFILE  a directory: ccbulk writes CPU profiles of its runs there
 //	BENCH_SKIP     comma-separated: xlsx, pgloader, growth
 //	BENCH_KEEP     set: keep the main database of the last run (ccbulk_bench)
-//	               with the rows the import before it wrote
 //	CCBULK         the ccbulk binary (default bin/ccbulk)
 package main
 
