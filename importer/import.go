@@ -785,6 +785,11 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	b := *batch
 	b.Status, b.FileSHA256 = status, sha()
 	r.fillCounts(&b)
+	if errors.Is(err, errAborted) {
+		b.Error = batchError(ctx, atomicAborted(r.res.Rejected))
+	} else {
+		b.Error = batchError(ctx, err)
+	}
 	recorded, ferr := finishFailed(ctx, db, conn, &b)
 	if errors.Is(err, errAborted) {
 		return ferr

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,19 +60,23 @@ func (e *UndoConflictError) Error() string {
 	}
 	fmt.Fprintf(&b, "batch %d cannot be undone: %d %s changed since, and undoing it would overwrite that; nothing was changed:", e.Batch, n, users)
 	for _, c := range e.Conflicts {
-		fmt.Fprintf(&b, "\n  %s: ", c.Email)
-		if len(c.Batches) == 0 {
-			b.WriteString("changed outside ccbulk")
-			continue
-		}
+		fmt.Fprintf(&b, "\n  %s: changed ", c.Email)
 		ids := make([]string, len(c.Batches))
 		for i, id := range c.Batches {
 			ids[i] = fmt.Sprint(id)
 		}
-		if len(ids) == 1 {
-			fmt.Fprintf(&b, "changed by batch %s", ids[0])
-		} else {
-			fmt.Fprintf(&b, "changed by batches %s", strings.Join(ids, ", "))
+		switch len(ids) {
+		case 0:
+		case 1:
+			fmt.Fprintf(&b, "by batch %s", ids[0])
+		default:
+			fmt.Fprintf(&b, "by batches %s", strings.Join(ids, ", "))
+		}
+		if c.Outside || len(ids) == 0 {
+			if len(ids) > 0 {
+				b.WriteString(" and ")
+			}
+			b.WriteString("outside ccbulk")
 		}
 	}
 	if e.More > 0 {
@@ -146,7 +151,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	res.BatchID = batch.ID
 	refused := func(err error) (UndoResult, error) {
 		b := *batch
-		b.Status = "aborted"
+		b.Status, b.Error = "aborted", batchError(ctx, err)
 		if _, ferr := finishFailed(ctx, db, conn, &b); ferr != nil && ctx.Err() == nil {
 			return res, fmt.Errorf("%w (and recording batch %d as aborted failed too: %v)", err, batch.ID, ferr)
 		}
@@ -190,7 +195,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return refused(fmt.Errorf("batch %d cannot be undone: %w; nothing was changed", target.ID, err))
 	}
 	b := *batch
-	b.Status = "failed"
+	b.Status, b.Error = "failed", batchError(ctx, err)
 	recorded, ferr := finishFailed(ctx, db, conn, &b)
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("undo batch %d: %w", batch.ID, ctx.Err())
@@ -208,6 +213,25 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return res, fmt.Errorf("%w; nothing of undo batch %d was applied (its transaction was rolled back); run the undo again when the database is back", err, batch.ID)
 	}
 	return res, err
+}
+
+// batchError is the error a batch that did not apply records: the
+// message that ended its run (no message of ccbulk holds a password).
+func batchError(ctx context.Context, err error) sql.NullString {
+	msg := err.Error()
+	if ctx.Err() != nil {
+		msg = "stopped before it finished (" + ctx.Err().Error() + "); nothing of it was applied"
+	}
+	return sql.NullString{String: msg, Valid: true}
+}
+
+// atomicAborted says why an --atomic import applied nothing.
+func atomicAborted(rejected int) error {
+	rows := "rows"
+	if rejected == 1 {
+		rows = "row"
+	}
+	return fmt.Errorf("--atomic: %d %s rejected; nothing was applied", rejected, rows)
 }
 
 // undoable refuses a batch that did not apply or that an applied undo has

@@ -345,16 +345,26 @@ func batchesCommand() *cli.Command {
 				return err
 			}
 			if c.Bool("json") {
+				// Who ran each batch, from where and with which ccbulk are null
+				// for batches recorded before ccbulk kept them; error is null
+				// unless the batch did not apply.
 				type jsonBatch struct {
 					store.Batch
 					UndoOf     *int64  `json:"undo_of"`
 					UndoneBy   *int64  `json:"undone_by"`
 					StartedAt  string  `json:"started_at"`
 					FinishedAt *string `json:"finished_at"`
+					DBUser     *string `json:"db_user"`
+					ClientHost *string `json:"client_host"`
+					ClientAddr *string `json:"client_addr"`
+					Version    *string `json:"version"`
+					Error      *string `json:"error"`
 				}
 				out := make([]jsonBatch, len(bs))
 				for i, b := range bs {
-					out[i] = jsonBatch{Batch: b, StartedAt: b.StartedAt.UTC().Format("2006-01-02T15:04:05Z")}
+					out[i] = jsonBatch{Batch: b, StartedAt: b.StartedAt.UTC().Format("2006-01-02T15:04:05Z"),
+						DBUser: store.NullText(b.DBUser), ClientHost: store.NullText(b.ClientHost), ClientAddr: store.NullText(b.ClientAddr),
+						Version: store.NullText(b.Version), Error: store.NullText(b.Error)}
 					if b.UndoOf.Valid {
 						out[i].UndoOf = &b.UndoOf.Int64
 					}
@@ -375,8 +385,9 @@ func batchesCommand() *cli.Command {
 				fmt.Fprintf(c.App.Writer, "%s has no batches yet\n", c.String("org"))
 				return nil
 			}
-			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "BATCH\tKIND\tSTATUS\tSTARTED\tACTOR\tFILE\tROWS\tCREATED\tUPDATED\tDEACTIVATED\tDELETED\tREJECTED")
+			var table strings.Builder
+			tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "BATCH\tKIND\tSTATUS\tSTARTED\tACTOR\tDB USER@HOST\tFILE\tROWS\tCREATED\tUPDATED\tDEACTIVATED\tDELETED\tREJECTED\tERROR")
 			for _, b := range bs {
 				file := b.FileName
 				if b.UndoOf.Valid {
@@ -386,10 +397,29 @@ func batchesCommand() *cli.Command {
 				if b.UndoneBy.Valid {
 					status = fmt.Sprintf("%s, undone by %d", status, b.UndoneBy.Int64)
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", b.ID, b.Kind, status,
-					b.StartedAt.UTC().Format("2006-01-02 15:04"), b.Actor, file, b.Rows, b.Created, b.Updated, b.Deactivated, b.Deleted, b.Rejected)
+				by := "-" // recorded before ccbulk kept it
+				if b.DBUser.Valid {
+					by = b.DBUser.String + "@" + b.ClientHost.String
+				}
+				// The first line of the error; --json gives it whole.
+				errLine, _, more := strings.Cut(b.Error.String, "\n")
+				if r := []rune(errLine); len(r) > 100 {
+					errLine, more = string(r[:99]), true
+				}
+				if more {
+					errLine += "…"
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", b.ID, b.Kind, status,
+					b.StartedAt.UTC().Format("2006-01-02 15:04"), b.Actor, by, file, b.Rows, b.Created, b.Updated, b.Deactivated, b.Deleted, b.Rejected,
+					errLine)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for line := range strings.Lines(table.String()) {
+				fmt.Fprintln(c.App.Writer, strings.TrimRight(line, " \n"))
+			}
+			return nil
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -13,8 +14,14 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/ccbulk/ccbulk/internal/version"
 	"github.com/ccbulk/ccbulk/schema"
 )
+
+// RunEndedMessage is the error recorded for a batch found still running by the
+// next run on its tenant: its process stopped, or lost its connection,
+// before it could record an outcome, and its transaction was rolled back.
+const RunEndedMessage = "its run ended before recording an outcome (the process stopped or lost its connection); its transaction was rolled back, so nothing of it was applied"
 
 // ErrLocked is wrapped when another run holds the tenant's lock.
 var ErrLocked = errors.New("another run holds the organization's lock")
@@ -53,7 +60,8 @@ func Lock(ctx context.Context, conn *sqlx.Conn, tenant string, wait time.Duratio
 			return Explain(err)
 		}
 		if ok {
-			_, err := conn.ExecContext(ctx, `UPDATE batches SET status = 'failed', finished_at = now() WHERE tenant_id = $1 AND status = 'running'`, tenant)
+			_, err := conn.ExecContext(ctx, `UPDATE batches SET status = 'failed', finished_at = now(), error = $2
+				WHERE tenant_id = $1 AND status = 'running'`, tenant, RunEndedMessage)
 			return Explain(err)
 		}
 		pause := 200 * time.Millisecond
@@ -107,43 +115,107 @@ type Batch struct {
 	Withdrawn   int           `db:"withdrawn" json:"withdrawn"` // undo: unsent activation requests withdrawn
 	Status      string        `db:"status" json:"status"`
 	UndoneBy    sql.NullInt64 `db:"undone_by" json:"-"` // the applied undo of this batch
+
+	// Who ran the batch, from where, with which ccbulk (migration 0009;
+	// NULL for batches recorded before it). The server records DBUser
+	// (the session's login) and ClientAddr itself; ClientHost and Version
+	// are what the machine running ccbulk says, filled in by StartBatch.
+	DBUser     sql.NullString `db:"db_user" json:"-"`
+	ClientAddr sql.NullString `db:"client_addr" json:"-"`
+	ClientHost sql.NullString `db:"client_host" json:"-"`
+	Version    sql.NullString `db:"ccbulk_version" json:"-"`
+	// Error is why a batch that did not apply (aborted, failed) ended.
+	Error sql.NullString `db:"error" json:"-"`
+}
+
+// NullText is s as a JSON value: nil (null) when it is NULL.
+func NullText(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
 }
 
 // StartBatch records a running batch, committed at once so that a second
-// run can name it, and returns its id.
+// run can name it, and returns its id. It records the host name of this
+// machine and ccbulk's version unless b names them; the server records
+// the database user and the client's address itself.
 func StartBatch(ctx context.Context, q Querier, b *Batch) error {
-	err := sqlx.GetContext(ctx, q, &b.ID, `INSERT INTO batches (tenant_id, kind, actor, file_name, file_sha256, mode, undo_of, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'running') RETURNING id`,
-		b.Tenant, b.Kind, b.Actor, b.FileName, b.FileSHA256, b.Mode, b.UndoOf)
+	if !b.ClientHost.Valid {
+		if host, err := os.Hostname(); err == nil {
+			b.ClientHost = sql.NullString{String: host, Valid: true}
+		}
+	}
+	if !b.Version.Valid {
+		b.Version = sql.NullString{String: version.String(), Valid: true}
+	}
+	err := sqlx.GetContext(ctx, q, b, `INSERT INTO batches (tenant_id, kind, actor, file_name, file_sha256, mode, undo_of, status, client_host, ccbulk_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9) RETURNING id, started_at, db_user, host(client_addr) AS client_addr`,
+		b.Tenant, b.Kind, b.Actor, b.FileName, b.FileSHA256, b.Mode, b.UndoOf, b.ClientHost, b.Version)
+	if err == nil {
+		b.Status = "running"
+	}
 	return Explain(err)
 }
 
-// FinishBatch records a batch's counts, file digest and final status.
+// maxErrorLen bounds the error a batch records (bytes).
+const maxErrorLen = 2000
+
+// outcome returns what a finished batch records: a batch that did not
+// apply created, changed, deactivated, deleted and withdrew nothing,
+// whatever its run had counted (the rows it read, rejected and found
+// unchanged stay), and only such a batch records an error, at most
+// maxErrorLen bytes of valid UTF-8.
+func outcome(b *Batch) (Batch, sql.NullString) {
+	o := *b
+	if o.Status == "applied" {
+		return o, sql.NullString{}
+	}
+	o.Created, o.Updated, o.Deactivated, o.Deleted, o.Withdrawn = 0, 0, 0, 0, 0
+	msg := strings.ToValidUTF8(strings.TrimSpace(b.Error.String), "\uFFFD")
+	if len(msg) > maxErrorLen {
+		cut := maxErrorLen
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
+	return o, sql.NullString{String: msg, Valid: b.Error.Valid && msg != ""}
+}
+
+// FinishBatch records a batch's counts, file digest and final status, and
+// for a batch that did not apply the error that ended it (see outcome).
 func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
+	o, msg := outcome(b)
 	_, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
-		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11, deleted = $12, withdrawn = $13 WHERE tenant_id = $1 AND id = $2`,
-		b.Tenant, b.ID, b.Status, b.Rows, b.Created, b.Updated, b.Unchanged, b.Deactivated, b.Rejected, b.Warnings, b.FileSHA256, b.Deleted, b.Withdrawn)
+		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11, deleted = $12, withdrawn = $13, error = $14
+		WHERE tenant_id = $1 AND id = $2`,
+		o.Tenant, o.ID, o.Status, o.Rows, o.Created, o.Updated, o.Unchanged, o.Deactivated, o.Rejected, o.Warnings, o.FileSHA256, o.Deleted, o.Withdrawn, msg)
 	return Explain(err)
 }
 
 // DiscardBatch removes a batch that applied nothing (running or failed, no
 // audit rows): a run that refused its file part-way through leaves no
-// trace. An applied batch is never removed.
+// trace. An applied batch is never removed (nor, migration 0009, an
+// aborted one, or one with audit rows).
 func DiscardBatch(ctx context.Context, q Querier, tenant string, id int64) error {
 	_, err := q.ExecContext(ctx, `DELETE FROM batches b WHERE b.tenant_id = $1 AND b.id = $2 AND b.status IN ('running', 'failed')
 		AND NOT EXISTS (SELECT 1 FROM user_changes c WHERE c.tenant_id = $1 AND c.batch_id = $2)`, tenant, id)
 	return Explain(err)
 }
 
-// FinishBatchIfRunning is FinishBatch for a run that failed: it records the
-// outcome only while the batch is still recorded as running, so that it can
-// be called on a fresh connection after the run's own connection broke
-// (when the commit's outcome is unknown, a committed batch stays applied).
-// It reports whether it recorded the outcome.
+// FinishBatchIfRunning is FinishBatch for a run that did not apply
+// (aborted or failed): it records the outcome only while the batch is
+// still recorded as running, so that it can be called on a fresh
+// connection after the run's own connection broke (when the commit's
+// outcome is unknown, a committed batch stays applied). It reports whether
+// it recorded the outcome.
 func FinishBatchIfRunning(ctx context.Context, q Querier, b *Batch) (bool, error) {
+	o, msg := outcome(b)
 	res, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
-		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11 WHERE tenant_id = $1 AND id = $2 AND status = 'running'`,
-		b.Tenant, b.ID, b.Status, b.Rows, b.Created, b.Updated, b.Unchanged, b.Deactivated, b.Rejected, b.Warnings, b.FileSHA256)
+		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11, deleted = $12, withdrawn = $13, error = $14
+		WHERE tenant_id = $1 AND id = $2 AND status = 'running'`,
+		o.Tenant, o.ID, o.Status, o.Rows, o.Created, o.Updated, o.Unchanged, o.Deactivated, o.Rejected, o.Warnings, o.FileSHA256, o.Deleted, o.Withdrawn, msg)
 	if err != nil {
 		return false, Explain(err)
 	}
@@ -160,6 +232,7 @@ func BatchStatus(ctx context.Context, q Querier, tenant string, id int64) (strin
 
 const batchColumns = `b.id, b.tenant_id, b.kind, b.actor, b.file_name, b.file_sha256, b.mode, b.undo_of, b.started_at,
 	b.finished_at, b.rows, b.created, b.updated, b.unchanged, b.deactivated, b.rejected, b.warnings, b.deleted, b.withdrawn, b.status,
+	b.db_user, host(b.client_addr) AS client_addr, b.client_host, b.ccbulk_version, b.error,
 	(SELECT u.id FROM batches u WHERE u.tenant_id = b.tenant_id AND u.undo_of = b.id AND u.status = 'applied') AS undone_by`
 
 // ListBatches returns a tenant's batches, newest first.

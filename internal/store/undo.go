@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -34,60 +37,186 @@ const userValues = `(VALUES
 	('cc_role', coalesce(u.cc_role, ''))
 ) AS v(field, value)`
 
-// UndoConflict is a user an undo would reverse that has changed since the
-// batch: Batches lists the later batches that changed the user; when it is
-// empty, the user was changed outside ccbulk.
+// UndoConflict is a user an undo would reverse whose values differ now
+// from those the batch left: Batches lists the later batches whose changes
+// to the user stand (the latest batch to set each field that differs, when
+// the user holds what it set); Outside says that some difference is no
+// batch's (changed outside ccbulk).
 type UndoConflict struct {
-	Email   string        `db:"email" json:"email"`
-	Batches pq.Int64Array `db:"batches" json:"batches"`
+	Email   string  `json:"email"`
+	Batches []int64 `json:"batches"`
+	Outside bool    `json:"outside_ccbulk"`
 }
 
-// undoConflictsQuery lists the users of batch $2 of tenant $1 that a later
-// batch changed, with those batches, and those changed outside ccbulk.
+// undoDriftQuery lists, in email order, at most $3 users of batch $2 of
+// tenant $1 whose current row differs from what the batch left, with how
+// many there are in all: a user the batch left in place that is gone, or
+// one it deleted that is back, or the fields (with their values now) that
+// differ from those it wrote (for a user it created, a field it left blank
+// or false that is not so now). Later batches whose changes were undone
+// since, so that the user holds again what the batch left, do not count:
+// only the values do.
 //
-// The later batches are found by grouping the audit rows from the batch on
-// by user, one pass over them, never by joining the audit trail to itself:
-// right after a large batch its statistics are stale, and the planner then
-// took the join for a few rows and read the trail once per user.
-const undoConflictsQuery = `
+// It reads the batch's own audit rows and looks each of their users up by
+// key, never joining the audit trail to itself: right after a large batch
+// the trail's statistics are stale, and the planner then took such a join
+// for a few rows and read the trail once per user.
+const undoDriftQuery = `
 		WITH mine AS (
 			SELECT email, old_values IS NULL AS created, new_values IS NULL AS deleted,
 				coalesce(new_values, '{}')::jsonb AS after
 			FROM user_changes WHERE tenant_id = $1 AND batch_id = $2),
-		later AS (
-			SELECT email, array_agg(DISTINCT batch_id ORDER BY batch_id) FILTER (WHERE batch_id > $2) AS batches
-			FROM user_changes WHERE tenant_id = $1 AND batch_id >= $2
-			GROUP BY email
-			HAVING bool_or(batch_id = $2) AND bool_or(batch_id > $2)),
-		drifted AS (
-			SELECT m.email FROM mine m
-			LEFT JOIN users u ON u.tenant_id = $1 AND u.email = m.email
-			WHERE CASE
-				WHEN m.deleted THEN u.email IS NOT NULL
-				WHEN u.email IS NULL THEN true
-				ELSE EXISTS (SELECT 1 FROM ` + userValues + `
+		drift AS (
+			SELECT m.email, m.deleted, u.email IS NOT NULL AS present,
+				CASE WHEN m.deleted OR u.email IS NULL THEN '{}'::jsonb
+				ELSE (SELECT coalesce(jsonb_object_agg(v.field, v.value), '{}') FROM ` + userValues + `
 					WHERE (m.after ? v.field AND m.after ->> v.field IS DISTINCT FROM v.value)
 					   OR (m.created AND NOT m.after ? v.field AND v.value NOT IN ('', 'false')))
-			END)
-		SELECT coalesce(l.email, d.email) AS email, coalesce(l.batches, '{}') AS batches
-		FROM later l FULL JOIN drifted d ON d.email = l.email
-		ORDER BY 1`
+				END AS now
+			FROM mine m LEFT JOIN users u ON u.tenant_id = $1 AND u.email = m.email)
+		SELECT email, deleted, present, now::text AS now, count(*) OVER () AS total
+		FROM drift WHERE deleted = present OR now <> '{}'
+		ORDER BY email LIMIT $3`
 
-// UndoConflicts returns, in email order, the users of the batch that a
-// later batch changed, or whose current values differ from those the batch
-// left (changed outside ccbulk): undoing the batch would overwrite changes
-// made since. It returns at most limit of them, and how many there are.
+// undoLaterQuery returns the audit rows of the batches after batch $2 of
+// tenant $1 for the users $3, each user's newest first: one pass over the
+// block ranges of the trail from the batch on (its BRIN index).
+const undoLaterQuery = `
+		SELECT email, batch_id, old_values IS NULL AS created, new_values IS NULL AS deleted,
+			coalesce(new_values::text, '{}') AS after
+		FROM user_changes WHERE tenant_id = $1 AND batch_id > $2 AND email = ANY($3)
+		ORDER BY email, batch_id DESC`
+
+// UndoConflicts returns, in email order, the users of the batch whose
+// values differ now from those the batch left: undoing the batch would
+// overwrite changes made since. For each it names the later batches whose
+// changes stand, or says the user was changed outside ccbulk. It returns
+// at most limit of them, and how many there are.
 func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, limit int) ([]UndoConflict, int, error) {
-	var rows []UndoConflict
-	err := sqlx.SelectContext(ctx, q, &rows, undoConflictsQuery, tenant, batch)
-	if err != nil {
+	var drifted []struct {
+		Email   string `db:"email"`
+		Deleted bool   `db:"deleted"` // the batch deleted the user
+		Present bool   `db:"present"` // the user exists now
+		Now     string `db:"now"`     // the fields that differ, with their values now
+		Total   int    `db:"total"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &drifted, undoDriftQuery, tenant, batch, limit); err != nil {
 		return nil, 0, Explain(err)
 	}
-	n := len(rows)
-	if n > limit {
-		rows = rows[:limit]
+	if len(drifted) == 0 {
+		return nil, 0, nil
 	}
-	return rows, n, nil
+	emails := make([]string, len(drifted))
+	for i, d := range drifted {
+		emails[i] = d.Email
+	}
+	var later []struct {
+		Email   string `db:"email"`
+		Batch   int64  `db:"batch_id"`
+		Created bool   `db:"created"`
+		Deleted bool   `db:"deleted"`
+		After   string `db:"after"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &later, undoLaterQuery, tenant, batch, pq.StringArray(emails)); err != nil {
+		return nil, 0, Explain(err)
+	}
+	conflicts := make([]UndoConflict, len(drifted))
+	j := 0 // the first of later's rows not yet looked at
+	for i, d := range drifted {
+		var rows []laterChange // the user's, newest first
+		for ; j < len(later) && later[j].Email < d.Email; j++ {
+		}
+		for ; j < len(later) && later[j].Email == d.Email; j++ {
+			l := later[j]
+			after, err := auditValues(l.After)
+			if err != nil {
+				return nil, 0, fmt.Errorf("batch %d, %s: %w", l.Batch, l.Email, err)
+			}
+			rows = append(rows, laterChange{batch: l.Batch, created: l.Created, deleted: l.Deleted, after: after})
+		}
+		now, err := auditValues(d.Now)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", d.Email, err)
+		}
+		c := UndoConflict{Email: d.Email}
+		blame := func(b int64, ok bool) {
+			if !ok {
+				c.Outside = true
+			} else if !slices.Contains(c.Batches, b) {
+				c.Batches = append(c.Batches, b)
+			}
+		}
+		switch {
+		case d.Deleted == d.Present: // gone, or back
+			blame(existedBy(rows, d.Present))
+		default:
+			for _, f := range slices.Sorted(maps.Keys(now)) {
+				blame(fieldBy(rows, f, now[f]))
+			}
+		}
+		slices.Sort(c.Batches)
+		conflicts[i] = c
+	}
+	return conflicts, drifted[0].Total, nil
+}
+
+// laterChange is a later batch's audit row of a user.
+type laterChange struct {
+	batch            int64
+	created, deleted bool
+	after            map[string]string
+}
+
+// existedBy returns the batch whose change left the user present (or gone)
+// as it is now: the latest later batch to touch the user, if it re-created
+// (or deleted) it.
+func existedBy(rows []laterChange, present bool) (int64, bool) {
+	if len(rows) == 0 {
+		return 0, false
+	}
+	r := rows[0]
+	return r.batch, present && r.created || !present && r.deleted
+}
+
+// fieldBy returns the batch that gave the user's field the value it holds
+// now: the latest later batch to set the field, if it set that value.
+func fieldBy(rows []laterChange, field, value string) (int64, bool) {
+	for _, r := range rows {
+		switch {
+		case r.deleted:
+			return 0, false // the user was re-created since, outside ccbulk
+		case r.created:
+			v, ok := r.after[field]
+			if !ok && (field == "premium" || field == "standard") {
+				v = "false" // a created user's record leaves out what is blank or false
+			}
+			return r.batch, v == value
+		}
+		if v, ok := r.after[field]; ok {
+			return r.batch, v == value
+		}
+	}
+	return 0, false
+}
+
+// auditValues reads an audit record, a JSON object of field values as text.
+func auditValues(s string) (map[string]string, error) {
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return nil, fmt.Errorf("reading the audit trail: %w", err)
+	}
+	m := make(map[string]string, len(raw))
+	for k, v := range raw {
+		switch v := v.(type) {
+		case nil:
+			m[k] = ""
+		case string:
+			m[k] = v
+		default:
+			m[k] = fmt.Sprint(v)
+		}
+	}
+	return m, nil
 }
 
 // UndoForbidden returns, in email order, the external users whose Contact
