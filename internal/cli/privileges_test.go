@@ -123,11 +123,71 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	if strings.Count(out, "\n") < 8 || strings.Contains(out, "failed") {
 		t.Errorf("batches:\n%s", out)
 	}
+	// Each batch names the database user that ran it.
+	if !strings.Contains(out, " "+app+"@") || strings.Contains(out, " "+owner+"@") {
+		t.Errorf("batches does not name %s as the database user of every batch:\n%s", app, out)
+	}
 
 	// What the role may not do.
 	appDB, err := sqlx.Open("postgres", appURL)
 	noErr(t, err)
 	defer appDB.Close()
+	// A batch is recorded running, with the server's time and user, and
+	// only its outcome may be written, once.
+	var b struct {
+		ID     int64  `db:"id"`
+		DBUser string `db:"db_user"`
+	}
+	if err := appDB.Get(&b, `INSERT INTO batches (tenant_id, kind, actor, status, db_user) VALUES ('acme', 'import', 'x@acme.example', 'running', 'someone_else')
+		RETURNING id, db_user`); err != nil {
+		t.Fatal(err)
+	}
+	if b.DBUser != app {
+		t.Errorf("a batch inserted as db_user someone_else records %q, want the session's user %s", b.DBUser, app)
+	}
+	mustFail := func(q string, args ...any) {
+		t.Helper()
+		if res, err := appDB.Exec(q, args...); err == nil {
+			n, _ := res.RowsAffected()
+			t.Errorf("the day-to-day role may %s (%v): %d rows", q, args, n)
+		}
+	}
+	mustFail(`UPDATE batches SET actor = 'someone@else.example' WHERE id = $1`, b.ID)
+	mustFail(`UPDATE batches SET file_name = 'other.csv' WHERE id = $1`, b.ID)
+	if _, err := appDB.Exec(`UPDATE batches SET status = 'failed', error = 'refused', finished_at = now() WHERE id = $1`, b.ID); err != nil {
+		t.Fatalf("finishing a running batch: %v", err)
+	}
+	mustFail(`UPDATE batches SET status = 'running' WHERE id = $1`, b.ID)
+	mustFail(`INSERT INTO batches (tenant_id, kind, actor, status) VALUES ('acme', 'import', 'x@acme.example', 'applied')`)
+	var applied, aborted int64
+	noErr(t, appDB.Get(&applied, `SELECT min(id) FROM batches WHERE status = 'applied'`))
+	noErr(t, appDB.Get(&aborted, `SELECT min(id) FROM batches WHERE status = 'aborted'`))
+	mustFail(`UPDATE batches SET actor = 'someone@else.example' WHERE id = $1`, applied)
+	mustFail(`UPDATE batches SET status = 'failed' WHERE id = $1`, applied)
+	mustFail(`UPDATE batches SET created = 0, updated = 0 WHERE id = $1`, applied)
+	mustFail(`DELETE FROM batches WHERE id = $1`, applied)
+	mustFail(`DELETE FROM batches WHERE id = $1`, aborted)
+	mustFail(`UPDATE batches SET status = 'applied' WHERE id = $1`, aborted)
+	// A failed batch that wrote nothing may go (a run that refused its file
+	// part-way through removes its own).
+	if _, err := appDB.Exec(`DELETE FROM batches WHERE id = $1`, b.ID); err != nil {
+		t.Errorf("removing a failed batch that wrote nothing: %v", err)
+	}
+
+	// The history stays as it is even where a grant says otherwise.
+	if _, err := ownerDB.Exec(fmt.Sprintf(`GRANT UPDATE, DELETE, TRUNCATE ON user_changes, batches TO %s`, app)); err != nil {
+		t.Fatal(err)
+	}
+	mustFail(`UPDATE user_changes SET new_values = '{}' WHERE batch_id = $1`, applied)
+	mustFail(`DELETE FROM user_changes WHERE batch_id = $1`, applied)
+	mustFail(`TRUNCATE user_changes`)
+	mustFail(`TRUNCATE batches CASCADE`)
+	mustFail(`UPDATE batches SET actor = 'someone@else.example' WHERE id = $1`, applied)
+	mustFail(`DELETE FROM batches WHERE id = $1`, applied)
+	if _, err := ownerDB.Exec(fmt.Sprintf(`REVOKE UPDATE, DELETE, TRUNCATE ON user_changes FROM %s; REVOKE TRUNCATE ON batches FROM %s`, app, app)); err != nil {
+		t.Fatal(err)
+	}
+
 	for _, q := range []string{
 		`DELETE FROM changes`,
 		`DELETE FROM user_changes`,

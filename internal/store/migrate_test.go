@@ -166,3 +166,83 @@ func TestEmailCollations(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchesFinalMigration: migration 0009 sets to zero the applied
+// counts that batches which did not apply had recorded, leaves who ran the
+// earlier batches unknown (NULL, not the user that migrates), and from
+// then on keeps finished batches as they are, for the owner too, unless a
+// migration disables the trigger around a rewrite.
+func TestBatchesFinalMigration(t *testing.T) {
+	server := testdb.ServerURL(t)
+	admin, err := sqlx.Open("postgres", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("ccbulk_migration_0009_%d", os.Getpid())
+	if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+	u, err := testdb.WithDatabase(server, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlx.Open("postgres", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	paths, _ := fs.Glob(schema.Migrations, "migrations/*.sql")
+	slices.Sort(paths)
+	apply := func(before bool) {
+		t.Helper()
+		for _, p := range paths {
+			if (p < "migrations/0009") != before {
+				continue
+			}
+			body, err := fs.ReadFile(schema.Migrations, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(string(body)); err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+		}
+	}
+	apply(true)
+	if _, err := db.Exec(`INSERT INTO tenants (id, name) VALUES ('t', 'T');
+		INSERT INTO batches (tenant_id, kind, actor, status, rows, created, updated, rejected) VALUES
+			('t', 'import', 'a@x.example', 'applied', 3, 2, 1, 0),
+			('t', 'import', 'a@x.example', 'aborted', 5, 2, 1, 2),
+			('t', 'import', 'a@x.example', 'failed', 4, 3, 1, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	apply(false)
+	var got []string
+	if err := db.Select(&got, `SELECT concat_ws(' ', id, status, rows, created, updated, rejected, coalesce(db_user, '<nil>'), coalesce(error, '<nil>'))
+		FROM batches ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1 applied 3 2 1 0 <nil> <nil>", "2 aborted 5 0 0 2 <nil> <nil>", "3 failed 4 0 0 0 <nil> <nil>"}
+	if !slices.Equal(got, want) {
+		t.Errorf("batches after 0009:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, q := range []string{
+		`UPDATE batches SET actor = 'b@x.example' WHERE id = 1`,
+		`UPDATE batches SET status = 'failed', created = 0, updated = 0 WHERE id = 1`,
+		`DELETE FROM batches WHERE id = 2`,
+	} {
+		if _, err := db.Exec(q); err == nil || !strings.Contains(err.Error(), "batch") {
+			t.Errorf("as the owner, %s: %v, want a refusal", q, err)
+		}
+	}
+	if _, err := db.Exec(`ALTER TABLE batches DISABLE TRIGGER batches_final;
+		UPDATE batches SET file_name = 'users.csv' WHERE id = 1;
+		ALTER TABLE batches ENABLE TRIGGER batches_final`); err != nil {
+		t.Errorf("a migration rewriting the history with the trigger disabled: %v", err)
+	}
+}
