@@ -45,13 +45,25 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON users TO ccbulk_app;
 
 -- A run records its batch at once (INSERT), finishes it (UPDATE), marks
 -- batches cut off by a crash as failed (UPDATE), and removes its own batch
--- when it refuses the file part-way through (DELETE of a 'running' batch; an
--- applied batch cannot be deleted: the trigger batches_keep_applied refuses).
+-- when it refuses the file part-way through (DELETE). The grants cannot say
+-- which rows, so the trigger batches_final (migration 0009) does, for every
+-- role: a batch is inserted as running, with the server's time, database
+-- user (session_user) and client address whatever the client sends; while
+-- it runs only its outcome may be written (status, end, counts, digest,
+-- error), never who ran it, on which tenant, file and mode, or when; once
+-- finished (applied, aborted, failed) nothing of it changes, so an applied
+-- batch can be neither rewritten nor marked failed, and a failed one never
+-- runs again; only a running or failed batch with no audit rows may be
+-- deleted. An undo is recorded on its own batch (undo_of): the batch it
+-- reverses is not written again.
 GRANT SELECT, INSERT, UPDATE, DELETE ON batches TO ccbulk_app;
 
 -- The audit trail is appended to, never changed (an undo is new rows):
 -- user_changes holds it, one row per user and batch; changes is the view of
--- it with one row per field.
+-- it with one row per field. No UPDATE or DELETE is granted, and the
+-- trigger user_changes_append_only refuses UPDATE, DELETE and TRUNCATE from
+-- every role even where a grant would allow them (as batches_no_truncate
+-- does TRUNCATE of batches).
 GRANT SELECT, INSERT ON user_changes TO ccbulk_app;
 GRANT SELECT ON changes TO ccbulk_app;
 
