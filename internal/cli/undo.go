@@ -21,8 +21,10 @@ func undoCommand() *cli.Command {
 		ArgsUsage: "BATCH_ID",
 		Description: "Users the batch created are deleted, changed fields are set back, and the batch's unsent\n" +
 			"activation emails are withdrawn. Undoing an undo redoes the batch. Refused (exit 4, nothing\n" +
-			"changed) when a later batch changed the same users; refused (exit 1) when the batch did not\n" +
-			"apply or was undone already. The actor must be an active Full Administrator.",
+			"changed) when users of the batch no longer hold what it left: a later batch whose changes\n" +
+			"stand (undo it first, newest first) or a change outside ccbulk; a later batch undone since\n" +
+			"does not count. Refused (exit 1) when the batch did not apply or was undone already. The\n" +
+			"actor must be an active Full Administrator.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "actor", Usage: "email of the Full Administrator running the undo"},
 			&cli.StringFlag{Name: "org", Usage: "the tenant the batch must belong to (optional: batch ids are unique)"},
