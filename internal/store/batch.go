@@ -184,14 +184,23 @@ func outcome(b *Batch) (Batch, sql.NullString) {
 }
 
 // FinishBatch records a batch's counts, file digest and final status, and
-// for a batch that did not apply the error that ended it (see outcome).
+// for a batch that did not apply the error that ended it (see outcome). It
+// fails when the batch is no longer recorded (removed while it ran), so
+// that a transaction it is part of never commits changes without their
+// batch.
 func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
 	o, msg := outcome(b)
-	_, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
+	res, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
 		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11, deleted = $12, withdrawn = $13, error = $14
 		WHERE tenant_id = $1 AND id = $2`,
 		o.Tenant, o.ID, o.Status, o.Rows, o.Created, o.Updated, o.Unchanged, o.Deactivated, o.Rejected, o.Warnings, o.FileSHA256, o.Deleted, o.Withdrawn, msg)
-	return Explain(err)
+	if err != nil {
+		return Explain(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("batch %d of %s is no longer recorded, so its outcome cannot be; nothing of it was applied", o.ID, o.Tenant)
+	}
+	return nil
 }
 
 // DiscardBatch removes a batch that applied nothing (running or failed, no
