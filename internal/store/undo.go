@@ -100,12 +100,15 @@ func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, l
 		Now     string `db:"now"`     // the fields that differ, with their values now
 		Total   int    `db:"total"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &drifted, undoDriftQuery, tenant, batch, limit); err != nil {
+	// At least one row, which carries the total.
+	if err := sqlx.SelectContext(ctx, q, &drifted, undoDriftQuery, tenant, batch, max(limit, 1)); err != nil {
 		return nil, 0, Explain(err)
 	}
 	if len(drifted) == 0 {
 		return nil, 0, nil
 	}
+	total := drifted[0].Total
+	drifted = drifted[:min(len(drifted), max(limit, 0))]
 	emails := make([]string, len(drifted))
 	for i, d := range drifted {
 		emails[i] = d.Email
@@ -157,7 +160,7 @@ func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, l
 		slices.Sort(c.Batches)
 		conflicts[i] = c
 	}
-	return conflicts, drifted[0].Total, nil
+	return conflicts, total, nil
 }
 
 // laterChange is a later batch's audit row of a user.

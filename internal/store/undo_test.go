@@ -216,6 +216,10 @@ func TestUndoConflictsCountWhatStands(t *testing.T) {
 					t.Errorf("conflict %+v, want %+v", got[i], tc.want[i])
 				}
 			}
+			// Listing none still counts them.
+			if none, total, err := store.UndoConflicts(ctx, db, "acme", 2, 0); err != nil || len(none) != 0 || total != len(tc.want) {
+				t.Errorf("with limit 0: %+v, %d in all (%v); want none listed of %d", none, total, err, len(tc.want))
+			}
 		})
 	}
 }
