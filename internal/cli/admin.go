@@ -475,9 +475,9 @@ func roleCommand() *cli.Command {
 // roleWriteCommand is role create or role update: a name and its permissions.
 func roleWriteCommand(verb, usage string) *cli.Command {
 	return &cli.Command{
-		Name:      verb,
-		Usage:     usage,
-		ArgsUsage: "NAME",
+		Name:        verb,
+		Usage:       usage,
+		ArgsUsage:   "NAME",
 		Description: fmt.Sprintf("Permissions are some of view, write, create, modify.\n\nExample:\n   ccbulk role %s --org acme Supervisors --permissions view,write,modify", verb),
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "org", Usage: "the tenant"},
