@@ -94,3 +94,9 @@ type ExternalOrg struct {
 
 // Permissions a CC role may hold.
 var CCPermissions = []string{"view", "write", "create", "modify"}
+
+// CCRole is a named set of permissions of a tenant (SPEC §1).
+type CCRole struct {
+	Name        string
+	Permissions []string // a subset of CCPermissions, in that order
+}

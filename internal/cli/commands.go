@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -15,7 +14,6 @@ import (
 
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
@@ -41,149 +39,6 @@ func migrateCommand() *cli.Command {
 			fmt.Fprintf(c.App.Writer, "applied %d migration(s): %s\n", len(applied), strings.Join(applied, ", "))
 			return nil
 		},
-	}
-}
-
-func orgCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "org",
-		Usage: "create organizations",
-		Subcommands: []*cli.Command{
-			{
-				Name:      "create",
-				Usage:     "create a tenant with its primary administrator",
-				ArgsUsage: "ID",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "name", Usage: "the organization's name"},
-					&cli.StringFlag{Name: "primary-admin", Usage: "email of the primary administrator"},
-					&cli.StringSliceFlag{Name: "pbx", Usage: "a PBX (repeat for several; default: one named main)"},
-					&cli.IntFlag{Name: "premium-seats", Value: -1, Usage: "Contact Center Premium seats (default: no limit)", DefaultText: "no limit"},
-					&cli.IntFlag{Name: "standard-seats", Value: -1, Usage: "Contact Center Standard seats (default: no limit)", DefaultText: "no limit"},
-				},
-				Action: func(c *cli.Context) error {
-					id, err := oneArg(c, "organization ID")
-					if err != nil {
-						return err
-					}
-					if err := need(c, "name", "primary-admin"); err != nil {
-						return err
-					}
-					email, problem := rules.ParseEmail(c.String("primary-admin"))
-					if problem != "" {
-						return usagef("--primary-admin: %s", problem)
-					}
-					for _, f := range []string{"premium-seats", "standard-seats"} {
-						if c.IsSet(f) && c.Int(f) < 0 {
-							return usagef("--%s must be 0 or more", f)
-						}
-					}
-					db, err := openDB(c)
-					if err != nil {
-						return err
-					}
-					defer db.Close()
-					if err := store.CheckSchema(c.Context, db); err != nil {
-						return err
-					}
-					org := schema.Org{ID: id, Name: c.String("name"), PBXes: c.StringSlice("pbx"),
-						PremiumSeats: c.Int("premium-seats"), StandardSeats: c.Int("standard-seats"), PrimaryAdmin: email}
-					if err := store.CreateOrg(c.Context, db, org); err != nil {
-						return err
-					}
-					fmt.Fprintf(c.App.Writer, "created organization %s (%s), primary administrator %s\n", id, org.Name, email)
-					return nil
-				},
-			},
-			{
-				Name:      "external",
-				Usage:     "register an external organization whose users may administer tenants",
-				ArgsUsage: "ID",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "name", Usage: "the organization's name"},
-					&cli.StringFlag{Name: "kind", Usage: "partner or other"},
-					&cli.BoolFlag{Name: "cc-enabled", Usage: "it runs a contact center of its own"},
-				},
-				Action: func(c *cli.Context) error {
-					id, err := oneArg(c, "organization ID")
-					if err != nil {
-						return err
-					}
-					if err := need(c, "name", "kind"); err != nil {
-						return err
-					}
-					kind := schema.ExternalKind(c.String("kind"))
-					if kind != schema.KindPartner && kind != schema.KindOther {
-						return usagef("--kind must be partner or other, not %q", kind)
-					}
-					db, err := openDB(c)
-					if err != nil {
-						return err
-					}
-					defer db.Close()
-					if err := store.CheckSchema(c.Context, db); err != nil {
-						return err
-					}
-					ext := schema.ExternalOrg{ID: id, Name: c.String("name"), Kind: kind, CCEnabled: c.Bool("cc-enabled")}
-					if err := store.CreateExternal(c.Context, db, ext); err != nil {
-						return err
-					}
-					fmt.Fprintf(c.App.Writer, "registered external organization %s (%s, %s)\n", id, ext.Name, kind)
-					return nil
-				},
-			},
-		},
-	}
-}
-
-func roleCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "role",
-		Usage: "manage CC roles",
-		Subcommands: []*cli.Command{{
-			Name:      "create",
-			Usage:     "create a CC role in a tenant",
-			ArgsUsage: "NAME",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "org", Usage: "the tenant"},
-				&cli.StringFlag{Name: "permissions", Usage: "comma-separated: view,write,create,modify"},
-			},
-			Action: func(c *cli.Context) error {
-				name, err := oneArg(c, "role NAME")
-				if err != nil {
-					return err
-				}
-				if err := need(c, "org", "permissions"); err != nil {
-					return err
-				}
-				var perms []string
-				for _, p := range strings.Split(c.String("permissions"), ",") {
-					p = strings.ToLower(strings.TrimSpace(p))
-					if p == "" {
-						continue
-					}
-					if !slices.Contains(schema.CCPermissions, p) {
-						return usagef("--permissions: %q is not one of view, write, create, modify", p)
-					}
-					perms = append(perms, p)
-				}
-				db, err := openDB(c)
-				if err != nil {
-					return err
-				}
-				defer db.Close()
-				if err := store.CheckSchema(c.Context, db); err != nil {
-					return err
-				}
-				if err := store.CreateRole(c.Context, db, c.String("org"), name, perms); err != nil {
-					if errors.Is(err, store.ErrNotFound) {
-						return &schema.FileError{Rule: schema.FOrg, Message: fmt.Sprintf("no organization %q; create it with 'ccbulk org create'", c.String("org"))}
-					}
-					return err
-				}
-				fmt.Fprintf(c.App.Writer, "created CC role %q in %s (%s)\n", name, c.String("org"), strings.Join(perms, ","))
-				return nil
-			},
-		}},
 	}
 }
 

@@ -10,14 +10,16 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// ErrNotFound is wrapped by look-ups that find nothing.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is wrapped by look-ups that find nothing (the application
+// layer's own sentinel: the same value).
+var ErrNotFound = app.ErrNotFound
 
 // ErrExists is wrapped when a create finds the thing already there.
-var ErrExists = errors.New("already exists")
+var ErrExists = app.ErrExists
 
 // CreateOrg creates a tenant with its PBXes, the System Default CC role and
 // its primary administrator (a member, Full Administrator, Active, on the
