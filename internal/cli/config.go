@@ -254,4 +254,3 @@ func allFlagNames(app *cli.App) map[string]bool {
 	delete(names, "config")
 	return names
 }
-
