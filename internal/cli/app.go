@@ -118,6 +118,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 				Usage: "cancel any one database statement that runs longer, and fail the run with nothing applied (0: no limit)"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: store.DefaultSettings.LockTimeout, EnvVars: []string{"CCBULK_LOCK_TIMEOUT"},
 				Usage: "fail the run when a statement waits longer for a row or table lock another session holds (0: wait for ever)"},
+			configFlag(),
 			cpuProfileFlag,
 		},
 		Before: startProfile,
@@ -141,14 +142,14 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			fmt.Fprintf(stderr, "ccbulk: no command %q\n", name)
 		},
 	}
-	prepareCommands(app.Commands)
+	prepareCommands(app, app.Commands)
 	return app
 }
 
-const dbUsage = "PostgreSQL URL (or DATABASE_URL; libpq PG* variables also work)"
+const dbUsage = "PostgreSQL URL (or CCBULK_DB, DATABASE_URL; libpq PG* variables also work)"
 
 func dbFlag() cli.Flag {
-	return &cli.StringFlag{Name: "db", Usage: dbUsage, EnvVars: []string{"DATABASE_URL"}}
+	return &cli.StringFlag{Name: "db", Usage: dbUsage, EnvVars: []string{"CCBULK_DB", "DATABASE_URL"}}
 }
 
 // commandDBFlag is --db written after the command name. It has no
@@ -169,15 +170,19 @@ func dbURL(c *cli.Context) string {
 	return ""
 }
 
-// prepareCommands makes flag errors usage errors (exit 2) and accepts --db
-// after the command name too, where people write it.
-func prepareCommands(cmds []*cli.Command) {
+// prepareCommands makes flag errors usage errors (exit 2), accepts --db
+// after the command name too, where people write it, and settles where
+// each flag may come from (settleFlags).
+func prepareCommands(app *cli.App, cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%v", err) }
 		if len(c.Subcommands) == 0 && c.Name != "template" {
 			c.Flags = append(c.Flags, commandDBFlag())
 		}
-		prepareCommands(c.Subcommands)
+		if len(c.Subcommands) == 0 {
+			settleFlags(app, c)
+		}
+		prepareCommands(app, c.Subcommands)
 	}
 }
 
@@ -247,8 +252,8 @@ func flagArity(flags []cli.Flag, tok string) int {
 	for _, f := range flags {
 		for _, n := range f.Names() {
 			if n == name {
-				if _, isBool := f.(*cli.BoolFlag); isBool {
-					return 0
+				if v, ok := f.(interface{ TakesValue() bool }); ok && !v.TakesValue() {
+					return 0 // a boolean flag
 				}
 				return 1
 			}
@@ -269,7 +274,7 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 // openDB opens the database named by --db, DATABASE_URL or PG* variables,
 // with the session settings of --statement-timeout and --lock-timeout.
 func openDB(c *cli.Context) (*sqlx.DB, error) {
-	s := store.Settings{StatementTimeout: c.Duration("statement-timeout"), LockTimeout: c.Duration("lock-timeout")}
+	s := store.Settings{StatementTimeout: globalDuration(c, "statement-timeout"), LockTimeout: globalDuration(c, "lock-timeout")}
 	if s.StatementTimeout < 0 || s.LockTimeout < 0 {
 		return nil, usagef("--statement-timeout and --lock-timeout take a duration such as 30m or 10s (0: no limit)")
 	}
