@@ -5,6 +5,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,9 @@ func TestSQLIsConstant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A package's constants are known in all its files.
+		parsed := map[string]*ast.File{}
+		consts, lists := map[string]bool{}, map[string]bool{}
 		for _, path := range files {
 			if strings.HasSuffix(path, "_test.go") {
 				continue
@@ -54,7 +58,12 @@ func TestSQLIsConstant(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			consts, lists := constantNames(f)
+			parsed[path] = f
+			c, l := constantNames(f)
+			maps.Copy(consts, c)
+			maps.Copy(lists, l)
+		}
+		for path, f := range parsed {
 			ast.Inspect(f, func(n ast.Node) bool {
 				call, ok := n.(*ast.CallExpr)
 				if !ok {
