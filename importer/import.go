@@ -164,6 +164,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if err != nil {
 		return res, err
 	}
+	opts.Org, res.Org = env.Org.ID, env.Org.ID // --org may name it in any letter case
 	if rule := rules.Allowed(env.ActorKind, rules.CapImport); rule != "" {
 		return res, actorErr(schema.FActor, "%s is %s, who may not import into %s", env.Actor.Email, env.ActorKind, opts.Org)
 	}
@@ -240,8 +241,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	return res, nil
 }
 
-// LoadEnv loads the tenant, its roles and seats, the external
-// organizations and the actor, and checks the actor may act (F-ORG, F-ACTOR).
+// LoadEnv loads the tenant (named in any letter case; env.Org.ID is the
+// id as stored), its roles and seats, the external organizations and the
+// actor, and checks the actor may act (F-ORG, F-ACTOR).
 func LoadEnv(ctx context.Context, q store.Querier, org, actor string) (*rules.Env, error) {
 	o, err := store.LoadOrg(ctx, q, org)
 	if errors.Is(err, store.ErrNotFound) {
@@ -250,6 +252,7 @@ func LoadEnv(ctx context.Context, q store.Querier, org, actor string) (*rules.En
 	if err != nil {
 		return nil, err
 	}
+	org = o.ID
 	env := &rules.Env{Org: o}
 	if env.Externals, err = store.LoadExternals(ctx, q); err != nil {
 		return nil, err
@@ -273,7 +276,7 @@ func LoadEnv(ctx context.Context, q store.Querier, org, actor string) (*rules.En
 	}
 	var home schema.ExternalKind
 	if u.HomeOrg != "" {
-		home = env.Externals[strings.ToLower(u.HomeOrg)].Kind
+		home = env.Externals[schema.NameKey(u.HomeOrg)].Kind
 	}
 	kind, ok := rules.KindOf(u.AdminRole, home)
 	if !ok {
@@ -479,11 +482,7 @@ func (r *run) snapshot(ctx context.Context, q store.Querier, chunk []chunkRow) (
 		pbx := ""
 		switch {
 		case in.PBX.Set:
-			for _, p := range r.env.Org.PBXes {
-				if strings.EqualFold(p, in.PBX.V) {
-					pbx = p
-				}
-			}
+			pbx, _ = schema.MatchName(r.env.Org.PBXes, in.PBX.V) // as the validator resolves it
 		case before != nil:
 			pbx = before.PBX
 		case len(r.env.Org.PBXes) == 1:
