@@ -119,6 +119,9 @@ type Result struct {
 	Warnings       int
 	Activations    int
 	IgnoredColumns []string
+	// UnnamedColumns are the letters of the XLSX columns whose header cell
+	// is blank and that held values, which were ignored (W-UNKNOWN-COLUMN).
+	UnnamedColumns []string
 	Report         string // path of the report; "" when none was written
 	Findings       []schema.Finding
 	MoreFindings   int // findings beyond those kept
@@ -234,6 +237,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	}
 	if err != nil {
 		return res, err
+	}
+	if u, ok := src.(sheet.UnnamedColumnsReader); ok {
+		res.UnnamedColumns = u.UnnamedColumns() // every row has been read
 	}
 	if err := run.commitReport(); err != nil {
 		return res, err

@@ -29,6 +29,16 @@ type Reader interface {
 	Close() error
 }
 
+// UnnamedColumnsReader is a Reader that ignores the values of columns
+// whose header cell is blank (XLSX), and names those columns once the rows
+// are read: SPEC §2 reports them with W-UNKNOWN-COLUMN.
+type UnnamedColumnsReader interface {
+	Reader
+	// UnnamedColumns returns the letters of the columns with a blank
+	// header cell that held a value in a row read so far, in sheet order.
+	UnnamedColumns() []string
+}
+
 // Format is a file format.
 type Format string
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,17 +110,41 @@ func TestXLSXCells(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// TestXLSXValueBeyondHeader: a value in a column without a header is
-// F-FORMAT naming the cell.
-func TestXLSXValueBeyondHeader(t *testing.T) {
+// TestXLSXValuesUnderBlankHeader: values in a column whose header cell is
+// blank, in the middle of the header or after its last cell, are ignored
+// and the columns named once by their letters (SPEC §2: W-UNKNOWN-COLUMN);
+// the rows are read.
+func TestXLSXValuesUnderBlankHeader(t *testing.T) {
 	path := newBook(t, func(f *excelize.File) {
-		must(t, f.SetSheetRow("Sheet1", "A1", &[]any{"Email", "Status"}))
-		must(t, f.SetSheetRow("Sheet1", "A2", &[]any{"a@x.example", "Active"}))
-		must(t, f.SetSheetRow("Sheet1", "A3", &[]any{"b@x.example", "Active", nil, "stray"}))
+		must(t, f.SetSheetRow("Sheet1", "A1", &[]any{"Email", nil, "Status"}))
+		must(t, f.SetSheetRow("Sheet1", "A2", &[]any{"a@x.example", nil, "Active"}))
+		must(t, f.SetSheetRow("Sheet1", "A3", &[]any{"b@x.example", "note", "Active", nil, "stray"}))
+		must(t, f.SetSheetRow("Sheet1", "A4", &[]any{"c@x.example", "  ", "Inactive", nil, nil, "more"}))
+		must(t, f.SetSheetRow("Sheet1", "A5", &[]any{"d@x.example", nil, "Active", nil, "again"}))
 	})
-	_, err := readAll(t, path, sheet.Options{})
-	if err == nil || !strings.HasSuffix(err.Error(), "book.xlsx:3: F-FORMAT: cell D3 holds a value but its column has no header; add a header or clear the cell") {
-		t.Errorf("got %v", err)
+	r, err := sheet.Open(path, nil, sheet.Options{})
+	must(t, err)
+	defer r.Close()
+	var got []string
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		must(t, err)
+		got = append(got, fmt.Sprintf("%d: %q", rec.Row, rec.Fields))
+	}
+	want := []string{`2: ["a@x.example" "" "Active"]`, `3: ["b@x.example" "note" "Active"]`,
+		`4: ["c@x.example" "  " "Inactive"]`, `5: ["d@x.example" "" "Active"]`}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	u, ok := r.(sheet.UnnamedColumnsReader)
+	if !ok {
+		t.Fatal("the XLSX reader does not name its unnamed columns")
+	}
+	if cols := u.UnnamedColumns(); !slices.Equal(cols, []string{"B", "E", "F"}) {
+		t.Errorf("unnamed columns %q, want B, E, F", cols)
 	}
 }
 

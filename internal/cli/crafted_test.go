@@ -118,3 +118,52 @@ func writeSharedStringsBook(t *testing.T, path, item string, count int) {
 		t.Fatal(err)
 	}
 }
+
+// TestTerminalEcho: text from a sheet that reaches the terminal (headers,
+// cells, findings quoting them, the dry run's plan, an F-HEADER message)
+// has its control and non-printing characters escaped, so that a cell
+// holding ESC [2J cannot clear the screen and a CR cannot forge a line of
+// the summary. The database and the report keep the text as it is.
+func TestTerminalEcho(t *testing.T) {
+	tn := newDemoTenant(t, testdb.ServerURL(t))
+	dir := t.TempDir()
+	sheetText := "Email,\"PBX\r\",First Name,\"Notes\x1b[2J\"\n" +
+		"new.one@acme.example,\"lyon\x1b[2J\",Ann,hi\n" +
+		"new.two@acme.example,paris,\"Bob\rapplied as batch 99\u202e\",x\n"
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte(sheetText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := tn.run(t, dir, nil, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin, "--dry-run", "--report", "report.csv")
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3\nstdout:\n%q\nstderr:\n%q", r.code, r.stdout, r.stderr)
+	}
+	for _, raw := range []string{"\x1b", "\r", "\u202e"} {
+		if strings.Contains(r.stdout, raw) || strings.Contains(r.stderr, raw) {
+			t.Errorf("the output holds %q as it is:\n%q\n%q", raw, r.stdout, r.stderr)
+		}
+	}
+	for _, want := range []string{
+		`users.csv:1: Notes\x1b[2J: W-UNKNOWN-COLUMN: matches no column of the template; it was ignored`,
+		`users.csv:2: PBX\r: R-TEXT: holds the control character U+001B at character 5`,
+		`  row 3: create new.two@acme.example: `,
+		`first_name="Bob\napplied as batch 99\u202e"`,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout should hold %s:\n%s", want, r.stdout)
+		}
+	}
+	// The report keeps the cells as they are.
+	report, err := os.ReadFile(filepath.Join(dir, "report.csv"))
+	if err != nil || !strings.Contains(string(report), "lyon\x1b[2J") {
+		t.Errorf("the report should keep the cell as it is: %q, %v", report, err)
+	}
+
+	// A header refused with F-HEADER is named escaped too.
+	if err := os.WriteFile(filepath.Join(dir, "dup.csv"), []byte("Email,\"E-mail\r\"\na@acme.example,b@acme.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = tn.run(t, dir, nil, "import", "dup.csv", "--org", "acme", "--actor", primaryAdmin)
+	if r.code != 1 || strings.ContainsAny(r.stderr, "\r\x1b") || !strings.Contains(r.stderr, `dup.csv:1: E-mail\r: F-HEADER: columns A and B ("Email" and "E-mail\r")`) {
+		t.Errorf("exit %d, stderr %q; want F-HEADER naming the header escaped", r.code, r.stderr)
+	}
+}
