@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // termText makes text from a sheet (a header, a cell, a message quoting
@@ -47,4 +50,20 @@ func termText(s string) string {
 // decoded again to tell it from a real U+FFFD.
 func needsEscape(r rune) bool {
 	return r == utf8.RuneError || (r != ' ' && !unicode.IsPrint(r))
+}
+
+// errorText is the message of an error for the terminal. A file-level
+// finding quotes headers and cells, so it is one line with everything
+// escaped; other messages may list things on lines of their own (an undo's
+// conflicts), so only their lines are escaped.
+func errorText(err error) string {
+	var fe *schema.FileError
+	if errors.As(err, &fe) {
+		return termText(err.Error())
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = termText(l)
+	}
+	return strings.Join(lines, "\n")
 }
