@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
@@ -16,30 +15,21 @@ type Admin struct {
 	Store Store
 }
 
-// MaxNameLength bounds identifiers and names (SPEC §1).
-const MaxNameLength = 200
-
 // InvalidError is a value that cannot be stored: a name with spaces around
 // it or too long, a permission that does not exist, an email that is not
-// one. Field names what the value is (for example "PBX name").
+// one. Field names what the value is (for example "PBX name"); Problem
+// says what is wrong, in a sentence that names the value.
 type InvalidError struct {
 	Field, Value, Problem string
 }
 
-func (e *InvalidError) Error() string {
-	return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Problem)
-}
+func (e *InvalidError) Error() string { return e.Problem }
 
-// checkName checks an identifier or name: not blank, no spaces around it,
-// at most MaxNameLength characters.
+// checkName checks an identifier or name as the schema does
+// (schema.CheckName): not empty, no spaces around it, not too long.
 func checkName(field, v string) error {
-	switch {
-	case strings.TrimSpace(v) == "":
-		return &InvalidError{Field: field, Value: v, Problem: "cannot be blank"}
-	case strings.TrimSpace(v) != v:
-		return &InvalidError{Field: field, Value: v, Problem: "begins or ends with spaces; remove them"}
-	case utf8.RuneCountInString(v) > MaxNameLength:
-		return &InvalidError{Field: field, Value: v, Problem: fmt.Sprintf("is longer than %d characters", MaxNameLength)}
+	if problem := schema.CheckName(field, v); problem != "" {
+		return &InvalidError{Field: field, Value: v, Problem: problem}
 	}
 	return nil
 }
@@ -55,7 +45,7 @@ func ParsePermissions(list string) ([]string, error) {
 			continue
 		}
 		if !slices.Contains(schema.CCPermissions, p) {
-			return nil, &InvalidError{Field: "permission", Value: p, Problem: "is not one of " + strings.Join(schema.CCPermissions, ", ")}
+			return nil, &InvalidError{Field: "permission", Value: p, Problem: fmt.Sprintf("%q is not a permission: use %s", p, strings.Join(schema.CCPermissions, ", "))}
 		}
 		seen[p] = true
 	}
@@ -96,7 +86,7 @@ func (a *Admin) ExternalCreate(ctx context.Context, ext schema.ExternalOrg) erro
 		return err
 	}
 	if ext.Kind != schema.KindPartner && ext.Kind != schema.KindOther {
-		return &InvalidError{Field: "kind", Value: string(ext.Kind), Problem: "is partner or other"}
+		return &InvalidError{Field: "kind", Value: string(ext.Kind), Problem: fmt.Sprintf("the kind %q is not partner or other", ext.Kind)}
 	}
 	if err := a.Store.SchemaCheck(ctx); err != nil {
 		return err
@@ -114,7 +104,7 @@ func (a *Admin) OrgUpdate(ctx context.Context, p OrgUpdateParams) (schema.Org, e
 	}
 	for _, s := range []*int{p.PremiumSeats, p.StandardSeats} {
 		if s != nil && *s < -1 {
-			return schema.Org{}, &InvalidError{Field: "seats", Value: fmt.Sprint(*s), Problem: "are 0 or more, or unlimited"}
+			return schema.Org{}, &InvalidError{Field: "seats", Value: fmt.Sprint(*s), Problem: fmt.Sprintf("%d seats: seats are 0 or more, or unlimited", *s)}
 		}
 	}
 	for i, name := range p.AddPBXes {
@@ -123,7 +113,7 @@ func (a *Admin) OrgUpdate(ctx context.Context, p OrgUpdateParams) (schema.Org, e
 		}
 		for _, earlier := range p.AddPBXes[:i] {
 			if strings.EqualFold(earlier, name) {
-				return schema.Org{}, &InvalidError{Field: "PBX name", Value: name, Problem: "is named twice"}
+				return schema.Org{}, &InvalidError{Field: "PBX name", Value: name, Problem: fmt.Sprintf("the PBX %q is named twice", name)}
 			}
 		}
 	}

@@ -49,7 +49,7 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 	if err := out.WriteHeader(schema.Headers()); err != nil {
 		return res, err
 	}
-	err = store.EachUser(ctx, db, opts.Org, func(u *schema.User) error {
+	err = store.EachUser(ctx, db, env.Org.ID, func(u *schema.User) error {
 		if res.Masked && u.IsExternal() && u.AdminRole != schema.RoleCCService {
 			return nil
 		}

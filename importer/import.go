@@ -119,6 +119,9 @@ type Result struct {
 	Warnings       int
 	Activations    int
 	IgnoredColumns []string
+	// UnnamedColumns are the letters of the XLSX columns whose header cell
+	// is blank and that held values, which were ignored (W-UNKNOWN-COLUMN).
+	UnnamedColumns []string
 	Report         string // path of the report; "" when none was written
 	Findings       []schema.Finding
 	MoreFindings   int // findings beyond those kept
@@ -164,6 +167,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if err != nil {
 		return res, err
 	}
+	opts.Org, res.Org = env.Org.ID, env.Org.ID // --org may name it in any letter case
 	if rule := rules.Allowed(env.ActorKind, rules.CapImport); rule != "" {
 		return res, actorErr(schema.FActor, "%s is %s, who may not import into %s", env.Actor.Email, env.ActorKind, opts.Org)
 	}
@@ -234,14 +238,18 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if err != nil {
 		return res, err
 	}
+	if u, ok := src.(sheet.UnnamedColumnsReader); ok {
+		res.UnnamedColumns = u.UnnamedColumns() // every row has been read
+	}
 	if err := run.commitReport(); err != nil {
 		return res, err
 	}
 	return res, nil
 }
 
-// LoadEnv loads the tenant, its roles and seats, the external
-// organizations and the actor, and checks the actor may act (F-ORG, F-ACTOR).
+// LoadEnv loads the tenant (named in any letter case; env.Org.ID is the
+// id as stored), its roles and seats, the external organizations and the
+// actor, and checks the actor may act (F-ORG, F-ACTOR).
 func LoadEnv(ctx context.Context, q store.Querier, org, actor string) (*rules.Env, error) {
 	o, err := store.LoadOrg(ctx, q, org)
 	if errors.Is(err, store.ErrNotFound) {
@@ -250,6 +258,7 @@ func LoadEnv(ctx context.Context, q store.Querier, org, actor string) (*rules.En
 	if err != nil {
 		return nil, err
 	}
+	org = o.ID
 	env := &rules.Env{Org: o}
 	if env.Externals, err = store.LoadExternals(ctx, q); err != nil {
 		return nil, err
@@ -273,7 +282,7 @@ func LoadEnv(ctx context.Context, q store.Querier, org, actor string) (*rules.En
 	}
 	var home schema.ExternalKind
 	if u.HomeOrg != "" {
-		home = env.Externals[strings.ToLower(u.HomeOrg)].Kind
+		home = env.Externals[schema.NameKey(u.HomeOrg)].Kind
 	}
 	kind, ok := rules.KindOf(u.AdminRole, home)
 	if !ok {
@@ -479,11 +488,7 @@ func (r *run) snapshot(ctx context.Context, q store.Querier, chunk []chunkRow) (
 		pbx := ""
 		switch {
 		case in.PBX.Set:
-			for _, p := range r.env.Org.PBXes {
-				if strings.EqualFold(p, in.PBX.V) {
-					pbx = p
-				}
-			}
+			pbx, _ = schema.MatchName(r.env.Org.PBXes, in.PBX.V) // as the validator resolves it
 		case before != nil:
 			pbx = before.PBX
 		case len(r.env.Org.PBXes) == 1:

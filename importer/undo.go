@@ -102,7 +102,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return res, err
 	}
 	target, err := store.GetBatch(ctx, db, opts.Batch)
-	if errors.Is(err, store.ErrNotFound) || err == nil && opts.Org != "" && target.Tenant != opts.Org {
+	if errors.Is(err, store.ErrNotFound) || err == nil && opts.Org != "" && schema.NameKey(target.Tenant) != schema.NameKey(opts.Org) {
 		where := ""
 		if opts.Org != "" {
 			where = " in " + opts.Org

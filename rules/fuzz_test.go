@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -69,7 +71,8 @@ func indexOf(list []string, s string) int {
 // CHECK constraint.)
 func FuzzParseEmail(f *testing.F) {
 	for _, s := range []string{"a@b.example", " Marie.Dubois@ACME.example ", "ŁUKASZ@acme.example", "İ@x.example", "\u212Aelvin@x.example",
-		"a@b", "@b.example", "a b@c.example", "\"a\"@b.example", "Ann <a@b.example>", "a@b.example\x00", "\u1C89@x.example", "straße@x.example", "ΣΑΣ@x.example"} {
+		"a@b", "@b.example", "a b@c.example", "\"a\"@b.example", "Ann <a@b.example>", "a@b.example\x00", "\u1C89@x.example", "straße@x.example", "ΣΑΣ@x.example",
+		"jose\u0301@x.example", "JOSE\u0301@x.example", "\u212bngstr\u00f6m@x.example", "\u1100\u1161@x.example", "i\u0307@x.example"} {
 		f.Add(s)
 	}
 	for _, s := range []string{"a.b@c.d.example", "a..b@c.example", ".a@b.example", "a.@b.example", "a@b..example", "a@.b.example",
@@ -97,6 +100,12 @@ func FuzzParseEmail(f *testing.F) {
 		}
 		if email != strings.ToLower(email) {
 			t.Fatalf("ParseEmail(%q) = %q: not lower-case", s, email)
+		}
+		if !norm.NFC.IsNormalString(email) {
+			t.Fatalf("ParseEmail(%q) = %q: not in Unicode normalization form C", s, email)
+		}
+		if nfd, p := ParseEmail(norm.NFD.String(s)); p == "" && nfd != email {
+			t.Fatalf("ParseEmail(%q) = %q, but its NFD form gives %q", s, email, nfd)
 		}
 		for i := 0; i < len(email); i++ {
 			if 'A' <= email[i] && email[i] <= 'Z' {

@@ -7,6 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -98,7 +100,7 @@ func ParseRow(row int, cell Cells, headers [schema.NumColumns]string) (Input, []
 	in.HomeOrg = optText(schema.ColHomeOrg)
 	in.CCRole = optText(schema.ColCCRole)
 	if v := optText(schema.ColCopyFrom); v.Set {
-		in.CopyFrom = some(strings.ToLower(v.V))
+		in.CopyFrom = some(emailKey(v.V))
 	}
 	if v := optText(schema.ColStatus); v.Set {
 		if st, ok := ParseStatus(v.V); ok {
@@ -141,8 +143,9 @@ func canonicalLines(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
-// ParseEmail trims and lower-cases an address and says why it is not one.
-// The address may hold only letters, marks, digits, punctuation and
+// ParseEmail trims, NFC-normalizes and lower-cases an address and says why
+// it is not one: "josé" typed with a combining accent and with a precomposed
+// é is one address. The address may hold only letters, marks, digits, punctuation and
 // symbols of the Unicode version Go knows: the key is lower-cased here, and
 // a character whose case is unknown to Go might be lower-cased differently
 // by a PostgreSQL server with newer case tables.
@@ -155,8 +158,9 @@ func ParseEmail(raw string) (email, problem string) {
 }
 
 // parseEmail is ParseEmail for every address that is not plain: net/mail
-// decides, after the characters are checked.
+// decides, after the characters are checked, on the NFC form of s.
 func parseEmail(s string) (email, problem string) {
+	s = norm.NFC.String(s)
 	if s == "" {
 		return "", "Email is empty; every row needs the user's email address (or delete the row)"
 	}
@@ -172,7 +176,17 @@ func parseEmail(s string) (email, problem string) {
 		strings.ContainsAny(s, " \t\r\n<>\"") {
 		return "", fmt.Sprintf("%q is not an email address; write it as name@example.com", s)
 	}
-	return strings.ToLower(s), ""
+	return emailKey(s), ""
+}
+
+// emailKey is the form in which an address is compared and stored:
+// lower-case, in Unicode normalization form C. It lower-cases the
+// decomposed form: a composed capital can lower-case to other letters than
+// its decomposition does (Go lowers İ to i, but I followed by a combining
+// dot above to i with the dot), and the key must not depend on which of
+// the two was typed.
+func emailKey(s string) string {
+	return norm.NFC.String(strings.ToLower(norm.NFD.String(strings.TrimSpace(s))))
 }
 
 // plainAddress reports whether s is an address of the common form, local

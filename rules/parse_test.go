@@ -38,10 +38,32 @@ func TestREmail(t *testing.T) {
 	}
 }
 
+// TestParseEmailNFC: an address is NFC-normalized before it is compared or
+// stored, so "josé" typed with a combining accent and with a precomposed é
+// is one address, whatever the letter case.
+func TestParseEmailNFC(t *testing.T) {
+	for _, tc := range []struct{ name, raw, want string }{
+		{"precomposed", "jos\u00e9@acme.example", "jos\u00e9@acme.example"},
+		{"combining accent", "jose\u0301@acme.example", "jos\u00e9@acme.example"},
+		{"combining accent, upper case", " JOSE\u0301@ACME.example ", "jos\u00e9@acme.example"},
+		{"precomposed upper case", "JOS\u00c9@acme.example", "jos\u00e9@acme.example"},
+		{"Hangul jamo", "\u1100\u1161@acme.example", "\uac00@acme.example"},
+		{"Angstrom sign", "\u212bngstr\u00f6m@acme.example", "\u00e5ngstr\u00f6m@acme.example"},
+		{"combining accent in the domain", "ana@cafe\u0301.example", "ana@caf\u00e9.example"},
+	} {
+		got, problem := rules.ParseEmail(tc.raw)
+		if problem != "" || got != tc.want {
+			t.Errorf("%s: ParseEmail(%q) = %q, %q; want %q", tc.name, tc.raw, got, problem, tc.want)
+		}
+	}
+}
+
 // R-DUP-EMAIL: the email appears in an earlier row of this file; the later
 // row is rejected, the earlier one stands.
 func TestRDupEmail(t *testing.T) {
 	runCases(t, []rowCase{
+		{name: "combining accent and precomposed", rows: []cells{{cEmail: "jose\u0301@acme.example", cPBX: "paris"}, {cEmail: "Jos\u00e9@acme.example", cPBX: "paris"}},
+			want: [][]string{nil, one("R-DUP-EMAIL Email")}},
 		{name: "same address", rows: []cells{{cEmail: hugo, cFirst: "Hugo"}, {cEmail: hugo, cFirst: "Hugues"}},
 			want: [][]string{nil, one("R-DUP-EMAIL Email")}},
 		{name: "differs in case and spaces", rows: []cells{{cEmail: "ewa.zielinska@acme.example", cPBX: "warsaw"}, {cEmail: " Ewa.Zielinska@Acme.Example", cPBX: "warsaw"}},

@@ -13,8 +13,8 @@ import (
 // and seats, the registered external organizations, and the actor.
 type Env struct {
 	Org       schema.Org
-	Externals map[string]schema.ExternalOrg // by lower-case id
-	CCRoles   map[string]string             // lower-case name -> name as created
+	Externals map[string]schema.ExternalOrg // by schema.NameKey of the id
+	CCRoles   map[string]string             // schema.NameKey of the name -> name as created
 	Actor     schema.User
 	ActorKind ActorKind
 
@@ -291,7 +291,7 @@ func (c *rowCheck) applyCells() {
 	// PBX (R-PBX)
 	switch {
 	case in.PBX.Set:
-		if p, ok := matchFold(env.Org.PBXes, in.PBX.V); ok {
+		if p, ok := schema.MatchName(env.Org.PBXes, in.PBX.V); ok {
 			a.PBX = p
 		} else {
 			c.add(schema.ColPBX, schema.RPBX, "%q is not a PBX of %s; use one of %s", in.PBX.V, env.Org.ID, strings.Join(env.Org.PBXes, ", "))
@@ -310,7 +310,7 @@ func (c *rowCheck) applyCells() {
 
 	// Home Organization (R-EXT-ORG)
 	if in.HomeOrg.Set {
-		if ext, ok := env.Externals[strings.ToLower(in.HomeOrg.V)]; ok {
+		if ext, ok := env.Externals[schema.NameKey(in.HomeOrg.V)]; ok {
 			a.HomeOrg = ext.ID
 		} else {
 			c.add(schema.ColHomeOrg, schema.RExtOrg, "%q is not a registered external organization; register it with 'ccbulk org external', or leave the cell blank for a member of %s", in.HomeOrg.V, env.Org.ID)
@@ -335,7 +335,7 @@ func (c *rowCheck) applyCells() {
 	becameAdmin := a.AdminRole != schema.RoleNone && (isNew || c.before.AdminRole == schema.RoleNone)
 	switch {
 	case in.CCRole.Set:
-		if name, ok := env.CCRoles[strings.ToLower(in.CCRole.V)]; ok {
+		if name, ok := env.CCRoles[schema.NameKey(in.CCRole.V)]; ok {
 			a.CCRole = name
 		} else {
 			c.add(schema.ColCCRole, schema.RCCRole, "%q is not a CC role of %s; use one of %s, or create it with 'ccbulk role create'", in.CCRole.V, env.Org.ID, roleList(env.CCRoles))
@@ -528,7 +528,7 @@ func (c *rowCheck) checkExternal() {
 	if b != nil && b.AdminRole == a.AdminRole && b.HomeOrg == a.HomeOrg {
 		return
 	}
-	ext, ok := c.v.env.Externals[strings.ToLower(a.HomeOrg)]
+	ext, ok := c.v.env.Externals[schema.NameKey(a.HomeOrg)]
 	if !ok {
 		return
 	}
@@ -614,15 +614,6 @@ func (c *rowCheck) checkPermissions() {
 			}
 		}
 	}
-}
-
-func matchFold(list []string, s string) (string, bool) {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 func roleList(roles map[string]string) string {

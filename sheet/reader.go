@@ -29,6 +29,16 @@ type Reader interface {
 	Close() error
 }
 
+// UnnamedColumnsReader is a Reader that ignores the values of columns
+// whose header cell is blank (XLSX), and names those columns once the rows
+// are read: SPEC §2 reports them with W-UNKNOWN-COLUMN.
+type UnnamedColumnsReader interface {
+	Reader
+	// UnnamedColumns returns the letters of the columns with a blank
+	// header cell that held a value in a row read so far, in sheet order.
+	UnnamedColumns() []string
+}
+
 // Format is a file format.
 type Format string
 
@@ -50,17 +60,27 @@ type Limits struct {
 	// unpacked to temporary files and read as streams.
 	MaxXMLSize  int64
 	MaxRowBytes int64 // bytes of one CSV record (a row, with its quoted line breaks)
+	// MaxSharedStrings bounds the strings of an XLSX shared-strings table,
+	// and MaxSharedStringsSize its decompressed size: excelize keeps about
+	// a hundred bytes of memory per shared string, empty or not.
+	MaxSharedStrings     int
+	MaxSharedStringsSize int64
 }
 
 // DefaultLimits pass any honest sheet: a CSV of a few million rows, a
 // workbook of Excel's 1,048,576 rows (about 1 GB of XML for the template's
-// 16 columns).
+// 16 columns) written with inline strings, as ccbulk's own writer does, or
+// with a shared-strings table of up to a million distinct texts (a
+// workbook of a quarter of a million users saved by Excel). Any workbook
+// within them is read in less than 300 MB of memory.
 var DefaultLimits = Limits{
-	MaxRows:      5_000_000,
-	MaxColumns:   1024,
-	MaxUnzipSize: 4 << 30,
-	MaxXMLSize:   16 << 20,
-	MaxRowBytes:  16 << 20,
+	MaxRows:              5_000_000,
+	MaxColumns:           1024,
+	MaxUnzipSize:         4 << 30,
+	MaxXMLSize:           16 << 20,
+	MaxRowBytes:          16 << 20,
+	MaxSharedStrings:     1_000_000,
+	MaxSharedStringsSize: 256 << 20,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -78,6 +98,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxRowBytes <= 0 {
 		l.MaxRowBytes = DefaultLimits.MaxRowBytes
+	}
+	if l.MaxSharedStrings <= 0 {
+		l.MaxSharedStrings = DefaultLimits.MaxSharedStrings
+	}
+	if l.MaxSharedStringsSize <= 0 {
+		l.MaxSharedStringsSize = DefaultLimits.MaxSharedStringsSize
 	}
 	return l
 }

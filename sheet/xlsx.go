@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -22,6 +23,10 @@ type xlsxReader struct {
 	limits Limits
 	row    int
 	count  int
+	// unnamed marks the columns whose header cell is blank or missing (a
+	// spreadsheet cannot tell a blank last header cell from none) and that
+	// hold a value in some row: their values are ignored.
+	unnamed map[int]bool
 }
 
 // newXLSXReader opens a workbook and positions its streaming row reader
@@ -127,17 +132,17 @@ func (x *xlsxReader) Next() (rec Record, err error) {
 			return Record{}, &schema.FileError{Rule: schema.FLimit, File: x.name, Row: x.row,
 				Message: fmt.Sprintf("the sheet has more than %d data rows; split it or raise --max-rows", x.limits.MaxRows)}
 		}
-		if len(cells) > len(x.header) {
-			for i := len(x.header); i < len(cells); i++ {
-				if strings.TrimSpace(cells[i]) != "" {
-					return Record{}, &schema.FileError{Rule: schema.FFormat, File: x.name, Row: x.row,
-						Message: fmt.Sprintf("cell %s holds a value but its column has no header; add a header or clear the cell", cellName(i, x.row))}
-				}
-			}
-			cells = cells[:len(x.header)]
-		}
 		for i, c := range cells {
 			cells[i] = UnescapeFormula(c)
+			if (i >= len(x.header) || strings.TrimSpace(x.header[i]) == "") && strings.TrimSpace(cells[i]) != "" && !x.unnamed[i] {
+				if x.unnamed == nil {
+					x.unnamed = map[int]bool{}
+				}
+				x.unnamed[i] = true
+			}
+		}
+		if len(cells) > len(x.header) {
+			cells = cells[:len(x.header)]
 		}
 		return Record{Row: x.row, Line: x.row, Fields: cells}, nil
 	}
@@ -145,6 +150,17 @@ func (x *xlsxReader) Next() (rec Record, err error) {
 		return Record{}, x.formatErr(x.row+1, err)
 	}
 	return Record{}, io.EOF
+}
+
+// UnnamedColumns returns the letters of the columns read so far whose
+// header cell is blank but which hold values (ignored), in sheet order.
+func (x *xlsxReader) UnnamedColumns() []string {
+	cols := slices.Sorted(maps.Keys(x.unnamed))
+	letters := make([]string, len(cols))
+	for i, c := range cols {
+		letters[i] = columnLetter(c)
+	}
+	return letters
 }
 
 func (x *xlsxReader) formatErr(row int, err error) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,17 +110,41 @@ func TestXLSXCells(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// TestXLSXValueBeyondHeader: a value in a column without a header is
-// F-FORMAT naming the cell.
-func TestXLSXValueBeyondHeader(t *testing.T) {
+// TestXLSXValuesUnderBlankHeader: values in a column whose header cell is
+// blank, in the middle of the header or after its last cell, are ignored
+// and the columns named once by their letters (SPEC §2: W-UNKNOWN-COLUMN);
+// the rows are read.
+func TestXLSXValuesUnderBlankHeader(t *testing.T) {
 	path := newBook(t, func(f *excelize.File) {
-		must(t, f.SetSheetRow("Sheet1", "A1", &[]any{"Email", "Status"}))
-		must(t, f.SetSheetRow("Sheet1", "A2", &[]any{"a@x.example", "Active"}))
-		must(t, f.SetSheetRow("Sheet1", "A3", &[]any{"b@x.example", "Active", nil, "stray"}))
+		must(t, f.SetSheetRow("Sheet1", "A1", &[]any{"Email", nil, "Status"}))
+		must(t, f.SetSheetRow("Sheet1", "A2", &[]any{"a@x.example", nil, "Active"}))
+		must(t, f.SetSheetRow("Sheet1", "A3", &[]any{"b@x.example", "note", "Active", nil, "stray"}))
+		must(t, f.SetSheetRow("Sheet1", "A4", &[]any{"c@x.example", "  ", "Inactive", nil, nil, "more"}))
+		must(t, f.SetSheetRow("Sheet1", "A5", &[]any{"d@x.example", nil, "Active", nil, "again"}))
 	})
-	_, err := readAll(t, path, sheet.Options{})
-	if err == nil || !strings.HasSuffix(err.Error(), "book.xlsx:3: F-FORMAT: cell D3 holds a value but its column has no header; add a header or clear the cell") {
-		t.Errorf("got %v", err)
+	r, err := sheet.Open(path, nil, sheet.Options{})
+	must(t, err)
+	defer r.Close()
+	var got []string
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		must(t, err)
+		got = append(got, fmt.Sprintf("%d: %q", rec.Row, rec.Fields))
+	}
+	want := []string{`2: ["a@x.example" "" "Active"]`, `3: ["b@x.example" "note" "Active"]`,
+		`4: ["c@x.example" "  " "Inactive"]`, `5: ["d@x.example" "" "Active"]`}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	u, ok := r.(sheet.UnnamedColumnsReader)
+	if !ok {
+		t.Fatal("the XLSX reader does not name its unnamed columns")
+	}
+	if cols := u.UnnamedColumns(); !slices.Equal(cols, []string{"B", "E", "F"}) {
+		t.Errorf("unnamed columns %q, want B, E, F", cols)
 	}
 }
 
@@ -282,6 +307,32 @@ func TestXLSXHostile(t *testing.T) {
 			parts: map[string]part{"xl/worksheets/sheet1.xml": {data: sheetXML(header + strings.Repeat("<a>", 100_000))}},
 			rule:  schema.FLimit,
 			want:  "crafted.xlsx: F-LIMIT: part xl/worksheets/sheet1.xml of the workbook: elements nested more than 256 deep; it is not an honest sheet of users"},
+		{name: "a shared-strings table of many empty strings",
+			parts:  map[string]part{"xl/sharedStrings.xml": {data: sharedStrings(1001)}},
+			limits: sheet.Limits{MaxSharedStrings: 1000}, rule: schema.FLimit,
+			want: "crafted.xlsx: F-LIMIT: the workbook's shared-strings table holds 1001 strings, over the limit of 1000; it is not an honest sheet of users; save the sheet as CSV UTF-8 (which has no such table) and import that, or split the workbook"},
+		{name: "over the default count of shared strings (a 25 KB file)",
+			parts: map[string]part{"xl/sharedStrings.xml": {data: sharedStrings(1_000_001)}},
+			rule:  schema.FLimit,
+			want:  "crafted.xlsx: F-LIMIT: the workbook's shared-strings table holds 1000001 strings, over the limit of 1000000; it is not an honest sheet of users; save the sheet as CSV UTF-8 (which has no such table) and import that, or split the workbook"},
+		{name: "a shared-strings table too large",
+			parts:  map[string]part{"xl/sharedStrings.xml": {data: append([]byte(`<sst>`), bomb...)}},
+			limits: sheet.Limits{MaxSharedStringsSize: 1 << 20}, rule: schema.FLimit,
+			want: "crafted.xlsx: F-LIMIT: the workbook's shared-strings table decompresses to 3145733 bytes, over the limit of 1MiB; it is not an honest sheet of users; save the sheet as CSV UTF-8 (which has no such table) and import that, or split the workbook"},
+		{name: "a worksheet stored at another path, nested without end",
+			parts: map[string]part{
+				"xl/_rels/workbook.xml.rels": {data: movedSheetRels(t, "worksheets/data.xml")},
+				"xl/worksheets/data.xml":     {data: sheetXML(header + strings.Repeat("<a>", 100_000))},
+			},
+			rule: schema.FLimit,
+			want: "crafted.xlsx: F-LIMIT: part xl/worksheets/data.xml of the workbook: elements nested more than 256 deep; it is not an honest sheet of users"},
+		{name: "a worksheet stored outside xl/worksheets, a row of cells without references",
+			parts: map[string]part{
+				"xl/_rels/workbook.xml.rels": {data: movedSheetRels(t, "/xl/odd/Place.xml")},
+				"xl/odd/Place.xml":           {data: sheetXML(header + wideRow)},
+			},
+			rule: schema.FLimit,
+			want: "crafted.xlsx: F-LIMIT: part xl/odd/Place.xml of the workbook: row element 2 has more than 16384 cells; it is not an honest sheet of users"},
 		{name: "not a zip",
 			file: []byte("Email,Status\na@x.example,Active\n"),
 			rule: schema.FFormat,
@@ -318,15 +369,57 @@ func TestXLSXHostile(t *testing.T) {
 }
 
 // TestXLSXCraftedStillReads: the crafting helper itself yields a readable
-// workbook, so the refusals above are the guard's doing.
+// workbook, so the refusals above are the guard's doing; a worksheet at
+// another path is the one read (so its guard matters), and a table of
+// shared strings at the limit is read.
 func TestXLSXCraftedStillReads(t *testing.T) {
 	rows := `<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c></row>` +
 		`<row r="3">` + strings.Repeat(`<c t="inlineStr"><is><t>x</t></is></c>`, 1) + `</row>`
-	got, err := readAll(t, craft(t, map[string]part{"xl/worksheets/sheet1.xml": {data: sheetXML(rows)}}), sheet.Options{})
-	must(t, err)
-	if want := "1: Email\n3: x"; strings.Join(got, "\n") != want {
-		t.Errorf("got %q, want %q", strings.Join(got, "\n"), want)
+	for name, parts := range map[string]map[string]part{
+		"sheet1.xml": {"xl/worksheets/sheet1.xml": {data: sheetXML(rows)}},
+		"data.xml": {
+			"xl/_rels/workbook.xml.rels": {data: movedSheetRels(t, "worksheets/data.xml")},
+			"xl/worksheets/data.xml":     {data: sheetXML(rows)},
+		},
+		"shared strings at the limit": {
+			"xl/sharedStrings.xml":     {data: sharedStrings(1000)},
+			"xl/worksheets/sheet1.xml": {data: sheetXML(rows)},
+		},
+	} {
+		got, err := readAll(t, craft(t, parts), sheet.Options{Limits: sheet.Limits{MaxSharedStrings: 1000}})
+		must(t, err)
+		if want := "1: Email\n3: x"; strings.Join(got, "\n") != want {
+			t.Errorf("%s: got %q, want %q", name, strings.Join(got, "\n"), want)
+		}
 	}
+}
+
+// sharedStrings is a shared-strings table of n empty strings.
+func sharedStrings(n int) []byte {
+	return []byte(`<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` + strings.Repeat(`<si/>`, n) + `</sst>`)
+}
+
+// movedSheetRels is the template's workbook relationships with the first
+// worksheet stored at target instead.
+func movedSheetRels(t *testing.T, target string) []byte {
+	t.Helper()
+	src := template(t)
+	zr, err := zip.NewReader(bytes.NewReader(src), int64(len(src)))
+	must(t, err)
+	for _, zf := range zr.File {
+		if zf.Name == "xl/_rels/workbook.xml.rels" {
+			rc, err := zf.Open()
+			must(t, err)
+			data, err := io.ReadAll(rc)
+			must(t, err)
+			if !bytes.Contains(data, []byte(`Target="worksheets/sheet1.xml"`)) {
+				t.Fatalf("the template's relationships name no worksheets/sheet1.xml: %s", data)
+			}
+			return bytes.Replace(data, []byte(`Target="worksheets/sheet1.xml"`), []byte(`Target="`+target+`"`), 1)
+		}
+	}
+	t.Fatal("the template has no xl/_rels/workbook.xml.rels")
+	return nil
 }
 
 func TestParseSize(t *testing.T) {

@@ -3,9 +3,12 @@ package sheet
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -25,10 +28,16 @@ import (
 //     a part held in memory (anything but a worksheet or the shared strings
 //     larger than MaxXMLSize) at most MaxXMLSize, all of them together at
 //     most maxInMemoryParts × MaxXMLSize; and at most maxParts parts;
-//   - the shape of every worksheet and of the shared strings, read as a
-//     stream: at most maxRowCells cells in a row (a cell without a column
-//     reference extends its row by one, without limit), no text or tag
-//     longer than maxXMLRun bytes, elements nested at most maxXMLDepth deep.
+//   - the shape of every worksheet (every part named xl/worksheets/sheet*,
+//     and every part the workbook's relationships name as a worksheet,
+//     wherever it is stored) and of the shared strings, read as a stream:
+//     at most maxRowCells cells in a row (a cell without a column reference
+//     extends its row by one, without limit), no text or tag longer than
+//     maxXMLRun bytes, elements nested at most maxXMLDepth deep;
+//   - the shared-strings table: at most MaxSharedStrings strings and
+//     MaxSharedStringsSize bytes decompressed (excelize keeps about a
+//     hundred bytes per string in memory: a 439 KB workbook of empty <si/>
+//     items took 3.9 GB).
 const (
 	maxRowCells = excelize.MaxColumns // 16,384, the format's widest row
 	maxXMLRun   = 1 << 20             // a cell holds at most 32,767 characters
@@ -58,13 +67,24 @@ func checkPackage(name string, f io.ReaderAt, size int64, lim Limits) error {
 	}
 	var total, inMemory uint64
 	var stream []*zip.File
+	var rels, sst *zip.File
 	for _, zf := range zr.File {
 		total += zf.UncompressedSize64
 		if total > uint64(lim.MaxUnzipSize) {
 			return &schema.FileError{Rule: schema.FLimit, File: name,
 				Message: fmt.Sprintf("the workbook decompresses to more than %s (--max-unzip-size); it is not an honest sheet of users, or raise the limit", formatSize(lim.MaxUnzipSize))}
 		}
-		part := strings.ToLower(strings.ReplaceAll(zf.Name, `\`, "/"))
+		part := partName(zf.Name)
+		switch part {
+		case "xl/_rels/workbook.xml.rels":
+			rels = zf
+		case "xl/sharedstrings.xml":
+			sst = zf
+			if zf.UncompressedSize64 > uint64(lim.MaxSharedStringsSize) {
+				return &schema.FileError{Rule: schema.FLimit, File: name,
+					Message: fmt.Sprintf("the workbook's shared-strings table decompresses to %d bytes, over the limit of %s; %s", zf.UncompressedSize64, formatSize(lim.MaxSharedStringsSize), sharedStringsAdvice)}
+			}
+		}
 		streamed := strings.HasPrefix(part, "xl/worksheets/sheet") || part == "xl/sharedstrings.xml"
 		if streamed {
 			stream = append(stream, zf)
@@ -80,16 +100,78 @@ func checkPackage(name string, f io.ReaderAt, size int64, lim Limits) error {
 			}
 		}
 	}
+	if rels != nil {
+		// Worksheets stored elsewhere (xl/worksheets/data.xml, …) are held
+		// in memory by excelize, within MaxXMLSize; their shape is checked
+		// as any worksheet's.
+		targets, err := worksheetTargets(name, rels)
+		if err != nil {
+			return err
+		}
+		for _, zf := range zr.File {
+			if targets[partName(zf.Name)] && !slices.Contains(stream, zf) {
+				stream = append(stream, zf)
+			}
+		}
+	}
 	for _, zf := range stream {
-		if err := checkPart(name, zf); err != nil {
+		if err := checkPart(name, zf, zf == sst, lim); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkPart reads one streamed part through xmlShape.
-func checkPart(name string, zf *zip.File) error {
+// sharedStringsAdvice says what to do with a workbook whose shared-strings
+// table is over its limits.
+const sharedStringsAdvice = "it is not an honest sheet of users; save the sheet as CSV UTF-8 (which has no such table) and import that, or split the workbook"
+
+// partName is the name of a zip part as excelize looks it up: forward
+// slashes, lower case.
+func partName(zipName string) string {
+	return strings.ToLower(strings.ReplaceAll(zipName, `\`, "/"))
+}
+
+// worksheetTargets returns the part names (as partName writes them) that
+// the workbook's relationships name as worksheets. A target is relative to
+// xl/, or absolute from the package root.
+func worksheetTargets(name string, rels *zip.File) (map[string]bool, error) {
+	rc, err := rels.Open()
+	if err != nil {
+		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
+			Message: fmt.Sprintf("part %s of the workbook cannot be read (%s); save it again from the spreadsheet program", validText(rels.Name), errText(err))}
+	}
+	defer rc.Close()
+	var doc struct {
+		Relationships []struct {
+			Type   string `xml:"Type,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := xml.NewDecoder(rc).Decode(&doc); err != nil {
+		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
+			Message: fmt.Sprintf("part %s of the workbook is corrupt (%s); save it again from the spreadsheet program", validText(rels.Name), errText(err))}
+	}
+	targets := map[string]bool{}
+	for _, r := range doc.Relationships {
+		if !strings.HasSuffix(r.Type, "/worksheet") {
+			continue
+		}
+		t := strings.ReplaceAll(r.Target, `\`, "/")
+		if strings.HasPrefix(t, "/") {
+			targets[partName(path.Clean(t)[1:])] = true
+		} else {
+			targets[partName(path.Join("xl", t))] = true
+		}
+		// excelize also takes a target without its xl/ prefix as it is.
+		targets[partName(strings.TrimPrefix(path.Clean("/"+t), "/"))] = true
+	}
+	return targets, nil
+}
+
+// checkPart reads one streamed part through xmlShape; the shared-strings
+// table also has its strings counted.
+func checkPart(name string, zf *zip.File, sharedStrings bool, lim Limits) error {
 	rc, err := zf.Open()
 	if err != nil {
 		return &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
@@ -105,6 +187,10 @@ func checkPart(name string, zf *zip.File) error {
 		}
 		return &schema.FileError{Rule: schema.FFormat, File: name, Err: err,
 			Message: fmt.Sprintf("part %s of the workbook is corrupt (%s); save it again from the spreadsheet program", validText(zf.Name), errText(err))}
+	}
+	if sharedStrings && shape.strings > lim.MaxSharedStrings {
+		return &schema.FileError{Rule: schema.FLimit, File: name,
+			Message: fmt.Sprintf("the workbook's shared-strings table holds %d strings, over the limit of %d; %s", shape.strings, lim.MaxSharedStrings, sharedStringsAdvice)}
 	}
 	return nil
 }
@@ -123,6 +209,8 @@ type xmlShape struct {
 	depth int
 	rows  int // <row> elements seen
 	cells int // <c> elements in the current row
+
+	strings int // <si> elements seen
 }
 
 const tagHead = 48
@@ -215,6 +303,8 @@ func (s *xmlShape) tag() error {
 		if s.cells > maxRowCells {
 			return &shapeError{msg: fmt.Sprintf("row element %d has more than %d cells", s.rows, maxRowCells)}
 		}
+	case "si":
+		s.strings++
 	}
 	return nil
 }

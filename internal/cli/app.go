@@ -73,7 +73,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ee *exitError
 	if !errors.As(err, &ee) {
-		fmt.Fprintf(stderr, "ccbulk: %v\n", err)
+		fmt.Fprintf(stderr, "ccbulk: %s\n", errorText(err))
 		var ue *usageError
 		if code == ExitUsage && !(errors.As(err, &ue) && ue.quiet) {
 			fmt.Fprintln(stderr, "Run 'ccbulk help' or 'ccbulk COMMAND --help' for usage.")

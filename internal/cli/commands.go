@@ -192,10 +192,13 @@ func batchesCommand() *cli.Command {
 			if err := store.CheckSchema(c.Context, db); err != nil {
 				return err
 			}
-			if _, err := store.LoadOrg(c.Context, db, c.String("org")); errors.Is(err, store.ErrNotFound) {
+			org, err := store.LoadOrg(c.Context, db, c.String("org"))
+			if errors.Is(err, store.ErrNotFound) {
 				return &schema.FileError{Rule: schema.FOrg, Message: fmt.Sprintf("no organization %q", c.String("org"))}
+			} else if err != nil {
+				return err
 			}
-			bs, err := store.ListBatches(c.Context, db, c.String("org"))
+			bs, err := store.ListBatches(c.Context, db, org.ID)
 			if err != nil {
 				return err
 			}

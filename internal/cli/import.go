@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,7 +214,10 @@ type jsonResult struct {
 func printJSON(w io.Writer, r importer.Result) {
 	j := jsonResult{Org: r.Org, DryRun: r.DryRun, Applied: r.Applied, Rows: r.Rows, Created: r.Created,
 		Updated: r.Updated, Unchanged: r.Unchanged, Deactivated: r.Deactivated, Rejected: r.Rejected,
-		Warnings: r.Warnings, IgnoredColumns: r.IgnoredColumns}
+		Warnings: r.Warnings, IgnoredColumns: slices.Clone(r.IgnoredColumns)}
+	for _, letter := range r.UnnamedColumns {
+		j.IgnoredColumns = append(j.IgnoredColumns, "column "+letter)
+	}
 	if r.BatchID != 0 {
 		j.BatchID = &r.BatchID
 	}
@@ -228,11 +232,14 @@ func printJSON(w io.Writer, r importer.Result) {
 	_ = enc.Encode(j)
 }
 
+// printSummary prints what an import did for a person. Text that comes
+// from the sheet (or names the file) goes through termText.
 func printSummary(w io.Writer, r importer.Result) {
 	name := r.File
 	if name == "-" {
 		name = "<stdin>"
 	}
+	name = termText(name)
 	fmt.Fprintf(w, "%s: %d rows: %d created, %d updated, %d unchanged, %d rejected", name, r.Rows, r.Created, r.Updated, r.Unchanged, r.Rejected)
 	if r.Deactivated > 0 {
 		fmt.Fprintf(w, ", %d deactivated", r.Deactivated)
@@ -242,10 +249,14 @@ func printSummary(w io.Writer, r importer.Result) {
 	}
 	fmt.Fprintln(w)
 	for _, col := range r.IgnoredColumns {
-		fmt.Fprintf(w, "%s:1: %s: W-UNKNOWN-COLUMN: matches no column of the template; it was ignored\n", name, col)
+		fmt.Fprintf(w, "%s:1: %s: W-UNKNOWN-COLUMN: matches no column of the template; it was ignored\n", name, termText(col))
+	}
+	for _, letter := range r.UnnamedColumns {
+		fmt.Fprintf(w, "%s:1: column %s: W-UNKNOWN-COLUMN: holds values but its header cell (%s1) is blank; they were ignored: write the column's name in %s1 to import them\n",
+			name, letter, letter, letter)
 	}
 	for _, f := range r.Findings {
-		fmt.Fprintln(w, f.Format(name))
+		fmt.Fprintln(w, termText(f.Format(name)))
 	}
 	if r.MoreFindings > 0 {
 		fmt.Fprintf(w, "… and %d more findings in the report\n", r.MoreFindings)
@@ -259,35 +270,39 @@ func printSummary(w io.Writer, r importer.Result) {
 		fmt.Fprintf(w, "nothing applied (--atomic and %d rows rejected); batch %d recorded as aborted\n", r.Rejected, r.BatchID)
 	}
 	if r.Report != "" {
-		fmt.Fprintf(w, "report: %s (fix the rows it lists and import it again as it is)\n", r.Report)
+		fmt.Fprintf(w, "report: %s (fix the rows it lists and import it again as it is)\n", termText(r.Report))
 	}
 }
 
+// printPlanItem prints one line of a dry run's plan; cells that hold
+// spaces, separators or characters that do not print are quoted, and the
+// line goes through termText.
 func printPlanItem(w io.Writer, p importer.PlanItem) {
 	where := "sync"
 	if p.Row > 0 {
 		where = "row " + strconv.Itoa(p.Row)
 	}
-	fmt.Fprintf(w, "  %s: %s %s", where, p.Action, p.Email)
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %s: %s %s", where, p.Action, p.Email)
 	for i, ch := range p.Changes {
 		sep := ", "
 		if i == 0 {
 			sep = ": "
 		}
 		if p.Action == "create" {
-			fmt.Fprintf(w, "%s%s=%s", sep, ch.Field, quoteIfNeeded(ch.New))
+			fmt.Fprintf(&b, "%s%s=%s", sep, ch.Field, quoteIfNeeded(ch.New))
 		} else {
-			fmt.Fprintf(w, "%s%s %s -> %s", sep, ch.Field, quoteIfNeeded(ch.Old), quoteIfNeeded(ch.New))
+			fmt.Fprintf(&b, "%s%s %s -> %s", sep, ch.Field, quoteIfNeeded(ch.Old), quoteIfNeeded(ch.New))
 		}
 	}
 	if p.SendActivation {
-		fmt.Fprint(w, " (+ activation email)")
+		b.WriteString(" (+ activation email)")
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, termText(b.String()))
 }
 
 func quoteIfNeeded(s string) string {
-	if s == "" || strings.ContainsAny(s, " ,\"=>\n\r\t") {
+	if s == "" || strings.ContainsAny(s, " ,\"=>\n\r\t") || strings.IndexFunc(s, needsEscape) >= 0 {
 		return strconv.Quote(s)
 	}
 	return s
@@ -296,8 +311,9 @@ func quoteIfNeeded(s string) string {
 // printColumnUses shows, for a dry run under a mapping, where each source
 // column went and which were ignored.
 func printColumnUses(w io.Writer, profile string, uses []sheet.ColumnUse) {
-	fmt.Fprintf(w, "Columns (mapping %s):\n", profile)
+	fmt.Fprintf(w, "Columns (mapping %s):\n", termText(profile))
 	for _, u := range uses {
+		u.Header = termText(u.Header)
 		targets := make([]string, len(u.Targets))
 		for i, t := range u.Targets {
 			targets[i] = t.Header()

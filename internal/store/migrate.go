@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -59,6 +61,12 @@ func Migrate(ctx context.Context, db *sqlx.DB) ([]string, error) {
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name)
 			return err
 		})
+		var pqErr *pq.Error
+		if errors.As(err, &pqErr) && pqErr.Code == "P0001" {
+			// A migration refused the data it found (RAISE EXCEPTION): its
+			// message says what to change.
+			return applied, &MigrationRefusedError{Migration: name, Reason: pqErr.Message, Applied: applied, Err: err}
+		}
 		if err != nil {
 			return applied, fmt.Errorf("migration %s: %w (applied before it: %v)", name, err, applied)
 		}
@@ -66,6 +74,25 @@ func Migrate(ctx context.Context, db *sqlx.DB) ([]string, error) {
 	}
 	return applied, nil
 }
+
+// MigrationRefusedError is a migration that refused to run on the data the
+// database holds; nothing of it was applied.
+type MigrationRefusedError struct {
+	Migration string   // its name, such as 0008_names_unique_without_case
+	Reason    string   // what it found and what to do, as the migration says it
+	Applied   []string // the migrations applied before it in this run
+	Err       error    // the server's error
+}
+
+func (e *MigrationRefusedError) Error() string {
+	msg := fmt.Sprintf("migration %s refused to run: %s", e.Migration, e.Reason)
+	if len(e.Applied) > 0 {
+		msg += fmt.Sprintf(" (applied before it: %s)", strings.Join(e.Applied, ", "))
+	}
+	return msg
+}
+
+func (e *MigrationRefusedError) Unwrap() error { return e.Err }
 
 // CheckSchema returns an error that says to run 'ccbulk migrate' when the
 // schema is missing.

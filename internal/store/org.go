@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -23,10 +22,23 @@ var ErrExists = app.ErrExists
 
 // CreateOrg creates a tenant with its PBXes, the System Default CC role and
 // its primary administrator (a member, Full Administrator, Active, on the
-// first PBX), in one transaction.
+// first PBX), in one transaction. An id that differs only in letter case
+// from an existing tenant's is refused (ErrExists, naming the existing
+// one), as are PBX names that differ only in case from one another.
 func CreateOrg(ctx context.Context, db *sqlx.DB, org schema.Org) error {
 	if len(org.PBXes) == 0 {
 		org.PBXes = []string{schema.DefaultPBXName}
+	}
+	for _, p := range org.PBXes {
+		if problem := schema.CheckName("PBX name", p); problem != "" {
+			return errors.New(problem)
+		}
+	}
+	if a, b, found := schema.SameNames(org.PBXes); found {
+		if a == b {
+			return fmt.Errorf("PBX %q is named twice", a)
+		}
+		return fmt.Errorf("PBX names %q and %q differ only in letter case; PBX names are unique without regard to letter case: keep one of them", a, b)
 	}
 	seats := func(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Valid: n >= 0} }
 	conn, err := db.Connx(ctx)
@@ -35,7 +47,15 @@ func CreateOrg(ctx context.Context, db *sqlx.DB, org schema.Org) error {
 	}
 	defer conn.Close()
 	return WithTx(ctx, conn, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, premium_seats, standard_seats) VALUES ($1, $2, $3, $4)`,
+		var existing string
+		err := tx.GetContext(ctx, &existing, `SELECT id FROM tenants WHERE lower(id) = lower($1)`, org.ID)
+		if err == nil {
+			return existsAs("organization", org.ID, existing, "organization ids")
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return Explain(err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, premium_seats, standard_seats) VALUES ($1, $2, $3, $4)`,
 			org.ID, org.Name, seats(org.PremiumSeats), seats(org.StandardSeats))
 		if isUniqueViolation(err, "") {
 			return fmt.Errorf("organization %s: %w", org.ID, ErrExists)
@@ -61,9 +81,29 @@ func CreateOrg(ctx context.Context, db *sqlx.DB, org schema.Org) error {
 	})
 }
 
-// CreateExternal registers an external organization.
+// existsAs is ErrExists for a name that another differs from only in
+// letter case (or equals), naming the one stored.
+func existsAs(what, name, existing, plural string) error {
+	if existing == name {
+		return fmt.Errorf("%s %s: %w", what, name, ErrExists)
+	}
+	return fmt.Errorf("%s %q: %w as %q, which differs only in letter case; %s are unique without regard to letter case: use %q, or choose another name",
+		what, name, ErrExists, existing, plural, existing)
+}
+
+// CreateExternal registers an external organization. An id that differs
+// only in letter case from a registered one is refused (ErrExists, naming
+// the registered one).
 func CreateExternal(ctx context.Context, db *sqlx.DB, ext schema.ExternalOrg) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO external_orgs (id, name, kind, cc_enabled) VALUES ($1, $2, $3, $4)`,
+	var existing string
+	err := sqlx.GetContext(ctx, db, &existing, `SELECT id FROM external_orgs WHERE lower(id) = lower($1)`, ext.ID)
+	if err == nil {
+		return existsAs("external organization", ext.ID, existing, "external organization ids")
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Explain(err)
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO external_orgs (id, name, kind, cc_enabled) VALUES ($1, $2, $3, $4)`,
 		ext.ID, ext.Name, ext.Kind, ext.CCEnabled)
 	if isUniqueViolation(err, "") {
 		return fmt.Errorf("external organization %s: %w", ext.ID, ErrExists)
@@ -71,15 +111,34 @@ func CreateExternal(ctx context.Context, db *sqlx.DB, ext schema.ExternalOrg) er
 	return explainCheck(err, "the id must be letters, digits, '.', '_' or '-'")
 }
 
-// CreateRole creates a CC role in a tenant.
+// CreateRole creates a CC role in a tenant (named in any letter case). A
+// name that differs only in letter case from a role of the tenant is
+// refused (ErrExists, naming the existing role).
 func CreateRole(ctx context.Context, db *sqlx.DB, tenant, name string, perms []string) error {
-	if _, err := LoadOrg(ctx, db, tenant); err != nil {
+	org, err := LoadOrg(ctx, db, tenant)
+	if err != nil {
 		return err
 	}
-	_, err := db.ExecContext(ctx, `INSERT INTO cc_roles (tenant_id, name, permissions) VALUES ($1, $2, $3)`,
-		tenant, name, pq.StringArray(perms))
+	if problem := schema.CheckName("CC role name", name); problem != "" {
+		return errors.New(problem)
+	}
+	var existing string
+	err = sqlx.GetContext(ctx, db, &existing, `SELECT name FROM cc_roles WHERE tenant_id = $1 AND lower(name) = lower($2)`, org.ID, name)
+	if err == nil {
+		return existsAs("CC role of "+org.ID, name, existing, "CC role names")
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Explain(err)
+	}
+	if roles, err := LoadRoles(ctx, db, org.ID); err != nil {
+		return err
+	} else if same, ok := roles[schema.NameKey(name)]; ok {
+		return existsAs("CC role of "+org.ID, name, same, "CC role names")
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO cc_roles (tenant_id, name, permissions) VALUES ($1, $2, $3)`,
+		org.ID, name, pq.StringArray(perms))
 	if isUniqueViolation(err, "") {
-		return fmt.Errorf("CC role %q of %s: %w", name, tenant, ErrExists)
+		return fmt.Errorf("CC role %q of %s: %w", name, org.ID, ErrExists)
 	}
 	return explainCheck(err, "role names cannot be empty")
 }
@@ -92,7 +151,9 @@ func explainCheck(err error, hint string) error {
 	return Explain(err)
 }
 
-// LoadOrg loads a tenant with its PBXes and primary administrator.
+// LoadOrg loads a tenant, named in any letter case, with its PBXes and
+// primary administrator. The Org's ID is the id as stored: use it, not the
+// name given, from then on.
 func LoadOrg(ctx context.Context, q Querier, id string) (schema.Org, error) {
 	var row struct {
 		ID       string        `db:"id"`
@@ -100,7 +161,7 @@ func LoadOrg(ctx context.Context, q Querier, id string) (schema.Org, error) {
 		Premium  sql.NullInt64 `db:"premium_seats"`
 		Standard sql.NullInt64 `db:"standard_seats"`
 	}
-	err := sqlx.GetContext(ctx, q, &row, `SELECT id, name, premium_seats, standard_seats FROM tenants WHERE id = $1`, id)
+	err := sqlx.GetContext(ctx, q, &row, `SELECT id, name, premium_seats, standard_seats FROM tenants WHERE lower(id) = lower($1)`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return schema.Org{}, fmt.Errorf("organization %q: %w", id, ErrNotFound)
 	}
@@ -114,40 +175,61 @@ func LoadOrg(ctx context.Context, q Querier, id string) (schema.Org, error) {
 	if row.Standard.Valid {
 		org.StandardSeats = int(row.Standard.Int64)
 	}
-	if err := sqlx.SelectContext(ctx, q, &org.PBXes, `SELECT name FROM pbxes WHERE tenant_id = $1 ORDER BY position, name`, id); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &org.PBXes, `SELECT name FROM pbxes WHERE tenant_id = $1 ORDER BY position, name`, org.ID); err != nil {
 		return org, Explain(err)
 	}
-	err = sqlx.GetContext(ctx, q, &org.PrimaryAdmin, `SELECT email FROM users WHERE tenant_id = $1 AND is_primary`, id)
+	if a, b, found := schema.SameNames(org.PBXes); found {
+		return org, ambiguous("PBX names of "+org.ID, a, b)
+	}
+	err = sqlx.GetContext(ctx, q, &org.PrimaryAdmin, `SELECT email FROM users WHERE tenant_id = $1 AND is_primary`, org.ID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return org, Explain(err)
 	}
 	return org, nil
 }
 
-// LoadExternals returns the registered external organizations by lower-case id.
+// LoadExternals returns the registered external organizations by
+// schema.NameKey of their id. Two ids with one key (which the database's
+// unique index, by its own case rules, let through) are an error: a sheet
+// naming either would be ambiguous.
 func LoadExternals(ctx context.Context, q Querier) (map[string]schema.ExternalOrg, error) {
 	var list []schema.ExternalOrg
-	if err := sqlx.SelectContext(ctx, q, &list, `SELECT id, name, kind, cc_enabled FROM external_orgs`); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &list, `SELECT id, name, kind, cc_enabled FROM external_orgs ORDER BY id`); err != nil {
 		return nil, Explain(err)
 	}
 	m := make(map[string]schema.ExternalOrg, len(list))
 	for _, e := range list {
-		m[strings.ToLower(e.ID)] = e
+		k := schema.NameKey(e.ID)
+		if other, ok := m[k]; ok {
+			return nil, ambiguous("external organization ids", other.ID, e.ID)
+		}
+		m[k] = e
 	}
 	return m, nil
 }
 
-// LoadRoles returns the tenant's CC role names by lower-case name.
+// LoadRoles returns the tenant's CC role names by schema.NameKey of the
+// name; two names with one key are an error, as in LoadExternals.
 func LoadRoles(ctx context.Context, q Querier, tenant string) (map[string]string, error) {
 	var names []string
-	if err := sqlx.SelectContext(ctx, q, &names, `SELECT name FROM cc_roles WHERE tenant_id = $1`, tenant); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &names, `SELECT name FROM cc_roles WHERE tenant_id = $1 ORDER BY name`, tenant); err != nil {
 		return nil, Explain(err)
 	}
 	m := make(map[string]string, len(names))
 	for _, n := range names {
-		m[strings.ToLower(n)] = n
+		k := schema.NameKey(n)
+		if other, ok := m[k]; ok {
+			return nil, ambiguous("CC role names of "+tenant, other, n)
+		}
+		m[k] = n
 	}
 	return m, nil
+}
+
+// ambiguous is the error for two stored names that differ only in letter
+// case.
+func ambiguous(what, a, b string) error {
+	return fmt.Errorf("the %s %q and %q differ only in letter case, so a sheet naming either is ambiguous; rename one of them", what, a, b)
 }
 
 // SeatsUsed counts the users of a tenant holding each license.
