@@ -184,15 +184,13 @@ func prepareCommands(cmds []*cli.Command, parent string) {
 	for _, c := range cmds {
 		path := strings.TrimSpace(parent + " " + c.Name)
 		applyHelp(c, path)
-		c.OnUsageError = func(c *cli.Context, err error, _ bool) error { return flagError(err, c.Command.VisibleFlags()) }
+		c.OnUsageError = func(ctx *cli.Context, err error, _ bool) error { return flagError(err, ctx.Command.VisibleFlags()) }
 		if len(c.Subcommands) == 0 && !slices.Contains(noDBCommands, c.Name) {
 			c.Flags = append(c.Flags, commandDBFlag())
 		}
 		c.HideHelpCommand = true // --help is the one way, as for ccbulk itself
-		if len(c.Subcommands) > 0 {
-			if c.Action == nil {
-				c.Action = groupAction
-			}
+		if len(c.Subcommands) > 0 && c.Action == nil {
+			c.Action = groupAction
 		}
 		tidyFlags(c.Flags)
 		prepareCommands(c.Subcommands, path)
