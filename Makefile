@@ -4,12 +4,68 @@ BIN     := bin/ccbulk
 DEMO    := .demo
 PKGS    := ./...
 
-.PHONY: all build demo demo-down test unit lint fuzz bench clean
+# The version a build reports (ccbulk --version): the nearest git tag, the
+# commit, and -dirty for uncommitted changes; VERSION=v1.2.3 for a release.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/ccbulk/ccbulk/internal/version.version=$(VERSION)
+
+.PHONY: all build man completions install dist image demo demo-down test unit lint fuzz bench clean FORCE
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/ccbulk
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ccbulk
+
+# The manual page, ccbulk(1), from the commands' help: man -l bin/ccbulk.1
+man: build
+	$(BIN) man > bin/ccbulk.1
+
+completions: build
+	mkdir -p bin/completion
+	$(BIN) completion bash > bin/completion/ccbulk
+	$(BIN) completion zsh > bin/completion/_ccbulk
+	$(BIN) completion fish > bin/completion/ccbulk.fish
+
+# Installs the binary, the manual page and the shell completions under
+# PREFIX (DESTDIR for packaging).
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: build man completions
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ccbulk
+	install -m 644 bin/ccbulk.1 $(DESTDIR)$(PREFIX)/share/man/man1/ccbulk.1
+	install -m 644 bin/completion/ccbulk $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ccbulk
+	install -m 644 bin/completion/_ccbulk $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ccbulk
+	install -m 644 bin/completion/ccbulk.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ccbulk.fish
+
+# Release binaries: static (no cgo), without local paths or symbols, with
+# the version; and dist/SHA256SUMS (check with: cd dist && sha256sum -c SHA256SUMS).
+DIST := dist/ccbulk-linux-amd64 dist/ccbulk-linux-arm64 dist/ccbulk-darwin-arm64 dist/ccbulk-windows-amd64.exe
+dist: $(DIST)
+	cd dist && sha256sum $(notdir $(DIST)) > SHA256SUMS
+
+dist/ccbulk-%: FORCE
+	@mkdir -p dist
+	p=$(basename $*); CGO_ENABLED=0 GOOS=$${p%-*} GOARCH=$${p#*-} \
+		$(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $@ ./cmd/ccbulk
+
+# A minimal image (see Containerfile): FROM scratch, the static Linux
+# binary, the host's CA certificates, a non-root user. PODMAN_FLAGS passes
+# global options to podman (e.g. --storage-driver vfs).
+ARCH   ?= $(shell $(GO) env GOARCH)
+IMAGE  ?= ccbulk:$(subst +,-,$(VERSION))
+PODMAN ?= podman
+image: dist/ccbulk-linux-$(ARCH)
+	rm -rf dist/image && mkdir -p dist/image/tmp
+	cp dist/ccbulk-linux-$(ARCH) dist/image/ccbulk
+	cp /etc/ssl/certs/ca-certificates.crt dist/image/
+	printf 'root:x:0:0:root:/root:/sbin/nologin\nccbulk:x:65532:65532:ccbulk:/tmp:/sbin/nologin\n' > dist/image/passwd
+	printf 'root:x:0:\nccbulk:x:65532:\n' > dist/image/group
+	$(PODMAN) $(PODMAN_FLAGS) build --arch $(ARCH) -f Containerfile -t $(IMAGE) dist/image
+	@echo "built $(IMAGE)"
 
 # Builds ccbulk, brings up a local PostgreSQL kept in .demo/, loads the demo
 # organization from fixtures/demo, imports a sheet with mistakes, and writes
@@ -43,4 +99,4 @@ bench: build
 	scripts/pg.sh run scripts/bench.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

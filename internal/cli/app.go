@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/version"
 	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -27,9 +28,6 @@ const (
 	ExitRejected = 3 // done, some rows rejected
 	ExitRefused  = 4 // another run holds the lock, or the sync safety limit
 )
-
-// Version is set at build time.
-var Version = "dev"
 
 // usageError is wrong usage: exit 2. quiet leaves out the pointer to the
 // help, for mistakes whose message says all (a mapping file's).
@@ -63,7 +61,10 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // exit code. It never calls os.Exit.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
-	err := app.RunContext(ctx, reorderArgs(app, args))
+	if !completing(args) {
+		args = reorderArgs(app, args)
+	}
+	err := app.RunContext(ctx, args)
 	if err == nil {
 		return ExitOK
 	}
@@ -76,7 +77,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "ccbulk: %s\n", errorText(err))
 		var ue *usageError
 		if code == ExitUsage && !(errors.As(err, &ue) && ue.quiet) {
-			fmt.Fprintln(stderr, "Run 'ccbulk help' or 'ccbulk COMMAND --help' for usage.")
+			fmt.Fprintln(stderr, usageHint(app, args))
 		}
 	}
 	return code
@@ -107,11 +108,15 @@ func exitCode(err error) int {
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:    "ccbulk",
-		Usage:   "keep a contact center's users, licenses and admin roles in step with spreadsheets",
-		Version: Version,
-		Reader:  stdin, Writer: stdout, ErrWriter: stderr,
-		HideHelpCommand: true,
+		Name:                  "ccbulk",
+		HelpName:              "ccbulk",
+		Usage:                 "keep a contact center's users, licenses and admin roles in step with spreadsheets",
+		Description:           description,
+		CustomAppHelpTemplate: appHelpTemplate,
+		Version:               version.String(),
+		Reader:                stdin, Writer: stdout, ErrWriter: stderr,
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,
 		Flags: []cli.Flag{
 			dbFlag(),
 			&cli.DurationFlag{Name: "statement-timeout", Value: store.DefaultSettings.StatementTimeout, EnvVars: []string{"CCBULK_STATEMENT_TIMEOUT"},
@@ -133,16 +138,18 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			batchesCommand(),
 			undoCommand(),
 			mappingCommand(),
+			versionCommand(),
+			completionCommand(),
+			manCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // never exit from inside the library
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usagef("%v", err)
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return flagError(err, c.App.VisibleFlags())
 		},
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(stderr, "ccbulk: no command %q\n", name)
-		},
+		Action: groupAction,
 	}
-	prepareCommands(app, app.Commands)
+	tidyFlags(app.Flags)
+	prepareCommands(app, app.Commands, "")
 	return app
 }
 
@@ -170,19 +177,28 @@ func dbURL(c *cli.Context) string {
 	return ""
 }
 
-// prepareCommands makes flag errors usage errors (exit 2), accepts --db
-// after the command name too, where people write it, and settles where
-// each flag may come from (settleFlags).
-func prepareCommands(app *cli.App, cmds []*cli.Command) {
+// prepareCommands makes flag errors usage errors (exit 2) and accepts --db
+// after the command name too, where people write it. It gives each command
+// its synopsis and example, a command that groups others an error for a
+// name it does not have, and settles where each flag may come from
+// (settleFlags).
+func prepareCommands(app *cli.App, cmds []*cli.Command, parent string) {
 	for _, c := range cmds {
-		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%v", err) }
-		if len(c.Subcommands) == 0 && c.Name != "template" {
+		path := strings.TrimSpace(parent + " " + c.Name)
+		applyHelp(c, path)
+		c.OnUsageError = func(ctx *cli.Context, err error, _ bool) error { return flagError(err, ctx.Command.VisibleFlags()) }
+		if len(c.Subcommands) == 0 && !slices.Contains(noDBCommands, c.Name) {
 			c.Flags = append(c.Flags, commandDBFlag())
 		}
+		c.HideHelpCommand = true // --help is the one way, as for ccbulk itself
+		if len(c.Subcommands) > 0 && c.Action == nil {
+			c.Action = groupAction
+		}
+		tidyFlags(c.Flags)
 		if len(c.Subcommands) == 0 {
 			settleFlags(app, c)
 		}
-		prepareCommands(app, c.Subcommands)
+		prepareCommands(app, c.Subcommands, path)
 	}
 }
 
