@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ccbulk/ccbulk/internal/outfile"
 	"github.com/ccbulk/ccbulk/schema"
@@ -80,6 +81,11 @@ var reportOutput = func(o *outfile.File) io.Writer { return o }
 // reportWriter writes the rows that have findings. It writes to a temporary
 // file beside the destination and moves it into place on Commit, so a run
 // that fails leaves no half-written report.
+//
+// The rows are encoded by a goroutine of their own, a few thousand rows
+// behind the checks, so that an XLSX report (several times the work of a
+// CSV one per row) costs little more time than the checks themselves on a
+// machine with a second core.
 type reportWriter struct {
 	path, format string
 	out          *outfile.File
@@ -87,6 +93,52 @@ type reportWriter struct {
 	jsonl        *json.Encoder
 	headers      []string
 	rows         int
+
+	queue  chan reportRow // rows waiting to be encoded; nil until started
+	done   chan struct{}  // closed when the goroutine has ended
+	failed atomic.Pointer[error]
+}
+
+// reportRow is a row waiting to be encoded.
+type reportRow struct {
+	row   int
+	email string
+	cells []string
+	fs    []schema.Finding
+}
+
+// reportQueue is how many rows may wait for the encoder.
+const reportQueue = 4096
+
+// start runs the encoder.
+func (r *reportWriter) start() {
+	r.queue = make(chan reportRow, reportQueue)
+	r.done = make(chan struct{})
+	go func() {
+		defer close(r.done)
+		for row := range r.queue {
+			if r.failed.Load() != nil {
+				continue // drain
+			}
+			if err := r.encode(row); err != nil {
+				r.failed.Store(&err)
+			}
+		}
+	}()
+}
+
+// stop waits for the encoder to finish the queued rows and returns its
+// error, if any.
+func (r *reportWriter) stop() error {
+	if r.queue != nil {
+		close(r.queue)
+		<-r.done
+		r.queue = nil
+	}
+	if p := r.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func newReportWriter(path, format string, headers []string) (*reportWriter, error) {
@@ -103,7 +155,6 @@ func newReportWriter(path, format string, headers []string) (*reportWriter, erro
 	case ReportJSONL:
 		r.jsonl = json.NewEncoder(w)
 		r.jsonl.SetEscapeHTML(false)
-		return r, nil
 	case ReportCSV, ReportXLSX:
 		r.sheet, err = sheet.NewWriter(sheet.Format(format), w, sheet.WriterOptions{BOM: true, SheetName: "Report"})
 		if err == nil {
@@ -116,6 +167,7 @@ func newReportWriter(path, format string, headers []string) (*reportWriter, erro
 		r.Abort()
 		return nil, err
 	}
+	r.start()
 	return r, nil
 }
 
@@ -126,15 +178,27 @@ type jsonlRow struct {
 	Findings []schema.Finding `json:"findings"`
 }
 
-// Write adds one row: its original cells and its findings.
+// Write adds one row: its original cells (which the caller no longer
+// changes) and its findings. An error of the encoder comes back from a
+// later Write, or from Commit.
 func (r *reportWriter) Write(row int, email string, cells []string, fs []schema.Finding) error {
+	if p := r.failed.Load(); p != nil {
+		return *p
+	}
+	r.rows++
+	r.queue <- reportRow{row: row, email: email, cells: cells, fs: slices.Clone(fs)}
+	return nil
+}
+
+// encode writes one row to the report.
+func (r *reportWriter) encode(rr reportRow) error {
+	row, email, cells, fs := rr.row, rr.email, rr.cells, rr.fs
 	status := schema.SevWarning
 	for _, f := range fs {
 		if f.Severity() == schema.SevError {
 			status = schema.SevError
 		}
 	}
-	r.rows++
 	if r.jsonl != nil {
 		if err := r.jsonl.Encode(jsonlRow{Row: row, Email: email, Status: status, Findings: fs}); err != nil {
 			return &ReportError{Path: r.path, Err: err}
@@ -160,6 +224,10 @@ func (r *reportWriter) Write(row int, email string, cells []string, fs []schema.
 
 // Commit finishes the report, syncs it to disk and moves it into place.
 func (r *reportWriter) Commit() error {
+	if err := r.stop(); err != nil {
+		r.Abort()
+		return err
+	}
 	if r.sheet != nil {
 		err := r.sheet.Close()
 		r.sheet = nil
@@ -176,6 +244,7 @@ func (r *reportWriter) Commit() error {
 
 // Abort removes the unfinished report.
 func (r *reportWriter) Abort() {
+	_ = r.stop()
 	if r.sheet != nil {
 		_ = r.sheet.Close()
 		r.sheet = nil

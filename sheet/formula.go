@@ -96,7 +96,12 @@ func maybeEscaped(s string) bool {
 	if s[0] == '\'' || strings.IndexByte(formulaTriggers, s[0]) >= 0 {
 		return true
 	}
-	return strings.ContainsAny(s, splitters)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ',' || c == ';' || c == '\t' {
+			return true
+		}
+	}
+	return false
 }
 
 // boundaries yields the start of s and each position right after a
