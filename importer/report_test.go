@@ -2,15 +2,22 @@ package importer_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/sheet"
 )
 
 // fullDisk fails every write with ENOSPC, as a full disk does.
@@ -130,5 +137,71 @@ func TestReportPlaceCheckedFirst(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLargeXLSXReport: the XLSX report of 20,000 rejected rows opens with
+// every row's cells, Row, Result and Findings; every offending cell is
+// highlighted, and only the first sheet.MaxCellComments carry a comment
+// (comments cost excelize more than linear time and are held in memory).
+func TestLargeXLSXReport(t *testing.T) {
+	const n = 20_000
+	tn := newAcme(t)
+	var b strings.Builder
+	b.WriteString("Email,PBX,Contact Center Premium\n")
+	for i := range n {
+		fmt.Fprintf(&b, "bulk%05d@acme.example,paris,yes\n", i)
+	}
+	var report string
+	res, err := tn.importSheet(t, primary, b.String(), func(o *importer.Options) {
+		report = filepath.Join(filepath.Dir(o.File), "big.report.xlsx")
+		o.Report, o.DryRun = report, true
+	})
+	if err != nil || res.Rejected != n || res.Report != report {
+		t.Fatalf("%v: %d rejected, report %q", err, res.Rejected, res.Report)
+	}
+	f, err := excelize.OpenFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != n+1 {
+		t.Fatalf("%d rows, want %d and the header", len(rows), n)
+	}
+	if want := append([]string{"Email", "PBX", "Contact Center Premium"}, schema.ReportHeaders()...); !slices.Equal(rows[0], want) {
+		t.Errorf("header %q, want %q", rows[0], want)
+	}
+	comments, err := f.GetComments("Report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(comments) != sheet.MaxCellComments || comments[0].Cell != "C2" {
+		t.Errorf("%d comments, the first on %v; want %d from C2", len(comments), comments[:min(1, len(comments))], sheet.MaxCellComments)
+	}
+	highlight := -1
+	for _, i := range []int{1, 2, sheet.MaxCellComments, sheet.MaxCellComments + 1, n / 2, n} {
+		want := []string{fmt.Sprintf("bulk%05d@acme.example", i-1), "paris", "yes", strconv.Itoa(i + 1), "error",
+			`R-BOOL: "yes" is not TRUE or FALSE; write TRUE or FALSE, or leave the cell blank for no change`}
+		if !slices.Equal(rows[i], want) {
+			t.Errorf("row %d: %q, want %q", i+1, rows[i], want)
+		}
+		style, err := f.GetCellStyle("Report", "C"+strconv.Itoa(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if highlight < 0 {
+			highlight = style
+		}
+		st, err := f.GetStyle(style)
+		if err != nil || style != highlight || len(st.Fill.Color) == 0 {
+			t.Errorf("row %d: cell C has style %d %+v, want the highlight", i+1, style, st)
+		}
+		if plain, _ := f.GetCellStyle("Report", "A"+strconv.Itoa(i+1)); plain == highlight {
+			t.Errorf("row %d: cell A is highlighted too", i+1)
+		}
 	}
 }
