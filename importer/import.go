@@ -308,7 +308,7 @@ type run struct {
 
 	reportPath, reportFormat string
 	report                   *reportWriter
-	reportPlaced             bool // the report is complete and in place
+	reportPlaced             string // the file the complete report replaced; "" when none (or a device written in place)
 	commitUnknown            bool // the connection broke during COMMIT: applied or not is unknown
 
 	before os.FileInfo // the input file when the run started; nil for standard input
@@ -592,11 +592,14 @@ func (r *run) commitReport() error {
 	if r.report == nil {
 		return nil
 	}
+	out := r.report.out
 	err := r.report.Commit()
 	r.report = nil
 	if err == nil {
 		r.res.Report = r.reportPath
-		r.reportPlaced = true
+		if !out.InPlace() {
+			r.reportPlaced = out.Path()
+		}
 	}
 	return err
 }
@@ -607,11 +610,13 @@ func (r *run) commitReport() error {
 // broke during it) the report stays: its rows are right if the batch was
 // applied, and they still need fixing if it was not.
 func (r *run) withdrawReport() {
-	if !r.reportPlaced || r.res.Applied || r.commitUnknown {
+	if r.res.Report == "" || r.res.Applied || r.commitUnknown {
 		return
 	}
-	os.Remove(r.reportPath)
-	r.reportPlaced = false
+	if r.reportPlaced != "" { // never a device or FIFO written in place
+		os.Remove(r.reportPlaced)
+		r.reportPlaced = ""
+	}
 	r.res.Report = ""
 }
 

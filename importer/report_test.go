@@ -205,3 +205,39 @@ func TestLargeXLSXReport(t *testing.T) {
 		}
 	}
 }
+
+// TestReportWithdrawnWhenCommitFails: the report is in place before the
+// COMMIT; when the COMMIT then fails (here a deferred constraint trigger
+// refuses the new user at COMMIT), nothing is applied and the report is
+// removed again: no report describes a run that did not happen.
+func TestReportWithdrawnWhenCommitFails(t *testing.T) {
+	tn := newAcme(t)
+	for _, stmt := range []string{
+		`CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+		 BEGIN RAISE EXCEPTION 'refused at commit'; END $$`,
+		`CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON users
+		 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+		 WHEN (NEW.email = 'new.user@acme.example') EXECUTE FUNCTION refuse_at_commit()`,
+	} {
+		if _, err := tn.db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var report string
+	res, err := tn.importSheet(t, primary, reportSheet, func(o *importer.Options) {
+		report = filepath.Join(filepath.Dir(o.File), "out.report.csv")
+		o.Report = report
+	})
+	if err == nil || !strings.Contains(err.Error(), "refused at commit") {
+		t.Fatalf("err = %v, want the COMMIT's refusal", err)
+	}
+	if res.Applied || res.Report != "" {
+		t.Errorf("applied=%v report=%q", res.Applied, res.Report)
+	}
+	if tn.user(t, "new.user@acme.example") != nil {
+		t.Error("the new user was created")
+	}
+	if _, err := os.Stat(report); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the report of the failed run stays (%v)", err)
+	}
+}
