@@ -309,7 +309,7 @@ type run struct {
 	reportPath, reportFormat string
 	report                   *reportWriter
 	reportPlaced             string // the file the complete report replaced; "" when none (or a device written in place)
-	commitUnknown            bool // the connection broke during COMMIT: applied or not is unknown
+	commitUnknown            bool   // the connection broke during COMMIT: applied or not is unknown
 
 	before os.FileInfo // the input file when the run started; nil for standard input
 
