@@ -19,6 +19,24 @@ type Options struct {
 	Org, Actor string
 	Format     sheet.Format
 	BOM        bool // CSV: start with a byte-order mark (for files Excel opens)
+	// MaxXLSXRows is the most users an XLSX export holds (0:
+	// MaxXLSXRows, what a worksheet holds below its header row).
+	MaxXLSXRows int
+}
+
+// MaxXLSXRows is how many data rows an XLSX worksheet holds: 1,048,576 rows
+// less the header.
+const MaxXLSXRows = 1_048_575
+
+// TooManyRowsError refuses an XLSX export of more users than a worksheet
+// holds; nothing was written.
+type TooManyRowsError struct {
+	Org   string
+	Limit int
+}
+
+func (e *TooManyRowsError) Error() string {
+	return fmt.Sprintf("%s has more users than an XLSX worksheet holds (%d rows); nothing was written: export to CSV instead (--format csv, or -o FILE.csv)", e.Org, e.Limit)
 }
 
 // Result says what an export wrote.
@@ -42,6 +60,22 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 		return res, &schema.FileError{Rule: schema.FActor, Message: fmt.Sprintf("%s is %s, who cannot reach the contact center; export needs another admin role", env.Actor.Email, env.ActorKind)}
 	}
 	res.Masked = scope == rules.ExportMasked
+	limit := opts.MaxXLSXRows
+	if limit <= 0 {
+		limit = MaxXLSXRows
+	}
+	if opts.Format == sheet.XLSX {
+		// Counted before anything is written: every user of the tenant,
+		// so a masked export near the limit may be refused although the
+		// users it shows would fit.
+		n, err := store.CountUsersUpTo(ctx, db, opts.Org, limit+1)
+		if err != nil {
+			return res, err
+		}
+		if n > limit {
+			return res, &TooManyRowsError{Org: opts.Org, Limit: limit}
+		}
+	}
 	out, err := sheet.NewWriter(opts.Format, w, sheet.WriterOptions{BOM: opts.BOM, SheetName: "Users"})
 	if err != nil {
 		return res, err
@@ -54,6 +88,10 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 			return nil
 		}
 		res.Users++
+		if opts.Format == sheet.XLSX && res.Users > limit {
+			// Users added since the count: the file is not finished.
+			return &TooManyRowsError{Org: opts.Org, Limit: limit}
+		}
 		return out.WriteRow(Cells(u, res.Masked), nil)
 	})
 	if err != nil {

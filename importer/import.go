@@ -175,6 +175,16 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		return res, actorErr(schema.FActor, "%s is %s, who may not deactivate users; --sync needs a Full Administrator", env.Actor.Email, env.ActorKind)
 	}
 
+	// Where the report would go is checked before the first row is read,
+	// whether or not a report turns out to be needed.
+	// (A missing input is left to sheet.Open to report.)
+	reportPath, reportFormat := reportTarget(opts)
+	if _, err := os.Stat(opts.File); opts.File == "-" || err == nil {
+		if err := checkReportTarget(reportPath, opts.File); err != nil {
+			return res, err
+		}
+	}
+
 	digest := sha256.New()
 	stdin := opts.Stdin
 	var before os.FileInfo // the file as it was when the run started
@@ -210,7 +220,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
 		validator: rules.NewValidator(env), before: before}
-	run.reportPath, run.reportFormat = reportTarget(opts)
+	run.reportPath, run.reportFormat = reportPath, reportFormat
 	defer run.abortReport()
 
 	conn, err := db.Connx(ctx)
@@ -221,6 +231,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 
 	if opts.DryRun {
 		err = run.dryRun(ctx, conn)
+		if err == nil {
+			err = run.commitReport()
+		}
 	} else {
 		// For standard input the digest is complete only once the run has
 		// read it all; the batch records it when it finishes.
@@ -236,13 +249,11 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		}
 	}
 	if err != nil {
+		run.withdrawReport()
 		return res, err
 	}
 	if u, ok := src.(sheet.UnnamedColumnsReader); ok {
 		res.UnnamedColumns = u.UnnamedColumns() // every row has been read
-	}
-	if err := run.commitReport(); err != nil {
-		return res, err
 	}
 	return res, nil
 }
@@ -306,6 +317,8 @@ type run struct {
 
 	reportPath, reportFormat string
 	report                   *reportWriter
+	reportPlaced             string // the file the complete report replaced; "" when none (or a device written in place)
+	commitUnknown            bool   // the connection broke during COMMIT: applied or not is unknown
 
 	before os.FileInfo // the input file when the run started; nil for standard input
 
@@ -577,16 +590,39 @@ func (r *run) cellOf(cr *chunkRow, c schema.Column) string {
 	return ""
 }
 
+// commitReport completes the report (flushed, synced, in place). An import
+// calls it inside its transaction, just before COMMIT, so that a report that
+// cannot be completed (a full disk) rolls the run back.
 func (r *run) commitReport() error {
 	if r.report == nil {
 		return nil
 	}
+	out := r.report.out
 	err := r.report.Commit()
 	r.report = nil
 	if err == nil {
 		r.res.Report = r.reportPath
+		if !out.InPlace() {
+			r.reportPlaced = out.Path()
+		}
 	}
 	return err
+}
+
+// withdrawReport removes a report already in place when the run then failed
+// without applying (its COMMIT failed): a report must not describe a run
+// that did not happen. When the COMMIT's outcome is unknown (the connection
+// broke during it) the report stays: its rows are right if the batch was
+// applied, and they still need fixing if it was not.
+func (r *run) withdrawReport() {
+	if r.res.Report == "" || r.res.Applied || r.commitUnknown {
+		return
+	}
+	if r.reportPlaced != "" { // never a device or FIFO written in place
+		os.Remove(r.reportPlaced)
+		r.reportPlaced = ""
+	}
+	r.res.Report = ""
 }
 
 func (r *run) abortReport() {
@@ -761,6 +797,9 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 			}
 		}
 		if r.opts.Atomic && r.res.Rejected > 0 {
+			if err := r.commitReport(); err != nil {
+				return err
+			}
 			aborted = true
 			return errAborted
 		}
@@ -777,7 +816,12 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		b := *batch
 		b.Status, b.FileSHA256 = "applied", sha()
 		r.fillCounts(&b)
-		return store.FinishBatch(ctx, tx, &b)
+		if err := store.FinishBatch(ctx, tx, &b); err != nil {
+			return err
+		}
+		// The report is complete and in place before the COMMIT: if it
+		// cannot be written, nothing is applied.
+		return r.commitReport()
 	})
 	if err == nil {
 		r.res.Applied = true
@@ -814,6 +858,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 			}
 		}
 		if ferr != nil && errors.Is(err, store.ErrCommit) {
+			r.commitUnknown = true
 			return fmt.Errorf("%w; it broke while batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", err, batch.ID, tenant)
 		}
 		return fmt.Errorf("%w; nothing of batch %d was applied (its transaction was rolled back); run the import again when the database is back", err, batch.ID)

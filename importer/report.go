@@ -2,13 +2,17 @@ package importer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
+	"github.com/ccbulk/ccbulk/internal/outfile"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
@@ -30,35 +34,129 @@ func DefaultReportPath(input, format string) string {
 	return strings.TrimSuffix(input, ext) + ".report." + format
 }
 
+// ReportError says the report could not be written where --report (or its
+// default) puts it: the run applies nothing.
+type ReportError struct {
+	Path string
+	Err  error
+}
+
+func (e *ReportError) Error() string {
+	return fmt.Sprintf("--report %s: cannot write the report there (%s); nothing was applied: choose a writable place with --report", e.Path, reportCause(e.Err))
+}
+
+func (e *ReportError) Unwrap() error { return e.Err }
+
+// reportCause words an error of the file system without repeating the path.
+func reportCause(err error) string {
+	if errors.Is(err, errReportIsInput) {
+		return errReportIsInput.Error()
+	}
+	return outfile.Cause(err)
+}
+
+var errReportIsInput = errors.New("it is the input file")
+
+// checkReportTarget tells before the first row is read whether the report
+// could be written at path: the place exists and is writable, is not a
+// directory, and is not the input itself (under any name).
+func checkReportTarget(path, input string) error {
+	if input != "" && input != "-" {
+		in, err1 := os.Stat(input)
+		out, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(in, out) {
+			return &ReportError{Path: path, Err: errReportIsInput}
+		}
+	}
+	if err := outfile.Check(path); err != nil {
+		return &ReportError{Path: path, Err: err}
+	}
+	return nil
+}
+
+// reportOutput is where a report's bytes go: the file itself (tests put a
+// failing writer in between).
+var reportOutput = func(o *outfile.File) io.Writer { return o }
+
 // reportWriter writes the rows that have findings. It writes to a temporary
-// file beside the destination and renames it into place on Commit, so a run
+// file beside the destination and moves it into place on Commit, so a run
 // that fails leaves no half-written report.
+//
+// The rows are encoded by a goroutine of their own, a few thousand rows
+// behind the checks, so that an XLSX report (several times the work of a
+// CSV one per row) costs little more time than the checks themselves on a
+// machine with a second core.
 type reportWriter struct {
 	path, format string
-	tmp          *os.File
+	out          *outfile.File
 	sheet        sheet.Writer
 	jsonl        *json.Encoder
 	headers      []string
 	rows         int
+
+	queue  chan reportRow // rows waiting to be encoded; nil until started
+	done   chan struct{}  // closed when the goroutine has ended
+	failed atomic.Pointer[error]
+}
+
+// reportRow is a row waiting to be encoded.
+type reportRow struct {
+	row   int
+	email string
+	cells []string
+	fs    []schema.Finding
+}
+
+// reportQueue is how many rows may wait for the encoder.
+const reportQueue = 4096
+
+// start runs the encoder.
+func (r *reportWriter) start() {
+	r.queue = make(chan reportRow, reportQueue)
+	r.done = make(chan struct{})
+	go func() {
+		defer close(r.done)
+		for row := range r.queue {
+			if r.failed.Load() != nil {
+				continue // drain
+			}
+			if err := r.encode(row); err != nil {
+				r.failed.Store(&err)
+			}
+		}
+	}()
+}
+
+// stop waits for the encoder to finish the queued rows and returns its
+// error, if any.
+func (r *reportWriter) stop() error {
+	if r.queue != nil {
+		close(r.queue)
+		<-r.done
+		r.queue = nil
+	}
+	if p := r.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func newReportWriter(path, format string, headers []string) (*reportWriter, error) {
 	if format == "" {
 		format = strings.TrimPrefix(filepath.Ext(path), ".")
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	out, err := outfile.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, &ReportError{Path: path, Err: err}
 	}
-	r := &reportWriter{path: path, format: format, tmp: tmp, headers: headers}
+	w := reportOutput(out)
+	r := &reportWriter{path: path, format: format, out: out, headers: headers}
 	switch format {
 	case ReportJSONL:
-		r.jsonl = json.NewEncoder(tmp)
+		r.jsonl = json.NewEncoder(w)
 		r.jsonl.SetEscapeHTML(false)
-		return r, nil
 	case ReportCSV, ReportXLSX:
-		r.sheet, err = sheet.NewWriter(sheet.Format(format), tmp, sheet.WriterOptions{BOM: true, SheetName: "Report"})
+		r.sheet, err = sheet.NewWriter(sheet.Format(format), w, sheet.WriterOptions{BOM: true, SheetName: "Report"})
 		if err == nil {
 			err = r.sheet.WriteHeader(append(append([]string{}, headers...), schema.ReportHeaders()...))
 		}
@@ -69,6 +167,7 @@ func newReportWriter(path, format string, headers []string) (*reportWriter, erro
 		r.Abort()
 		return nil, err
 	}
+	r.start()
 	return r, nil
 }
 
@@ -79,17 +178,32 @@ type jsonlRow struct {
 	Findings []schema.Finding `json:"findings"`
 }
 
-// Write adds one row: its original cells and its findings.
+// Write adds one row: its original cells (which the caller no longer
+// changes) and its findings. An error of the encoder comes back from a
+// later Write, or from Commit.
 func (r *reportWriter) Write(row int, email string, cells []string, fs []schema.Finding) error {
+	if p := r.failed.Load(); p != nil {
+		return *p
+	}
+	r.rows++
+	r.queue <- reportRow{row: row, email: email, cells: cells, fs: slices.Clone(fs)}
+	return nil
+}
+
+// encode writes one row to the report.
+func (r *reportWriter) encode(rr reportRow) error {
+	row, email, cells, fs := rr.row, rr.email, rr.cells, rr.fs
 	status := schema.SevWarning
 	for _, f := range fs {
 		if f.Severity() == schema.SevError {
 			status = schema.SevError
 		}
 	}
-	r.rows++
 	if r.jsonl != nil {
-		return r.jsonl.Encode(jsonlRow{Row: row, Email: email, Status: status, Findings: fs})
+		if err := r.jsonl.Encode(jsonlRow{Row: row, Email: email, Status: status, Findings: fs}); err != nil {
+			return &ReportError{Path: r.path, Err: err}
+		}
+		return nil
 	}
 	msgs := make([]string, len(fs))
 	var notes []sheet.CellNote
@@ -102,37 +216,38 @@ func (r *reportWriter) Write(row int, email string, cells []string, fs []schema.
 	out := make([]string, 0, len(cells)+3)
 	out = append(out, cells...)
 	out = append(out, strconv.Itoa(row), string(status), strings.Join(msgs, " | "))
-	return r.sheet.WriteRow(out, notes)
+	if err := r.sheet.WriteRow(out, notes); err != nil {
+		return &ReportError{Path: r.path, Err: err}
+	}
+	return nil
 }
 
-// Commit finishes the report and moves it into place.
+// Commit finishes the report, syncs it to disk and moves it into place.
 func (r *reportWriter) Commit() error {
+	if err := r.stop(); err != nil {
+		r.Abort()
+		return err
+	}
 	if r.sheet != nil {
-		if err := r.sheet.Close(); err != nil {
-			r.Abort()
-			return fmt.Errorf("report: %w", err)
+		err := r.sheet.Close()
+		r.sheet = nil
+		if err != nil {
+			r.out.Abort()
+			return &ReportError{Path: r.path, Err: err}
 		}
 	}
-	if err := r.tmp.Close(); err != nil {
-		os.Remove(r.tmp.Name())
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := os.Chmod(r.tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := os.Rename(r.tmp.Name(), r.path); err != nil {
-		os.Remove(r.tmp.Name())
-		return fmt.Errorf("report: %w", err)
+	if err := r.out.Commit(); err != nil {
+		return &ReportError{Path: r.path, Err: err}
 	}
 	return nil
 }
 
 // Abort removes the unfinished report.
 func (r *reportWriter) Abort() {
+	_ = r.stop()
 	if r.sheet != nil {
 		_ = r.sheet.Close()
 		r.sheet = nil
 	}
-	r.tmp.Close()
-	os.Remove(r.tmp.Name())
+	r.out.Abort()
 }

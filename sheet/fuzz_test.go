@@ -344,6 +344,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add("Email", "Nom;Prénom;Poste", "a@b.example", "x", "", "", true)
 	f.Add("Email", "Display\tName", "a@b.example", "two\nlines", "x@y.example", "'-quoted", false)
 	f.Add("=Email", "@note", "+1", "-2", "\t3", "\r4", true)
+	f.Add("Email", "Notes", "a@b.example", "a;=1+2;b", "c@d.example", "x,'-y\t'@z", false)
 	f.Add("Email", "Notes", "a@b.example", "crlf\r\ninside", "c@d.example", "\"quotes\"", true)
 	f.Add("Email", "", "a@b.example", "under a blank header", "c@d.example", " ", false)
 	f.Add(" ", "Email", "note", "a@b.example", "", "c@d.example", false)

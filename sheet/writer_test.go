@@ -229,17 +229,28 @@ func columnName(i int) string {
 	return s
 }
 
-// FuzzFormulaEscape: EscapeFormula output never starts with a formula
-// trigger, and UnescapeFormula gives back the original of EscapeFormula
+// FuzzFormulaEscape: no fragment of EscapeFormula's output, split on a
+// comma, a semicolon or a tab, starts with a formula trigger, and
+// UnescapeFormula gives back the original of EscapeFormula
 // and EscapeText.
 func FuzzFormulaEscape(f *testing.F) {
 	for _, s := range tricky {
 		f.Add(s)
 	}
+	f.Add("a;=1+2;b")
+	f.Add("x,'=y")
+	f.Add(",\t=")
+	f.Add("a\t\t-1;;@x,+")
 	f.Fuzz(func(t *testing.T, s string) {
 		e := sheet.EscapeFormula(s)
-		if e != "" && strings.ContainsRune("=+-@\t\r", rune(e[0])) {
-			t.Errorf("EscapeFormula(%q) = %q runs as a formula", s, e)
+		// However a spreadsheet splits the cell (on commas, semicolons or
+		// tabs), no fragment starts with a formula trigger.
+		for _, sep := range []string{",", ";", "\t"} {
+			for i, frag := range strings.Split(e, sep) {
+				if frag != "" && strings.ContainsRune("=+-@\t\r", rune(frag[0])) {
+					t.Errorf("EscapeFormula(%q) = %q: split on %q, fragment %d %q runs as a formula", s, e, sep, i, frag)
+				}
+			}
 		}
 		if back := sheet.UnescapeFormula(e); back != s {
 			t.Errorf("UnescapeFormula(EscapeFormula(%q)) = %q", s, back)

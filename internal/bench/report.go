@@ -80,6 +80,8 @@ func render(c *config, sh *sheets, growth []int, res results, m machineInfo, sta
 			line{what: "**ccbulk import**, XLSX, new users", key: "import-xlsx", ref: "xlsx-read", rows: n, target: "≤ 1.3×", limit: 1.3, rssTarget: 300},
 			line{what: "bare excelize streaming write of the same rows (reference)", key: "xlsx-write", rows: n},
 			line{what: "**ccbulk export**, XLSX", key: "export-xlsx", ref: "xlsx-write", rows: n, rssTarget: 300},
+			line{what: "ccbulk import --dry-run, every row rejected, CSV report (reference)", key: "report-csv", rows: n},
+			line{what: "**ccbulk import --dry-run**, every row rejected, XLSX report", key: "report-xlsx", ref: "report-csv", rows: n, target: "≤ 3×", limit: 3, rssTarget: 300},
 		)
 	}
 	lines = append(lines,

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/exporter"
+	"github.com/ccbulk/ccbulk/internal/outfile"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -63,28 +62,11 @@ func outputFormat(c *cli.Context, path string) (sheet.Format, error) {
 	}
 }
 
-// writeOutput writes through fn to path (atomically, via a temporary file)
-// or to stdout when path is "" or "-".
+// writeOutput writes through fn to path, or to stdout when path is "" or
+// "-". A file is replaced only once complete (outfile); a device or FIFO is
+// written in place; new files get the permissions the umask allows.
 func writeOutput(c *cli.Context, path string, fn func(w io.Writer, toFile bool) error) error {
-	if path == "" || path == "-" {
-		return fn(c.App.Writer, false)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := fn(tmp, true); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return outfile.WriteTo(path, c.App.Writer, fn)
 }
 
 func exportCommand() *cli.Command {
