@@ -121,8 +121,7 @@ func orgUpdateCommand() *cli.Command {
 		Usage:     "change an organization's name or seats, or add PBXes",
 		ArgsUsage: "ID",
 		Description: "Seats are refused below those in use (exit 1, nothing changed). The change waits for no\n" +
-			"run: while an import, apply or undo holds the organization, it is refused (exit 4).\n\n" +
-			"Example:\n   ccbulk org update acme --premium-seats 80 --standard-seats unlimited --add-pbx lyon",
+			"run: while an import, apply or undo holds the organization, it is refused (exit 4).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "the organization's new name"},
 			&cli.StringFlag{Name: "premium-seats", Usage: "Contact Center Premium seats: a number or unlimited"},
@@ -180,7 +179,7 @@ func orgPrimaryCommand() *cli.Command {
 		Name:        "primary",
 		Usage:       "hand the primary administrator role to another user",
 		ArgsUsage:   "ID",
-		Description: "The new primary administrator must be an active Full Administrator who is a member of the\norganization.\n\nExample:\n   ccbulk org primary acme --to jean.martin@acme.example",
+		Description: "The new primary administrator must be an active Full Administrator who is a member of the\norganization.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "email of the new primary administrator"},
 		},
@@ -478,7 +477,7 @@ func roleWriteCommand(verb, usage string) *cli.Command {
 		Name:        verb,
 		Usage:       usage,
 		ArgsUsage:   "NAME",
-		Description: fmt.Sprintf("Permissions are some of view, write, create, modify.\n\nExample:\n   ccbulk role %s --org acme Supervisors --permissions view,write,modify", verb),
+		Description: "Permissions are some of view, write, create, modify.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "org", Usage: "the tenant"},
 			&cli.StringFlag{Name: "permissions", Usage: "comma-separated: view,write,create,modify"},
@@ -523,7 +522,7 @@ func roleDeleteCommand() *cli.Command {
 		Name:        "delete",
 		Usage:       "delete a CC role that no user holds",
 		ArgsUsage:   "NAME",
-		Description: "Refused while a user holds the role (exit 1, nothing changed); System Default is never deleted.\n\nExample:\n   ccbulk role delete --org acme Analysts",
+		Description: "Refused while a user holds the role (exit 1, nothing changed); System Default is never deleted.",
 		Flags:       []cli.Flag{&cli.StringFlag{Name: "org", Usage: "the tenant"}},
 		Action: func(c *cli.Context) error {
 			name, err := oneArg(c, "role NAME")
