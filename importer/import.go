@@ -32,29 +32,33 @@ const DefaultChunkSize = 5000
 // import into a small one, then asks the database nothing per chunk.
 const DefaultReadWhole = 20_000
 
-// MaxDeactivate bounds how many users --sync may deactivate.
-type MaxDeactivate struct {
+// Threshold is a limit written as a count (500) or a share (2%) of a whole.
+type Threshold struct {
 	N       int     // absolute count; used when Percent is 0
-	Percent float64 // share of active members, 0 < Percent <= 100
+	Percent float64 // share of the whole, 0 < Percent <= 100
 }
 
-// DefaultMaxDeactivate is SPEC §5's default.
-var DefaultMaxDeactivate = MaxDeactivate{N: 500}
-
-// Limit returns the number of deactivations allowed out of active members.
-func (m MaxDeactivate) Limit(active int) int {
+// Limit returns the threshold as a count out of whole.
+func (m Threshold) Limit(whole int) int {
 	if m.Percent > 0 {
-		return int(float64(active) * m.Percent / 100)
+		return int(float64(whole) * m.Percent / 100)
 	}
 	return m.N
 }
 
-func (m MaxDeactivate) String() string {
+func (m Threshold) String() string {
 	if m.Percent > 0 {
 		return fmt.Sprintf("%g%%", m.Percent)
 	}
 	return fmt.Sprint(m.N)
 }
+
+// MaxDeactivate bounds how many users --sync may deactivate: a count, or a
+// share of the active members.
+type MaxDeactivate = Threshold
+
+// DefaultMaxDeactivate is SPEC §5's default.
+var DefaultMaxDeactivate = MaxDeactivate{N: 500}
 
 // Options describe one import.
 type Options struct {
@@ -65,13 +69,18 @@ type Options struct {
 	Atomic        bool
 	Sync          bool
 	MaxDeactivate *MaxDeactivate // nil: DefaultMaxDeactivate
-	Report        string         // report path; "" next to the input
-	ReportFormat  string         // csv, xlsx or jsonl; "" after the input's format
-	Encoding      string
-	Sheet         string
-	Limits        sheet.Limits
-	LockWait      time.Duration
-	ChunkSize     int
+	// MaxRejected, when set, refuses the run (nothing applied) when more
+	// rows than that are rejected: a count, or a share of the rows read.
+	MaxRejected *Threshold
+	// NoActivationEmails queues no activation email, whatever the sheet says.
+	NoActivationEmails bool
+	Report             string // report path; "" next to the input
+	ReportFormat       string // csv, xlsx or jsonl; "" after the input's format
+	Encoding           string
+	Sheet              string
+	Limits             sheet.Limits
+	LockWait           time.Duration
+	ChunkSize          int
 	// ReadWhole: an organization with at most this many users is read
 	// whole before the first row is checked (0: DefaultReadWhole; negative:
 	// never, always chunk by chunk).
@@ -125,6 +134,8 @@ type Result struct {
 	Report         string // path of the report; "" when none was written
 	Findings       []schema.Finding
 	MoreFindings   int // findings beyond those kept
+	// FindingsByRule counts every row finding by its rule.
+	FindingsByRule map[schema.RuleID]int
 }
 
 // ErrSyncLimit is wrapped when --sync would deactivate more users than allowed.
@@ -141,6 +152,42 @@ func (e *SyncLimitError) Error() string {
 }
 
 func (e *SyncLimitError) Unwrap() error { return ErrSyncLimit }
+
+// ErrMaxRejected is wrapped when more rows were rejected than --max-rejected allows.
+var ErrMaxRejected = errors.New("too many rows rejected")
+
+// MaxRejectedError says how many rows a run refused by --max-rejected
+// rejected, against its limit.
+type MaxRejectedError struct {
+	Rejected, Rows, Limit int
+	Max                   Threshold
+}
+
+func (e *MaxRejectedError) Error() string {
+	return fmt.Sprintf("%d of %d rows were rejected, over the limit of %d (--max-rejected %s); nothing was applied: fix the rows the report lists, or raise --max-rejected", e.Rejected, e.Rows, e.Limit, e.Max)
+}
+
+func (e *MaxRejectedError) Unwrap() error { return ErrMaxRejected }
+
+// isRefusal reports the errors of a run refused by a limit (--sync's,
+// --max-rejected's): nothing was applied, but the run read and checked
+// every row, so its report stands.
+func isRefusal(err error) bool {
+	return errors.Is(err, ErrSyncLimit) || errors.Is(err, ErrMaxRejected)
+}
+
+// checkMaxRejected refuses the run when more rows were rejected than
+// --max-rejected allows.
+func (r *run) checkMaxRejected() error {
+	m := r.opts.MaxRejected
+	if m == nil {
+		return nil
+	}
+	if limit := m.Limit(r.res.Rows); r.res.Rejected > limit {
+		return &MaxRejectedError{Rejected: r.res.Rejected, Rows: r.res.Rows, Limit: limit, Max: *m}
+	}
+	return nil
+}
 
 // ActorError is F-ACTOR or F-ORG: the run may not start.
 func actorErr(rule schema.RuleID, format string, args ...any) error {
@@ -231,8 +278,10 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 
 	if opts.DryRun {
 		err = run.dryRun(ctx, conn)
-		if err == nil {
-			err = run.commitReport()
+		if err == nil || isRefusal(err) {
+			if cerr := run.commitReport(); cerr != nil {
+				err = cerr
+			}
 		}
 	} else {
 		// For standard input the digest is complete only once the run has
@@ -249,7 +298,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		}
 	}
 	if err != nil {
-		run.withdrawReport()
+		if !isRefusal(err) {
+			run.withdrawReport()
+		}
 		return res, err
 	}
 	if u, ok := src.(sheet.UnnamedColumnsReader); ok {
@@ -536,6 +587,9 @@ func (r *run) snapshot(ctx context.Context, q store.Querier, chunk []chunkRow) (
 // check validates one row, counts it and reports its findings.
 func (r *run) check(cr *chunkRow, snap *rules.Snapshot) (rules.Outcome, error) {
 	out := r.validator.Check(cr.in, cr.findings, snap)
+	if r.opts.NoActivationEmails {
+		out.SendActivation = false
+	}
 	res := r.res
 	switch out.Kind {
 	case rules.Rejected:
@@ -559,7 +613,11 @@ func (r *run) check(cr *chunkRow, snap *rules.Snapshot) (rules.Outcome, error) {
 			break
 		}
 	}
+	if res.FindingsByRule == nil {
+		res.FindingsByRule = map[schema.RuleID]int{}
+	}
 	for _, f := range out.Findings {
+		res.FindingsByRule[f.Rule]++
 		if len(res.Findings) < MaxKeptFindings {
 			res.Findings = append(res.Findings, f)
 		} else {
@@ -666,21 +724,23 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 		if err == nil {
 			err = r.checkUnchanged()
 		}
-		if err != nil || !r.opts.Sync {
-			return err
-		}
-		if err := r.checkSyncLimit(ctx, tx); err != nil {
-			return err
-		}
-		emails, err := store.Deactivate(ctx, tx, r.env.Org.ID, 0)
 		if err != nil {
 			return err
 		}
-		r.res.Deactivated = len(emails)
-		for _, e := range emails {
-			r.planItem(PlanItem{Email: e, Action: "deactivate", Changes: []rules.Change{{Field: rules.FStatus, Old: "active", New: "inactive"}}})
+		if r.opts.Sync {
+			if err := r.checkSyncLimit(ctx, tx); err != nil {
+				return err
+			}
+			emails, err := store.Deactivate(ctx, tx, r.env.Org.ID, 0)
+			if err != nil {
+				return err
+			}
+			r.res.Deactivated = len(emails)
+			for _, e := range emails {
+				r.planItem(PlanItem{Email: e, Action: "deactivate", Changes: []rules.Change{{Field: rules.FStatus, Old: "active", New: "inactive"}}})
+			}
 		}
-		return nil
+		return r.checkMaxRejected()
 	})
 }
 
@@ -790,11 +850,18 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		if err := r.checkUnchanged(); err != nil {
 			return err
 		}
-		if r.opts.Sync {
-			if err := r.checkSyncLimit(ctx, tx); err != nil {
-				aborted = true
+		refused := r.checkMaxRejected()
+		if r.opts.Sync && refused == nil {
+			refused = r.checkSyncLimit(ctx, tx)
+		}
+		if refused != nil {
+			// Refused by a limit: nothing is applied, and the report of
+			// the rows read stands.
+			if err := r.commitReport(); err != nil {
 				return err
 			}
+			aborted = true
+			return refused
 		}
 		if r.opts.Atomic && r.res.Rejected > 0 {
 			if err := r.commitReport(); err != nil {
@@ -829,7 +896,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	}
 	status := "failed"
 	if aborted {
-		status = "aborted" // refused by --atomic or the --sync limit: nothing applied
+		status = "aborted" // refused by --atomic, --max-rejected or the --sync limit: nothing applied
 	}
 	b := *batch
 	b.Status, b.FileSHA256 = status, sha()

@@ -70,7 +70,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	code := exitCode(err)
 	if errors.Is(err, context.Canceled) {
-		err = errors.New("interrupted: the run stopped and nothing of it was applied")
+		err = errors.New(errorMessage(err))
 	}
 	var ee *exitError
 	if !errors.As(err, &ee) {
@@ -83,6 +83,15 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return code
 }
 
+// errorMessage is the message of the error that ended a run, as standard
+// error and --json say it.
+func errorMessage(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "interrupted: the run stopped and nothing of it was applied"
+	}
+	return err.Error()
+}
+
 // exitCode is the one place that maps errors to exit codes.
 func exitCode(err error) int {
 	var (
@@ -90,6 +99,7 @@ func exitCode(err error) int {
 		ue    *usageError
 		fe    *schema.FileError
 		sync  *importer.SyncLimitError
+		many  *importer.MaxRejectedError
 		taken *store.LockedError
 		later *importer.UndoConflictError
 	)
@@ -98,7 +108,7 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.As(err, &ue), errors.Is(err, store.ErrNoDatabase):
 		return ExitUsage
-	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &later):
+	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &many), errors.As(err, &later):
 		return ExitRefused
 	case errors.As(err, &fe):
 		return ExitFatal

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,8 +14,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
-	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/version"
 	"github.com/ccbulk/ccbulk/mapping"
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -29,6 +31,8 @@ func importCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "write nothing; show the plan and write the report"},
 			&cli.BoolFlag{Name: "atomic", Usage: "apply nothing if any row is rejected"},
 			&cli.BoolFlag{Name: "sync", Usage: "set Inactive the members the sheet does not list"},
+			&cli.StringFlag{Name: "max-rejected", Usage: "apply nothing (exit 4) if more rows than this are rejected: N, or P% of the rows read"},
+			&cli.BoolFlag{Name: "no-activation-emails", Usage: "queue no activation email, whatever the sheet's Send Activation Email says"},
 			&cli.StringFlag{Name: "max-deactivate", Usage: "with --sync: the most users to deactivate, N or P% of active members", DefaultText: "500"},
 			&cli.StringFlag{Name: "report", Usage: "where to write the report (default: next to FILE, NAME.report.csv or .xlsx)"},
 			&cli.StringFlag{Name: "report-format", Usage: "csv, xlsx or jsonl"},
@@ -67,10 +71,16 @@ func runImport(c *cli.Context) error {
 		if !opts.Sync {
 			return usagef("--max-deactivate works with --sync only")
 		}
-		if opts.MaxDeactivate, err = parseMaxDeactivate(c.String("max-deactivate")); err != nil {
+		if opts.MaxDeactivate, err = parseThreshold("max-deactivate", c.String("max-deactivate"), "500"); err != nil {
 			return err
 		}
 	}
+	if c.IsSet("max-rejected") {
+		if opts.MaxRejected, err = parseThreshold("max-rejected", c.String("max-rejected"), "100"); err != nil {
+			return err
+		}
+	}
+	opts.NoActivationEmails = c.Bool("no-activation-emails")
 	switch f := c.String("report-format"); f {
 	case "", importer.ReportCSV, importer.ReportXLSX, importer.ReportJSONL:
 		opts.ReportFormat = f
@@ -108,36 +118,39 @@ func runImport(c *cli.Context) error {
 			}
 		}
 	}
-	var bar *progress
-	if isTerminal(c.App.ErrWriter) {
-		bar = &progress{w: c.App.ErrWriter, start: time.Now()}
-		opts.Progress = bar.update
-	}
-	db, err := openDB(c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if file != "-" && sheet.FormatOf(file) == sheet.XLSX {
-		limitMemory(limitXLSX)
-	} else {
-		limitMemory(importLimitCSV)
-	}
-	res, err := importer.Import(c.Context, db, opts)
-	bar.done()
-	if err != nil {
-		// A refusal (exit 4) still gives a scheduler its JSON: applied false.
-		var overLimit *importer.SyncLimitError
-		var locked *store.LockedError
-		if jsonOut && (errors.As(err, &overLimit) || errors.As(err, &locked)) {
-			printJSON(out, res)
+	// The arguments are right: from here on, --json prints its object
+	// whatever happens (SPEC §5).
+	started := time.Now()
+	res := importer.Result{File: file, Org: opts.Org, DryRun: opts.DryRun}
+	err = func() error {
+		var bar *progress
+		if isTerminal(c.App.ErrWriter) {
+			bar = &progress{w: c.App.ErrWriter, start: time.Now()}
+			opts.Progress = bar.update
 		}
+		db, err := openDB(c)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if file != "-" && sheet.FormatOf(file) == sheet.XLSX {
+			limitMemory(limitXLSX)
+		} else {
+			limitMemory(importLimitCSV)
+		}
+		res, err = importer.Import(c.Context, db, opts)
+		bar.done()
 		return err
-	}
-	if jsonOut {
-		printJSON(out, res)
-	} else {
+	}()
+	switch {
+	case jsonOut:
+		printFindings(c.App.ErrWriter, res)
+		printJSON(out, res, jsonRun{started: started, finished: time.Now(), err: err})
+	case err == nil:
 		printSummary(out, res)
+	}
+	if err != nil {
+		return err
 	}
 	if res.Rejected > 0 {
 		return &exitError{code: ExitRejected}
@@ -178,51 +191,103 @@ func limitsFlags(c *cli.Context) (sheet.Limits, error) {
 	return l, nil
 }
 
-func parseMaxDeactivate(s string) (*importer.MaxDeactivate, error) {
+// parseThreshold reads a limit written as a count (500) or a share of a
+// whole (5%); example is a count to show in the message.
+func parseThreshold(flag, s, example string) (*importer.Threshold, error) {
 	s = strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || f <= 0 || f > 100 {
-			return nil, usagef("--max-deactivate %q: a percentage is over 0 and at most 100, like 5%%", s)
+			return nil, usagef("--%s %q: a percentage is over 0 and at most 100, like 5%%", flag, s)
 		}
-		return &importer.MaxDeactivate{Percent: f}, nil
+		return &importer.Threshold{Percent: f}, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
-		return nil, usagef("--max-deactivate %q: write a count like 500 or a percentage like 5%%", s)
+		return nil, usagef("--%s %q: write a count like %s or a percentage like 5%%", flag, s, example)
 	}
-	return &importer.MaxDeactivate{N: n}, nil
+	return &importer.Threshold{N: n}, nil
 }
 
 // jsonResult is the --json object of SPEC §5; the key order is fixed.
 type jsonResult struct {
-	BatchID        *int64   `json:"batch_id"`
-	Org            string   `json:"org"`
-	DryRun         bool     `json:"dry_run"`
-	Applied        bool     `json:"applied"`
-	Rows           int      `json:"rows"`
-	Created        int      `json:"created"`
-	Updated        int      `json:"updated"`
-	Unchanged      int      `json:"unchanged"`
-	Deactivated    int      `json:"deactivated"`
-	Rejected       int      `json:"rejected"`
-	Warnings       int      `json:"warnings"`
-	IgnoredColumns []string `json:"ignored_columns"`
-	Report         *string  `json:"report"`
+	BatchID          *int64         `json:"batch_id"`
+	Org              string         `json:"org"`
+	DryRun           bool           `json:"dry_run"`
+	Applied          bool           `json:"applied"`
+	Rows             int            `json:"rows"`
+	Created          int            `json:"created"`
+	Updated          int            `json:"updated"`
+	Unchanged        int            `json:"unchanged"`
+	Deactivated      int            `json:"deactivated"`
+	Rejected         int            `json:"rejected"`
+	Warnings         int            `json:"warnings"`
+	IgnoredColumns   []string       `json:"ignored_columns"`
+	Report           *string        `json:"report"`
+	ActivationEmails int            `json:"activation_emails"`
+	FindingsByRule   map[string]int `json:"findings_by_rule"`
+	StartedAt        string         `json:"started_at"`
+	FinishedAt       string         `json:"finished_at"`
+	Version          string         `json:"version"`
+	Error            *jsonError     `json:"error"`
 }
 
-func printJSON(w io.Writer, r importer.Result) {
+// jsonError is the error that ended a run: its file-level rule, if it has
+// one, and the message printed on standard error.
+type jsonError struct {
+	ID      *string `json:"id"`
+	Message string  `json:"message"`
+}
+
+// jsonRun is what the --json object says of the run besides its result.
+type jsonRun struct {
+	started, finished time.Time
+	err               error
+}
+
+// errorJSON describes the error that ended a run, nil for none.
+func errorJSON(err error) *jsonError {
+	if err == nil {
+		return nil
+	}
+	j := &jsonError{Message: errorMessage(err)}
+	var fe *schema.FileError
+	if errors.As(err, &fe) {
+		id := string(fe.Rule)
+		j.ID = &id
+	}
+	return j
+}
+
+func printJSON(w io.Writer, r importer.Result, run jsonRun) {
 	j := jsonResult{Org: r.Org, DryRun: r.DryRun, Applied: r.Applied, Rows: r.Rows, Created: r.Created,
 		Updated: r.Updated, Unchanged: r.Unchanged, Deactivated: r.Deactivated, Rejected: r.Rejected,
-		Warnings: r.Warnings, IgnoredColumns: slices.Clone(r.IgnoredColumns)}
+		Warnings: r.Warnings, IgnoredColumns: slices.Clone(r.IgnoredColumns), ActivationEmails: r.Activations,
+		FindingsByRule: map[string]int{}, StartedAt: run.started.UTC().Format(time.RFC3339),
+		FinishedAt: run.finished.UTC().Format(time.RFC3339), Version: version.String(), Error: errorJSON(run.err)}
+	if !r.DryRun && !r.Applied {
+		// Nothing was applied: what the run would have done is not what
+		// it did (its batch records the same zeros).
+		j.Created, j.Updated, j.Deactivated, j.ActivationEmails = 0, 0, 0, 0
+	}
 	for _, letter := range r.UnnamedColumns {
 		j.IgnoredColumns = append(j.IgnoredColumns, "column "+letter)
+	}
+	for rule, n := range r.FindingsByRule {
+		j.FindingsByRule[string(rule)] = n
+	}
+	if n := len(j.IgnoredColumns); n > 0 {
+		j.FindingsByRule[string(schema.WUnknownColumn)] = n
 	}
 	if r.BatchID != 0 {
 		j.BatchID = &r.BatchID
 	}
 	if r.Report != "" {
-		j.Report = &r.Report
+		abs, err := filepath.Abs(r.Report)
+		if err != nil {
+			abs = r.Report
+		}
+		j.Report = &abs
 	}
 	if j.IgnoredColumns == nil {
 		j.IgnoredColumns = []string{}
@@ -232,22 +297,11 @@ func printJSON(w io.Writer, r importer.Result) {
 	_ = enc.Encode(j)
 }
 
-// printSummary prints what an import did for a person. Text that comes
-// from the sheet (or names the file) goes through termText.
-func printSummary(w io.Writer, r importer.Result) {
-	name := r.File
-	if name == "-" {
-		name = "<stdin>"
-	}
-	name = termText(name)
-	fmt.Fprintf(w, "%s: %d rows: %d created, %d updated, %d unchanged, %d rejected", name, r.Rows, r.Created, r.Updated, r.Unchanged, r.Rejected)
-	if r.Deactivated > 0 {
-		fmt.Fprintf(w, ", %d deactivated", r.Deactivated)
-	}
-	if r.Warnings > 0 {
-		fmt.Fprintf(w, "; %d with warnings", r.Warnings)
-	}
-	fmt.Fprintln(w)
+// printFindings prints a run's findings as compiler-style lines (on
+// standard error, with --json): the file-level warnings, then the row
+// findings kept for display; the report holds them all.
+func printFindings(w io.Writer, r importer.Result) {
+	name := displayName(r.File)
 	for _, col := range r.IgnoredColumns {
 		fmt.Fprintf(w, "%s:1: %s: W-UNKNOWN-COLUMN: matches no column of the template; it was ignored\n", name, termText(col))
 	}
@@ -260,6 +314,36 @@ func printSummary(w io.Writer, r importer.Result) {
 	}
 	if r.MoreFindings > 0 {
 		fmt.Fprintf(w, "… and %d more findings in the report\n", r.MoreFindings)
+	}
+}
+
+// displayName is how messages name the input: <stdin> for standard input.
+func displayName(file string) string {
+	if file == "-" {
+		return "<stdin>"
+	}
+	return termText(file)
+}
+
+// printSummary prints what an import did for a person. Text that comes
+// from the sheet (or names the file) goes through termText.
+func printSummary(w io.Writer, r importer.Result) {
+	name := displayName(r.File)
+	fmt.Fprintf(w, "%s: %d rows: %d created, %d updated, %d unchanged, %d rejected", name, r.Rows, r.Created, r.Updated, r.Unchanged, r.Rejected)
+	if r.Deactivated > 0 {
+		fmt.Fprintf(w, ", %d deactivated", r.Deactivated)
+	}
+	if r.Warnings > 0 {
+		fmt.Fprintf(w, "; %d with warnings", r.Warnings)
+	}
+	fmt.Fprintln(w)
+	printFindings(w, r)
+	switch {
+	case r.Activations == 0:
+	case r.DryRun:
+		fmt.Fprintf(w, "%s would be queued\n", count(r.Activations, "activation email"))
+	case r.Applied:
+		fmt.Fprintf(w, "%s queued\n", count(r.Activations, "activation email"))
 	}
 	switch {
 	case r.DryRun:
@@ -331,4 +415,12 @@ func printColumnUses(w io.Writer, profile string, uses []sheet.ColumnUse) {
 			fmt.Fprintf(w, "  %s -> %s\n", u.Header, strings.Join(targets, ", "))
 		}
 	}
+}
+
+// count says n things: "1 activation email", "3 activation emails".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

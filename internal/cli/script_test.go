@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -122,6 +124,11 @@ func runCCBulk(ts *testscript.TestScript, neg bool, args []string) {
 		want, args = n, args[1:]
 	}
 	err := ts.Exec(filepath.Join(binDir, "ccbulk"), args...)
+	// What changes from run to run is masked, so that scripts compare
+	// the rest exactly: times and the build's version in JSON, and the
+	// script's own directory in absolute paths ($WORK).
+	fmt.Fprint(ts.Stdout(), maskRun(ts.ReadFile("stdout"), ts.Getenv("WORK")))
+	fmt.Fprint(ts.Stderr(), maskRun(ts.ReadFile("stderr"), ts.Getenv("WORK")))
 	got := 0
 	if err != nil {
 		var ee *exec.ExitError
@@ -138,4 +145,21 @@ func runCCBulk(ts *testscript.TestScript, neg bool, args []string) {
 	case got != want:
 		ts.Fatalf("ccbulk exited %d, want %d", got, want)
 	}
+}
+
+var (
+	jsonTimes   = regexp.MustCompile(`"(started_at|finished_at)":( ?)"[^"]*"`)
+	jsonVersion = regexp.MustCompile(`"version":( ?)"[^"]*"`)
+)
+
+// maskRun masks what differs between two runs of the same script: the
+// times and version in JSON ("TIME", "VERSION"), and the script's
+// directory ($WORK).
+func maskRun(out, work string) string {
+	out = jsonTimes.ReplaceAllString(out, `"$1":$2"TIME"`)
+	out = jsonVersion.ReplaceAllString(out, `"version":$1"VERSION"`)
+	if work != "" {
+		out = strings.ReplaceAll(out, work, "$WORK")
+	}
+	return out
 }
