@@ -75,7 +75,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if !errors.As(err, &ee) {
 		fmt.Fprintf(stderr, "ccbulk: %v\n", err)
 		var ue *usageError
-		if code == ExitUsage && !(errors.As(err, &ue) && ue.quiet) {
+		if code == ExitUsage && !(errors.As(err, &ue) && ue.quiet) && !errors.Is(err, store.ErrBadConfig) {
 			fmt.Fprintln(stderr, "Run 'ccbulk help' or 'ccbulk COMMAND --help' for usage.")
 		}
 	}
@@ -95,7 +95,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue), errors.Is(err, store.ErrNoDatabase):
+	case errors.As(err, &ue), errors.Is(err, store.ErrBadConfig):
 		return ExitUsage
 	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &later):
 		return ExitRefused
