@@ -174,17 +174,40 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	digest := sha256.New()
 	stdin := opts.Stdin
 	var before os.FileInfo // the file as it was when the run started
-	if opts.File == "-" {
-		stdin = io.TeeReader(opts.Stdin, digest)
-	} else {
+	// The input stops when the run does, or once the rows have been
+	// read: a reader blocked on an idle stream then returns.
+	inputCtx, stopInput := context.WithCancel(ctx)
+	defer stopInput()
+	file := opts.File
+	switch {
+	case file == "-":
+		// Read through a cancelReader: a signal stops the run also
+		// while standard input is open and idle.
+		stdin = io.TeeReader(newCancelReader(inputCtx, opts.Stdin), digest)
+	case isStream(file):
+		// A FIFO (import <(command)) can be read only once: it is read
+		// as standard input is, and hashed as it is read.
+		f, err := openStream(ctx, file)
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			return res, &schema.FileError{Rule: schema.FFormat, File: file, Message: "cannot open the file: " + err.Error()}
+		}
+		defer f.Close()
+		stdin, file = io.TeeReader(newCancelReader(inputCtx, f), digest), "-"
+	default:
 		before, _ = os.Stat(opts.File) // sheet.Open reports a missing file
 	}
-	src, err := sheet.Open(opts.File, stdin, sheet.Options{Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
+	src, err := sheet.Open(file, stdin, sheet.Options{Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
 	if err != nil {
+		if ctx.Err() != nil {
+			return res, ctx.Err() // stopped while reading the header
+		}
 		return res, err
 	}
 	defer src.Close()
-	if opts.File != "-" {
+	if file != "-" {
 		if err := hashFile(opts.File, digest); err != nil {
 			return res, &schema.FileError{Rule: schema.FFormat, File: opts.File, Message: "cannot read the file: " + err.Error()}
 		}
@@ -205,7 +228,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	}
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
-		validator: rules.NewValidator(env), before: before}
+		validator: rules.NewValidator(env), before: before, stopInput: stopInput}
 	run.reportPath, run.reportFormat = reportTarget(opts)
 	defer run.abortReport()
 
@@ -298,7 +321,8 @@ type run struct {
 	reportPath, reportFormat string
 	report                   *reportWriter
 
-	before os.FileInfo // the input file when the run started; nil for standard input
+	before    os.FileInfo // the input file when the run started; nil for standard input
+	stopInput func()      // ends the reading of a stream (standard input, a FIFO)
 
 	createdMembers int // active members of the tenant the batch created (already in users)
 }
@@ -348,13 +372,31 @@ func (r *run) eachChunk(ctx context.Context, q store.Querier, whole *rules.Snaps
 	go r.readChunks(readCtx, chunks)
 	defer func() {
 		cancel()
+		// A stream (standard input, a FIFO) is read through a
+		// cancelReader: stopping it ends a read blocked on an idle input.
+		if r.stopInput != nil {
+			r.stopInput()
+		}
 		for range chunks { // the reader stops before the sheet is closed
 		}
 	}()
 	var err error
-	for c := range chunks {
+	for {
+		var c parsedChunk
+		var ok bool
+		select {
+		case c, ok = <-chunks:
+		case <-ctx.Done():
+			return ctx.Err() // stopped: do not wait for input that may never come
+		}
+		if !ok {
+			break
+		}
 		r.res.Rows += len(c.rows)
 		if c.err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err() // the read failed because the run was stopped
+			}
 			return c.err
 		}
 		snap := whole

@@ -12,7 +12,15 @@ import (
 )
 
 func main() {
+	// SIGINT or SIGTERM stops the run: whatever it is doing (a statement,
+	// waiting for the lock, reading an idle input), it rolls back, records
+	// its batch as failed and exits 1. A second signal ends the process at
+	// once, as if ccbulk did not handle signals.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := cli.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -4,11 +4,19 @@ package cli_test
 // a stop while waiting on an idle input, an error after the commit.
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestKilledInLongStatementReleasesLock: a run killed (SIGKILL) while its
@@ -44,5 +52,150 @@ func TestKilledInLongStatementReleasesLock(t *testing.T) {
 	}
 	if got := tn.batchStatus(2); got != "failed" {
 		t.Errorf("batch 2 is %s after the next run, want failed", got)
+	}
+}
+
+// waitExit waits for cmd to end and returns its exit code; it kills cmd and
+// fails the test after a generous limit (a safety net against a run that
+// never ends, not an assertion about time).
+func waitExit(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return exitCode(t, err)
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("ccbulk did not end after the signal")
+		return -1
+	}
+}
+
+// waitReadingStdin waits until a thread of process pid is blocked in
+// read(2) on its standard input, where /proc says so (Linux on amd64 or
+// arm64); elsewhere it returns at once (the signal then may come before
+// the read, and the run must end the same way).
+func waitReadingStdin(t *testing.T, pid int) {
+	t.Helper()
+	nr := map[string]string{"amd64": "0", "arm64": "63"}[runtime.GOARCH]
+	if nr == "" {
+		return
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task", pid)); err != nil {
+		return
+	}
+	waitFor(t, "ccbulk to read its idle standard input", func() bool {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/syscall", pid))
+		for _, task := range tasks {
+			b, err := os.ReadFile(task)
+			if err == nil && strings.HasPrefix(string(b), nr+" 0x0 ") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestStoppedWhileWaitingForInput: SIGTERM or SIGINT ends a run that waits
+// on input that does not come, a FIFO whose writer is idle or a standard
+// input held open, before the header (no batch) or after some rows (the
+// batch recorded failed): exit 1, "interrupted", the data as it was.
+func TestStoppedWhileWaitingForInput(t *testing.T) {
+	// More than the 64 KiB a CSV reader looks at before it reads the
+	// header, so that the run gets past it, starts its batch and then
+	// waits for more rows.
+	var b strings.Builder
+	b.WriteString("Email,First Name,Last Name,PBX\n")
+	for i := 0; b.Len() < 100<<10; i++ {
+		fmt.Fprintf(&b, "new%05d@acme.example,New,User %d,paris\n", i, i)
+	}
+	rows := b.String()
+	cases := []struct {
+		name   string
+		fifo   bool
+		write  string
+		signal syscall.Signal
+	}{
+		{"FIFO, nothing written, SIGTERM", true, "", syscall.SIGTERM},
+		{"FIFO, rows then idle, SIGINT", true, rows, syscall.SIGINT},
+		{"standard input, nothing written, SIGINT", false, "", syscall.SIGINT},
+		{"standard input, rows then idle, SIGTERM", false, rows, syscall.SIGTERM},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tn := newTenant(t)
+			before := tn.snapshot()
+			var cmd *exec.Cmd
+			var stderr *bytes.Buffer
+			var input io.WriteCloser
+			if c.fifo {
+				fifo := filepath.Join(tn.dir, "users.csv")
+				if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				cmd, _, stderr = tn.command("import", fifo, "--org", "acme", "--actor", marie)
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				// Opening the FIFO for writing returns once ccbulk has
+				// opened it for reading.
+				w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				input = w
+			} else {
+				cmd, _, stderr = tn.command("import", "-", "--org", "acme", "--actor", marie)
+				w, err := cmd.StdinPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				input = w
+			}
+			defer input.Close()
+			t.Cleanup(func() {
+				if cmd.ProcessState == nil {
+					_ = cmd.Process.Kill()
+					_ = cmd.Wait()
+				}
+			})
+			if c.write != "" {
+				go io.WriteString(input, c.write) // returns when ccbulk has read it all, or ends
+				waitFor(t, "ccbulk to start batch 2", func() bool {
+					var s string
+					return tn.db.Get(&s, `SELECT status FROM batches WHERE id = 2`) == nil && s == "running"
+				})
+			} else if !c.fifo {
+				waitReadingStdin(t, cmd.Process.Pid)
+			}
+			if err := cmd.Process.Signal(c.signal); err != nil {
+				t.Fatal(err)
+			}
+			if code := waitExit(t, cmd); code != 1 {
+				t.Fatalf("exit %d, want 1\nstderr: %s", code, stderr)
+			}
+			if !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("stderr %q does not say the run was interrupted", stderr)
+			}
+			var batches []string
+			if err := tn.db.Select(&batches, `SELECT status FROM batches WHERE id > 1 ORDER BY id`); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{}
+			if c.write != "" {
+				want = []string{"failed"}
+			}
+			if !slices.Equal(batches, want) {
+				t.Errorf("batches after the demo import: %v, want %v", batches, want)
+			}
+			if after := tn.snapshot(); after != before {
+				t.Fatalf("the stopped run left changes behind\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
 	}
 }
