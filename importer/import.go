@@ -831,20 +831,21 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	if errors.Is(err, errAborted) {
 		return ferr
 	}
+	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(err, store.ErrConnectionLost)) {
+		// The batch is no longer running: the commit went through
+		// before the run was stopped or the connection broke. The run
+		// never claims less than what happened.
+		if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
+			r.res.Applied = true
+			return nil
+		}
+	}
 	if ctx.Err() != nil {
 		// Stopped (SIGINT, SIGTERM): the server reports the cancelled
 		// statement as its own error; say what happened instead.
 		return fmt.Errorf("batch %d: %w", batch.ID, ctx.Err())
 	}
 	if errors.Is(err, store.ErrConnectionLost) {
-		if !recorded && ferr == nil {
-			// The batch is no longer running: the commit went through
-			// before the connection broke.
-			if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
-				r.res.Applied = true
-				return nil
-			}
-		}
 		if ferr != nil && errors.Is(err, store.ErrCommit) {
 			return fmt.Errorf("%w; it broke while batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", err, batch.ID, tenant)
 		}

@@ -12,6 +12,11 @@ import (
 )
 
 func main() {
+	openStandardFDs()
+	// A closed standard output (a pipe whose reader went away) is an
+	// error of the write, not the end of the process: a run whose batch
+	// was committed must still exit 0 or 3, never die of SIGPIPE.
+	signal.Ignore(syscall.SIGPIPE)
 	// SIGINT or SIGTERM stops the run: whatever it is doing (a statement,
 	// waiting for the lock, reading an idle input), it rolls back, records
 	// its batch as failed and exits 1. A second signal ends the process at

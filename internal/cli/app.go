@@ -59,6 +59,35 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
+// appliedError is an error met after a run's batch was committed (writing
+// the report into place, printing): the data is applied, so the exit code
+// is the run's own, 0 or 3 (SPEC §5: an exit code never claims less than
+// what happened), and the error is printed as a warning.
+type appliedError struct {
+	err   error
+	batch int64
+	code  int // ExitOK or ExitRejected
+}
+
+func (e *appliedError) Error() string {
+	return fmt.Sprintf("warning: batch %d was applied, but then: %v", e.batch, e.err)
+}
+
+func (e *appliedError) Unwrap() error { return e.err }
+
+// afterCommit returns err as an appliedError when the run's batch was
+// applied, and err itself otherwise.
+func afterCommit(applied bool, batch int64, rejected int, err error) error {
+	if err == nil || !applied {
+		return err
+	}
+	code := ExitOK
+	if rejected > 0 {
+		code = ExitRejected
+	}
+	return &appliedError{err: err, batch: batch, code: code}
+}
+
 // Run runs ccbulk with args (args[0] is the program name) and returns the
 // exit code. It never calls os.Exit.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -68,6 +97,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	}
 	code := exitCode(err)
+	var applied *appliedError
+	if errors.As(err, &applied) {
+		fmt.Fprintf(stderr, "ccbulk: %v\n", applied)
+		return code
+	}
 	if errors.Is(err, context.Canceled) {
 		err = errors.New("interrupted: the run stopped and nothing of it was applied")
 	}
@@ -82,17 +116,22 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return code
 }
 
-// exitCode is the one place that maps errors to exit codes.
+// exitCode is the one place that maps errors to exit codes. An error met
+// after the run's batch was committed (an appliedError, whatever it wraps)
+// never gives more than 3.
 func exitCode(err error) int {
 	var (
-		ee    *exitError
-		ue    *usageError
-		fe    *schema.FileError
-		sync  *importer.SyncLimitError
-		taken *store.LockedError
-		later *importer.UndoConflictError
+		applied *appliedError
+		ee      *exitError
+		ue      *usageError
+		fe      *schema.FileError
+		sync    *importer.SyncLimitError
+		taken   *store.LockedError
+		later   *importer.UndoConflictError
 	)
 	switch {
+	case errors.As(err, &applied):
+		return applied.code
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue), errors.Is(err, store.ErrBadConfig):

@@ -124,7 +124,8 @@ func runImport(c *cli.Context) error {
 	}
 	res, err := importer.Import(c.Context, db, opts)
 	bar.done()
-	if err != nil {
+	// Once the batch is committed, a later error is a warning (exit 0 or 3).
+	if err = afterCommit(res.Applied && !res.DryRun, res.BatchID, res.Rejected, err); err != nil && !res.Applied {
 		// A refusal (exit 4) still gives a scheduler its JSON: applied false.
 		var overLimit *importer.SyncLimitError
 		var locked *store.LockedError
@@ -137,6 +138,9 @@ func runImport(c *cli.Context) error {
 		printJSON(out, res)
 	} else {
 		printSummary(out, res)
+	}
+	if err != nil {
+		return err // applied, then an error: printed as a warning
 	}
 	if res.Rejected > 0 {
 		return &exitError{code: ExitRejected}

@@ -199,3 +199,43 @@ func TestStoppedWhileWaitingForInput(t *testing.T) {
 		})
 	}
 }
+
+// TestCommittedRunWithClosedOutput: a run whose batch was committed exits
+// 0 (an import, an undo) even when its --json summary cannot be written:
+// standard output a pipe whose reader went away (no death by SIGPIPE), or
+// closed altogether (ccbulk ... >&-, where the summary must not go into a
+// file or connection that took the descriptor).
+func TestCommittedRunWithClosedOutput(t *testing.T) {
+	tn := newTenant(t)
+	sheet := tn.writeFile("one.csv", "Email,First Name,Last Name,PBX\nnew.user@acme.example,New,User,paris\n")
+
+	// A pipe whose read end is closed before ccbulk writes.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	cmd, _, stderr := tn.command("import", sheet, "--org", "acme", "--actor", marie, "--json")
+	cmd.Stdout = w
+	code := exitCode(t, cmd.Run())
+	w.Close()
+	if code != 0 {
+		t.Fatalf("import with its output pipe closed: exit %d, want 0\nstderr: %s", code, stderr)
+	}
+	if got := tn.batchStatus(2); got != "applied" {
+		t.Fatalf("batch 2 is %s, want applied", got)
+	}
+
+	// Closed altogether: undo the batch with standard output closed.
+	cmd, _, stderr = tn.command("undo", "2", "--actor", marie, "--json")
+	cmd.Args = append([]string{"sh", "-c", `exec "$0" "$@" >&-`, cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = "/bin/sh"
+	if code := exitCode(t, cmd.Run()); code != 0 {
+		t.Fatalf("undo with standard output closed: exit %d, want 0\nstderr: %s", code, stderr)
+	}
+	if got := tn.batchStatus(3); got != "applied" {
+		t.Fatalf("undo batch 3 is %s, want applied", got)
+	}
+	// The database connections were not written into: the next run works.
+	tn.mustRun(0, "import", sheet, "--org", "acme", "--actor", marie)
+}
