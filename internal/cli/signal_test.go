@@ -5,6 +5,7 @@ package cli_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -238,4 +239,52 @@ func TestCommittedRunWithClosedOutput(t *testing.T) {
 	}
 	// The database connections were not written into: the next run works.
 	tn.mustRun(0, "import", sheet, "--org", "acme", "--actor", marie)
+}
+
+// TestImportFromFIFO: a FIFO (import <(command)) is read once, whole: the
+// rows past the first 64 KiB are imported too, and the batch records the
+// SHA-256 of everything read.
+func TestImportFromFIFO(t *testing.T) {
+	tn := newTenant(t)
+	var b strings.Builder
+	b.WriteString("Email,First Name,Last Name,PBX\n")
+	n := 0
+	for ; b.Len() < 200<<10; n++ {
+		fmt.Fprintf(&b, "fifo%05d@acme.example,Fifo,User %d,paris\n", n, n)
+	}
+	fifo := filepath.Join(tn.dir, "users.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd, stdout, stderr := tn.command("import", fifo, "--org", "acme", "--actor", marie, "--json")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if code := waitExit(t, cmd); code != 0 {
+		t.Fatalf("exit %d, want 0\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	if want := fmt.Sprintf(`"rows":%d,"created":%d,`, n, n); !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout %s does not say %s", stdout, want)
+	}
+	var sha string
+	if err := tn.db.Get(&sha, `SELECT file_sha256 FROM batches WHERE id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%x", sha256.Sum256([]byte(b.String()))); sha != want {
+		t.Errorf("batch 2 records SHA-256 %s, want %s", sha, want)
+	}
 }
