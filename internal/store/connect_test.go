@@ -49,6 +49,8 @@ func TestBadURLNeverPrintsPassword(t *testing.T) {
 		{"key=value, bad port", "host=db.example port=abc password=s3cret", []string{"s3cret"}, `wrong value for "port"`},
 		{"key=value, password with a space", "host=db.example password=two s3cret w0rds", []string{"s3cret", "w0rds"}, "quote a value that holds spaces"},
 		{"key=value, unterminated quote", "host=db.example password='s3cret", []string{"s3cret"}, "unterminated quoted string"},
+		{"hash in the password", "postgres://u:p@ss#w0rd@db.example/ccbulk", []string{"ss#w0rd", "w0rd"}, "percent-encode it as %23"},
+		{"socket directory as the host", "postgres://u:s3cret@%2Ftmp/ccbulk", []string{"s3cret"}, "a socket directory goes in ?host=/path"},
 		{"bad sslmode", "postgres://u:s3cret@db.example/ccbulk?sslmode=bogus", []string{"s3cret"}, `"bogus" is not supported`},
 	}
 	for _, c := range cases {

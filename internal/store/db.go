@@ -120,6 +120,9 @@ func connect(ctx context.Context, cfg pq.Config) (*sqlx.DB, error) {
 // ConnConfig returns the connection settings OpenWith uses for url (see
 // there), read from url, the environment and the service file.
 func ConnConfig(url string, s Settings) (pq.Config, error) {
+	if (strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")) && strings.Contains(url, "#") {
+		return pq.Config{}, parseError(url, errFragment)
+	}
 	cfg, err := pq.NewConfig(url)
 	if err != nil {
 		return pq.Config{}, parseError(url, err)
@@ -180,6 +183,9 @@ var kvKey = regexp.MustCompile(`(^|\s)(host|hostaddr|service)\s*=`)
 // password: url.Parse's errors quote the whole URL, and its pieces (an
 // invalid escape, a port) may be pieces of the password.
 func parseError(dsn string, err error) error {
+	if errors.Is(err, errFragment) {
+		return &badConfigError{`the database URL (--db or DATABASE_URL) holds a "#", which would end it there; percent-encode it as %23 (and % as %25, @ as %40, : as %3A, / as %2F, ? as %3F in the user name and password)`}
+	}
 	var uerr *neturl.Error
 	if errors.As(err, &uerr) {
 		var (
@@ -188,6 +194,8 @@ func parseError(dsn string, err error) error {
 			hostErr neturl.InvalidHostError
 		)
 		switch {
+		case errors.As(uerr.Err, &escErr) && isHexEscape(string(escErr)):
+			what = "the host holds an escape (a socket directory goes in ?host=/path, not before the database name)"
 		case errors.As(uerr.Err, &escErr):
 			what = `a "%" is not followed by two hexadecimal digits`
 		case errors.As(uerr.Err, &hostErr):
@@ -212,6 +220,16 @@ type badConfigError struct{ msg string }
 
 func (e *badConfigError) Error() string        { return e.msg }
 func (e *badConfigError) Is(target error) bool { return target == ErrBadConfig }
+
+// errFragment is a URL with a "#": a database URL has no fragment, so the
+// "#" is in a password and would cut it (and make the rest a host name).
+var errFragment = errors.New("a # in the URL")
+
+// isHexEscape reports whether s is a well-formed %XX escape.
+func isHexEscape(s string) bool {
+	_, err := neturl.PathUnescape(s)
+	return len(s) == 3 && err == nil
+}
 
 // secrets returns the forms the password takes in dsn, longest first: as
 // written and decoded, and the words of a password with spaces.
