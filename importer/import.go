@@ -235,17 +235,40 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	digest := sha256.New()
 	stdin := opts.Stdin
 	var before os.FileInfo // the file as it was when the run started
-	if opts.File == "-" {
-		stdin = io.TeeReader(opts.Stdin, digest)
-	} else {
+	// The input stops when the run does, or once the rows have been
+	// read: a reader blocked on an idle stream then returns.
+	inputCtx, stopInput := context.WithCancel(ctx)
+	defer stopInput()
+	file := opts.File
+	switch {
+	case file == "-":
+		// Read through a cancelReader: a signal stops the run also
+		// while standard input is open and idle.
+		stdin = io.TeeReader(newCancelReader(inputCtx, opts.Stdin), digest)
+	case isStream(file):
+		// A FIFO (import <(command)) can be read only once: it is read
+		// as standard input is, and hashed as it is read.
+		f, err := openStream(ctx, file)
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			return res, &schema.FileError{Rule: schema.FFormat, File: file, Message: "cannot open the file: " + err.Error()}
+		}
+		defer f.Close()
+		stdin, file = io.TeeReader(newCancelReader(inputCtx, f), digest), "-"
+	default:
 		before, _ = os.Stat(opts.File) // sheet.Open reports a missing file
 	}
-	src, err := sheet.Open(opts.File, stdin, sheet.Options{Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
+	src, err := sheet.Open(file, stdin, sheet.Options{Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
 	if err != nil {
+		if ctx.Err() != nil {
+			return res, ctx.Err() // stopped while reading the header
+		}
 		return res, err
 	}
 	defer src.Close()
-	if opts.File != "-" {
+	if file != "-" {
 		if err := hashFile(opts.File, digest); err != nil {
 			return res, &schema.FileError{Rule: schema.FFormat, File: opts.File, Message: "cannot read the file: " + err.Error()}
 		}
@@ -266,7 +289,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	}
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
-		validator: rules.NewValidator(env), before: before}
+		validator: rules.NewValidator(env), before: before, stopInput: stopInput}
 	run.reportPath, run.reportFormat = reportPath, reportFormat
 	defer run.abortReport()
 
@@ -371,7 +394,8 @@ type run struct {
 	reportPlaced             string // the file the complete report replaced; "" when none (or a device written in place)
 	commitUnknown            bool   // the connection broke during COMMIT: applied or not is unknown
 
-	before os.FileInfo // the input file when the run started; nil for standard input
+	before    os.FileInfo // the input file when the run started; nil for standard input
+	stopInput func()      // ends the reading of a stream (standard input, a FIFO)
 
 	createdMembers int // active members of the tenant the batch created (already in users)
 }
@@ -421,13 +445,31 @@ func (r *run) eachChunk(ctx context.Context, q store.Querier, whole *rules.Snaps
 	go r.readChunks(readCtx, chunks)
 	defer func() {
 		cancel()
+		// A stream (standard input, a FIFO) is read through a
+		// cancelReader: stopping it ends a read blocked on an idle input.
+		if r.stopInput != nil {
+			r.stopInput()
+		}
 		for range chunks { // the reader stops before the sheet is closed
 		}
 	}()
 	var err error
-	for c := range chunks {
+	for {
+		var c parsedChunk
+		var ok bool
+		select {
+		case c, ok = <-chunks:
+		case <-ctx.Done():
+			return ctx.Err() // stopped: do not wait for input that may never come
+		}
+		if !ok {
+			break
+		}
 		r.res.Rows += len(c.rows)
 		if c.err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err() // the read failed because the run was stopped
+			}
 			return c.err
 		}
 		snap := whole
@@ -910,20 +952,21 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	if errors.Is(err, errAborted) {
 		return ferr
 	}
+	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(err, store.ErrConnectionLost)) {
+		// The batch is no longer running: the commit went through
+		// before the run was stopped or the connection broke. The run
+		// never claims less than what happened.
+		if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
+			r.res.Applied = true
+			return nil
+		}
+	}
 	if ctx.Err() != nil {
 		// Stopped (SIGINT, SIGTERM): the server reports the cancelled
 		// statement as its own error; say what happened instead.
 		return fmt.Errorf("batch %d: %w", batch.ID, ctx.Err())
 	}
 	if errors.Is(err, store.ErrConnectionLost) {
-		if !recorded && ferr == nil {
-			// The batch is no longer running: the commit went through
-			// before the connection broke.
-			if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
-				r.res.Applied = true
-				return nil
-			}
-		}
 		if ferr != nil && errors.Is(err, store.ErrCommit) {
 			r.commitUnknown = true
 			return fmt.Errorf("%w; it broke while batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", err, batch.ID, tenant)

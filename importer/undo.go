@@ -197,16 +197,18 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	b := *batch
 	b.Status, b.Error = "failed", batchError(ctx, err)
 	recorded, ferr := finishFailed(ctx, db, conn, &b)
+	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(err, store.ErrConnectionLost)) {
+		// The undo batch is no longer running: the commit went through
+		// before the run was stopped or the connection broke.
+		if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
+			res.Applied = true
+			return res, nil
+		}
+	}
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("undo batch %d: %w", batch.ID, ctx.Err())
 	}
 	if errors.Is(err, store.ErrConnectionLost) {
-		if !recorded && ferr == nil {
-			if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
-				res.Applied = true
-				return res, nil
-			}
-		}
 		if ferr != nil && errors.Is(err, store.ErrCommit) {
 			return res, fmt.Errorf("%w; it broke while undo batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it", err, batch.ID, tenant)
 		}

@@ -48,27 +48,28 @@ func noProfile(format string, args ...any) error {
 	return &noProfileError{msg: fmt.Sprintf(format, args...)}
 }
 
-// Load returns the profile --mapping names: the file of that name when one
-// exists, else the built-in profile of that name. A file with mistakes
-// gives Errors.
+// Load returns the profile --mapping names: a built-in name always means
+// the built-in profile, even when a file of that name is in the working
+// directory (a file is named by a path, ./webex); anything else is read as
+// a mapping file. A file with mistakes gives Errors.
 func Load(nameOrPath string) (*Profile, error) {
-	f, err := os.Open(nameOrPath)
-	if err == nil {
-		defer f.Close()
-		if fi, err := f.Stat(); err == nil && fi.IsDir() {
-			return nil, noProfile("%s is a directory; name a mapping file (YAML) or a built-in profile (%s)", nameOrPath, strings.Join(Builtins(), ", "))
-		}
-		data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-		if err != nil {
-			return nil, noProfile("cannot read %s: %v", nameOrPath, err)
-		}
-		return Parse(nameOrPath, data)
-	}
 	if data, ok := Builtin(nameOrPath); ok {
 		return Parse(strings.ToLower(nameOrPath), data)
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, noProfile("cannot read %s: %v", nameOrPath, errors.Unwrap(err))
+	f, err := os.Open(nameOrPath)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, noProfile("cannot read %s: %v", nameOrPath, errors.Unwrap(err))
+		}
+		return nil, noProfile("%q is neither a built-in profile (%s) nor a mapping file; check the name or the path", nameOrPath, strings.Join(Builtins(), ", "))
 	}
-	return nil, noProfile("%q is neither a built-in profile (%s) nor a mapping file; check the name or the path", nameOrPath, strings.Join(Builtins(), ", "))
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, noProfile("%s is a directory; name a mapping file (YAML) or a built-in profile (%s)", nameOrPath, strings.Join(Builtins(), ", "))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, noProfile("cannot read %s: %v", nameOrPath, err)
+	}
+	return Parse(nameOrPath, data)
 }

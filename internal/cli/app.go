@@ -57,6 +57,35 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
+// appliedError is an error met after a run's batch was committed (writing
+// the report into place, printing): the data is applied, so the exit code
+// is the run's own, 0 or 3 (SPEC §5: an exit code never claims less than
+// what happened), and the error is printed as a warning.
+type appliedError struct {
+	err   error
+	batch int64
+	code  int // ExitOK or ExitRejected
+}
+
+func (e *appliedError) Error() string {
+	return fmt.Sprintf("warning: batch %d was applied, but then: %v", e.batch, e.err)
+}
+
+func (e *appliedError) Unwrap() error { return e.err }
+
+// afterCommit returns err as an appliedError when the run's batch was
+// applied, and err itself otherwise.
+func afterCommit(applied bool, batch int64, rejected int, err error) error {
+	if err == nil || !applied {
+		return err
+	}
+	code := ExitOK
+	if rejected > 0 {
+		code = ExitRejected
+	}
+	return &appliedError{err: err, batch: batch, code: code}
+}
+
 // Run runs ccbulk with args (args[0] is the program name) and returns the
 // exit code. It never calls os.Exit.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -69,6 +98,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	}
 	code := exitCode(err)
+	var applied *appliedError
+	if errors.As(err, &applied) {
+		fmt.Fprintf(stderr, "ccbulk: %v\n", applied)
+		return code
+	}
 	if errors.Is(err, context.Canceled) {
 		err = errors.New(errorMessage(err))
 	}
@@ -76,7 +110,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if !errors.As(err, &ee) {
 		fmt.Fprintf(stderr, "ccbulk: %s\n", errorText(err))
 		var ue *usageError
-		if code == ExitUsage && !(errors.As(err, &ue) && ue.quiet) {
+		if code == ExitUsage && !(errors.As(err, &ue) && ue.quiet) && !errors.Is(err, store.ErrBadConfig) {
 			fmt.Fprintln(stderr, usageHint(app, args))
 		}
 	}
@@ -92,21 +126,26 @@ func errorMessage(err error) string {
 	return err.Error()
 }
 
-// exitCode is the one place that maps errors to exit codes.
+// exitCode is the one place that maps errors to exit codes. An error met
+// after the run's batch was committed (an appliedError, whatever it wraps)
+// never gives more than 3.
 func exitCode(err error) int {
 	var (
-		ee    *exitError
-		ue    *usageError
-		fe    *schema.FileError
-		sync  *importer.SyncLimitError
-		many  *importer.MaxRejectedError
-		taken *store.LockedError
-		later *importer.UndoConflictError
+		applied *appliedError
+		ee      *exitError
+		ue      *usageError
+		fe      *schema.FileError
+		sync    *importer.SyncLimitError
+		many    *importer.MaxRejectedError
+		taken   *store.LockedError
+		later   *importer.UndoConflictError
 	)
 	switch {
+	case errors.As(err, &applied):
+		return applied.code
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue), errors.Is(err, store.ErrNoDatabase):
+	case errors.As(err, &ue), errors.Is(err, store.ErrBadConfig):
 		return ExitUsage
 	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &many), errors.As(err, &later):
 		return ExitRefused

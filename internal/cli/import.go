@@ -140,17 +140,18 @@ func runImport(c *cli.Context) error {
 		}
 		res, err = importer.Import(c.Context, db, opts)
 		bar.done()
-		return err
+		// Once the batch is committed, a later error is a warning (exit 0 or 3).
+		return afterCommit(res.Applied && !res.DryRun, res.BatchID, res.Rejected, err)
 	}()
 	switch {
 	case jsonOut:
 		printFindings(c.App.ErrWriter, res)
 		printJSON(out, res, jsonRun{started: started, finished: time.Now(), err: err})
-	case err == nil:
+	case err == nil || res.Applied:
 		printSummary(out, res)
 	}
 	if err != nil {
-		return err
+		return err // applied, then an error: printed as a warning
 	}
 	if res.Rejected > 0 {
 		return &exitError{code: ExitRejected}

@@ -53,13 +53,16 @@ func runUndo(c *cli.Context) error {
 	}
 	defer db.Close()
 	res, err := importer.Undo(c.Context, db, importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait")})
+	// Once the undo is committed, a later error is a warning (exit 0).
+	err = afterCommit(res.Applied, res.BatchID, 0, err)
+	var applied *appliedError
 	// Done or refused (exit 4), a scheduler gets its JSON.
 	var conflict *importer.UndoConflictError
 	var locked *store.LockedError
-	if c.Bool("json") && (err == nil || errors.As(err, &conflict) || errors.As(err, &locked)) {
+	if c.Bool("json") && (err == nil || errors.As(err, &applied) || errors.As(err, &conflict) || errors.As(err, &locked)) {
 		printUndoJSON(c.App.Writer, res)
 	}
-	if err != nil {
+	if err != nil && !errors.As(err, &applied) {
 		return err
 	}
 	if !c.Bool("json") {
@@ -77,7 +80,7 @@ func runUndo(c *cli.Context) error {
 		}
 		fmt.Fprintln(c.App.Writer)
 	}
-	return nil
+	return err // nil, or an error after the commit: a warning
 }
 
 // jsonUndo is undo's --json object; the key order is fixed.

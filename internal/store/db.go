@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	neturl "net/url"
 	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -17,8 +21,10 @@ import (
 	"github.com/lib/pq"
 )
 
-// ErrNoDatabase is returned when no database was named.
-var ErrNoDatabase = errors.New("no database named: pass --db URL or set DATABASE_URL (for example postgres://user@localhost/ccbulk?sslmode=disable)")
+// ErrBadConfig is wrapped when the connection settings do not parse (a
+// malformed --db URL, or a PG* variable with a wrong value). Its message
+// never holds the password.
+var ErrBadConfig = errors.New("the database connection settings do not parse")
 
 // Querier runs queries on a pool, a connection or a transaction.
 type Querier interface {
@@ -43,45 +49,304 @@ var DefaultSettings = Settings{StatementTimeout: 30 * time.Minute, LockTimeout: 
 // settings is what the current process runs with; Explain names them.
 var settings = DefaultSettings
 
-// Open connects to the database at url with DefaultSettings; an empty url
-// falls back to the libpq PG* variables when PGHOST or PGDATABASE is set.
+// Open connects to the database at url with DefaultSettings; see OpenWith.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 	return OpenWith(ctx, url, DefaultSettings)
 }
 
-// OpenWith connects to the database at url; every connection of the pool
-// starts with statement_timeout and lock_timeout set from s, and
-// application_name "ccbulk" unless the URL names one (so that operators can
-// find ccbulk in pg_stat_activity).
+// ApplicationName is the application_name ccbulk's sessions carry unless
+// the URL or PGAPPNAME names another, so that operators can find ccbulk in
+// pg_stat_activity.
+const ApplicationName = "ccbulk"
+
+// ConnectionCheckInterval is how often the server checks, during a long
+// statement, that ccbulk is still connected (client_connection_check_interval,
+// PostgreSQL 14 and later): a run killed in the middle of a statement then
+// loses its session, and its advisory lock, within about that time rather
+// than when the statement ends.
+const ConnectionCheckInterval = time.Second
+
+// OpenWith connects to the database at url as psql would: an empty url
+// falls back to libpq's PG* variables, PGSERVICE and ~/.pgpass, and, with
+// no host named anywhere, to the local server's socket; without an
+// sslmode in the URL or PGSSLMODE, TLS is tried first and a plain
+// connection used when the server has no TLS (libpq's "prefer"). Every
+// connection of the pool starts with statement_timeout and lock_timeout
+// set from s, client_connection_check_interval set to
+// ConnectionCheckInterval, and application_name ApplicationName unless the
+// URL or PGAPPNAME names one. No error it returns holds the password.
 func OpenWith(ctx context.Context, url string, s Settings) (*sqlx.DB, error) {
-	if url == "" && os.Getenv("PGHOST") == "" && os.Getenv("PGDATABASE") == "" {
-		return nil, ErrNoDatabase
+	cfg, err := ConnConfig(url, s)
+	if err != nil {
+		return nil, err
+	}
+	settings = s
+	db, err := connect(ctx, cfg)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && strings.Contains(pqErr.Message, "client_connection_check_interval") {
+		// A server before PostgreSQL 14, or one on a system without the
+		// check: connect without it.
+		delete(cfg.Runtime, "client_connection_check_interval")
+		db, err = connect(ctx, cfg)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		err = redact(connectError(err), secrets(url))
+		if url == "" {
+			err = fmt.Errorf("%w\n(no --db or DATABASE_URL was given, so ccbulk connected as psql would: with the PG* variables, PGSERVICE and ~/.pgpass, or to the local server; pass --db URL or set DATABASE_URL, for example postgres://ccbulk@db.example/ccbulk?sslmode=verify-full)", err)
+		}
+		return nil, err
+	}
+	return db, nil
+}
+
+// connect opens a pool with cfg and checks that it reaches the server.
+func connect(ctx context.Context, cfg pq.Config) (*sqlx.DB, error) {
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	db.SetMaxOpenConns(4)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// ConnConfig returns the connection settings OpenWith uses for url (see
+// there), read from url, the environment and the service file.
+func ConnConfig(url string, s Settings) (pq.Config, error) {
+	if (strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")) && strings.Contains(url, "#") {
+		return pq.Config{}, parseError(url, errFragment)
 	}
 	cfg, err := pq.NewConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("database URL: %w", err)
+		return pq.Config{}, parseError(url, err)
+	}
+	if !hostNamed(url) {
+		for _, dir := range DefaultSocketDirs {
+			if _, err := os.Stat(filepath.Join(dir, fmt.Sprintf(".s.PGSQL.%d", cfg.Port))); err == nil {
+				cfg.Host = dir
+				break
+			}
+		}
+	}
+	switch {
+	case filepath.IsAbs(cfg.Host) || strings.HasPrefix(cfg.Host, "@"):
+		cfg.SSLMode = pq.SSLModeDisable // no TLS over a local socket
+	case cfg.SSLMode == "":
+		cfg.SSLMode = pq.SSLModePrefer // neither the URL nor PGSSLMODE chose one
+	}
+	if cfg.ApplicationName == "" {
+		cfg.ApplicationName = ApplicationName
 	}
 	if cfg.Runtime == nil {
 		cfg.Runtime = map[string]string{}
 	}
 	cfg.Runtime["statement_timeout"] = millis(s.StatementTimeout)
 	cfg.Runtime["lock_timeout"] = millis(s.LockTimeout)
-	if _, ok := cfg.Runtime["application_name"]; !ok {
-		cfg.Runtime["application_name"] = "ccbulk"
+	if _, ok := cfg.Runtime["client_connection_check_interval"]; !ok {
+		cfg.Runtime["client_connection_check_interval"] = millis(ConnectionCheckInterval)
 	}
-	connector, err := pq.NewConnectorConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("database URL: %w", err)
-	}
-	settings = s
-	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
-	db.SetMaxOpenConns(4)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, Explain(err)
-	}
-	return db, nil
+	return cfg, nil
 }
+
+// DefaultSocketDirs are where psql looks for the local server's socket when
+// no host is named: Debian's and PostgreSQL's own default.
+var DefaultSocketDirs = []string{"/var/run/postgresql", "/tmp"}
+
+// hostNamed reports whether url, PGHOST, PGHOSTADDR or a service names the
+// server's host; when none does, psql uses the local socket.
+func hostNamed(dsn string) bool {
+	if os.Getenv("PGHOST") != "" || os.Getenv("PGHOSTADDR") != "" || os.Getenv("PGSERVICE") != "" {
+		return true
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := neturl.Parse(dsn)
+		if err != nil {
+			return true
+		}
+		q := u.Query()
+		return u.Hostname() != "" || q.Has("host") || q.Has("hostaddr") || q.Has("service")
+	}
+	return kvKey.MatchString(dsn)
+}
+
+// kvKey finds a key=value connection string's keys that name the host.
+var kvKey = regexp.MustCompile(`(^|\s)(host|hostaddr|service)\s*=`)
+
+// parseError says that the connection settings do not parse, without the
+// password: url.Parse's errors quote the whole URL, and its pieces (an
+// invalid escape, a port) may be pieces of the password.
+func parseError(dsn string, err error) error {
+	if errors.Is(err, errFragment) {
+		return &badConfigError{`the database URL (--db or DATABASE_URL) holds a "#", which would end it there; percent-encode it as %23 (and % as %25, @ as %40, : as %3A, / as %2F, ? as %3F in the user name and password)`}
+	}
+	var uerr *neturl.Error
+	if errors.As(err, &uerr) {
+		var (
+			what    string
+			escErr  neturl.EscapeError
+			hostErr neturl.InvalidHostError
+		)
+		switch {
+		case errors.As(uerr.Err, &escErr) && isHexEscape(string(escErr)):
+			what = "the host holds an escape (a socket directory goes in ?host=/path, not before the database name)"
+		case errors.As(uerr.Err, &escErr):
+			what = `a "%" is not followed by two hexadecimal digits`
+		case errors.As(uerr.Err, &hostErr):
+			what = "the host is not valid"
+		case strings.Contains(uerr.Err.Error(), "port"):
+			what = "the port is not a number"
+		default:
+			what = "it is malformed"
+		}
+		return &badConfigError{fmt.Sprintf("the database URL (--db or DATABASE_URL) does not parse as a URL: %s; "+
+			"percent-encode special characters in the user name and password (%% as %%25, @ as %%40, : as %%3A, / as %%2F, ? as %%3F, # as %%23)", what)}
+	}
+	if strings.HasPrefix(err.Error(), `missing "=" after`) {
+		// The word it quotes may be the second word of a password.
+		return &badConfigError{"the database connection string (--db or DATABASE_URL) has a word without \"=\"; quote a value that holds spaces (password='two words')"}
+	}
+	return &badConfigError{fmt.Sprintf("%v: %v", ErrBadConfig, redact(err, secrets(dsn)))}
+}
+
+// badConfigError is ErrBadConfig with a message of its own.
+type badConfigError struct{ msg string }
+
+func (e *badConfigError) Error() string        { return e.msg }
+func (e *badConfigError) Is(target error) bool { return target == ErrBadConfig }
+
+// errFragment is a URL with a "#": a database URL has no fragment, so the
+// "#" is in a password and would cut it (and make the rest a host name).
+var errFragment = errors.New("a # in the URL")
+
+// isHexEscape reports whether s is a well-formed %XX escape.
+func isHexEscape(s string) bool {
+	_, err := neturl.PathUnescape(s)
+	return len(s) == 3 && err == nil
+}
+
+// secrets returns the forms the password takes in dsn, longest first: as
+// written and decoded, and the words of a password with spaces.
+func secrets(dsn string) []string {
+	var found []string
+	add := func(s string) {
+		if s == "" {
+			return
+		}
+		found = append(found, s)
+		if d, err := neturl.PathUnescape(s); err == nil && d != s {
+			found = append(found, d)
+		}
+		if d, err := neturl.QueryUnescape(s); err == nil && d != s {
+			found = append(found, d)
+		}
+		for _, w := range strings.Fields(s) {
+			if len(w) >= 3 {
+				found = append(found, w)
+			}
+		}
+	}
+	if rest, ok := strings.CutPrefix(dsn, "postgres://"); ok || strings.HasPrefix(dsn, "postgresql://") {
+		if !ok {
+			rest = strings.TrimPrefix(dsn, "postgresql://")
+		}
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				add(pw)
+			}
+		}
+	}
+	for _, m := range passwordValue.FindAllStringSubmatch(dsn, -1) {
+		v := m[2]
+		if strings.HasPrefix(v, "'") {
+			v = strings.Trim(v, "'")
+			add(strings.ReplaceAll(v, `\`, ""))
+		}
+		add(v)
+	}
+	if pw := os.Getenv("PGPASSWORD"); pw != "" {
+		add(pw)
+	}
+	slices.SortFunc(found, func(a, b string) int { return len(b) - len(a) })
+	return found
+}
+
+// passwordValue finds a password in a URL's query or a key=value string.
+var passwordValue = regexp.MustCompile(`(^|[\s?&])password\s*=\s*('(?:[^'\\]|\\.)*'?|[^\s&]*)`)
+
+// redactedError is an error whose message had the password taken out; it
+// still wraps the original for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact takes every form of the password out of err's message.
+func redact(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	clean := msg
+	for _, s := range secrets {
+		clean = strings.ReplaceAll(clean, s, "xxxxx")
+	}
+	if clean == msg {
+		return err
+	}
+	return &redactedError{msg: clean, err: err}
+}
+
+// connectError says that the server could not be reached or refused the
+// session, and what to do about it.
+func connectError(err error) error {
+	if errors.Is(err, ErrCannotConnect) {
+		return err
+	}
+	if hint, ok := connectHint(err); ok {
+		return fmt.Errorf("%w: %w%s", ErrCannotConnect, err, hint)
+	}
+	return fmt.Errorf("%w: %w", ErrCannotConnect, err)
+}
+
+// connectHint recognises the errors of opening a session and says what to
+// do about each; ok is false for other errors.
+func connectHint(err error) (hint string, ok bool) {
+	var (
+		pqErr  *pq.Error
+		dnsErr *net.DNSError
+		opErr  *net.OpError
+	)
+	msg := err.Error()
+	switch {
+	case errors.As(err, &pqErr) && (pqErr.Code == "28P01" || pqErr.Code == "28000"):
+		return "; check the password (in the URL, percent-encoded; PGPASSWORD; or ~/.pgpass, PGPASSFILE) and that the server's pg_hba.conf lets this user in from here", true
+	case errors.As(err, &pqErr) && pqErr.Code == "3D000":
+		return "; create it first (createdb NAME), or name another database", true
+	case errors.Is(err, pq.ErrSSLNotSupported), strings.Contains(msg, "SSL is not enabled on the server"):
+		return "; the server offers no TLS: without sslmode ccbulk tries TLS and falls back to a plain connection as psql does, and sslmode=disable (…?sslmode=disable) is for a local server without SSL", true
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("; the host %q does not resolve: check the host name in --db/DATABASE_URL or PGHOST", dnsErr.Name), true
+	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such file or directory"):
+		return "; is PostgreSQL running, and do --db/DATABASE_URL (or PGHOST and PGPORT) name the right host and port?", true
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return "; check the host and port in --db/DATABASE_URL (or PGHOST and PGPORT), and that the server is reachable from here", true
+	}
+	return "", false
+}
+
+// ErrCannotConnect is wrapped when ccbulk could not open a session: the
+// server could not be reached, or refused it.
+var ErrCannotConnect = errors.New("cannot connect to the database")
 
 // millis writes a duration as PostgreSQL's milliseconds; 0 disables the limit.
 func millis(d time.Duration) string {
@@ -120,19 +385,24 @@ func lostConnection(err error) bool {
 	return false
 }
 
-// Explain adds what to do to the connection errors people meet most.
+// Explain adds what to do to the connection errors people meet most. An
+// error of opening a session (a host that does not resolve or refuses, a
+// failed password) wraps ErrCannotConnect, not ErrConnectionLost.
 func Explain(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "SSL is not enabled on the server"):
-		return fmt.Errorf("cannot connect to the database: %w; add sslmode=disable to the URL (…?sslmode=disable) for a local server without SSL", err)
-	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such file or directory"):
-		return fmt.Errorf("cannot connect to the database: %w; is PostgreSQL running, and do --db/DATABASE_URL name the right host and port?", err)
-	case strings.Contains(msg, "does not exist") && strings.Contains(msg, "database"):
-		return fmt.Errorf("cannot connect to the database: %w; create it first (createdb NAME)", err)
+	if errors.Is(err, ErrCannotConnect) {
+		return err
+	}
+	if hint, ok := connectHint(err); ok {
+		var pqErr *pq.Error
+		if !errors.As(err, &pqErr) && lostConnection(err) {
+			// A new session of the pool could not be opened in the
+			// middle of a run: the run has lost its database too.
+			return fmt.Errorf("%w (%w): %w%s", ErrCannotConnect, ErrConnectionLost, err, hint)
+		}
+		return fmt.Errorf("%w: %w%s", ErrCannotConnect, err, hint)
 	}
 	if errors.Is(err, ErrConnectionLost) || errors.Is(err, ErrTimeout) {
 		return err
