@@ -44,7 +44,7 @@ func batchesCommand() *cli.Command {
 			"Value; an activation email is a row with Column 'Send Activation Email') or JSON.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "org", Usage: "the tenant"},
-			&cli.BoolFlag{Name: "json", Usage: "print JSON (the list)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the list as JSON (show: --format json)"},
 			&cli.IntFlag{Name: "limit", Value: DefaultBatchLimit, Usage: "list the N most recent batches (0: all)"},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "show: table, csv or json"},
 		},
@@ -52,20 +52,18 @@ func batchesCommand() *cli.Command {
 	}
 }
 
+// runBatches lists the batches, or with "show BATCH_ID" shows one. The
+// list ignores --format and show ignores --json and --limit, so that
+// CCBULK_ variables or a configuration file set for one do not break the
+// other.
 func runBatches(c *cli.Context) error {
 	args := c.Args().Slice()
 	switch {
 	case len(args) == 0:
-		if c.IsSet("format") {
-			return usagef("batches: --format is for 'batches show BATCH_ID'; the list takes --json")
-		}
 		return listBatches(c)
 	case args[0] == "show":
 		if len(args) != 2 {
 			return usagef("batches show takes one BATCH_ID (got %d arguments)", len(args)-1)
-		}
-		if c.IsSet("json") || c.IsSet("limit") {
-			return usagef("batches show: use --format json|csv|table (--json and --limit are for the list)")
 		}
 		return showBatch(c, args[1])
 	}

@@ -166,6 +166,13 @@ func printUndoPlan(c *cli.Context, db *sqlx.DB, res importer.UndoResult) error {
 	if err != nil {
 		return err
 	}
+	err = store.EachWithdrawal(c.Context, db, res.Org, res.UndoOf, func(email string) error {
+		_, err := fmt.Fprintf(w, "  withdraw the unsent activation email to %s\n", email)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	fmt.Fprintln(w, "nothing was written (dry run)")
 	return w.Flush()
 }

@@ -156,3 +156,28 @@ func RecentBatches(ctx context.Context, q Querier, tenant string, limit int) ([]
 	err := sqlx.SelectContext(ctx, q, &bs, `SELECT `+batchColumns+` FROM batches b WHERE b.tenant_id = $1 ORDER BY b.id DESC LIMIT $2`, tenant, lim)
 	return bs, Explain(err)
 }
+
+// EachWithdrawal calls fn, in email order, with the email of each unsent
+// activation request an undo of batch would withdraw: the batch's own, and
+// those of the users it created.
+func EachWithdrawal(ctx context.Context, q Querier, tenant string, batch int64, fn func(email string) error) error {
+	rows, err := q.QueryxContext(ctx, `SELECT o.email FROM activation_outbox o
+		WHERE o.tenant_id = $1 AND o.sent_at IS NULL
+		  AND (o.batch_id = $2 OR o.email IN (SELECT email FROM user_changes
+			WHERE tenant_id = $1 AND batch_id = $2 AND old_values IS NULL))
+		ORDER BY o.email, o.id`, tenant, batch)
+	if err != nil {
+		return Explain(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var email string
+		if err := rows.Scan(&email); err != nil {
+			return Explain(err)
+		}
+		if err := fn(email); err != nil {
+			return err
+		}
+	}
+	return Explain(rows.Err())
+}

@@ -91,6 +91,10 @@ func TestHistoryReaders(t *testing.T) {
 		acts[1].Email != "b@x.example" || acts[1].SentAt.Valid {
 		t.Errorf("EachActivation: %+v", acts)
 	}
+	var emails []string
+	if err := store.EachWithdrawal(ctx, db, "acme", ids[0], func(e string) error { emails = append(emails, e); return nil }); err != nil || !reflect.DeepEqual(emails, []string{"b@x.example"}) {
+		t.Errorf("EachWithdrawal: %v (%v), want b@x.example", emails, err)
+	}
 	withdraw, sent, err := store.PendingActivations(ctx, db, "acme", ids[0])
 	if err != nil || withdraw != 1 || sent != 1 {
 		t.Errorf("PendingActivations: %d to withdraw, %d sent (%v); want 1, 1", withdraw, sent, err)
