@@ -98,9 +98,9 @@ func (e *UndoConflictError) Error() string {
 // The actor must be allowed every change the undo makes (SPEC §3; F-ACTOR
 // naming the first it may not make). With DryRun nothing is written and no
 // lock is taken: the result counts what the undo would change, or the
-// error is the one the undo would meet. *UndoRefusedError: no such batch, not applied, or undone
-// already; *UndoConflictError: users changed since; *store.LockedError:
-// another run holds the lock.
+// error is the one the undo would meet. *UndoRefusedError: no such batch,
+// not applied, or undone already; *UndoConflictError: users changed since;
+// *store.LockedError: another run holds the lock.
 func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, err error) {
 	res = UndoResult{UndoOf: opts.Batch, Org: opts.Org}
 	if err := store.CheckSchema(ctx, db); err != nil {
