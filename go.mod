@@ -5,6 +5,7 @@ go 1.26.8
 replace github.com/xuri/efp => github.com/xuri/efp v0.0.2
 
 require (
+	github.com/gocarina/gocsv v0.0.0-20240520201108-78e41c74b4b1
 	github.com/jmoiron/sqlx v1.4.0
 	github.com/lib/pq v1.12.3
 	github.com/rogpeppe/go-internal v1.16.0

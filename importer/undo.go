@@ -11,7 +11,6 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -21,6 +20,10 @@ type UndoOptions struct {
 	Org      string // optional: the batch must belong to it
 	Actor    string
 	LockWait time.Duration
+	// DryRun checks the undo as a real one would (permission, conflicts)
+	// and counts what it would change, but writes nothing and takes no
+	// lock.
+	DryRun bool
 }
 
 // UndoResult is what an undo did.
@@ -28,6 +31,7 @@ type UndoResult struct {
 	BatchID   int64 // the undo's own batch; 0 when none was started
 	UndoOf    int64
 	Org       string
+	DryRun    bool
 	Applied   bool
 	Counts    store.UndoCounts
 	Conflicts []store.UndoConflict // when refused: the users changed since (at most MaxListedConflicts)
@@ -92,10 +96,12 @@ func (e *UndoConflictError) Error() string {
 // set back, and the batch's unsent activation requests are withdrawn.
 // Undoing an undo redoes the batch it undid.
 //
-// The actor must be an active Full Administrator of the batch's tenant
-// (F-ACTOR). *UndoRefusedError: no such batch, not applied, or undone
-// already; *UndoConflictError: users changed since; *store.LockedError:
-// another run holds the lock.
+// The actor must be allowed every change the undo makes (SPEC §3; F-ACTOR
+// naming the first it may not make). With DryRun nothing is written and no
+// lock is taken: the result counts what the undo would change, or the
+// error is the one the undo would meet. *UndoRefusedError: no such batch,
+// not applied, or undone already; *UndoConflictError: users changed since;
+// *store.LockedError: another run holds the lock.
 func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, err error) {
 	res = UndoResult{UndoOf: opts.Batch, Org: opts.Org}
 	if err := store.CheckSchema(ctx, db); err != nil {
@@ -118,10 +124,13 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	if err != nil {
 		return res, err
 	}
-	switch env.ActorKind {
-	case rules.FullCustomer, rules.FullPartner, rules.FullOther:
-	default:
-		return res, actorErr(schema.FActor, "%s is %s; undo needs a Full Administrator, who may make every change a batch can hold", env.Actor.Email, env.ActorKind)
+	// The batch's audit rows never change: whether the actor may make
+	// every change of the undo is known before the lock.
+	if err := undoPermitted(ctx, db, env, tenant, target.ID); err != nil {
+		return res, err
+	}
+	if opts.DryRun {
+		return undoDryRun(ctx, db, target, res)
 	}
 
 	conn, err := db.Connx(ctx)
@@ -166,16 +175,6 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		res.Conflicts, res.More = conflicts, total-len(conflicts)
 		return refused(&UndoConflictError{Batch: target.ID, Conflicts: conflicts, More: res.More})
 	}
-	if env.ActorKind != rules.FullCustomer {
-		emails, err := store.UndoForbidden(ctx, conn, tenant, target.ID)
-		if err != nil {
-			return refused(err)
-		}
-		if len(emails) > 0 {
-			return refused(actorErr(schema.FActor, "%s is %s, who may not grant or revoke Contact Center Service Administrator to external users, and undoing batch %d would (%s); ask a Full Administrator of %s", env.Actor.Email, env.ActorKind, target.ID, strings.Join(emails, ", "), tenant))
-		}
-	}
-
 	err = store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
 		counts, err := store.ApplyUndo(ctx, tx, tenant, target.ID, batch.ID)
 		if err != nil {
@@ -214,6 +213,41 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		}
 		return res, fmt.Errorf("%w; nothing of undo batch %d was applied (its transaction was rolled back); run the undo again when the database is back", err, batch.ID)
 	}
+	return res, err
+}
+
+// undoDryRun checks target and counts what undoing it would change,
+// writing nothing.
+func undoDryRun(ctx context.Context, db *sqlx.DB, target store.Batch, res UndoResult) (UndoResult, error) {
+	res.DryRun = true
+	if err := undoable(ctx, db, target); err != nil {
+		return res, err
+	}
+	conflicts, total, err := store.UndoConflicts(ctx, db, target.Tenant, target.ID, MaxListedConflicts)
+	if err != nil {
+		return res, err
+	}
+	if total > 0 {
+		res.Conflicts, res.More = conflicts, total-len(conflicts)
+		return res, &UndoConflictError{Batch: target.ID, Conflicts: conflicts, More: res.More}
+	}
+	n := &res.Counts
+	err = store.EachChange(ctx, db, target.Tenant, target.ID, func(c store.UserChange) error {
+		n.Users++
+		switch {
+		case c.Created:
+			n.Deleted++
+		case c.Deleted:
+			n.Recreated++
+		default:
+			n.Restored++
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	n.Withdrawn, n.Sent, err = store.PendingActivations(ctx, db, target.Tenant, target.ID)
 	return res, err
 }
 

@@ -1,19 +1,15 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/internal/outfile"
 	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -150,116 +146,6 @@ func templateCommand() *cli.Command {
 				fmt.Fprintf(c.App.Writer, "wrote the template to %s\n", path)
 			}
 			return err
-		},
-	}
-}
-
-func batchesCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "batches",
-		Usage: "list a tenant's import and undo batches",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "org", Usage: "the tenant"},
-			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
-		},
-		Action: func(c *cli.Context) error {
-			if err := need(c, "org"); err != nil {
-				return err
-			}
-			db, err := openDB(c)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := store.CheckSchema(c.Context, db); err != nil {
-				return err
-			}
-			org, err := store.LoadOrg(c.Context, db, c.String("org"))
-			if errors.Is(err, store.ErrNotFound) {
-				return &schema.FileError{Rule: schema.FOrg, Message: fmt.Sprintf("no organization %q", c.String("org"))}
-			} else if err != nil {
-				return err
-			}
-			bs, err := store.ListBatches(c.Context, db, org.ID)
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				// Who ran each batch, from where and with which ccbulk are null
-				// for batches recorded before ccbulk kept them; error is null
-				// unless the batch did not apply.
-				type jsonBatch struct {
-					store.Batch
-					UndoOf     *int64  `json:"undo_of"`
-					UndoneBy   *int64  `json:"undone_by"`
-					StartedAt  string  `json:"started_at"`
-					FinishedAt *string `json:"finished_at"`
-					DBUser     *string `json:"db_user"`
-					ClientHost *string `json:"client_host"`
-					ClientAddr *string `json:"client_addr"`
-					Version    *string `json:"version"`
-					Error      *string `json:"error"`
-				}
-				out := make([]jsonBatch, len(bs))
-				for i, b := range bs {
-					out[i] = jsonBatch{Batch: b, StartedAt: b.StartedAt.UTC().Format("2006-01-02T15:04:05Z"),
-						DBUser: store.NullText(b.DBUser), ClientHost: store.NullText(b.ClientHost), ClientAddr: store.NullText(b.ClientAddr),
-						Version: store.NullText(b.Version), Error: store.NullText(b.Error)}
-					if b.UndoOf.Valid {
-						out[i].UndoOf = &b.UndoOf.Int64
-					}
-					if b.UndoneBy.Valid {
-						out[i].UndoneBy = &b.UndoneBy.Int64
-					}
-					if b.FinishedAt.Valid {
-						s := b.FinishedAt.Time.UTC().Format("2006-01-02T15:04:05Z")
-						out[i].FinishedAt = &s
-					}
-				}
-				enc := json.NewEncoder(c.App.Writer)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
-			}
-			if len(bs) == 0 {
-				fmt.Fprintf(c.App.Writer, "%s has no batches yet\n", c.String("org"))
-				return nil
-			}
-			var table strings.Builder
-			tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "BATCH\tKIND\tSTATUS\tSTARTED\tACTOR\tDB USER@HOST\tFILE\tROWS\tCREATED\tUPDATED\tDEACTIVATED\tDELETED\tREJECTED\tERROR")
-			for _, b := range bs {
-				file := b.FileName
-				if b.UndoOf.Valid {
-					file = fmt.Sprintf("(undo of %d)", b.UndoOf.Int64)
-				}
-				status := b.Status
-				if b.UndoneBy.Valid {
-					status = fmt.Sprintf("%s, undone by %d", status, b.UndoneBy.Int64)
-				}
-				by := "-" // recorded before ccbulk kept it
-				if b.DBUser.Valid {
-					by = b.DBUser.String + "@" + b.ClientHost.String
-				}
-				// The first line of the error; --json gives it whole.
-				errLine, _, more := strings.Cut(b.Error.String, "\n")
-				if r := []rune(errLine); len(r) > 100 {
-					errLine, more = string(r[:99]), true
-				}
-				if more {
-					errLine += "…"
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", b.ID, b.Kind, status,
-					b.StartedAt.UTC().Format("2006-01-02 15:04"), b.Actor, by, file, b.Rows, b.Created, b.Updated, b.Deactivated, b.Deleted, b.Rejected,
-					errLine)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			for line := range strings.Lines(table.String()) {
-				fmt.Fprintln(c.App.Writer, strings.TrimRight(line, " \n"))
-			}
-			return nil
 		},
 	}
 }

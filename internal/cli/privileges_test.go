@@ -106,7 +106,11 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	if batch == nil {
 		t.Fatalf("no batch applied:\n%s", out)
 	}
+	run(appURL, 0, "undo", batch[1], "--actor", primaryAdmin, "--dry-run")
 	run(appURL, 0, "undo", batch[1], "--actor", primaryAdmin)
+	for _, format := range []string{"table", "csv", "json"} {
+		run(appURL, 0, "batches", "show", batch[1], "--org", "acme", "--format", format)
+	}
 	run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--report", "report.csv")
 	run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--atomic", "--report", "report.csv")
 	run(appURL, 1, "import", "broken.csv", "--org", "acme", "--actor", primaryAdmin)

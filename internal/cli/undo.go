@@ -1,13 +1,13 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
@@ -24,9 +24,14 @@ func undoCommand() *cli.Command {
 			"changed) when users of the batch no longer hold what it left: a later batch whose changes\n" +
 			"stand (undo it first, newest first) or a change outside ccbulk; a later batch undone since\n" +
 			"does not count. Refused (exit 1) when the batch did not apply or was undone already. The\n" +
-			"actor must be an active Full Administrator.",
+			"actor must be allowed every change the undo makes (deleting or re-creating users counts as\n" +
+			"creating users): a Contact Center Service Administrator may undo a batch that changed only\n" +
+			"licenses and Contact Center Service Administrator roles within its reach (F-ACTOR, exit 1,\n" +
+			"otherwise). --dry-run shows what the undo would change, user by user, and writes nothing\n" +
+			"(no batch, no lock); a refused undo is refused the same way.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "actor", Usage: "email of the Full Administrator running the undo"},
+			&cli.StringFlag{Name: "actor", Usage: "email of the administrator running the undo"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "show what the undo would change; write nothing"},
 			&cli.StringFlag{Name: "org", Usage: "the tenant the batch must belong to (optional: batch ids are unique)"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON summary on standard output"},
 			&cli.DurationFlag{Name: "lock-wait", Usage: "wait this long for another run on the organization to finish (default: refuse at once)"},
@@ -40,9 +45,9 @@ func runUndo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(strings.TrimSpace(arg), 10, 64)
-	if err != nil || id <= 0 {
-		return usagef("undo: BATCH_ID is a batch number as 'ccbulk batches' lists it, not %q", arg)
+	id, err := parseBatchID("undo", arg)
+	if err != nil {
+		return err
 	}
 	if err := need(c, "actor"); err != nil {
 		return err
@@ -52,7 +57,7 @@ func runUndo(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	res, err := importer.Undo(c.Context, db, importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait")})
+	res, err := importer.Undo(c.Context, db, importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run")})
 	// Once the undo is committed, a later error is a warning (exit 0).
 	err = afterCommit(res.Applied, res.BatchID, 0, err)
 	var applied *appliedError
@@ -64,6 +69,9 @@ func runUndo(c *cli.Context) error {
 	}
 	if err != nil && !errors.As(err, &applied) {
 		return err
+	}
+	if res.DryRun && !c.Bool("json") {
+		return printUndoPlan(c, db, res)
 	}
 	if !c.Bool("json") {
 		n := res.Counts
@@ -88,6 +96,7 @@ type jsonUndo struct {
 	BatchID   *int64               `json:"batch_id"`
 	Org       string               `json:"org"`
 	UndoOf    int64                `json:"undo_of"`
+	DryRun    bool                 `json:"dry_run"`
 	Applied   bool                 `json:"applied"`
 	Users     int                  `json:"users"`
 	Deleted   int                  `json:"deleted"`
@@ -100,7 +109,7 @@ type jsonUndo struct {
 
 func printUndoJSON(w io.Writer, r importer.UndoResult) {
 	n := r.Counts
-	j := jsonUndo{Org: r.Org, UndoOf: r.UndoOf, Applied: r.Applied, Users: n.Users, Deleted: n.Deleted,
+	j := jsonUndo{Org: r.Org, UndoOf: r.UndoOf, DryRun: r.DryRun, Applied: r.Applied, Users: n.Users, Deleted: n.Deleted,
 		Restored: n.Restored, Recreated: n.Recreated, Withdrawn: n.Withdrawn, Sent: n.Sent, Conflicts: r.Conflicts}
 	if r.BatchID != 0 {
 		j.BatchID = &r.BatchID
@@ -116,4 +125,57 @@ func printUndoJSON(w io.Writer, r importer.UndoResult) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(j)
+}
+
+// printUndoPlan writes what a dry-run undo would change, user by user, as
+// the audit trail is read.
+func printUndoPlan(c *cli.Context, db *sqlx.DB, res importer.UndoResult) error {
+	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
+	n := res.Counts
+	fmt.Fprintf(w, "dry run: undoing batch %d of %s would change %d %s: %d deleted, %d set back, %d re-created",
+		res.UndoOf, res.Org, n.Users, plural(n.Users, "user", "users"), n.Deleted, n.Restored, n.Recreated)
+	if n.Withdrawn > 0 {
+		fmt.Fprintf(w, "; %d unsent activation %s withdrawn", n.Withdrawn, plural(n.Withdrawn, "email", "emails"))
+	}
+	if n.Sent > 0 {
+		fmt.Fprintf(w, "; %d activation %s sent already", n.Sent, plural(n.Sent, "email was", "emails were"))
+	}
+	fmt.Fprintln(w)
+	err := store.EachChange(c.Context, db, res.Org, res.UndoOf, func(uc store.UserChange) error {
+		u := importer.Reversed(uc)
+		switch {
+		case u.Deleted:
+			fmt.Fprintf(w, "  delete %s\n", u.Email)
+			return nil
+		case u.Created:
+			fmt.Fprintf(w, "  re-create %s:", u.Email)
+		default:
+			fmt.Fprintf(w, "  set back %s:", u.Email)
+		}
+		for i, cc := range importer.Columns(u) {
+			sep := " "
+			if i > 0 {
+				sep = "; "
+			}
+			if u.Created {
+				fmt.Fprintf(w, "%s%s %q", sep, cc.Column.Header(), cc.New)
+			} else {
+				fmt.Fprintf(w, "%s%s %q → %q", sep, cc.Column.Header(), cc.Old, cc.New)
+			}
+		}
+		_, err := fmt.Fprintln(w)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = store.EachWithdrawal(c.Context, db, res.Org, res.UndoOf, func(email string) error {
+		_, err := fmt.Fprintf(w, "  withdraw the unsent activation email to %s\n", email)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "nothing was written (dry run)")
+	return w.Flush()
 }

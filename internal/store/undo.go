@@ -222,22 +222,6 @@ func auditValues(s string) (map[string]string, error) {
 	return m, nil
 }
 
-// UndoForbidden returns, in email order, the external users whose Contact
-// Center Service Administrator role the batch granted or revoked: only a
-// Full Administrator of the customer organization may change that back.
-func UndoForbidden(ctx context.Context, q Querier, tenant string, batch int64) ([]string, error) {
-	var emails []string
-	err := sqlx.SelectContext(ctx, q, &emails, `
-		SELECT c.email FROM user_changes c
-		LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.email = c.email
-		WHERE c.tenant_id = $1 AND c.batch_id = $2
-		  AND 'cc_service' IN (c.old_values ->> 'admin_role', c.new_values ->> 'admin_role')
-		  AND (u.home_org IS NOT NULL
-		    OR coalesce(c.old_values ->> 'home_org', '') || coalesce(c.new_values ->> 'home_org', '') <> '')
-		ORDER BY c.email`, tenant, batch)
-	return emails, Explain(err)
-}
-
 // UndoCounts says what an undo did.
 type UndoCounts struct {
 	Users     int // users the undone batch changed
