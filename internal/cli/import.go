@@ -37,6 +37,7 @@ func importCommand() *cli.Command {
 			&cli.StringFlag{Name: "report", Usage: "where to write the report (default: next to FILE, NAME.report.csv or .xlsx)"},
 			&cli.StringFlag{Name: "report-format", Usage: "csv, xlsx or jsonl"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON summary on standard output"},
+			metricsFileFlag(),
 			&cli.StringFlag{Name: "encoding", Usage: "encoding of a CSV that is not UTF-8: " + sheet.EncodingNames()},
 			&cli.StringFlag{Name: "sheet", Usage: "XLSX worksheet to read (default: the first)"},
 			&cli.StringFlag{Name: "mapping", Usage: "mapping profile for another system's export"},
@@ -122,7 +123,11 @@ func runImport(c *cli.Context) error {
 	// whatever happens (SPEC §5).
 	started := time.Now()
 	res := importer.Result{File: file, Org: opts.Org, DryRun: opts.DryRun}
+	metricsFile := c.String("metrics-file")
 	err = func() error {
+		if err := checkMetricsFile(metricsFile); err != nil {
+			return err
+		}
 		var bar *progress
 		if isTerminal(c.App.ErrWriter) {
 			bar = &progress{w: c.App.ErrWriter, start: time.Now()}
@@ -143,12 +148,27 @@ func runImport(c *cli.Context) error {
 		// Once the batch is committed, a later error is a warning (exit 0 or 3).
 		return afterCommit(res.Applied && !res.DryRun, res.BatchID, res.Rejected, err)
 	}()
+	finished := time.Now()
 	switch {
 	case jsonOut:
 		printFindings(c.App.ErrWriter, res)
-		printJSON(out, res, jsonRun{started: started, finished: time.Now(), err: err})
+		printJSON(out, res, jsonRun{started: started, finished: finished, err: err})
 	case err == nil || res.Applied:
 		printSummary(out, res)
+	}
+	if metricsFile != "" {
+		code := ExitOK
+		switch {
+		case err != nil:
+			code = exitCode(err)
+		case res.Rejected > 0:
+			code = ExitRejected
+		}
+		m := runMetrics{command: "import", org: opts.Org, started: started, finished: finished, exit: code, res: res}
+		if merr := writeMetrics(metricsFile, m); merr != nil {
+			// The run's outcome stands; the metrics are said to be missing.
+			fmt.Fprintf(c.App.ErrWriter, "ccbulk: warning: %v\n", merr)
+		}
 	}
 	if err != nil {
 		return err // applied, then an error: printed as a warning
