@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"log/slog"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -92,6 +93,12 @@ type Options struct {
 	// Header, when set, is called with the sheet's layout once its header
 	// row is matched, before any row is read.
 	Header func(*sheet.Layout)
+
+	// Log, when set, receives a line at the end of each phase of the run
+	// (locking, reading, writing, committing; a dry run: reading,
+	// checking) with its duration, at level Info; the batch id is on
+	// every line once the run has one.
+	Log *slog.Logger
 
 	// Progress, when set, is called with the number of rows read so far.
 	Progress func(rows int)
@@ -289,7 +296,10 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	}
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
-		validator: rules.NewValidator(env), before: before, stopInput: stopInput}
+		validator: rules.NewValidator(env), before: before, stopInput: stopInput, log: opts.Log}
+	if run.log == nil {
+		run.log = slog.New(slog.DiscardHandler)
+	}
 	run.reportPath, run.reportFormat = reportPath, reportFormat
 	defer run.abortReport()
 
@@ -398,6 +408,16 @@ type run struct {
 	stopInput func()      // ends the reading of a stream (standard input, a FIFO)
 
 	createdMembers int // active members of the tenant the batch created (already in users)
+
+	log *slog.Logger // Options.Log, with the batch once there is one; never nil
+}
+
+// phase logs the end of a phase of the run begun at start, with its
+// duration and attrs, and returns the time it ended.
+func (r *run) phase(name string, start time.Time, attrs ...any) time.Time {
+	now := time.Now()
+	r.log.Info(name+" done", append([]any{"phase", name, "duration", now.Sub(start).Round(time.Millisecond)}, attrs...)...)
+	return now
 }
 
 // checkUnchanged refuses the run when the input file changed while it was
@@ -736,6 +756,7 @@ func (r *run) abortReport() {
 // --sync it lists the users that would be deactivated, inside a
 // transaction that is rolled back.
 func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
+	start := time.Now()
 	return withRollback(ctx, conn, func(tx *sqlx.Tx) error {
 		if r.opts.Sync {
 			if err := store.CreateStaging(ctx, tx); err != nil {
@@ -769,7 +790,9 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 		if err != nil {
 			return err
 		}
+		start = r.phase("reading", start, "rows", r.res.Rows, "rejected", r.res.Rejected)
 		if r.opts.Sync {
+			defer func() { r.phase("checking", start, "deactivated", r.res.Deactivated) }()
 			if err := r.checkSyncLimit(ctx, tx); err != nil {
 				return err
 			}
@@ -808,6 +831,7 @@ func (r *run) planItem(p PlanItem) {
 // apply runs the import for real: lock, batch, one transaction.
 func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func() string) error {
 	tenant := r.env.Org.ID
+	start := time.Now()
 	if err := store.Lock(ctx, conn, tenant, r.opts.LockWait); err != nil {
 		return err
 	}
@@ -825,6 +849,8 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		return err
 	}
 	r.res.BatchID = batch.ID
+	r.log = r.log.With("batch", batch.ID)
+	start = r.phase("locking", start, "org", tenant)
 
 	var aborted bool
 	err := store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
@@ -888,6 +914,9 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		if err != nil {
 			return err
 		}
+		// Reading, checking and copying the new users run together, a
+		// chunk at a time: one phase.
+		start = r.phase("reading", start, "rows", r.res.Rows, "rejected", r.res.Rejected, "created", r.res.Created)
 		look.Close()
 		if err := r.checkUnchanged(); err != nil {
 			return err
@@ -930,10 +959,15 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		}
 		// The report is complete and in place before the COMMIT: if it
 		// cannot be written, nothing is applied.
-		return r.commitReport()
+		if err := r.commitReport(); err != nil {
+			return err
+		}
+		start = r.phase("writing", start, "updated", r.res.Updated, "deactivated", r.res.Deactivated)
+		return nil
 	})
 	if err == nil {
 		r.res.Applied = true
+		r.phase("committing", start)
 		return nil
 	}
 	status := "failed"

@@ -197,6 +197,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		},
 		Action: groupAction,
 	}
+	app.Flags = append(app.Flags, logFlags()...)
 	tidyFlags(app.Flags)
 	prepareCommands(app, app.Commands, "")
 	return app

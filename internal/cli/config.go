@@ -43,7 +43,7 @@ func configFlag() cli.Flag {
 
 // globalFlagsAfterCommand are the global flags a command also accepts after
 // its name (ccbulk import FILE --statement-timeout 2h).
-var globalFlagsAfterCommand = []string{"statement-timeout", "lock-timeout", "config"}
+var globalFlagsAfterCommand = []string{"statement-timeout", "lock-timeout", "config", "log-format", "verbose", "quiet"}
 
 // settleFlags gives every flag of a command that reads flags its
 // environment variable, accepts the global flags after the command name,
@@ -114,6 +114,10 @@ func withoutEnv(f cli.Flag) cli.Flag {
 		g.EnvVars, g.Hidden = nil, true
 		return &g
 	case *cli.StringFlag:
+		g := *f
+		g.EnvVars, g.Hidden = nil, true
+		return &g
+	case *cli.BoolFlag:
 		g := *f
 		g.EnvVars, g.Hidden = nil, true
 		return &g

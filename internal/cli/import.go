@@ -124,6 +124,9 @@ func runImport(c *cli.Context) error {
 	started := time.Now()
 	res := importer.Result{File: file, Org: opts.Org, DryRun: opts.DryRun}
 	metricsFile := c.String("metrics-file")
+	if opts.Log, err = newLogger(c, c.App.ErrWriter); err != nil {
+		return err
+	}
 	err = func() error {
 		if err := checkMetricsFile(metricsFile); err != nil {
 			return err
