@@ -53,7 +53,7 @@ Done. What the demo left:
   report of the import:  $out/changes.report.csv   (fix the rows and import it again as it is)
   export of the users:   $out/acme-users.csv and $out/acme-users.xlsx
   the database:          DATABASE_URL='$DATABASE_URL'
-Try it yourself (the README's "Using it" steps work as written):
+Try it yourself (the README's "Using it" steps work as written from 'ccbulk template' on; the demo made the organization already):
   export PATH="$PWD/bin:\$PATH" DATABASE_URL='$DATABASE_URL'
   ccbulk import $out/changes.report.csv --org acme --actor jean.martin@acme.example --dry-run
   ccbulk org show acme
