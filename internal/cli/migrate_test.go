@@ -1,17 +1,11 @@
 package cli_test
 
 import (
-	"fmt"
-	"io/fs"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/internal/testdb"
-	"github.com/ccbulk/ccbulk/schema"
 )
 
 // TestMigrateListsLookAlikes: 'ccbulk migrate' on a database of the
@@ -19,47 +13,8 @@ import (
 // migration 0008 (exit 1) and prints the list of them as it is; once they
 // are renamed, it applies.
 func TestMigrateListsLookAlikes(t *testing.T) {
-	server := testdb.ServerURL(t)
-	admin, err := sqlx.Open("postgres", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := fmt.Sprintf("ccbulk_lookalikes_%d", os.Getpid())
-	if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-	url, err := testdb.WithDatabase(server, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlx.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	paths, _ := fs.Glob(schema.Migrations, "migrations/*.sql")
-	slices.Sort(paths)
-	for _, path := range paths {
-		mig := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql")
-		if mig >= "0008" {
-			break
-		}
-		body, _ := fs.ReadFile(schema.Migrations, path)
-		if _, err := db.Exec(string(body)); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if _, err := db.Exec(`INSERT INTO schema_migrations (name) VALUES ($1)`, mig); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db, url := testdb.Empty(t)
+	testdb.ApplyMigrations(t, db, "0001", "0008", true)
 	if _, err := db.Exec(`
 		INSERT INTO tenants (id, name) VALUES ('acme', 'Acme');
 		INSERT INTO external_orgs (id, name, kind) VALUES ('Northwind', 'N', 'other'), ('northwind', 'N', 'partner');

@@ -1,14 +1,11 @@
 package store_test
 
 import (
-	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
 
 	"github.com/ccbulk/ccbulk/internal/store"
@@ -21,29 +18,7 @@ import (
 // and batch, and the view changes gives back exactly the rows there were;
 // so it does again after 0007 has turned the values into json.
 func TestAuditMigration(t *testing.T) {
-	server := testdb.ServerURL(t)
-	admin, err := sqlx.Open("postgres", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := fmt.Sprintf("ccbulk_migration_%d", os.Getpid())
-	if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-	u, err := testdb.WithDatabase(server, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlx.Open("postgres", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := testdb.Empty(t)
 
 	apply := func(prefix string) {
 		t.Helper()
@@ -173,47 +148,8 @@ func TestEmailCollations(t *testing.T) {
 // then on keeps finished batches as they are, for the owner too, unless a
 // migration disables the trigger around a rewrite.
 func TestBatchesFinalMigration(t *testing.T) {
-	server := testdb.ServerURL(t)
-	admin, err := sqlx.Open("postgres", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := fmt.Sprintf("ccbulk_migration_0009_%d", os.Getpid())
-	if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-	u, err := testdb.WithDatabase(server, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlx.Open("postgres", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	paths, _ := fs.Glob(schema.Migrations, "migrations/*.sql")
-	slices.Sort(paths)
-	apply := func(before bool) {
-		t.Helper()
-		for _, p := range paths {
-			if (p < "migrations/0009") != before {
-				continue
-			}
-			body, err := fs.ReadFile(schema.Migrations, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.Exec(string(body)); err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-		}
-	}
-	apply(true)
+	db, _ := testdb.Empty(t)
+	testdb.ApplyMigrations(t, db, "0001", "0009", false)
 	if _, err := db.Exec(`INSERT INTO tenants (id, name) VALUES ('t', 'T');
 		INSERT INTO batches (tenant_id, kind, actor, status, rows, created, updated, rejected) VALUES
 			('t', 'import', 'a@x.example', 'applied', 3, 2, 1, 0),
@@ -221,7 +157,7 @@ func TestBatchesFinalMigration(t *testing.T) {
 			('t', 'import', 'a@x.example', 'failed', 4, 3, 1, 0)`); err != nil {
 		t.Fatal(err)
 	}
-	apply(false)
+	testdb.ApplyMigrations(t, db, "0009", "9999", false)
 	var got []string
 	if err := db.Select(&got, `SELECT concat_ws(' ', id, status, rows, created, updated, rejected, coalesce(db_user, '<nil>'), coalesce(error, '<nil>'))
 		FROM batches ORDER BY id`); err != nil {

@@ -2,14 +2,9 @@ package store_test
 
 import (
 	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
@@ -130,7 +125,8 @@ func TestNamesUniqueWithoutCase(t *testing.T) {
 // letter case; otherwise it changes nothing and lists every such pair, and
 // 'ccbulk migrate' shows that list.
 func TestMigrationRefusesNamesDifferingInCase(t *testing.T) {
-	db := databaseAt(t, "0007")
+	db, _ := testdb.Empty(t)
+	testdb.ApplyMigrations(t, db, "0001", "0008", true)
 	ctx := t.Context()
 	if _, err := db.ExecContext(ctx, `
 		INSERT INTO tenants (id, name) VALUES ('acme', 'Acme'), ('globex', 'Globex');
@@ -177,60 +173,4 @@ func TestMigrationRefusesNamesDifferingInCase(t *testing.T) {
 	if applied, err := store.Migrate(ctx, db); err != nil || len(applied) == 0 || applied[0] != "0008_names_unique_without_case" {
 		t.Fatalf("Migrate after renaming = %v, %v", applied, err)
 	}
-}
-
-// databaseAt returns a new database with the migrations up to and
-// including last applied (and recorded as Migrate records them).
-func databaseAt(t *testing.T, last string) *sqlx.DB {
-	t.Helper()
-	server := testdb.ServerURL(t)
-	admin, err := sqlx.Open("postgres", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := fmt.Sprintf("ccbulk_at_%s_%d", last, os.Getpid())
-	if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if a, err := sqlx.Open("postgres", server); err == nil {
-			a.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-			a.Close()
-		}
-	})
-	u, err := testdb.WithDatabase(server, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlx.Open("postgres", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Exec(`CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	paths, _ := fs.Glob(schema.Migrations, "migrations/*.sql")
-	slices.Sort(paths)
-	for _, path := range paths {
-		mig := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql")
-		if mig[:4] > last {
-			break
-		}
-		body, err := fs.ReadFile(schema.Migrations, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(string(body)); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if _, err := db.Exec(`INSERT INTO schema_migrations (name) VALUES ($1)`, mig); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return db
 }

@@ -7,8 +7,10 @@ package testdb
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +20,7 @@ import (
 	_ "github.com/lib/pq" // the postgres driver
 
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 var (
@@ -136,4 +139,78 @@ func Main(m *testing.M) int {
 		}
 	}
 	return code
+}
+
+// Empty creates a fresh database without any schema, dropped when the test
+// ends, for tests of the migrations themselves: a database as an earlier
+// ccbulk left it is made with ApplyMigrations.
+func Empty(t testing.TB) (*sqlx.DB, string) {
+	t.Helper()
+	server := ServerURL(t)
+	admin, err := sqlx.Open("postgres", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("ccbulk_empty_%d_%d", os.Getpid(), counter.Add(1))
+	if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if a, err := sqlx.Open("postgres", server); err == nil {
+			_, _ = a.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+			_ = a.Close()
+		}
+	})
+	u, err := WithDatabase(server, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlx.Open("postgres", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db, u
+}
+
+// ApplyMigrations runs the embedded migrations whose numbers are at least
+// from and below to ("0001", "0008": 0001 to 0007), in order, each as its
+// own statement as ccbulk migrate runs them. With record, each is also
+// entered in schema_migrations (created when missing), so that ccbulk
+// migrate later applies only the rest.
+func ApplyMigrations(t testing.TB, db *sqlx.DB, from, to string, record bool) {
+	t.Helper()
+	if record {
+		if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paths, err := fs.Glob(schema.Migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(paths)
+	for _, path := range paths {
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql")
+		if name[:4] < from || name[:4] >= to {
+			continue
+		}
+		body, err := fs.ReadFile(schema.Migrations, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if !record {
+			continue
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations (name) VALUES ($1)`, name); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
