@@ -53,12 +53,13 @@ func needsEscape(r rune) bool {
 }
 
 // errorText is the message of an error for the terminal. A file-level
-// finding quotes headers and cells, so it is one line with everything
-// escaped; other messages may list things on lines of their own (an undo's
-// conflicts), so only their lines are escaped.
+// finding that names a file or a column (a header as the sheet spells it)
+// is one line with everything escaped; other messages may list things on
+// lines of their own (an undo's conflicts, the changes an actor may not
+// make), so only their lines are escaped.
 func errorText(err error) string {
 	var fe *schema.FileError
-	if errors.As(err, &fe) {
+	if errors.As(err, &fe) && (fe.File != "" || fe.Column != "") {
 		return termText(err.Error())
 	}
 	lines := strings.Split(err.Error(), "\n")
