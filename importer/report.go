@@ -159,6 +159,9 @@ func newReportWriter(path, format string, headers []string) (*reportWriter, erro
 		r.sheet, err = sheet.NewWriter(sheet.Format(format), w, sheet.WriterOptions{BOM: true, SheetName: "Report"})
 		if err == nil {
 			err = r.sheet.WriteHeader(append(append([]string{}, headers...), schema.ReportHeaders()...))
+			if nc, ok := r.sheet.(sheet.NumberColumns); ok {
+				nc.SetNumberColumns(len(headers)) // Row
+			}
 		}
 	default:
 		err = fmt.Errorf("unknown report format %q; use csv, xlsx or jsonl", format)

@@ -141,7 +141,7 @@ func TestReportPlaceCheckedFirst(t *testing.T) {
 }
 
 // TestLargeXLSXReport: the XLSX report of 20,000 rejected rows opens with
-// every row's cells, Row, Result and Findings; every offending cell is
+// every row's cells, Row (a numeric cell), Result and Findings; every offending cell is
 // highlighted, and only the first sheet.MaxCellComments carry a comment
 // (comments cost excelize more than linear time and are held in memory).
 func TestLargeXLSXReport(t *testing.T) {
@@ -199,6 +199,13 @@ func TestLargeXLSXReport(t *testing.T) {
 		st, err := f.GetStyle(style)
 		if err != nil || style != highlight || len(st.Fill.Color) == 0 {
 			t.Errorf("row %d: cell C has style %d %+v, want the highlight", i+1, style, st)
+		}
+		// The Row cell is a number (no cell type, or "n"), not text.
+		if typ, err := f.GetCellType("Report", "D"+strconv.Itoa(i+1)); err != nil || (typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset) {
+			t.Errorf("row %d: the Row cell has type %v (%v), want a number", i+1, typ, err)
+		}
+		if typ, _ := f.GetCellType("Report", "A"+strconv.Itoa(i+1)); typ == excelize.CellTypeNumber || typ == excelize.CellTypeUnset {
+			t.Errorf("row %d: the Email cell has type %v, want text", i+1, typ)
 		}
 		if plain, _ := f.GetCellStyle("Report", "A"+strconv.Itoa(i+1)); plain == highlight {
 			t.Errorf("row %d: cell A is highlighted too", i+1)

@@ -74,17 +74,28 @@ func Headers() []string {
 }
 
 // Report columns are appended by ccbulk to an error report, in this order,
-// after the original columns. A report can be imported again as it is: the
-// sheet reader recognizes the three as one trailing group (Status is also a
-// template column, so only the sequence Row, Status, Findings is taken).
+// after the original columns: the row's spreadsheet row number, its Result
+// (error or warning) and its findings. A report can be imported again as it
+// is: the sheet reader recognizes the three as one trailing group, and also
+// the group a report of revision 1 wrote (Row, Status, Findings; Status is
+// also a template column, so only that whole sequence is taken).
 const (
 	ReportRow      = "Row"
-	ReportStatus   = "Status"
+	ReportResult   = "Result"
 	ReportFindings = "Findings"
+
+	// ReportStatusV1 is the middle column of a revision-1 report's group.
+	ReportStatusV1 = "Status"
 )
 
 // ReportHeaders returns the columns an error report adds after the original ones.
-func ReportHeaders() []string { return []string{ReportRow, ReportStatus, ReportFindings} }
+func ReportHeaders() []string { return []string{ReportRow, ReportResult, ReportFindings} }
+
+// ReportHeaderGroups returns every trailing group that marks a report's own
+// columns: the current one first, then revision 1's.
+func ReportHeaderGroups() [][]string {
+	return [][]string{ReportHeaders(), {ReportRow, ReportStatusV1, ReportFindings}}
+}
 
 // NormalizeHeader folds a header for matching: surrounding spaces (and a BOM)
 // are dropped, inner runs of white space (no-break spaces too) become one

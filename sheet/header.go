@@ -12,7 +12,7 @@ type Layout struct {
 	Headers []string               // the header row as the file spells it
 	Index   [schema.NumColumns]int // position of the column each template column comes from; -1 when none
 	Unknown []string               // headers that match no column, in file order
-	Report  []int                  // positions of a report's Row, Status, Findings; nil if none
+	Report  []int                  // positions of a report's Row, Result, Findings; nil if none
 
 	// Mapping, when set, computes the template cells of each row (a
 	// mapping profile for another system's export); Uses then says what
@@ -114,8 +114,8 @@ func (l *Layout) dropReport(cells []string) []string {
 
 // MatchHeader maps a header row onto the template's columns. Headers match
 // case-insensitively with surrounding spaces ignored, in any order. A
-// trailing Row, Status, Findings group (an error report's own columns) is
-// recognized and skipped, so a report imports again as it is. It is
+// trailing Row, Result, Findings group (an error report's own columns; Row,
+// Status, Findings in a report of revision 1) is recognized and skipped, so a report imports again as it is. It is
 // F-HEADER when there is no Email column or two headers name one column.
 func MatchHeader(file string, headers []string) (*Layout, error) {
 	l := &Layout{Headers: headers}
@@ -149,23 +149,28 @@ func MatchHeader(file string, headers []string) (*Layout, error) {
 	return l, nil
 }
 
-// ReportGroup returns the positions of the last consecutive Row, Status,
-// Findings headers (an error report's own columns), or nil.
+// ReportGroup returns the positions of the last consecutive Row, Result,
+// Findings headers (an error report's own columns), or of a revision-1
+// report's Row, Status, Findings, or nil.
 func ReportGroup(headers []string) []int {
-	want := schema.ReportHeaders()
-	for i := len(headers) - len(want); i >= 0; i-- {
-		match := true
-		for j, w := range want {
-			if schema.NormalizeHeader(headers[i+j]) != schema.NormalizeHeader(w) {
-				match = false
-				break
+	groups := schema.ReportHeaderGroups()
+	for i := len(headers) - 3; i >= 0; i-- {
+		for _, want := range groups {
+			if matchesGroup(headers[i:i+len(want)], want) {
+				return []int{i, i + 1, i + 2}
 			}
-		}
-		if match {
-			return []int{i, i + 1, i + 2}
 		}
 	}
 	return nil
+}
+
+func matchesGroup(headers, want []string) bool {
+	for j, w := range want {
+		if schema.NormalizeHeader(headers[j]) != schema.NormalizeHeader(w) {
+			return false
+		}
+	}
+	return true
 }
 
 // InReport reports whether position i is one of a report's own columns.

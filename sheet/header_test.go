@@ -34,10 +34,28 @@ func TestMatchHeader(t *testing.T) {
 			unknown: []string{"Notes", "Cost Center"},
 		},
 		{
-			name:    "a report's own columns are recognized beside the template's Status",
+			name:    "a report's own Row, Result, Findings are recognized",
+			headers: []string{"Email", "Status", "Row", "Result", "Findings"},
+			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColStatus: 1},
+			report:  []int{2, 3, 4},
+		},
+		{
+			name:    "a revision-1 report's Row, Status, Findings are recognized beside the template's Status",
 			headers: []string{"Email", "Status", "Row", "Status", "Findings"},
 			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColStatus: 1},
 			report:  []int{2, 3, 4},
+		},
+		{
+			name:    "a revision-1 report without a Status of its own",
+			headers: []string{"Email", "Row", "Status", "Findings"},
+			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColStatus: -1},
+			report:  []int{1, 2, 3},
+		},
+		{
+			name:    "Result alone is an unknown column",
+			headers: []string{"Email", "Result", "Findings"},
+			want:    map[schema.Column]int{schema.ColEmail: 0},
+			unknown: []string{"Result", "Findings"},
 		},
 		{
 			name:    "Row and Findings alone are not a report",
