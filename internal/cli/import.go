@@ -146,6 +146,7 @@ func runImport(c *cli.Context) error {
 	switch {
 	case jsonOut:
 		printFindings(c.App.ErrWriter, res)
+		printStaleReport(c.App.ErrWriter, res)
 		printJSON(out, res, jsonRun{started: started, finished: time.Now(), err: err})
 	case err == nil || res.Applied:
 		printSummary(out, res)
@@ -356,6 +357,15 @@ func printSummary(w io.Writer, r importer.Result) {
 	}
 	if r.Report != "" {
 		fmt.Fprintf(w, "report: %s (fix the rows it lists and import it again as it is)\n", termText(r.Report))
+	}
+	printStaleReport(w, r)
+}
+
+// printStaleReport says that a clean run removed the report an earlier run
+// had left beside the input.
+func printStaleReport(w io.Writer, r importer.Result) {
+	if r.StaleReportRemoved != "" {
+		fmt.Fprintf(w, "removed the stale report %s\n", termText(r.StaleReportRemoved))
 	}
 }
 
