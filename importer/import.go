@@ -129,6 +129,9 @@ type Result struct {
 	Warnings       int
 	Activations    int
 	IgnoredColumns []string
+	// AliasedColumns are the headers read as template columns under their
+	// French or Polish names (W-HEADER-ALIAS), in file order.
+	AliasedColumns []sheet.Alias
 	// UnnamedColumns are the letters of the XLSX columns whose header cell
 	// is blank and that held values, which were ignored (W-UNKNOWN-COLUMN).
 	UnnamedColumns []string
@@ -294,6 +297,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		return res, err
 	}
 	res.IgnoredColumns = layout.Unknown
+	res.AliasedColumns = layout.Aliased
 	if opts.Header != nil {
 		opts.Header(layout)
 	}

@@ -147,7 +147,11 @@ func (prof *Profile) Match(file string, headers []string) (*sheet.Layout, error)
 				return nil, err
 			}
 			m.direct[c] = i
-			l.Uses = append(l.Uses, sheet.ColumnUse{Header: h, Targets: []schema.Column{c}})
+			alias := schema.IsAlias(h, c)
+			if alias {
+				l.Aliased = append(l.Aliased, sheet.Alias{Header: h, Column: c})
+			}
+			l.Uses = append(l.Uses, sheet.ColumnUse{Header: h, Targets: []schema.Column{c}, Alias: alias})
 			continue
 		}
 		if prof.ignored(key, true) {

@@ -175,8 +175,15 @@ var headerAliases = map[string]Column{
 	"Wyślij wiadomość e-mail o aktywacji": ColSendActivation,
 }
 
+// IsAlias reports whether header h names column c by one of its French or
+// Polish spellings rather than by the template's own header (W-HEADER-ALIAS).
+func IsAlias(h string, c Column) bool {
+	return NormalizeHeader(h) != NormalizeHeader(c.Header())
+}
+
 // LookupHeader returns the column a header names, matched case-insensitively
-// with surrounding spaces ignored.
+// with surrounding spaces ignored; the template's French and Polish headers
+// (headerAliases) name their columns too (see IsAlias).
 func LookupHeader(h string) (Column, bool) {
 	c, ok := headerIndex[NormalizeHeader(h)]
 	return c, ok

@@ -12,6 +12,7 @@ type Layout struct {
 	Headers []string               // the header row as the file spells it
 	Index   [schema.NumColumns]int // position of the column each template column comes from; -1 when none
 	Unknown []string               // headers that match no column, in file order
+	Aliased []Alias                // headers read as a column under its French or Polish name, in file order
 	Report  []int                  // positions of a report's Row, Result, Findings; nil if none
 
 	// Mapping, when set, computes the template cells of each row (a
@@ -19,6 +20,18 @@ type Layout struct {
 	// became of each source column.
 	Mapping RowMapping
 	Uses    []ColumnUse
+}
+
+// Alias is a header read as a template column under the French or Polish
+// name of that column (W-HEADER-ALIAS).
+type Alias struct {
+	Header string
+	Column schema.Column
+}
+
+// Message says what became of the header, for W-HEADER-ALIAS.
+func (a Alias) Message() string {
+	return fmt.Sprintf("%q was read as %s", a.Header, a.Column.Header())
 }
 
 // RowMapping turns the cells of a row of another system's export into the
@@ -38,6 +51,7 @@ type ColumnUse struct {
 	Values   bool            // its values go through the mapping's value map
 	Constant string          // the value of a constant (Header is "")
 	Ignored  bool            // left out on purpose by the mapping
+	Alias    bool            // read as its template column under that column's French or Polish name (W-HEADER-ALIAS)
 	Unknown  bool            // matches nothing (W-UNKNOWN-COLUMN)
 }
 
@@ -141,6 +155,9 @@ func MatchHeader(file string, headers []string) (*Layout, error) {
 					columnLetter(prev), columnLetter(i), headers[prev], h, c.Header())}
 		}
 		l.Index[c] = i
+		if schema.IsAlias(h, c) {
+			l.Aliased = append(l.Aliased, Alias{Header: h, Column: c})
+		}
 	}
 	if l.Index[schema.ColEmail] < 0 {
 		return nil, &schema.FileError{Rule: schema.FHeader, File: file, Row: 1,

@@ -16,6 +16,7 @@ func TestMatchHeader(t *testing.T) {
 		want    map[schema.Column]int
 		unknown []string
 		report  []int
+		aliased []Alias
 	}{
 		{
 			name:    "template order",
@@ -67,11 +68,13 @@ func TestMatchHeader(t *testing.T) {
 			name:    "French template headers",
 			headers: []string{"Adresse électronique", "Prénom", "Nom", "Statut", "Administrateur complet"},
 			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColFirstName: 1, schema.ColLastName: 2, schema.ColStatus: 3, schema.ColFullAdmin: 4},
+			aliased: []Alias{{"Adresse électronique", schema.ColEmail}, {"Prénom", schema.ColFirstName}, {"Nom", schema.ColLastName}, {"Statut", schema.ColStatus}, {"Administrateur complet", schema.ColFullAdmin}},
 		},
 		{
 			name:    "Polish template headers",
 			headers: []string{"Adres e-mail", "Imię", "Nazwisko", "Nazwa użytkownika", "Pełny administrator"},
 			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColFirstName: 1, schema.ColLastName: 2, schema.ColUsername: 3, schema.ColFullAdmin: 4},
+			aliased: []Alias{{"Adres e-mail", schema.ColEmail}, {"Imię", schema.ColFirstName}, {"Nazwisko", schema.ColLastName}, {"Nazwa użytkownika", schema.ColUsername}, {"Pełny administrator", schema.ColFullAdmin}},
 		},
 		{
 			name:    "a byte-order mark before the first header",
@@ -95,6 +98,9 @@ func TestMatchHeader(t *testing.T) {
 			}
 			if !slices.Equal(l.Report, tt.report) {
 				t.Errorf("report columns %v, want %v", l.Report, tt.report)
+			}
+			if !slices.Equal(l.Aliased, tt.aliased) {
+				t.Errorf("aliased %v, want %v", l.Aliased, tt.aliased)
 			}
 		})
 	}

@@ -281,6 +281,9 @@ func printJSON(w io.Writer, r importer.Result, run jsonRun) {
 	if n := len(j.IgnoredColumns); n > 0 {
 		j.FindingsByRule[string(schema.WUnknownColumn)] = n
 	}
+	if n := len(r.AliasedColumns); n > 0 {
+		j.FindingsByRule[string(schema.WHeaderAlias)] = n
+	}
 	if r.BatchID != 0 {
 		j.BatchID = &r.BatchID
 	}
@@ -306,6 +309,9 @@ func printFindings(w io.Writer, r importer.Result) {
 	name := displayName(r.File)
 	for _, col := range r.IgnoredColumns {
 		fmt.Fprintf(w, "%s:1: %s: W-UNKNOWN-COLUMN: matches no column of the template; it was ignored\n", name, termText(col))
+	}
+	for _, a := range r.AliasedColumns {
+		fmt.Fprintf(w, "%s:1: %s: W-HEADER-ALIAS: %s\n", name, termText(a.Header), termText(a.Message()))
 	}
 	for _, letter := range r.UnnamedColumns {
 		fmt.Fprintf(w, "%s:1: column %s: W-UNKNOWN-COLUMN: holds values but its header cell (%s1) is blank; they were ignored: write the column's name in %s1 to import them\n",
@@ -422,6 +428,8 @@ func printColumnUses(w io.Writer, profile string, uses []sheet.ColumnUse) {
 			fmt.Fprintf(w, "  %s: ignored, matches no column (W-UNKNOWN-COLUMN)\n", u.Header)
 		case u.Values:
 			fmt.Fprintf(w, "  %s -> %s (through the mapping's values)\n", u.Header, strings.Join(targets, ", "))
+		case u.Alias:
+			fmt.Fprintf(w, "  %s -> %s (its French or Polish name, W-HEADER-ALIAS)\n", u.Header, strings.Join(targets, ", "))
 		default:
 			fmt.Fprintf(w, "  %s -> %s\n", u.Header, strings.Join(targets, ", "))
 		}
