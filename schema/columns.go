@@ -1,6 +1,9 @@
 package schema
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Column is one column of the user sheet (SPEC §2). The zero value is Email.
 type Column int
@@ -173,6 +176,28 @@ var headerAliases = map[string]Column{
 	"Kopiuj uprawnienia z": ColCopyFrom,
 	"Wyślij wiadomość e-mail z aktywacją": ColSendActivation,
 	"Wyślij wiadomość e-mail o aktywacji": ColSendActivation,
+}
+
+// HeaderAlias is a French or Polish spelling of a template header.
+type HeaderAlias struct {
+	Header string
+	Column Column
+}
+
+// HeaderAliases returns every French and Polish header the sheet reader
+// accepts, by column in template order, then alphabetically.
+func HeaderAliases() []HeaderAlias {
+	out := make([]HeaderAlias, 0, len(headerAliases))
+	for h, c := range headerAliases {
+		out = append(out, HeaderAlias{Header: h, Column: c})
+	}
+	slices.SortFunc(out, func(a, b HeaderAlias) int {
+		if a.Column != b.Column {
+			return int(a.Column) - int(b.Column)
+		}
+		return strings.Compare(a.Header, b.Header)
+	})
+	return out
 }
 
 // IsAlias reports whether header h names column c by one of its French or
