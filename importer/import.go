@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,12 +136,19 @@ type Result struct {
 	Warnings       int
 	Activations    int
 	IgnoredColumns []string
+	// AliasedColumns are the headers read as template columns under their
+	// French or Polish names (W-HEADER-ALIAS), in file order.
+	AliasedColumns []sheet.Alias
 	// UnnamedColumns are the letters of the XLSX columns whose header cell
 	// is blank and that held values, which were ignored (W-UNKNOWN-COLUMN).
 	UnnamedColumns []string
 	Report         string // path of the report; "" when none was written
-	Findings       []schema.Finding
-	MoreFindings   int // findings beyond those kept
+	// StaleReportRemoved is the report an earlier run left beside the
+	// input, removed because this run, applied, had no findings; "" when
+	// none.
+	StaleReportRemoved string
+	Findings           []schema.Finding
+	MoreFindings       int // findings beyond those kept
 	// FindingsByRule counts every row finding by its rule.
 	FindingsByRule map[schema.RuleID]int
 }
@@ -233,8 +241,13 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	// whether or not a report turns out to be needed.
 	// (A missing input is left to sheet.Open to report.)
 	reportPath, reportFormat := reportTarget(opts)
+	replacesInput := reportReplacesInput(opts, reportPath)
 	if _, err := os.Stat(opts.File); opts.File == "-" || err == nil {
-		if err := checkReportTarget(reportPath, opts.File); err != nil {
+		checkAgainst := opts.File
+		if replacesInput {
+			checkAgainst = "" // a report of a report: the new one replaces it at the end
+		}
+		if err := checkReportTarget(reportPath, checkAgainst); err != nil {
 			return res, err
 		}
 	}
@@ -291,6 +304,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		return res, err
 	}
 	res.IgnoredColumns = layout.Unknown
+	res.AliasedColumns = layout.Aliased
 	if opts.Header != nil {
 		opts.Header(layout)
 	}
@@ -301,7 +315,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		run.log = slog.New(slog.DiscardHandler)
 	}
 	run.reportPath, run.reportFormat = reportPath, reportFormat
+	run.replacesInput = replacesInput
 	defer run.abortReport()
+	defer run.dropInputBackup()
 
 	conn, err := db.Connx(ctx)
 	if err != nil {
@@ -338,6 +354,13 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	}
 	if u, ok := src.(sheet.UnnamedColumnsReader); ok {
 		res.UnnamedColumns = u.UnnamedColumns() // every row has been read
+	}
+	if res.Applied && res.Report == "" && opts.Report == "" && !replacesInput && file != "-" && IsReport(reportPath) {
+		// A clean run: the report an earlier run left beside this input
+		// lists rows that are now fixed.
+		if os.Remove(reportPath) == nil {
+			res.StaleReportRemoved = reportPath
+		}
 	}
 	return res, nil
 }
@@ -402,6 +425,8 @@ type run struct {
 	reportPath, reportFormat string
 	report                   *reportWriter
 	reportPlaced             string // the file the complete report replaced; "" when none (or a device written in place)
+	replacesInput            bool   // the report goes to the input's own path (a report of a report)
+	inputBackup              string // a hard link to the input the report replaced, until the run ends
 	commitUnknown            bool   // the connection broke during COMMIT: applied or not is unknown
 
 	before    os.FileInfo // the input file when the run started; nil for standard input
@@ -718,6 +743,16 @@ func (r *run) commitReport() error {
 		return nil
 	}
 	out := r.report.out
+	if r.replacesInput && !out.InPlace() {
+		// The report replaces the input: keep the input under a second
+		// name until the run has committed, so that a run whose COMMIT
+		// then fails gives it back.
+		backup := filepath.Join(filepath.Dir(out.Path()), "."+filepath.Base(out.Path())+".ccbulk-"+strconv.Itoa(os.Getpid())+"-input")
+		os.Remove(backup)
+		if os.Link(out.Path(), backup) == nil {
+			r.inputBackup = backup
+		}
+	}
 	err := r.report.Commit()
 	r.report = nil
 	if err == nil {
@@ -738,11 +773,27 @@ func (r *run) withdrawReport() {
 	if r.res.Report == "" || r.res.Applied || r.commitUnknown {
 		return
 	}
-	if r.reportPlaced != "" { // never a device or FIFO written in place
+	switch {
+	case r.reportPlaced != "" && r.inputBackup != "":
+		// The report replaced the input: the input comes back.
+		if os.Rename(r.inputBackup, r.reportPlaced) == nil {
+			r.inputBackup = ""
+		}
+		r.reportPlaced = ""
+	case r.reportPlaced != "" && !r.replacesInput: // never a device or FIFO written in place, never the input
 		os.Remove(r.reportPlaced)
 		r.reportPlaced = ""
 	}
 	r.res.Report = ""
+}
+
+// dropInputBackup removes the second name of an input that the run's report
+// replaced.
+func (r *run) dropInputBackup() {
+	if r.inputBackup != "" {
+		os.Remove(r.inputBackup)
+		r.inputBackup = ""
+	}
 }
 
 func (r *run) abortReport() {

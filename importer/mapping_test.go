@@ -109,7 +109,7 @@ func TestMappedImportAcrossChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := strings.TrimPrefix(string(data), "\uFEFF")
-	if !strings.HasPrefix(text, "Mail,Role,Lic,Notes,Row,Status,Findings\n") || !strings.Contains(text, "\nc@acme.example,Boss,S,unknown role,4,error,") {
+	if !strings.HasPrefix(text, "Mail,Role,Lic,Notes,Row,Result,Findings\n") || !strings.Contains(text, "\nc@acme.example,Boss,S,unknown role,4,error,") {
 		t.Errorf("CSV report:\n%s", data)
 	}
 }

@@ -25,13 +25,67 @@ const (
 )
 
 // DefaultReportPath returns where the report of input goes when --report is
-// not given: next to the input, NAME.report.EXT.
+// not given: next to the input, NAME.report.EXT. A report of a report is
+// named after the original: the report of NAME.report.csv is
+// NAME.report.csv (not NAME.report.report.csv), the input itself, which the
+// run replaces only once it has read it completely.
 func DefaultReportPath(input, format string) string {
 	if input == "-" || input == "" {
 		return "stdin.report." + format
 	}
-	ext := filepath.Ext(input)
-	return strings.TrimSuffix(input, ext) + ".report." + format
+	base := strings.TrimSuffix(input, filepath.Ext(input))
+	if ext := filepath.Ext(base); strings.EqualFold(ext, ".report") {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base + ".report." + format
+}
+
+// reportReplacesInput reports whether the default report path is the input
+// file itself (a report of a report, imported again): a regular file that
+// the run reads completely before its report replaces it.
+func reportReplacesInput(opts Options, path string) bool {
+	if opts.Report != "" || opts.File == "" || opts.File == "-" {
+		return false
+	}
+	if filepath.Clean(path) != filepath.Clean(opts.File) {
+		return false
+	}
+	fi, err := os.Stat(opts.File)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// IsReport reports whether the file at path is a report ccbulk wrote: a
+// regular file whose header ends with the report's own columns (CSV, XLSX),
+// or whose first line is a report row (JSON lines).
+func IsReport(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	if strings.EqualFold(filepath.Ext(path), "."+ReportJSONL) {
+		f, err := os.Open(path)
+		if err != nil {
+			return false
+		}
+		defer f.Close()
+		var row struct {
+			Row      *int              `json:"row"`
+			Status   *string           `json:"status"`
+			Findings []json.RawMessage `json:"findings"`
+		}
+		if err := json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&row); err != nil {
+			return false
+		}
+		return row.Row != nil && row.Status != nil && row.Findings != nil
+	}
+	src, err := sheet.Open(path, nil, sheet.Options{})
+	if err != nil {
+		return false
+	}
+	defer src.Close()
+	h := src.Header()
+	g := sheet.ReportGroup(h)
+	return g != nil && g[len(g)-1] == len(h)-1
 }
 
 // ReportError says the report could not be written where --report (or its
@@ -159,6 +213,9 @@ func newReportWriter(path, format string, headers []string) (*reportWriter, erro
 		r.sheet, err = sheet.NewWriter(sheet.Format(format), w, sheet.WriterOptions{BOM: true, SheetName: "Report"})
 		if err == nil {
 			err = r.sheet.WriteHeader(append(append([]string{}, headers...), schema.ReportHeaders()...))
+			if nc, ok := r.sheet.(sheet.NumberColumns); ok {
+				nc.SetNumberColumns(len(headers)) // Row
+			}
 		}
 	default:
 		err = fmt.Errorf("unknown report format %q; use csv, xlsx or jsonl", format)

@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -141,7 +142,7 @@ func TestReportPlaceCheckedFirst(t *testing.T) {
 }
 
 // TestLargeXLSXReport: the XLSX report of 20,000 rejected rows opens with
-// every row's cells, Row, Result and Findings; every offending cell is
+// every row's cells, Row (a numeric cell), Result and Findings; every offending cell is
 // highlighted, and only the first sheet.MaxCellComments carry a comment
 // (comments cost excelize more than linear time and are held in memory).
 func TestLargeXLSXReport(t *testing.T) {
@@ -200,6 +201,13 @@ func TestLargeXLSXReport(t *testing.T) {
 		if err != nil || style != highlight || len(st.Fill.Color) == 0 {
 			t.Errorf("row %d: cell C has style %d %+v, want the highlight", i+1, style, st)
 		}
+		// The Row cell is a number (no cell type, or "n"), not text.
+		if typ, err := f.GetCellType("Report", "D"+strconv.Itoa(i+1)); err != nil || (typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset) {
+			t.Errorf("row %d: the Row cell has type %v (%v), want a number", i+1, typ, err)
+		}
+		if typ, _ := f.GetCellType("Report", "A"+strconv.Itoa(i+1)); typ == excelize.CellTypeNumber || typ == excelize.CellTypeUnset {
+			t.Errorf("row %d: the Email cell has type %v, want text", i+1, typ)
+		}
 		if plain, _ := f.GetCellStyle("Report", "A"+strconv.Itoa(i+1)); plain == highlight {
 			t.Errorf("row %d: cell A is highlighted too", i+1)
 		}
@@ -239,5 +247,78 @@ func TestReportWithdrawnWhenCommitFails(t *testing.T) {
 	}
 	if _, err := os.Stat(report); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the report of the failed run stays (%v)", err)
+	}
+}
+
+// TestReportOfReportCommitFails: importing NAME.report.csv writes its report
+// to NAME.report.csv, the input itself; when the COMMIT then fails, the
+// input comes back as it was (nothing else is left beside it), and when the
+// run succeeds, only the new report is there.
+func TestReportOfReportCommitFails(t *testing.T) {
+	tn := newAcme(t)
+	for _, stmt := range []string{
+		`CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+		 BEGIN RAISE EXCEPTION 'refused at commit'; END $$`,
+		`CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON users
+		 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+		 WHEN (NEW.email = 'new.user@acme.example') EXECUTE FUNCTION refuse_at_commit()`,
+	} {
+		if _, err := tn.db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	input := filepath.Join(dir, "x.report.csv")
+	original := reportSheet + "other.user@acme.example,paris,FALSE\n"
+	if err := os.WriteFile(input, []byte(original), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := importer.Import(context.Background(), tn.db, importer.Options{File: input, Org: tn.org, Actor: primary})
+	if err == nil || !strings.Contains(err.Error(), "refused at commit") {
+		t.Fatalf("err = %v, want the COMMIT's refusal", err)
+	}
+	if res.Applied || res.Report != "" {
+		t.Errorf("applied=%v report=%q", res.Applied, res.Report)
+	}
+	if got, err := os.ReadFile(input); err != nil || string(got) != original {
+		t.Errorf("the input after the failed run: %q (%v), want it as it was", got, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the directory holds %d files, want the input alone", len(entries))
+	}
+
+	if _, err := tn.db.Exec(`DROP TRIGGER refuse_at_commit ON users`); err != nil {
+		t.Fatal(err)
+	}
+	res, err = importer.Import(context.Background(), tn.db, importer.Options{File: input, Org: tn.org, Actor: primary})
+	if err != nil || !res.Applied || res.Report != input || res.Rejected != 1 {
+		t.Fatalf("%v: applied=%v report=%q rejected=%d", err, res.Applied, res.Report, res.Rejected)
+	}
+	got, err := os.ReadFile(input)
+	if err != nil || !strings.Contains(string(got), "Row,Result,Findings") || strings.Contains(string(got), "new.user") {
+		t.Errorf("the input after the run: %q (%v), want its report", got, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the directory holds %d files, want the report alone", len(entries))
+	}
+}
+
+// TestDefaultReportPath: the report goes beside the input, and a report of a
+// report is named after the original.
+func TestDefaultReportPath(t *testing.T) {
+	tests := []struct{ input, format, want string }{
+		{"users.csv", "csv", "users.report.csv"},
+		{"dir/users.xlsx", "xlsx", "dir/users.report.xlsx"},
+		{"users.report.csv", "csv", "users.report.csv"},
+		{"users.report.xlsx", "xlsx", "users.report.xlsx"},
+		{"users.Report.csv", "jsonl", "users.report.jsonl"},
+		{"users.report.xlsx", "csv", "users.report.csv"},
+		{"report.csv", "csv", "report.report.csv"},
+		{"-", "csv", "stdin.report.csv"},
+	}
+	for _, tt := range tests {
+		if got := importer.DefaultReportPath(tt.input, tt.format); got != tt.want {
+			t.Errorf("DefaultReportPath(%q, %q) = %q, want %q", tt.input, tt.format, got, tt.want)
+		}
 	}
 }

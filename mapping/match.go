@@ -85,7 +85,7 @@ type rowMapper struct {
 // this order: a columns entry whose source matches it; an ignore entry
 // written without "*"; the template's own headers (and their French and
 // Polish spellings); an ignore entry with "*"; else it is unknown
-// (W-UNKNOWN-COLUMN). A report's trailing Row, Status, Findings are
+// (W-UNKNOWN-COLUMN). A report's trailing Row, Result, Findings (or Row, Status, Findings) are
 // recognized as without a mapping. An entry whose targets are all TRUE/FALSE
 // columns may match several columns (one license column per subscription):
 // their values are merged, TRUE winning. It is F-HEADER when two source
@@ -147,7 +147,11 @@ func (prof *Profile) Match(file string, headers []string) (*sheet.Layout, error)
 				return nil, err
 			}
 			m.direct[c] = i
-			l.Uses = append(l.Uses, sheet.ColumnUse{Header: h, Targets: []schema.Column{c}})
+			alias := schema.IsAlias(h, c)
+			if alias {
+				l.Aliased = append(l.Aliased, sheet.Alias{Header: h, Column: c})
+			}
+			l.Uses = append(l.Uses, sheet.ColumnUse{Header: h, Targets: []schema.Column{c}, Alias: alias})
 			continue
 		}
 		if prof.ignored(key, true) {

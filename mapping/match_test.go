@@ -319,3 +319,30 @@ func TestMergeFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchAliases: a header the profile maps is the profile's, never
+// W-HEADER-ALIAS, even when it is also a French or Polish template header;
+// a header that falls through to the template's columns under its French or
+// Polish name is reported as an alias.
+func TestMatchAliases(t *testing.T) {
+	prof := mustParse(t, `name: aliases
+columns:
+  - source: Nom
+    target: Display Name
+  - source: Courriel
+    target: Email
+`)
+	l, err := prof.Match("in.csv", []string{"Nom", "Courriel", "Prénom", "Last Name", "Statut"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sheet.Alias{{Header: "Prénom", Column: schema.ColFirstName}, {Header: "Statut", Column: schema.ColStatus}}
+	if !slices.Equal(l.Aliased, want) {
+		t.Errorf("aliased %v, want %v", l.Aliased, want)
+	}
+	for _, u := range l.Uses {
+		if u.Alias != slices.ContainsFunc(want, func(a sheet.Alias) bool { return a.Header == u.Header }) {
+			t.Errorf("use of %q: alias %v", u.Header, u.Alias)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package schema
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Column is one column of the user sheet (SPEC §2). The zero value is Email.
 type Column int
@@ -74,17 +77,28 @@ func Headers() []string {
 }
 
 // Report columns are appended by ccbulk to an error report, in this order,
-// after the original columns. A report can be imported again as it is: the
-// sheet reader recognizes the three as one trailing group (Status is also a
-// template column, so only the sequence Row, Status, Findings is taken).
+// after the original columns: the row's spreadsheet row number, its Result
+// (error or warning) and its findings. A report can be imported again as it
+// is: the sheet reader recognizes the three as one trailing group, and also
+// the group a report of revision 1 wrote (Row, Status, Findings; Status is
+// also a template column, so only that whole sequence is taken).
 const (
 	ReportRow      = "Row"
-	ReportStatus   = "Status"
+	ReportResult   = "Result"
 	ReportFindings = "Findings"
+
+	// ReportStatusV1 is the middle column of a revision-1 report's group.
+	ReportStatusV1 = "Status"
 )
 
 // ReportHeaders returns the columns an error report adds after the original ones.
-func ReportHeaders() []string { return []string{ReportRow, ReportStatus, ReportFindings} }
+func ReportHeaders() []string { return []string{ReportRow, ReportResult, ReportFindings} }
+
+// ReportHeaderGroups returns every trailing group that marks a report's own
+// columns: the current one first, then revision 1's.
+func ReportHeaderGroups() [][]string {
+	return [][]string{ReportHeaders(), {ReportRow, ReportStatusV1, ReportFindings}}
+}
 
 // NormalizeHeader folds a header for matching: surrounding spaces (and a BOM)
 // are dropped, inner runs of white space (no-break spaces too) become one
@@ -164,8 +178,37 @@ var headerAliases = map[string]Column{
 	"Wyślij wiadomość e-mail o aktywacji": ColSendActivation,
 }
 
+// HeaderAlias is a French or Polish spelling of a template header.
+type HeaderAlias struct {
+	Header string
+	Column Column
+}
+
+// HeaderAliases returns every French and Polish header the sheet reader
+// accepts, by column in template order, then alphabetically.
+func HeaderAliases() []HeaderAlias {
+	out := make([]HeaderAlias, 0, len(headerAliases))
+	for h, c := range headerAliases {
+		out = append(out, HeaderAlias{Header: h, Column: c})
+	}
+	slices.SortFunc(out, func(a, b HeaderAlias) int {
+		if a.Column != b.Column {
+			return int(a.Column) - int(b.Column)
+		}
+		return strings.Compare(a.Header, b.Header)
+	})
+	return out
+}
+
+// IsAlias reports whether header h names column c by one of its French or
+// Polish spellings rather than by the template's own header (W-HEADER-ALIAS).
+func IsAlias(h string, c Column) bool {
+	return NormalizeHeader(h) != NormalizeHeader(c.Header())
+}
+
 // LookupHeader returns the column a header names, matched case-insensitively
-// with surrounding spaces ignored.
+// with surrounding spaces ignored; the template's French and Polish headers
+// (headerAliases) name their columns too (see IsAlias).
 func LookupHeader(h string) (Column, bool) {
 	c, ok := headerIndex[NormalizeHeader(h)]
 	return c, ok

@@ -31,6 +31,7 @@ const (
 	WFullAdminLic  RuleID = "W-FULL-ADMIN-LICENSE"
 	WBoolLocale    RuleID = "W-BOOL-LOCALE"
 	WUnknownColumn RuleID = "W-UNKNOWN-COLUMN"
+	WHeaderAlias   RuleID = "W-HEADER-ALIAS"
 	FHeader        RuleID = "F-HEADER"
 	FEncoding      RuleID = "F-ENCODING"
 	FFormat        RuleID = "F-FORMAT"

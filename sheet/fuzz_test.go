@@ -52,6 +52,7 @@ func FuzzCSVReader(f *testing.F) {
 		"",
 		"Email,Email\na@b.example,c@d.example\n",
 		"Email,First Name,Row,Status,Findings\na@b.example,Ann,2,error,R-BOOL: x\n",
+		"Email,First Name,Row,Result,Findings\na@b.example,Ann,2,error,R-BOOL: x\n",
 	}
 	for _, s := range seeds {
 		for enc := range fuzzEncodings {
@@ -279,6 +280,7 @@ func FuzzMatchHeader(f *testing.F) {
 	f.Add("Email", "First Name", "", "", "")
 	f.Add(" EMAIL ", "first  name", "Notes", "Row", "Status")
 	f.Add("Email", "Status", "Row", "Status", "Findings")
+	f.Add("Email", "Status", "Row", "Result", "Findings")
 	f.Add("Adresse électronique", "Prénom", "Rola CC", "Row", "Status")
 	f.Add("Email", "E-mail", "", "", "")
 	f.Add("\uFEFFEmail", "Nom d’affichage", "Findings", "Row", "Status")

@@ -12,13 +12,26 @@ type Layout struct {
 	Headers []string               // the header row as the file spells it
 	Index   [schema.NumColumns]int // position of the column each template column comes from; -1 when none
 	Unknown []string               // headers that match no column, in file order
-	Report  []int                  // positions of a report's Row, Status, Findings; nil if none
+	Aliased []Alias                // headers read as a column under its French or Polish name, in file order
+	Report  []int                  // positions of a report's Row, Result, Findings; nil if none
 
 	// Mapping, when set, computes the template cells of each row (a
 	// mapping profile for another system's export); Uses then says what
 	// became of each source column.
 	Mapping RowMapping
 	Uses    []ColumnUse
+}
+
+// Alias is a header read as a template column under the French or Polish
+// name of that column (W-HEADER-ALIAS).
+type Alias struct {
+	Header string
+	Column schema.Column
+}
+
+// Message says what became of the header, for W-HEADER-ALIAS.
+func (a Alias) Message() string {
+	return fmt.Sprintf("%q was read as %s", a.Header, a.Column.Header())
 }
 
 // RowMapping turns the cells of a row of another system's export into the
@@ -38,6 +51,7 @@ type ColumnUse struct {
 	Values   bool            // its values go through the mapping's value map
 	Constant string          // the value of a constant (Header is "")
 	Ignored  bool            // left out on purpose by the mapping
+	Alias    bool            // read as its template column under that column's French or Polish name (W-HEADER-ALIAS)
 	Unknown  bool            // matches nothing (W-UNKNOWN-COLUMN)
 }
 
@@ -114,8 +128,8 @@ func (l *Layout) dropReport(cells []string) []string {
 
 // MatchHeader maps a header row onto the template's columns. Headers match
 // case-insensitively with surrounding spaces ignored, in any order. A
-// trailing Row, Status, Findings group (an error report's own columns) is
-// recognized and skipped, so a report imports again as it is. It is
+// trailing Row, Result, Findings group (an error report's own columns; Row,
+// Status, Findings in a report of revision 1) is recognized and skipped, so a report imports again as it is. It is
 // F-HEADER when there is no Email column or two headers name one column.
 func MatchHeader(file string, headers []string) (*Layout, error) {
 	l := &Layout{Headers: headers}
@@ -141,6 +155,9 @@ func MatchHeader(file string, headers []string) (*Layout, error) {
 					columnLetter(prev), columnLetter(i), headers[prev], h, c.Header())}
 		}
 		l.Index[c] = i
+		if schema.IsAlias(h, c) {
+			l.Aliased = append(l.Aliased, Alias{Header: h, Column: c})
+		}
 	}
 	if l.Index[schema.ColEmail] < 0 {
 		return nil, &schema.FileError{Rule: schema.FHeader, File: file, Row: 1,
@@ -149,23 +166,28 @@ func MatchHeader(file string, headers []string) (*Layout, error) {
 	return l, nil
 }
 
-// ReportGroup returns the positions of the last consecutive Row, Status,
-// Findings headers (an error report's own columns), or nil.
+// ReportGroup returns the positions of the last consecutive Row, Result,
+// Findings headers (an error report's own columns), or of a revision-1
+// report's Row, Status, Findings, or nil.
 func ReportGroup(headers []string) []int {
-	want := schema.ReportHeaders()
-	for i := len(headers) - len(want); i >= 0; i-- {
-		match := true
-		for j, w := range want {
-			if schema.NormalizeHeader(headers[i+j]) != schema.NormalizeHeader(w) {
-				match = false
-				break
+	groups := schema.ReportHeaderGroups()
+	for i := len(headers) - 3; i >= 0; i-- {
+		for _, want := range groups {
+			if matchesGroup(headers[i:i+len(want)], want) {
+				return []int{i, i + 1, i + 2}
 			}
-		}
-		if match {
-			return []int{i, i + 1, i + 2}
 		}
 	}
 	return nil
+}
+
+func matchesGroup(headers, want []string) bool {
+	for j, w := range want {
+		if schema.NormalizeHeader(headers[j]) != schema.NormalizeHeader(w) {
+			return false
+		}
+	}
+	return true
 }
 
 // InReport reports whether position i is one of a report's own columns.

@@ -16,6 +16,7 @@ func TestMatchHeader(t *testing.T) {
 		want    map[schema.Column]int
 		unknown []string
 		report  []int
+		aliased []Alias
 	}{
 		{
 			name:    "template order",
@@ -34,10 +35,28 @@ func TestMatchHeader(t *testing.T) {
 			unknown: []string{"Notes", "Cost Center"},
 		},
 		{
-			name:    "a report's own columns are recognized beside the template's Status",
+			name:    "a report's own Row, Result, Findings are recognized",
+			headers: []string{"Email", "Status", "Row", "Result", "Findings"},
+			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColStatus: 1},
+			report:  []int{2, 3, 4},
+		},
+		{
+			name:    "a revision-1 report's Row, Status, Findings are recognized beside the template's Status",
 			headers: []string{"Email", "Status", "Row", "Status", "Findings"},
 			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColStatus: 1},
 			report:  []int{2, 3, 4},
+		},
+		{
+			name:    "a revision-1 report without a Status of its own",
+			headers: []string{"Email", "Row", "Status", "Findings"},
+			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColStatus: -1},
+			report:  []int{1, 2, 3},
+		},
+		{
+			name:    "Result alone is an unknown column",
+			headers: []string{"Email", "Result", "Findings"},
+			want:    map[schema.Column]int{schema.ColEmail: 0},
+			unknown: []string{"Result", "Findings"},
 		},
 		{
 			name:    "Row and Findings alone are not a report",
@@ -49,11 +68,13 @@ func TestMatchHeader(t *testing.T) {
 			name:    "French template headers",
 			headers: []string{"Adresse électronique", "Prénom", "Nom", "Statut", "Administrateur complet"},
 			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColFirstName: 1, schema.ColLastName: 2, schema.ColStatus: 3, schema.ColFullAdmin: 4},
+			aliased: []Alias{{"Adresse électronique", schema.ColEmail}, {"Prénom", schema.ColFirstName}, {"Nom", schema.ColLastName}, {"Statut", schema.ColStatus}, {"Administrateur complet", schema.ColFullAdmin}},
 		},
 		{
 			name:    "Polish template headers",
 			headers: []string{"Adres e-mail", "Imię", "Nazwisko", "Nazwa użytkownika", "Pełny administrator"},
 			want:    map[schema.Column]int{schema.ColEmail: 0, schema.ColFirstName: 1, schema.ColLastName: 2, schema.ColUsername: 3, schema.ColFullAdmin: 4},
+			aliased: []Alias{{"Adres e-mail", schema.ColEmail}, {"Imię", schema.ColFirstName}, {"Nazwisko", schema.ColLastName}, {"Nazwa użytkownika", schema.ColUsername}, {"Pełny administrator", schema.ColFullAdmin}},
 		},
 		{
 			name:    "a byte-order mark before the first header",
@@ -77,6 +98,9 @@ func TestMatchHeader(t *testing.T) {
 			}
 			if !slices.Equal(l.Report, tt.report) {
 				t.Errorf("report columns %v, want %v", l.Report, tt.report)
+			}
+			if !slices.Equal(l.Aliased, tt.aliased) {
+				t.Errorf("aliased %v, want %v", l.Aliased, tt.aliased)
 			}
 		})
 	}

@@ -132,6 +132,7 @@ type xlsxWriter struct {
 	notes     []excelize.Comment
 	cells     []any
 	opts      WriterOptions
+	numbers   map[int]bool // columns written as numbers (SetNumberColumns)
 }
 
 func newXLSXWriter(w io.Writer, opts WriterOptions) (*xlsxWriter, error) {
@@ -193,7 +194,9 @@ func (x *xlsxWriter) WriteRow(cells []string, notes []CellNote) error {
 	x.row++
 	row := make([]any, len(cells))
 	for i, v := range cells {
-		if v != "" { // an empty cell is left out of the row (nil)
+		if n, ok := x.numberCell(i, v); ok {
+			row[i] = n
+		} else if v != "" { // an empty cell is left out of the row (nil)
 			row[i] = EscapeText(v)
 		}
 	}

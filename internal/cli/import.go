@@ -155,6 +155,7 @@ func runImport(c *cli.Context) error {
 	switch {
 	case jsonOut:
 		printFindings(c.App.ErrWriter, res)
+		printStaleReport(c.App.ErrWriter, res)
 		printJSON(out, res, jsonRun{started: started, finished: finished, err: err})
 	case err == nil || res.Applied:
 		printSummary(out, res)
@@ -303,6 +304,9 @@ func printJSON(w io.Writer, r importer.Result, run jsonRun) {
 	if n := len(j.IgnoredColumns); n > 0 {
 		j.FindingsByRule[string(schema.WUnknownColumn)] = n
 	}
+	if n := len(r.AliasedColumns); n > 0 {
+		j.FindingsByRule[string(schema.WHeaderAlias)] = n
+	}
 	if r.BatchID != 0 {
 		j.BatchID = &r.BatchID
 	}
@@ -328,6 +332,9 @@ func printFindings(w io.Writer, r importer.Result) {
 	name := displayName(r.File)
 	for _, col := range r.IgnoredColumns {
 		fmt.Fprintf(w, "%s:1: %s: W-UNKNOWN-COLUMN: matches no column of the template; it was ignored\n", name, termText(col))
+	}
+	for _, a := range r.AliasedColumns {
+		fmt.Fprintf(w, "%s:1: %s: W-HEADER-ALIAS: %s\n", name, termText(a.Header), termText(a.Message()))
 	}
 	for _, letter := range r.UnnamedColumns {
 		fmt.Fprintf(w, "%s:1: column %s: W-UNKNOWN-COLUMN: holds values but its header cell (%s1) is blank; they were ignored: write the column's name in %s1 to import them\n",
@@ -379,6 +386,15 @@ func printSummary(w io.Writer, r importer.Result) {
 	}
 	if r.Report != "" {
 		fmt.Fprintf(w, "report: %s (fix the rows it lists and import it again as it is)\n", termText(r.Report))
+	}
+	printStaleReport(w, r)
+}
+
+// printStaleReport says that a clean run removed the report an earlier run
+// had left beside the input.
+func printStaleReport(w io.Writer, r importer.Result) {
+	if r.StaleReportRemoved != "" {
+		fmt.Fprintf(w, "removed the stale report %s\n", termText(r.StaleReportRemoved))
 	}
 }
 
@@ -435,6 +451,8 @@ func printColumnUses(w io.Writer, profile string, uses []sheet.ColumnUse) {
 			fmt.Fprintf(w, "  %s: ignored, matches no column (W-UNKNOWN-COLUMN)\n", u.Header)
 		case u.Values:
 			fmt.Fprintf(w, "  %s -> %s (through the mapping's values)\n", u.Header, strings.Join(targets, ", "))
+		case u.Alias:
+			fmt.Fprintf(w, "  %s -> %s (its French or Polish name, W-HEADER-ALIAS)\n", u.Header, strings.Join(targets, ", "))
 		default:
 			fmt.Fprintf(w, "  %s -> %s\n", u.Header, strings.Join(targets, ", "))
 		}
