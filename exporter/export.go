@@ -19,6 +19,8 @@ type Options struct {
 	Org, Actor string
 	Format     sheet.Format
 	BOM        bool // CSV: start with a byte-order mark (for files Excel opens)
+	// Delimiter separates CSV fields: ',' (the zero value), ';' or '\t'.
+	Delimiter rune
 	// MaxXLSXRows is the most users an XLSX export holds (0:
 	// MaxXLSXRows, what a worksheet holds below its header row).
 	MaxXLSXRows int
@@ -76,7 +78,7 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 			return res, &TooManyRowsError{Org: opts.Org, Limit: limit}
 		}
 	}
-	out, err := sheet.NewWriter(opts.Format, w, sheet.WriterOptions{BOM: opts.BOM, SheetName: "Users"})
+	out, err := sheet.NewWriter(opts.Format, w, sheet.WriterOptions{BOM: opts.BOM, Delimiter: opts.Delimiter, SheetName: "Users"})
 	if err != nil {
 		return res, err
 	}

@@ -41,16 +41,22 @@ type Writer interface {
 
 // WriterOptions shape a written sheet.
 type WriterOptions struct {
-	BOM          bool   // CSV: start with a UTF-8 byte-order mark (Excel needs it to read UTF-8)
+	BOM bool // CSV: start with a UTF-8 byte-order mark (Excel needs it to read UTF-8)
+	// Delimiter separates CSV fields: ',' (the zero value), ';' or '\t'.
+	Delimiter    rune
 	SheetName    string // XLSX: name of the data sheet
 	Instructions []string
 }
+
+// ValidDelimiter reports whether d is a delimiter the reader detects
+// (comma, semicolon or tab), so that a sheet written with it reads back.
+func ValidDelimiter(d rune) bool { return d == ',' || d == ';' || d == '\t' }
 
 // NewWriter returns a writer of the format onto w.
 func NewWriter(format Format, w io.Writer, opts WriterOptions) (Writer, error) {
 	switch format {
 	case CSV:
-		return newCSVWriter(w, opts), nil
+		return newCSVWriter(w, opts)
 	case XLSX:
 		return newXLSXWriter(w, opts)
 	}
@@ -58,15 +64,25 @@ func NewWriter(format Format, w io.Writer, opts WriterOptions) (Writer, error) {
 }
 
 type csvWriter struct {
-	buf *bufio.Writer
-	w   *csv.Writer
-	bom bool
-	row []string
+	buf   *bufio.Writer
+	w     *csv.Writer
+	bom   bool
+	comma rune
+	row   []string
 }
 
-func newCSVWriter(w io.Writer, opts WriterOptions) *csvWriter {
+func newCSVWriter(w io.Writer, opts WriterOptions) (*csvWriter, error) {
+	comma := opts.Delimiter
+	if comma == 0 {
+		comma = ','
+	}
+	if !ValidDelimiter(comma) {
+		return nil, fmt.Errorf("CSV delimiter %q: use a comma, a semicolon or a tab", comma)
+	}
 	buf := bufio.NewWriterSize(w, 64<<10)
-	return &csvWriter{buf: buf, w: csv.NewWriter(buf), bom: opts.BOM}
+	cw := csv.NewWriter(buf)
+	cw.Comma = comma
+	return &csvWriter{buf: buf, w: cw, bom: opts.BOM, comma: comma}, nil
 }
 
 func (c *csvWriter) WriteHeader(headers []string) error {
@@ -76,11 +92,11 @@ func (c *csvWriter) WriteHeader(headers []string) error {
 		}
 	}
 	// The reader detects the delimiter from the header line, counting
-	// commas, semicolons and tabs outside quotes: a header cell holding a
-	// semicolon or a tab is quoted so that it cannot outvote the commas.
+	// commas, semicolons and tabs outside quotes: a header cell holding any
+	// of them is quoted so that it cannot outvote the file's delimiter.
 	for i, h := range headers {
 		if i > 0 {
-			c.buf.WriteByte(',')
+			c.buf.WriteRune(c.comma)
 		}
 		h = EscapeFormula(h)
 		if headerNeedsQuotes(h) {

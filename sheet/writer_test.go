@@ -42,16 +42,25 @@ func writeSheet(t *testing.T, format sheet.Format, opts sheet.WriterOptions, hea
 }
 
 // TestWriteReadRoundTrip: every value ccbulk writes reads back as it was,
-// in CSV and XLSX.
+// in CSV (with each delimiter) and XLSX.
 func TestWriteReadRoundTrip(t *testing.T) {
 	header := []string{"Email", "Display Name", "Username"}
 	var rows [][]string
 	for i, v := range tricky {
 		rows = append(rows, []string{"user" + string(rune('a'+i)) + "@x.example", v, v})
 	}
-	for _, format := range []sheet.Format{sheet.CSV, sheet.XLSX} {
-		t.Run(string(format), func(t *testing.T) {
-			path := writeSheet(t, format, sheet.WriterOptions{BOM: true}, header, rows, nil)
+	cases := []struct {
+		name   string
+		format sheet.Format
+		delim  rune
+	}{
+		{"csv", sheet.CSV, 0}, {"csv-comma", sheet.CSV, ','}, {"csv-semicolon", sheet.CSV, ';'}, {"csv-tab", sheet.CSV, '\t'},
+		{"xlsx", sheet.XLSX, 0},
+	}
+	for _, tc := range cases {
+		format := tc.format
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeSheet(t, format, sheet.WriterOptions{BOM: true, Delimiter: tc.delim}, header, rows, nil)
 			r, err := sheet.Open(path, nil, sheet.Options{})
 			must(t, err)
 			defer r.Close()
@@ -72,6 +81,26 @@ func TestWriteReadRoundTrip(t *testing.T) {
 				t.Errorf("after the last row: %v", err)
 			}
 		})
+	}
+}
+
+// TestCSVWriterDelimiter: the header and rows are split on the delimiter
+// asked for; another delimiter is refused.
+func TestCSVWriterDelimiter(t *testing.T) {
+	for _, d := range []rune{',', ';', '\t'} {
+		var buf bytes.Buffer
+		w, err := sheet.NewWriter(sheet.CSV, &buf, sheet.WriterOptions{Delimiter: d})
+		must(t, err)
+		must(t, w.WriteHeader([]string{"Email", "Display Name"}))
+		must(t, w.WriteRow([]string{"a@x.example", "b"}, nil))
+		must(t, w.Close())
+		want := "Email" + string(d) + "Display Name\na@x.example" + string(d) + "b\n"
+		if buf.String() != want {
+			t.Errorf("delimiter %q: got %q, want %q", d, buf.String(), want)
+		}
+	}
+	if _, err := sheet.NewWriter(sheet.CSV, io.Discard, sheet.WriterOptions{Delimiter: '|'}); err == nil {
+		t.Error("delimiter '|' accepted")
 	}
 }
 

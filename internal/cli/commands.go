@@ -62,6 +62,28 @@ func outputFormat(c *cli.Context, path string) (sheet.Format, error) {
 	}
 }
 
+// delimiterFlag reads --delimiter: ",", ";", "tab" (any letter case) or a
+// literal tab; 0 when it is not set. It is wrong usage with XLSX, which has
+// no delimiter.
+func delimiterFlag(c *cli.Context, format sheet.Format) (rune, error) {
+	if !c.IsSet("delimiter") {
+		return 0, nil
+	}
+	if format == sheet.XLSX {
+		return 0, usagef("--delimiter is for CSV; an XLSX export has no delimiter (leave out --delimiter, or use --format csv)")
+	}
+	switch v := c.String("delimiter"); {
+	case v == ",":
+		return ',', nil
+	case v == ";":
+		return ';', nil
+	case v == "\t" || strings.EqualFold(v, "tab"):
+		return '\t', nil
+	default:
+		return 0, usagef("--delimiter must be , or ; or tab, not %q", v)
+	}
+}
+
 // writeOutput writes through fn to path, or to stdout when path is "" or
 // "-". A file is replaced only once complete (outfile); a device or FIFO is
 // written in place; new files get the permissions the umask allows.
@@ -78,6 +100,7 @@ func exportCommand() *cli.Command {
 			&cli.StringFlag{Name: "actor", Usage: "email of the administrator running the export"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (default: standard output)"},
 			formatFlag("csv or xlsx (default: from -o, else csv)"),
+			&cli.StringFlag{Name: "delimiter", Usage: "CSV field separator: , or ; or tab (default ,)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -94,6 +117,10 @@ func exportCommand() *cli.Command {
 			if format == sheet.XLSX && path == "" && isTerminal(c.App.Writer) {
 				return usagef("will not write XLSX to a terminal; name the file with -o")
 			}
+			delim, err := delimiterFlag(c, format)
+			if err != nil {
+				return err
+			}
 			if format == sheet.XLSX {
 				limitMemory(limitXLSX)
 			} else {
@@ -107,7 +134,7 @@ func exportCommand() *cli.Command {
 			var res exporter.Result
 			err = writeOutput(c, path, func(w io.Writer, toFile bool) error {
 				var err error
-				res, err = exporter.Export(c.Context, db, w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile})
+				res, err = exporter.Export(c.Context, db, w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile, Delimiter: delim})
 				return err
 			})
 			if err != nil {
