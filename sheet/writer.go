@@ -43,7 +43,10 @@ type Writer interface {
 type WriterOptions struct {
 	BOM bool // CSV: start with a UTF-8 byte-order mark (Excel needs it to read UTF-8)
 	// Delimiter separates CSV fields: ',' (the zero value), ';' or '\t'.
-	Delimiter    rune
+	Delimiter rune
+	// Encoding of a CSV: "" for UTF-8 (with a BOM if BOM is set), UTF16
+	// (always with a BOM), or a name of Encodings (never a BOM).
+	Encoding     string
 	SheetName    string // XLSX: name of the data sheet
 	Instructions []string
 }
@@ -64,11 +67,12 @@ func NewWriter(format Format, w io.Writer, opts WriterOptions) (Writer, error) {
 }
 
 type csvWriter struct {
-	buf   *bufio.Writer
-	w     *csv.Writer
-	bom   bool
-	comma rune
-	row   []string
+	buf    *bufio.Writer
+	w      *csv.Writer
+	bom    bool
+	comma  rune
+	row    []string
+	finish func() error // flushes the encoder, if any
 }
 
 func newCSVWriter(w io.Writer, opts WriterOptions) (*csvWriter, error) {
@@ -79,10 +83,16 @@ func newCSVWriter(w io.Writer, opts WriterOptions) (*csvWriter, error) {
 	if !ValidDelimiter(comma) {
 		return nil, fmt.Errorf("CSV delimiter %q: use a comma, a semicolon or a tab", comma)
 	}
-	buf := bufio.NewWriterSize(w, 64<<10)
+	ew, finish, isUTF8, err := encodedWriter(w, opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	// UTF-16 writes its own byte-order mark; a legacy encoding has none.
+	bom := opts.BOM && isUTF8
+	buf := bufio.NewWriterSize(ew, 64<<10)
 	cw := csv.NewWriter(buf)
 	cw.Comma = comma
-	return &csvWriter{buf: buf, w: cw, bom: opts.BOM, comma: comma}, nil
+	return &csvWriter{buf: buf, w: cw, bom: bom, comma: comma, finish: finish}, nil
 }
 
 func (c *csvWriter) WriteHeader(headers []string) error {
@@ -132,7 +142,10 @@ func (c *csvWriter) Close() error {
 	if err := c.w.Error(); err != nil {
 		return err
 	}
-	return c.buf.Flush()
+	if err := c.buf.Flush(); err != nil {
+		return err
+	}
+	return c.finish()
 }
 
 type xlsxWriter struct {

@@ -104,6 +104,49 @@ func TestCSVWriterDelimiter(t *testing.T) {
 	}
 }
 
+// TestCSVWriterEncoding: a CSV written in a legacy encoding or UTF-16 reads
+// back with that --encoding (UTF-16 by its BOM); a character the legacy
+// encoding lacks is written as "?".
+func TestCSVWriterEncoding(t *testing.T) {
+	for _, tc := range []struct {
+		enc, read string
+		value     string
+		want      string
+		prefix    string
+	}{
+		{"windows-1250", "windows-1250", "Łucja Świątek", "Łucja Świątek", "Email;"},
+		{"windows-1252", "windows-1252", "Élodie → Łucja", "Élodie ? ?ucja", "Email;"},
+		{"iso-8859-2", "iso-8859-2", "Żaneta Ćwik", "Żaneta Ćwik", "Email;"},
+		{sheet.UTF16, "", "Łucja 😀", "Łucja 😀", "\xff\xfeE\x00"},
+		{"", "", "Łucja", "Łucja", "\xef\xbb\xbfEmail;"},
+	} {
+		var buf bytes.Buffer
+		w, err := sheet.NewWriter(sheet.CSV, &buf, sheet.WriterOptions{BOM: true, Delimiter: ';', Encoding: tc.enc})
+		must(t, err)
+		must(t, w.WriteHeader([]string{"Email", "Display Name"}))
+		must(t, w.WriteRow([]string{"a@x.example", tc.value}, nil))
+		must(t, w.Close())
+		if !strings.HasPrefix(buf.String(), tc.prefix) {
+			t.Errorf("%s: starts %q, want %q", tc.enc, buf.String()[:8], tc.prefix)
+		}
+		path := writeFile(t, "enc.csv", buf.Bytes())
+		r, err := sheet.Open(path, nil, sheet.Options{Encoding: tc.read})
+		must(t, err)
+		rec, err := r.Next()
+		must(t, err)
+		if rec.Fields[1] != tc.want {
+			t.Errorf("%s: read back %q, want %q", tc.enc, rec.Fields[1], tc.want)
+		}
+		if d := r.(sheet.DialectReader).Dialect(); d.Delimiter != ';' || !strings.EqualFold(d.Encoding, tc.read) && tc.enc != sheet.UTF16 {
+			t.Errorf("%s: dialect %+v", tc.enc, d)
+		}
+		r.Close()
+	}
+	if _, err := sheet.NewWriter(sheet.CSV, io.Discard, sheet.WriterOptions{Encoding: "koi8-r"}); err == nil {
+		t.Error("encoding koi8-r accepted")
+	}
+}
+
 // TestCSVWriterNeutralizes: in the CSV bytes, every cell a spreadsheet
 // would run as a formula starts with an apostrophe.
 func TestCSVWriterNeutralizes(t *testing.T) {
