@@ -84,6 +84,34 @@ func delimiterFlag(c *cli.Context, format sheet.Format) (rune, error) {
 	}
 }
 
+// exportFilter reads export's --pbx, --status, --admins and --role. The
+// PBX and role names are checked against the tenant by the export.
+func exportFilter(c *cli.Context) (exporter.Filter, error) {
+	f := exporter.Filter{Admins: c.Bool("admins"), CCRole: c.String("role")}
+	for _, p := range c.StringSlice("pbx") {
+		if strings.TrimSpace(p) == "" {
+			return f, usagef("--pbx is empty; name a PBX")
+		}
+		f.PBXes = append(f.PBXes, p)
+	}
+	if c.IsSet("role") && strings.TrimSpace(f.CCRole) == "" {
+		return f, usagef("--role is empty; name a CC role")
+	}
+	switch v := c.String("status"); strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		if c.IsSet("status") {
+			return f, usagef("--status must be active or inactive, not %q", v)
+		}
+	case "active":
+		f.Status = schema.StatusActive
+	case "inactive":
+		f.Status = schema.StatusInactive
+	default:
+		return f, usagef("--status must be active or inactive, not %q", v)
+	}
+	return f, nil
+}
+
 // writeOutput writes through fn to path, or to stdout when path is "" or
 // "-". A file is replaced only once complete (outfile); a device or FIFO is
 // written in place; new files get the permissions the umask allows.
@@ -101,6 +129,10 @@ func exportCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (default: standard output)"},
 			formatFlag("csv or xlsx (default: from -o, else csv)"),
 			&cli.StringFlag{Name: "delimiter", Usage: "CSV field separator: , or ; or tab (default ,)"},
+			&cli.StringSliceFlag{Name: "pbx", Usage: "only users on this PBX (repeatable)"},
+			&cli.StringFlag{Name: "status", Usage: "only active or inactive users"},
+			&cli.BoolFlag{Name: "admins", Usage: "only users holding an admin role"},
+			&cli.StringFlag{Name: "role", Usage: "only users holding this CC role"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -121,6 +153,10 @@ func exportCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			filter, err := exportFilter(c)
+			if err != nil {
+				return err
+			}
 			if format == sheet.XLSX {
 				limitMemory(limitXLSX)
 			} else {
@@ -134,7 +170,7 @@ func exportCommand() *cli.Command {
 			var res exporter.Result
 			err = writeOutput(c, path, func(w io.Writer, toFile bool) error {
 				var err error
-				res, err = exporter.Export(c.Context, db, w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile, Delimiter: delim})
+				res, err = exporter.Export(c.Context, db, w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile, Delimiter: delim, Filter: filter})
 				return err
 			})
 			if err != nil {
