@@ -129,7 +129,12 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 			return res, &TooManyRowsError{Org: opts.Org, Limit: limit}
 		}
 	}
-	out, err := sheet.NewWriter(opts.Format, w, sheet.WriterOptions{BOM: opts.BOM, Delimiter: opts.Delimiter, SheetName: "Users"})
+	wopts := sheet.WriterOptions{BOM: opts.BOM, Delimiter: opts.Delimiter, SheetName: "Users"}
+	if opts.Format == sheet.XLSX {
+		wopts.Instructions = Instructions
+		wopts.Lists = DropDowns(env)
+	}
+	out, err := sheet.NewWriter(opts.Format, w, wopts)
 	if err != nil {
 		return res, err
 	}
@@ -151,6 +156,23 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 		return res, err
 	}
 	return res, out.Close()
+}
+
+// DropDowns are the XLSX export's drop-downs beside the TRUE/FALSE ones:
+// the organization's PBXes (in the order they were created), Active and
+// Inactive, its CC roles and the registered external organizations (sorted).
+func DropDowns(env *rules.Env) []sheet.ColumnList {
+	externals := make([]string, 0, len(env.Externals))
+	for _, e := range env.Externals {
+		externals = append(externals, e.ID)
+	}
+	slices.Sort(externals)
+	return []sheet.ColumnList{
+		{Header: schema.Headers()[schema.ColPBX], Values: slices.Clone(env.Org.PBXes)},
+		{Header: schema.Headers()[schema.ColStatus], Values: []string{schema.StatusActive.Label(), schema.StatusInactive.Label()}},
+		{Header: schema.Headers()[schema.ColHomeOrg], Values: externals},
+		{Header: schema.Headers()[schema.ColCCRole], Values: slices.Sorted(maps.Values(env.CCRoles))},
+	}
 }
 
 // Cells returns a user's row in template column order. Masked leaves the

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -49,7 +50,22 @@ type WriterOptions struct {
 	Encoding     string
 	SheetName    string // XLSX: name of the data sheet
 	Instructions []string
+	// Lists are XLSX drop-downs on the columns they name, beside the
+	// TRUE/FALSE ones every flag column gets.
+	Lists []ColumnList
 }
+
+// ColumnList offers Values in a drop-down on the column headed Header; a
+// blank cell stays allowed. A value outside the list draws a warning, not a
+// refusal: the import decides.
+type ColumnList struct {
+	Header string
+	Values []string
+}
+
+// ListsSheet is the hidden sheet that holds the drop-down lists too long
+// (or too awkward) to be written into the validation itself.
+const ListsSheet = "Lists"
 
 // ValidDelimiter reports whether d is a delimiter the reader detects
 // (comma, semicolon or tab), so that a sheet written with it reads back.
@@ -161,6 +177,7 @@ type xlsxWriter struct {
 	notes     []excelize.Comment
 	cells     []any
 	opts      WriterOptions
+	listed    [][]string // lists written to the Lists sheet, one per column
 }
 
 func newXLSXWriter(w io.Writer, opts WriterOptions) (*xlsxWriter, error) {
@@ -262,6 +279,9 @@ func (x *xlsxWriter) Close() error {
 		if err := x.addFlagDropDowns(); err != nil {
 			return err
 		}
+		if err := x.addListDropDowns(); err != nil {
+			return err
+		}
 	}
 	for _, c := range x.notes {
 		if err := x.book.AddComment(x.sheet, c); err != nil {
@@ -275,6 +295,9 @@ func (x *xlsxWriter) Close() error {
 		if err := x.addInstructions(); err != nil {
 			return err
 		}
+	}
+	if err := x.addListsSheet(); err != nil {
+		return err
 	}
 	return x.book.Write(x.out)
 }
@@ -298,6 +321,85 @@ func (x *xlsxWriter) addFlagDropDowns() error {
 		}
 	}
 	return nil
+}
+
+// inlineList reports whether values can be written into the validation
+// itself: Excel allows 255 characters there, commas separate the values,
+// and a list starting with "=" would be read as a formula.
+func inlineList(values []string) bool {
+	n := 0
+	for _, v := range values {
+		if strings.ContainsAny(v, `,"`) || strings.HasPrefix(v, "=") {
+			return false
+		}
+		n += utf16Len(v) + 1
+	}
+	return n-1 <= excelize.MaxFieldLength
+}
+
+// utf16Len is the length of s in UTF-16 code units, as Excel counts.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// addListDropDowns offers each of opts.Lists on its column. A list that
+// cannot be written inline goes to a column of the hidden Lists sheet,
+// which the validation refers to (written after the data sheet is flushed).
+func (x *xlsxWriter) addListDropDowns() error {
+	x.listed = x.listed[:0]
+	for _, l := range x.opts.Lists {
+		i := slices.Index(x.headers, l.Header)
+		if i < 0 || len(l.Values) == 0 {
+			continue
+		}
+		col := columnLetter(i)
+		dv := excelize.NewDataValidation(true)
+		dv.Sqref = fmt.Sprintf("%s2:%s1048576", col, col)
+		if inlineList(l.Values) {
+			if err := dv.SetDropList(l.Values); err != nil {
+				return fmt.Errorf("drop-down on %s: %w", l.Header, err)
+			}
+		} else {
+			x.listed = append(x.listed, l.Values)
+			lc := columnLetter(len(x.listed) - 1)
+			dv.SetSqrefDropList(fmt.Sprintf("%s!$%s$1:$%s$%d", ListsSheet, lc, lc, len(l.Values)))
+		}
+		dv.SetError(excelize.DataValidationErrorStyleWarning, l.Header, "Not one of the organization's values; the import will say whether it is accepted.")
+		if err := x.book.AddDataValidation(x.sheet, dv); err != nil {
+			return fmt.Errorf("drop-down on %s: %w", l.Header, err)
+		}
+	}
+	return nil
+}
+
+// addListsSheet writes the lists the drop-downs refer to, one per column,
+// on a hidden sheet.
+func (x *xlsxWriter) addListsSheet() error {
+	if len(x.listed) == 0 {
+		return nil
+	}
+	if _, err := x.book.NewSheet(ListsSheet); err != nil {
+		return err
+	}
+	for c, values := range x.listed {
+		for r, v := range values {
+			ref, err := excelize.CoordinatesToCellName(c+1, r+1)
+			if err != nil {
+				return err
+			}
+			if err := x.book.SetCellStr(ListsSheet, ref, v); err != nil {
+				return err
+			}
+		}
+	}
+	return x.book.SetSheetVisible(ListsSheet, false)
 }
 
 func (x *xlsxWriter) addInstructions() error {
