@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -19,9 +22,55 @@ type Options struct {
 	Org, Actor string
 	Format     sheet.Format
 	BOM        bool // CSV: start with a byte-order mark (for files Excel opens)
+	// Delimiter separates CSV fields: ',' (the zero value), ';' or '\t'.
+	Delimiter rune
+	Filter    Filter
 	// MaxXLSXRows is the most users an XLSX export holds (0:
 	// MaxXLSXRows, what a worksheet holds below its header row).
 	MaxXLSXRows int
+}
+
+// Filter narrows an export; the filters that are set must all hold.
+type Filter struct {
+	PBXes  []string      // on one of these PBXes (any letter case)
+	Status schema.Status // Active or Inactive; "" for both
+	Admins bool          // only users holding an admin role the actor may see
+	CCRole string        // holding this CC role (any letter case)
+}
+
+// FilterError is a filter naming a PBX or CC role the tenant does not have.
+type FilterError struct{ Message string }
+
+func (e *FilterError) Error() string { return e.Message }
+
+// storeFilter resolves f's names against the tenant (in any letter case)
+// into the filter the database applies. A masked export's --admins keeps
+// the CC Service Administrators only: the other roles are what it hides.
+func storeFilter(env *rules.Env, f Filter, masked bool) (store.UserFilter, error) {
+	var sf store.UserFilter
+	for _, p := range f.PBXes {
+		name, ok := schema.MatchName(env.Org.PBXes, p)
+		if !ok {
+			return sf, &FilterError{fmt.Sprintf("--pbx: %q is not a PBX of %s; use one of %s", p, env.Org.ID, strings.Join(env.Org.PBXes, ", "))}
+		}
+		sf.PBXes = append(sf.PBXes, name)
+	}
+	sf.Status = string(f.Status)
+	if f.Admins {
+		sf.AdminRoles = []string{string(schema.RoleFull), string(schema.RoleCCService), string(schema.RoleReadOnly)}
+		if masked {
+			sf.AdminRoles = []string{string(schema.RoleCCService)}
+		}
+	}
+	if f.CCRole != "" {
+		name, ok := env.CCRoles[schema.NameKey(f.CCRole)]
+		if !ok {
+			roles := slices.Sorted(maps.Values(env.CCRoles))
+			return sf, &FilterError{fmt.Sprintf("--role: %q is not a CC role of %s; use one of %s", f.CCRole, env.Org.ID, strings.Join(roles, ", "))}
+		}
+		sf.CCRole = name
+	}
+	return sf, nil
 }
 
 // MaxXLSXRows is how many data rows an XLSX worksheet holds: 1,048,576 rows
@@ -60,6 +109,10 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 		return res, &schema.FileError{Rule: schema.FActor, Message: fmt.Sprintf("%s is %s, who cannot reach the contact center; export needs another admin role", env.Actor.Email, env.ActorKind)}
 	}
 	res.Masked = scope == rules.ExportMasked
+	filter, err := storeFilter(env, opts.Filter, res.Masked)
+	if err != nil {
+		return res, err
+	}
 	limit := opts.MaxXLSXRows
 	if limit <= 0 {
 		limit = MaxXLSXRows
@@ -76,14 +129,19 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 			return res, &TooManyRowsError{Org: opts.Org, Limit: limit}
 		}
 	}
-	out, err := sheet.NewWriter(opts.Format, w, sheet.WriterOptions{BOM: opts.BOM, SheetName: "Users"})
+	wopts := sheet.WriterOptions{BOM: opts.BOM, Delimiter: opts.Delimiter, SheetName: "Users"}
+	if opts.Format == sheet.XLSX {
+		wopts.Instructions = Instructions
+		wopts.Lists = DropDowns(env)
+	}
+	out, err := sheet.NewWriter(opts.Format, w, wopts)
 	if err != nil {
 		return res, err
 	}
 	if err := out.WriteHeader(schema.Headers()); err != nil {
 		return res, err
 	}
-	err = store.EachUser(ctx, db, env.Org.ID, func(u *schema.User) error {
+	err = store.EachUserWhere(ctx, db, env.Org.ID, filter, func(u *schema.User) error {
 		if res.Masked && u.IsExternal() && u.AdminRole != schema.RoleCCService {
 			return nil
 		}
@@ -98,6 +156,23 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 		return res, err
 	}
 	return res, out.Close()
+}
+
+// DropDowns are the XLSX export's drop-downs beside the TRUE/FALSE ones:
+// the organization's PBXes (in the order they were created), Active and
+// Inactive, its CC roles and the registered external organizations (sorted).
+func DropDowns(env *rules.Env) []sheet.ColumnList {
+	externals := make([]string, 0, len(env.Externals))
+	for _, e := range env.Externals {
+		externals = append(externals, e.ID)
+	}
+	slices.Sort(externals)
+	return []sheet.ColumnList{
+		{Header: schema.Headers()[schema.ColPBX], Values: slices.Clone(env.Org.PBXes)},
+		{Header: schema.Headers()[schema.ColStatus], Values: []string{schema.StatusActive.Label(), schema.StatusInactive.Label()}},
+		{Header: schema.Headers()[schema.ColHomeOrg], Values: externals},
+		{Header: schema.Headers()[schema.ColCCRole], Values: slices.Sorted(maps.Values(env.CCRoles))},
+	}
 }
 
 // Cells returns a user's row in template column order. Masked leaves the

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
@@ -67,5 +72,112 @@ func TestXLSXTooManyUsers(t *testing.T) {
 		if err != nil || res.Users != 4 || buf.Len() == 0 {
 			t.Errorf("%s, limit %d: %v, %d users, %d bytes", tc.format, tc.limit, err, res.Users, buf.Len())
 		}
+	}
+}
+
+// TestXLSXExportDropDowns: the XLSX export offers the organization's own
+// PBXes, Active/Inactive, its CC roles and the registered external
+// organizations as drop-downs, beside TRUE/FALSE on the flag columns, and
+// carries the template's instructions sheet. A list over Excel's 255
+// characters (or holding a comma) refers to a range of a hidden Lists
+// sheet; the export still imports back with no change.
+func TestXLSXExportDropDowns(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testdb.New(t)
+	short := []string{"paris", "warsaw"}
+	var long []string
+	for i := range 30 {
+		long = append(long, fmt.Sprintf("site %02d of the northern region", i))
+	}
+	long = append(long, "Lyon, Part-Dieu")
+	for _, ext := range []schema.ExternalOrg{{ID: "northwind", Name: "Northwind", Kind: schema.KindPartner}, {ID: "contoso", Name: "Contoso", Kind: schema.KindOther}} {
+		if err := store.CreateExternal(ctx, db, ext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		org   string
+		pbxes []string
+	}{{"acme", short}, {"initech", long}} {
+		t.Run(tc.org, func(t *testing.T) {
+			admin := "admin@" + tc.org + ".example"
+			if err := store.CreateOrg(ctx, db, schema.Org{ID: tc.org, Name: tc.org, PBXes: tc.pbxes, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: admin}); err != nil {
+				t.Fatal(err)
+			}
+			if err := store.CreateRole(ctx, db, tc.org, "Supervisors", []string{"view"}); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			path := filepath.Join(dir, "users.xlsx")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := exporter.Export(ctx, db, f, exporter.Options{Org: tc.org, Actor: admin, Format: sheet.XLSX}); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+
+			book, err := excelize.OpenFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer book.Close()
+			dvs, err := book.GetDataValidations("Users")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{} // column letter -> list formula
+			for _, dv := range dvs {
+				if dv.Type != "list" {
+					t.Errorf("%s: validation of type %q", dv.Sqref, dv.Type)
+				}
+				got[strings.TrimRight(strings.SplitN(dv.Sqref, ":", 2)[0], "0123456789")] = dv.Formula1
+			}
+			want := map[string]string{
+				"F": `"paris,warsaw"`,               // PBX
+				"G": `"Active,Inactive"`,            // Status
+				"H": `"contoso,northwind"`,          // Home Organization
+				"N": `"Supervisors,System Default"`, // CC Role
+			}
+			for _, c := range []string{"I", "J", "K", "L", "M", "P"} {
+				want[c] = `"TRUE,FALSE"`
+			}
+			if tc.org == "initech" {
+				want["F"] = "Lists!$A$1:$A$31"
+			}
+			for col, w := range want {
+				if got[col] != w {
+					t.Errorf("column %s: drop-down %q, want %q", col, got[col], w)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("drop-downs on %v, want %d columns", got, len(want))
+			}
+			sheets := book.GetSheetList()
+			wantSheets := []string{"Users", "Instructions"}
+			if tc.org == "initech" {
+				wantSheets = append(wantSheets, "Lists")
+				visible, err := book.GetSheetVisible("Lists")
+				if err != nil || visible {
+					t.Errorf("Lists sheet visible=%v (%v), want hidden", visible, err)
+				}
+				values, err := book.GetRows("Lists")
+				if err != nil || len(values) != 31 || values[0][0] != long[0] || values[30][0] != "Lyon, Part-Dieu" {
+					t.Errorf("Lists sheet: %q (%v)", values, err)
+				}
+			}
+			if !slices.Equal(sheets, wantSheets) {
+				t.Errorf("sheets %q, want %q", sheets, wantSheets)
+			}
+			if lines, _ := book.GetRows("Instructions"); len(lines) == 0 || lines[0][0] != exporter.Instructions[0] {
+				t.Errorf("instructions sheet: %q", lines)
+			}
+
+			res, err := importer.Import(ctx, db, importer.Options{File: path, Org: tc.org, Actor: admin})
+			if err != nil || res.Unchanged != 1 || res.Created+res.Updated+res.Rejected != 0 {
+				t.Errorf("import of the export: %v %+v", err, res)
+			}
+		})
 	}
 }

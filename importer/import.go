@@ -712,7 +712,11 @@ func (r *run) check(cr *chunkRow, snap *rules.Snapshot) (rules.Outcome, error) {
 		}
 	}
 	if r.report == nil {
-		w, err := newReportWriter(r.reportPath, r.reportFormat, r.layout.OriginalHeaders())
+		var dialect sheet.Dialect
+		if d, ok := r.src.(sheet.DialectReader); ok {
+			dialect = d.Dialect()
+		}
+		w, err := newReportWriter(r.reportPath, r.reportFormat, r.layout.OriginalHeaders(), dialect)
 		if err != nil {
 			return out, err
 		}

@@ -101,7 +101,8 @@ func TestMappedImportAcrossChunks(t *testing.T) {
 		}
 	}
 
-	// The CSV report carries the source columns, not the template's.
+	// The CSV report carries the source columns, not the template's, split
+	// on the source's ';'.
 	csvReport := filepath.Join(t.TempDir(), "report.csv")
 	runImport(t, db, admin, csv, func(o *importer.Options) { o.Mapping, o.Report = prof, csvReport })
 	data, err = os.ReadFile(csvReport)
@@ -109,7 +110,7 @@ func TestMappedImportAcrossChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := strings.TrimPrefix(string(data), "\uFEFF")
-	if !strings.HasPrefix(text, "Mail,Role,Lic,Notes,Row,Result,Findings\n") || !strings.Contains(text, "\nc@acme.example,Boss,S,unknown role,4,error,") {
+	if !strings.HasPrefix(text, "Mail;Role;Lic;Notes;Row;Result;Findings\n") || !strings.Contains(text, "\nc@acme.example;Boss;S;unknown role;4;error;") {
 		t.Errorf("CSV report:\n%s", data)
 	}
 }

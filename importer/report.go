@@ -195,7 +195,10 @@ func (r *reportWriter) stop() error {
 	return nil
 }
 
-func newReportWriter(path, format string, headers []string) (*reportWriter, error) {
+// newReportWriter creates the report at path. A CSV report is written in
+// the dialect of a CSV input (its delimiter and encoding: a person opens the
+// report as they opened the input); the zero Dialect is UTF-8 with ','.
+func newReportWriter(path, format string, headers []string, dialect sheet.Dialect) (*reportWriter, error) {
 	if format == "" {
 		format = strings.TrimPrefix(filepath.Ext(path), ".")
 	}
@@ -210,7 +213,7 @@ func newReportWriter(path, format string, headers []string) (*reportWriter, erro
 		r.jsonl = json.NewEncoder(w)
 		r.jsonl.SetEscapeHTML(false)
 	case ReportCSV, ReportXLSX:
-		r.sheet, err = sheet.NewWriter(sheet.Format(format), w, sheet.WriterOptions{BOM: true, SheetName: "Report"})
+		r.sheet, err = sheet.NewWriter(sheet.Format(format), w, sheet.WriterOptions{BOM: true, SheetName: "Report", Delimiter: dialect.Delimiter, Encoding: dialect.Encoding})
 		if err == nil {
 			err = r.sheet.WriteHeader(append(append([]string{}, headers...), schema.ReportHeaders()...))
 			if nc, ok := r.sheet.(sheet.NumberColumns); ok {

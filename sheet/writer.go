@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -41,16 +42,40 @@ type Writer interface {
 
 // WriterOptions shape a written sheet.
 type WriterOptions struct {
-	BOM          bool   // CSV: start with a UTF-8 byte-order mark (Excel needs it to read UTF-8)
+	BOM bool // CSV: start with a UTF-8 byte-order mark (Excel needs it to read UTF-8)
+	// Delimiter separates CSV fields: ',' (the zero value), ';' or '\t'.
+	Delimiter rune
+	// Encoding of a CSV: "" for UTF-8 (with a BOM if BOM is set), UTF16
+	// (always with a BOM), or a name of Encodings (never a BOM).
+	Encoding     string
 	SheetName    string // XLSX: name of the data sheet
 	Instructions []string
+	// Lists are XLSX drop-downs on the columns they name, beside the
+	// TRUE/FALSE ones every flag column gets.
+	Lists []ColumnList
 }
+
+// ColumnList offers Values in a drop-down on the column headed Header; a
+// blank cell stays allowed. A value outside the list draws a warning, not a
+// refusal: the import decides.
+type ColumnList struct {
+	Header string
+	Values []string
+}
+
+// ListsSheet is the hidden sheet that holds the drop-down lists too long
+// (or too awkward) to be written into the validation itself.
+const ListsSheet = "Lists"
+
+// ValidDelimiter reports whether d is a delimiter the reader detects
+// (comma, semicolon or tab), so that a sheet written with it reads back.
+func ValidDelimiter(d rune) bool { return d == ',' || d == ';' || d == '\t' }
 
 // NewWriter returns a writer of the format onto w.
 func NewWriter(format Format, w io.Writer, opts WriterOptions) (Writer, error) {
 	switch format {
 	case CSV:
-		return newCSVWriter(w, opts), nil
+		return newCSVWriter(w, opts)
 	case XLSX:
 		return newXLSXWriter(w, opts)
 	}
@@ -58,15 +83,32 @@ func NewWriter(format Format, w io.Writer, opts WriterOptions) (Writer, error) {
 }
 
 type csvWriter struct {
-	buf *bufio.Writer
-	w   *csv.Writer
-	bom bool
-	row []string
+	buf    *bufio.Writer
+	w      *csv.Writer
+	bom    bool
+	comma  rune
+	row    []string
+	finish func() error // flushes the encoder, if any
 }
 
-func newCSVWriter(w io.Writer, opts WriterOptions) *csvWriter {
-	buf := bufio.NewWriterSize(w, 64<<10)
-	return &csvWriter{buf: buf, w: csv.NewWriter(buf), bom: opts.BOM}
+func newCSVWriter(w io.Writer, opts WriterOptions) (*csvWriter, error) {
+	comma := opts.Delimiter
+	if comma == 0 {
+		comma = ','
+	}
+	if !ValidDelimiter(comma) {
+		return nil, fmt.Errorf("CSV delimiter %q: use a comma, a semicolon or a tab", comma)
+	}
+	ew, finish, isUTF8, err := encodedWriter(w, opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	// UTF-16 writes its own byte-order mark; a legacy encoding has none.
+	bom := opts.BOM && isUTF8
+	buf := bufio.NewWriterSize(ew, 64<<10)
+	cw := csv.NewWriter(buf)
+	cw.Comma = comma
+	return &csvWriter{buf: buf, w: cw, bom: bom, comma: comma, finish: finish}, nil
 }
 
 func (c *csvWriter) WriteHeader(headers []string) error {
@@ -76,11 +118,11 @@ func (c *csvWriter) WriteHeader(headers []string) error {
 		}
 	}
 	// The reader detects the delimiter from the header line, counting
-	// commas, semicolons and tabs outside quotes: a header cell holding a
-	// semicolon or a tab is quoted so that it cannot outvote the commas.
+	// commas, semicolons and tabs outside quotes: a header cell holding any
+	// of them is quoted so that it cannot outvote the file's delimiter.
 	for i, h := range headers {
 		if i > 0 {
-			c.buf.WriteByte(',')
+			c.buf.WriteRune(c.comma)
 		}
 		h = EscapeFormula(h)
 		if headerNeedsQuotes(h) {
@@ -116,7 +158,10 @@ func (c *csvWriter) Close() error {
 	if err := c.w.Error(); err != nil {
 		return err
 	}
-	return c.buf.Flush()
+	if err := c.buf.Flush(); err != nil {
+		return err
+	}
+	return c.finish()
 }
 
 type xlsxWriter struct {
@@ -133,6 +178,7 @@ type xlsxWriter struct {
 	cells     []any
 	opts      WriterOptions
 	numbers   map[int]bool // columns written as numbers (SetNumberColumns)
+	listed    [][]string // lists written to the Lists sheet, one per column
 }
 
 func newXLSXWriter(w io.Writer, opts WriterOptions) (*xlsxWriter, error) {
@@ -236,6 +282,9 @@ func (x *xlsxWriter) Close() error {
 		if err := x.addFlagDropDowns(); err != nil {
 			return err
 		}
+		if err := x.addListDropDowns(); err != nil {
+			return err
+		}
 	}
 	for _, c := range x.notes {
 		if err := x.book.AddComment(x.sheet, c); err != nil {
@@ -249,6 +298,9 @@ func (x *xlsxWriter) Close() error {
 		if err := x.addInstructions(); err != nil {
 			return err
 		}
+	}
+	if err := x.addListsSheet(); err != nil {
+		return err
 	}
 	return x.book.Write(x.out)
 }
@@ -272,6 +324,85 @@ func (x *xlsxWriter) addFlagDropDowns() error {
 		}
 	}
 	return nil
+}
+
+// inlineList reports whether values can be written into the validation
+// itself: Excel allows 255 characters there, commas separate the values,
+// and a list starting with "=" would be read as a formula.
+func inlineList(values []string) bool {
+	n := 0
+	for _, v := range values {
+		if strings.ContainsAny(v, `,"`) || strings.HasPrefix(v, "=") {
+			return false
+		}
+		n += utf16Len(v) + 1
+	}
+	return n-1 <= excelize.MaxFieldLength
+}
+
+// utf16Len is the length of s in UTF-16 code units, as Excel counts.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// addListDropDowns offers each of opts.Lists on its column. A list that
+// cannot be written inline goes to a column of the hidden Lists sheet,
+// which the validation refers to (written after the data sheet is flushed).
+func (x *xlsxWriter) addListDropDowns() error {
+	x.listed = x.listed[:0]
+	for _, l := range x.opts.Lists {
+		i := slices.Index(x.headers, l.Header)
+		if i < 0 || len(l.Values) == 0 {
+			continue
+		}
+		col := columnLetter(i)
+		dv := excelize.NewDataValidation(true)
+		dv.Sqref = fmt.Sprintf("%s2:%s1048576", col, col)
+		if inlineList(l.Values) {
+			if err := dv.SetDropList(l.Values); err != nil {
+				return fmt.Errorf("drop-down on %s: %w", l.Header, err)
+			}
+		} else {
+			x.listed = append(x.listed, l.Values)
+			lc := columnLetter(len(x.listed) - 1)
+			dv.SetSqrefDropList(fmt.Sprintf("%s!$%s$1:$%s$%d", ListsSheet, lc, lc, len(l.Values)))
+		}
+		dv.SetError(excelize.DataValidationErrorStyleWarning, l.Header, "Not one of the organization's values; the import will say whether it is accepted.")
+		if err := x.book.AddDataValidation(x.sheet, dv); err != nil {
+			return fmt.Errorf("drop-down on %s: %w", l.Header, err)
+		}
+	}
+	return nil
+}
+
+// addListsSheet writes the lists the drop-downs refer to, one per column,
+// on a hidden sheet.
+func (x *xlsxWriter) addListsSheet() error {
+	if len(x.listed) == 0 {
+		return nil
+	}
+	if _, err := x.book.NewSheet(ListsSheet); err != nil {
+		return err
+	}
+	for c, values := range x.listed {
+		for r, v := range values {
+			ref, err := excelize.CoordinatesToCellName(c+1, r+1)
+			if err != nil {
+				return err
+			}
+			if err := x.book.SetCellStr(ListsSheet, ref, v); err != nil {
+				return err
+			}
+		}
+	}
+	return x.book.SetSheetVisible(ListsSheet, false)
 }
 
 func (x *xlsxWriter) addInstructions() error {

@@ -42,16 +42,25 @@ func writeSheet(t *testing.T, format sheet.Format, opts sheet.WriterOptions, hea
 }
 
 // TestWriteReadRoundTrip: every value ccbulk writes reads back as it was,
-// in CSV and XLSX.
+// in CSV (with each delimiter) and XLSX.
 func TestWriteReadRoundTrip(t *testing.T) {
 	header := []string{"Email", "Display Name", "Username"}
 	var rows [][]string
 	for i, v := range tricky {
 		rows = append(rows, []string{"user" + string(rune('a'+i)) + "@x.example", v, v})
 	}
-	for _, format := range []sheet.Format{sheet.CSV, sheet.XLSX} {
-		t.Run(string(format), func(t *testing.T) {
-			path := writeSheet(t, format, sheet.WriterOptions{BOM: true}, header, rows, nil)
+	cases := []struct {
+		name   string
+		format sheet.Format
+		delim  rune
+	}{
+		{"csv", sheet.CSV, 0}, {"csv-comma", sheet.CSV, ','}, {"csv-semicolon", sheet.CSV, ';'}, {"csv-tab", sheet.CSV, '\t'},
+		{"xlsx", sheet.XLSX, 0},
+	}
+	for _, tc := range cases {
+		format := tc.format
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeSheet(t, format, sheet.WriterOptions{BOM: true, Delimiter: tc.delim}, header, rows, nil)
 			r, err := sheet.Open(path, nil, sheet.Options{})
 			must(t, err)
 			defer r.Close()
@@ -72,6 +81,69 @@ func TestWriteReadRoundTrip(t *testing.T) {
 				t.Errorf("after the last row: %v", err)
 			}
 		})
+	}
+}
+
+// TestCSVWriterDelimiter: the header and rows are split on the delimiter
+// asked for; another delimiter is refused.
+func TestCSVWriterDelimiter(t *testing.T) {
+	for _, d := range []rune{',', ';', '\t'} {
+		var buf bytes.Buffer
+		w, err := sheet.NewWriter(sheet.CSV, &buf, sheet.WriterOptions{Delimiter: d})
+		must(t, err)
+		must(t, w.WriteHeader([]string{"Email", "Display Name"}))
+		must(t, w.WriteRow([]string{"a@x.example", "b"}, nil))
+		must(t, w.Close())
+		want := "Email" + string(d) + "Display Name\na@x.example" + string(d) + "b\n"
+		if buf.String() != want {
+			t.Errorf("delimiter %q: got %q, want %q", d, buf.String(), want)
+		}
+	}
+	if _, err := sheet.NewWriter(sheet.CSV, io.Discard, sheet.WriterOptions{Delimiter: '|'}); err == nil {
+		t.Error("delimiter '|' accepted")
+	}
+}
+
+// TestCSVWriterEncoding: a CSV written in a legacy encoding or UTF-16 reads
+// back with that --encoding (UTF-16 by its BOM); a character the legacy
+// encoding lacks is written as "?".
+func TestCSVWriterEncoding(t *testing.T) {
+	for _, tc := range []struct {
+		enc, read string
+		value     string
+		want      string
+		prefix    string
+	}{
+		{"windows-1250", "windows-1250", "Łucja Świątek", "Łucja Świątek", "Email;"},
+		{"windows-1252", "windows-1252", "Élodie → Łucja", "Élodie ? ?ucja", "Email;"},
+		{"iso-8859-2", "iso-8859-2", "Żaneta Ćwik", "Żaneta Ćwik", "Email;"},
+		{sheet.UTF16, "", "Łucja 😀", "Łucja 😀", "\xff\xfeE\x00"},
+		{"", "", "Łucja", "Łucja", "\xef\xbb\xbfEmail;"},
+	} {
+		var buf bytes.Buffer
+		w, err := sheet.NewWriter(sheet.CSV, &buf, sheet.WriterOptions{BOM: true, Delimiter: ';', Encoding: tc.enc})
+		must(t, err)
+		must(t, w.WriteHeader([]string{"Email", "Display Name"}))
+		must(t, w.WriteRow([]string{"a@x.example", tc.value}, nil))
+		must(t, w.Close())
+		if !strings.HasPrefix(buf.String(), tc.prefix) {
+			t.Errorf("%s: starts %q, want %q", tc.enc, buf.String()[:8], tc.prefix)
+		}
+		path := writeFile(t, "enc.csv", buf.Bytes())
+		r, err := sheet.Open(path, nil, sheet.Options{Encoding: tc.read})
+		must(t, err)
+		rec, err := r.Next()
+		must(t, err)
+		if rec.Fields[1] != tc.want {
+			t.Errorf("%s: read back %q, want %q", tc.enc, rec.Fields[1], tc.want)
+		}
+		if d := r.(sheet.DialectReader).Dialect(); d.Delimiter != ';' || !strings.EqualFold(d.Encoding, tc.read) && tc.enc != sheet.UTF16 {
+			t.Errorf("%s: dialect %+v", tc.enc, d)
+		}
+		r.Close()
+	}
+	if _, err := sheet.NewWriter(sheet.CSV, io.Discard, sheet.WriterOptions{Encoding: "koi8-r"}); err == nil {
+		t.Error("encoding koi8-r accepted")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/internal/outfile"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -58,6 +59,56 @@ func outputFormat(c *cli.Context, path string) (sheet.Format, error) {
 	}
 }
 
+// delimiterFlag reads --delimiter: ",", ";", "tab" (any letter case) or a
+// literal tab; 0 when it is not set. It is wrong usage with XLSX, which has
+// no delimiter.
+func delimiterFlag(c *cli.Context, format sheet.Format) (rune, error) {
+	if !c.IsSet("delimiter") {
+		return 0, nil
+	}
+	if format == sheet.XLSX {
+		return 0, usagef("--delimiter is for CSV; an XLSX export has no delimiter (leave out --delimiter, or use --format csv)")
+	}
+	switch v := c.String("delimiter"); {
+	case v == ",":
+		return ',', nil
+	case v == ";":
+		return ';', nil
+	case v == "\t" || strings.EqualFold(v, "tab"):
+		return '\t', nil
+	default:
+		return 0, usagef("--delimiter must be , or ; or tab, not %q", v)
+	}
+}
+
+// exportFilter reads export's --pbx, --status, --admins and --role. The
+// PBX and role names are checked against the tenant by the export.
+func exportFilter(c *cli.Context) (exporter.Filter, error) {
+	f := exporter.Filter{Admins: c.Bool("admins"), CCRole: c.String("role")}
+	for _, p := range c.StringSlice("pbx") {
+		if strings.TrimSpace(p) == "" {
+			return f, usagef("--pbx is empty; name a PBX")
+		}
+		f.PBXes = append(f.PBXes, p)
+	}
+	if c.IsSet("role") && strings.TrimSpace(f.CCRole) == "" {
+		return f, usagef("--role is empty; name a CC role")
+	}
+	switch v := c.String("status"); strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		if c.IsSet("status") {
+			return f, usagef("--status must be active or inactive, not %q", v)
+		}
+	case "active":
+		f.Status = schema.StatusActive
+	case "inactive":
+		f.Status = schema.StatusInactive
+	default:
+		return f, usagef("--status must be active or inactive, not %q", v)
+	}
+	return f, nil
+}
+
 // writeOutput writes through fn to path, or to stdout when path is "" or
 // "-". A file is replaced only once complete (outfile); a device or FIFO is
 // written in place; new files get the permissions the umask allows.
@@ -74,6 +125,11 @@ func exportCommand() *cli.Command {
 			&cli.StringFlag{Name: "actor", Usage: "email of the administrator running the export"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (default: standard output)"},
 			formatFlag("csv or xlsx (default: from -o, else csv)"),
+			&cli.StringFlag{Name: "delimiter", Usage: "CSV field separator: , or ; or tab (default ,)"},
+			&cli.StringSliceFlag{Name: "pbx", Usage: "only users on this PBX (repeatable)"},
+			&cli.StringFlag{Name: "status", Usage: "only active or inactive users"},
+			&cli.BoolFlag{Name: "admins", Usage: "only users holding an admin role"},
+			&cli.StringFlag{Name: "role", Usage: "only users holding this CC role"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -90,6 +146,14 @@ func exportCommand() *cli.Command {
 			if format == sheet.XLSX && path == "" && isTerminal(c.App.Writer) {
 				return usagef("will not write XLSX to a terminal; name the file with -o")
 			}
+			delim, err := delimiterFlag(c, format)
+			if err != nil {
+				return err
+			}
+			filter, err := exportFilter(c)
+			if err != nil {
+				return err
+			}
 			if format == sheet.XLSX {
 				limitMemory(limitXLSX)
 			} else {
@@ -103,7 +167,7 @@ func exportCommand() *cli.Command {
 			var res exporter.Result
 			err = writeOutput(c, path, func(w io.Writer, toFile bool) error {
 				var err error
-				res, err = exporter.Export(c.Context, db, w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile})
+				res, err = exporter.Export(c.Context, db, w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile, Delimiter: delim, Filter: filter})
 				return err
 			})
 			if err != nil {

@@ -66,7 +66,7 @@ var commandHelp = map[string]struct{ synopsis, example string }{
 			"ccbulk import users.xlsx --org acme --actor admin@acme.example\n" +
 			"ccbulk import nightly.csv --org acme --actor admin@acme.example --sync --max-deactivate 5% --json"},
 	"apply": {"ccbulk apply PLAN --actor EMAIL [--json]", "ccbulk apply users.plan --actor lead@acme.example"},
-	"export": {"ccbulk export --org ID --actor EMAIL [-o FILE] [--format csv|xlsx] [--delimiter ,|;|tab]",
+	"export": {"ccbulk export --org ID --actor EMAIL [-o FILE] [--format csv|xlsx] [--delimiter ,|;|tab]\n              [--pbx NAME]... [--status active|inactive] [--admins] [--role NAME]",
 		"ccbulk export --org acme --actor admin@acme.example -o users.xlsx"},
 	"template": {"ccbulk template [-o FILE] [--format csv|xlsx]", "ccbulk template -o users.xlsx"},
 	"batches":  {"ccbulk batches --org ID [--json] [--limit N]", "ccbulk batches --org acme"},

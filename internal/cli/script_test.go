@@ -17,6 +17,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/unicode"
+
+	"github.com/ccbulk/ccbulk/sheet"
 
 	"github.com/ccbulk/ccbulk/internal/testdb"
 )
@@ -75,6 +78,7 @@ func TestScripts(t *testing.T) {
 			"ccbulk":   runCCBulk,
 			"xlsxpart": xlsxPart,
 			"xlsxset":  xlsxSet,
+			"decode":   decodeFile,
 		},
 	})
 }
@@ -99,6 +103,28 @@ func xlsxPart(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("%s has no part %s", args[0], args[1])
+}
+
+// decodeFile prints a file decoded to UTF-8: "decode ENCODING FILE"
+// (windows-1250, windows-1252, iso-8859-2, or UTF-16, whose BOM must be
+// there), so that a script can compare a report written in its input's
+// encoding.
+func decodeFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: decode ENCODING FILE")
+	}
+	enc, ok := sheet.Encodings[args[0]]
+	if args[0] == sheet.UTF16 {
+		enc, ok = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM), true
+	}
+	if !ok {
+		ts.Fatalf("decode: unknown encoding %q", args[0])
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	text, err := enc.NewDecoder().Bytes(data)
+	ts.Check(err)
+	ts.Stdout().Write(text)
 }
 
 // xlsxSet edits a workbook as an administrator would in a spreadsheet
