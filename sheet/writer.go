@@ -178,7 +178,7 @@ type xlsxWriter struct {
 	cells     []any
 	opts      WriterOptions
 	numbers   map[int]bool // columns written as numbers (SetNumberColumns)
-	listed    [][]string // lists written to the Lists sheet, one per column
+	listed    [][]string   // lists written to the Lists sheet, one per column
 }
 
 func newXLSXWriter(w io.Writer, opts WriterOptions) (*xlsxWriter, error) {
