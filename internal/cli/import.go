@@ -255,6 +255,18 @@ type jsonResult struct {
 	FinishedAt       string         `json:"finished_at"`
 	Version          string         `json:"version"`
 	Error            *jsonError     `json:"error"`
+	// SyncLimit is present only on a run the --sync limit refused.
+	SyncLimit *jsonSyncLimit `json:"sync_limit,omitempty"`
+}
+
+// jsonSyncLimit says who a run refused by the --sync limit would have
+// deactivated: the first importer.SyncLimitListed emails in email order,
+// and how many more.
+type jsonSyncLimit struct {
+	WouldDeactivate int      `json:"would_deactivate"`
+	Limit           int      `json:"limit"`
+	Emails          []string `json:"emails"`
+	More            int      `json:"more"`
 }
 
 // jsonError is the error that ended a run: its file-level rule, if it has
@@ -319,6 +331,13 @@ func printJSON(w io.Writer, r importer.Result, run jsonRun) {
 	}
 	if j.IgnoredColumns == nil {
 		j.IgnoredColumns = []string{}
+	}
+	var limit *importer.SyncLimitError
+	if errors.As(run.err, &limit) {
+		j.SyncLimit = &jsonSyncLimit{WouldDeactivate: limit.Would, Limit: limit.Limit, Emails: slices.Clone(limit.Emails), More: limit.More()}
+		if j.SyncLimit.Emails == nil {
+			j.SyncLimit.Emails = []string{}
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
