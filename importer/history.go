@@ -100,6 +100,18 @@ func Columns(c store.UserChange) []ColumnChange {
 	return out
 }
 
+// Columns lists the columns a planned change sets, in the template's
+// order, with values as the sheet writes them: for a user it creates, the
+// columns it fills (Old is ""); otherwise each changed column's old and
+// new values, the admin role as its TRUE/FALSE columns.
+func (p PlanItem) Columns() []ColumnChange {
+	c := store.UserChange{Email: p.Email, Created: p.Action == "create", Old: map[string]string{}, New: map[string]string{}}
+	for _, ch := range p.Changes {
+		c.Old[string(ch.Field)], c.New[string(ch.Field)] = ch.Old, ch.New
+	}
+	return Columns(c)
+}
+
 func boolText(b bool) string {
 	if b {
 		return "TRUE"

@@ -156,14 +156,37 @@ type Result struct {
 // ErrSyncLimit is wrapped when --sync would deactivate more users than allowed.
 var ErrSyncLimit = errors.New("sync safety limit")
 
-// SyncLimitError says how many users a refused --sync would have deactivated.
+// SyncLimitListed bounds how many of the users a refused --sync would have
+// deactivated a SyncLimitError carries: the first ones in email order. The
+// count is always the full one.
+const SyncLimitListed = 100
+
+// syncLimitShown is how many of them the error's message names.
+const syncLimitShown = 20
+
+// SyncLimitError says how many users a refused --sync would have
+// deactivated, and who: Emails holds the first SyncLimitListed of them, in
+// email order.
 type SyncLimitError struct {
 	Would, Limit int
 	Max          MaxDeactivate
+	Emails       []string
 }
 
+// More is how many of the users it would have deactivated Emails leaves out.
+func (e *SyncLimitError) More() int { return e.Would - len(e.Emails) }
+
 func (e *SyncLimitError) Error() string {
-	return fmt.Sprintf("--sync would deactivate %d users, over the limit of %d (--max-deactivate %s); nothing was applied: check that the sheet is complete, or raise --max-deactivate", e.Would, e.Limit, e.Max)
+	msg := fmt.Sprintf("--sync would deactivate %d users, over the limit of %d (--max-deactivate %s); nothing was applied: check that the sheet is complete, or raise --max-deactivate", e.Would, e.Limit, e.Max)
+	if len(e.Emails) == 0 {
+		return msg
+	}
+	shown := e.Emails[:min(len(e.Emails), syncLimitShown)]
+	msg += "; it would deactivate " + strings.Join(shown, ", ")
+	if more := e.Would - len(shown); more > 0 {
+		msg += fmt.Sprintf(" … and %d more", more)
+	}
+	return msg
 }
 
 func (e *SyncLimitError) Unwrap() error { return ErrSyncLimit }
@@ -848,17 +871,24 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 		start = r.phase("reading", start, "rows", r.res.Rows, "rejected", r.res.Rejected)
 		if r.opts.Sync {
 			defer func() { r.phase("checking", start, "deactivated", r.res.Deactivated) }()
-			if err := r.checkSyncLimit(ctx, tx); err != nil {
-				return err
+			// Over the limit, the plan still lists who would have been
+			// deactivated (the transaction rolls back either way).
+			refused := r.checkSyncLimit(ctx, tx)
+			var limit *SyncLimitError
+			if refused != nil && !errors.As(refused, &limit) {
+				return refused
 			}
 			emails, err := store.Deactivate(ctx, tx, r.env.Org.ID, 0)
 			if err != nil {
 				return err
 			}
-			r.res.Deactivated = len(emails)
 			for _, e := range emails {
 				r.planItem(PlanItem{Email: e, Action: "deactivate", Changes: []rules.Change{{Field: rules.FStatus, Old: "active", New: "inactive"}}})
 			}
+			if refused != nil {
+				return refused
+			}
+			r.res.Deactivated = len(emails)
 		}
 		return r.checkMaxRejected()
 	})
@@ -1099,7 +1129,11 @@ func (r *run) checkSyncLimit(ctx context.Context, q store.Querier) error {
 	// ones are in users already.
 	active -= r.createdMembers
 	if limit := r.opts.MaxDeactivate.Limit(active); missing > limit {
-		return &SyncLimitError{Would: missing, Limit: limit, Max: *r.opts.MaxDeactivate}
+		emails, err := store.MissingEmails(ctx, q, SyncLimitListed)
+		if err != nil {
+			return err
+		}
+		return &SyncLimitError{Would: missing, Limit: limit, Max: *r.opts.MaxDeactivate, Emails: emails}
 	}
 	return nil
 }

@@ -146,7 +146,7 @@ func TestTerminalEcho(t *testing.T) {
 		`users.csv:1: Notes\x1b[2J: W-UNKNOWN-COLUMN: matches no column of the template; it was ignored`,
 		`users.csv:2: PBX\r: R-TEXT: holds the control character U+001B at character 5`,
 		`  row 3: create new.two@acme.example: `,
-		`first_name="Bob\napplied as batch 99\u202e"`,
+		`First Name "Bob\napplied as batch 99\u202e"`,
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout should hold %s:\n%s", want, r.stdout)

@@ -255,6 +255,18 @@ type jsonResult struct {
 	FinishedAt       string         `json:"finished_at"`
 	Version          string         `json:"version"`
 	Error            *jsonError     `json:"error"`
+	// SyncLimit is present only on a run the --sync limit refused.
+	SyncLimit *jsonSyncLimit `json:"sync_limit,omitempty"`
+}
+
+// jsonSyncLimit says who a run refused by the --sync limit would have
+// deactivated: the first importer.SyncLimitListed emails in email order,
+// and how many more.
+type jsonSyncLimit struct {
+	WouldDeactivate int      `json:"would_deactivate"`
+	Limit           int      `json:"limit"`
+	Emails          []string `json:"emails"`
+	More            int      `json:"more"`
 }
 
 // jsonError is the error that ended a run: its file-level rule, if it has
@@ -319,6 +331,13 @@ func printJSON(w io.Writer, r importer.Result, run jsonRun) {
 	}
 	if j.IgnoredColumns == nil {
 		j.IgnoredColumns = []string{}
+	}
+	var limit *importer.SyncLimitError
+	if errors.As(run.err, &limit) {
+		j.SyncLimit = &jsonSyncLimit{WouldDeactivate: limit.Would, Limit: limit.Limit, Emails: slices.Clone(limit.Emails), More: limit.More()}
+		if j.SyncLimit.Emails == nil {
+			j.SyncLimit.Emails = []string{}
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -398,9 +417,12 @@ func printStaleReport(w io.Writer, r importer.Result) {
 	}
 }
 
-// printPlanItem prints one line of a dry run's plan; cells that hold
-// spaces, separators or characters that do not print are quoted, and the
-// line goes through termText.
+// printPlanItem prints one line of a dry run's plan in the sheet's words:
+// its column names and values as the sheet writes them (TRUE/FALSE,
+// Active/Inactive, an admin role as its TRUE/FALSE columns). A created
+// user lists the columns it fills, each value quoted; a change quotes
+// values that are empty or hold spaces, separators or characters that do
+// not print. The line goes through termText.
 func printPlanItem(w io.Writer, p importer.PlanItem) {
 	where := "sync"
 	if p.Row > 0 {
@@ -408,15 +430,15 @@ func printPlanItem(w io.Writer, p importer.PlanItem) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "  %s: %s %s", where, p.Action, p.Email)
-	for i, ch := range p.Changes {
+	for i, ch := range p.Columns() {
 		sep := ", "
 		if i == 0 {
 			sep = ": "
 		}
 		if p.Action == "create" {
-			fmt.Fprintf(&b, "%s%s=%s", sep, ch.Field, quoteIfNeeded(ch.New))
+			fmt.Fprintf(&b, "%s%s %s", sep, ch.Column, strconv.Quote(ch.New))
 		} else {
-			fmt.Fprintf(&b, "%s%s %s -> %s", sep, ch.Field, quoteIfNeeded(ch.Old), quoteIfNeeded(ch.New))
+			fmt.Fprintf(&b, "%s%s: %s → %s", sep, ch.Column, quoteIfNeeded(ch.Old), quoteIfNeeded(ch.New))
 		}
 	}
 	if p.SendActivation {
@@ -426,7 +448,7 @@ func printPlanItem(w io.Writer, p importer.PlanItem) {
 }
 
 func quoteIfNeeded(s string) string {
-	if s == "" || strings.ContainsAny(s, " ,\"=>\n\r\t") || strings.IndexFunc(s, needsEscape) >= 0 {
+	if s == "" || strings.ContainsAny(s, " ,:\"=>→\n\r\t") || strings.IndexFunc(s, needsEscape) >= 0 {
 		return strconv.Quote(s)
 	}
 	return s

@@ -625,6 +625,14 @@ func SyncCandidates(ctx context.Context, q Querier, tenant string) (active, miss
 	return row.Active, row.Missing, Explain(err)
 }
 
+// MissingEmails returns the first limit emails, in email order, of the
+// members SyncCandidates found that --sync would deactivate.
+func MissingEmails(ctx context.Context, q Querier, limit int) ([]string, error) {
+	var emails []string
+	err := sqlx.SelectContext(ctx, q, &emails, `SELECT email FROM ccbulk_missing ORDER BY email LIMIT $1`, limit)
+	return emails, Explain(err)
+}
+
 // Deactivate sets Inactive the active members the sheet does not list
 // (never the primary administrator, never external users), found by
 // SyncCandidates, with audit rows, and returns their emails in order. A dry
