@@ -24,7 +24,7 @@ func importCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "import",
 		Usage:     "validate a sheet of users and apply the valid rows in one transaction",
-		ArgsUsage: "FILE (or - for CSV on standard input)",
+		ArgsUsage: "FILE (or - for standard input, CSV or XLSX)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "org", Usage: "the tenant"},
 			&cli.StringFlag{Name: "actor", Usage: "email of the administrator running the import"},
