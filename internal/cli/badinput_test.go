@@ -158,6 +158,10 @@ func TestBadInput(t *testing.T) {
 		}, exit: 3, db: applied, created: []string{"new.one@acme.example"},
 			stdout: []string{`(?m)^users\.csv: 2 rows: 1 created, 0 updated, 0 unchanged, 1 rejected$`},
 			check:  reportIsXLSX("users.report.xlsx")},
+		{name: "XLSXNamedCSVWithSheet", file: "users.csv", extra: []string{"--sheet", "People"},
+			write: func(t *testing.T, path string) { writeInput(t, path, twoSheetWorkbook(t)) },
+			exit:  0, db: applied, created: []string{"new.two@acme.example"}, absent: []string{"new.one@acme.example"},
+			stdout: []string{`(?m)^users\.csv: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected$`}},
 		xlsxOnStdin(workbook(t, csvRow(good1), []string{"bad", "Bad", "Row", "paris"})),
 		{name: "XLSXOnStdinWithSheet", file: "-", extra: []string{"--sheet", "People"}, stdin: func(t *testing.T) *os.File {
 			return pipeOf(string(twoSheetWorkbook(t)))(t)
