@@ -260,10 +260,54 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		return res, actorErr(schema.FActor, "%s is %s, who may not deactivate users; --sync needs a Full Administrator", env.Actor.Email, env.ActorKind)
 	}
 
+	digest := sha256.New()
+	var stdin io.Reader
+	var before os.FileInfo // the file as it was when the run started
+	// The input stops when the run does, or once the rows have been
+	// read: a reader blocked on an idle stream then returns.
+	inputCtx, stopInput := context.WithCancel(ctx)
+	defer stopInput()
+	// What the input holds (CSV or XLSX) is told from its first bytes,
+	// before the report place is checked: the report's format follows it.
+	file := opts.File
+	var format sheet.Format
+	switch {
+	case file == "-" || isStream(file):
+		// Read through a cancelReader: a signal stops the run also
+		// while standard input is open and idle.
+		in := opts.Stdin
+		if file != "-" {
+			// A FIFO (import <(command)) can be read only once: it is
+			// read as standard input is, and hashed as it is read.
+			f, err := openStream(ctx, file)
+			if err != nil {
+				if ctx.Err() != nil {
+					return res, ctx.Err()
+				}
+				return res, &schema.FileError{Rule: schema.FFormat, File: file, Message: "cannot open the file: " + err.Error()}
+			}
+			defer f.Close()
+			in, file = f, "-"
+		}
+		peek := sheet.PeekStdin(io.TeeReader(newCancelReader(inputCtx, in), digest))
+		stdin = peek
+		if format, err = peek.PeekFormat(); err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			return res, inputErr(opts.File, err)
+		}
+	default:
+		before, _ = os.Stat(opts.File) // sheet.Open reports a missing file
+		if format, err = sheet.DetectFile(file); err != nil {
+			return res, err
+		}
+	}
+
 	// Where the report would go is checked before the first row is read,
 	// whether or not a report turns out to be needed.
 	// (A missing input is left to sheet.Open to report.)
-	reportPath, reportFormat := reportTarget(opts)
+	reportPath, reportFormat := reportTarget(opts, format)
 	replacesInput := reportReplacesInput(opts, reportPath)
 	if _, err := os.Stat(opts.File); opts.File == "-" || err == nil {
 		checkAgainst := opts.File
@@ -275,35 +319,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		}
 	}
 
-	digest := sha256.New()
-	stdin := opts.Stdin
-	var before os.FileInfo // the file as it was when the run started
-	// The input stops when the run does, or once the rows have been
-	// read: a reader blocked on an idle stream then returns.
-	inputCtx, stopInput := context.WithCancel(ctx)
-	defer stopInput()
-	file := opts.File
-	switch {
-	case file == "-":
-		// Read through a cancelReader: a signal stops the run also
-		// while standard input is open and idle.
-		stdin = io.TeeReader(newCancelReader(inputCtx, opts.Stdin), digest)
-	case isStream(file):
-		// A FIFO (import <(command)) can be read only once: it is read
-		// as standard input is, and hashed as it is read.
-		f, err := openStream(ctx, file)
-		if err != nil {
-			if ctx.Err() != nil {
-				return res, ctx.Err()
-			}
-			return res, &schema.FileError{Rule: schema.FFormat, File: file, Message: "cannot open the file: " + err.Error()}
-		}
-		defer f.Close()
-		stdin, file = io.TeeReader(newCancelReader(inputCtx, f), digest), "-"
-	default:
-		before, _ = os.Stat(opts.File) // sheet.Open reports a missing file
-	}
-	src, err := sheet.Open(file, stdin, sheet.Options{Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
+	src, err := sheet.Open(file, stdin, sheet.Options{Format: format, Encoding: opts.Encoding, Sheet: opts.Sheet, Limits: opts.Limits})
 	if err != nil {
 		if ctx.Err() != nil {
 			return res, ctx.Err() // stopped while reading the header
@@ -1171,18 +1187,33 @@ func displayName(file string) string {
 }
 
 // reportTarget returns the report's path and format: --report-format, else
-// the extension of --report, else the input's own format.
-func reportTarget(opts Options) (path, format string) {
+// the extension of --report, else the input's own format (as its content
+// shows it, whatever its name).
+func reportTarget(opts Options, input sheet.Format) (path, format string) {
 	format = opts.ReportFormat
 	if format == "" && opts.Report != "" {
 		format = strings.ToLower(strings.TrimPrefix(filepath.Ext(opts.Report), "."))
 	}
 	if format != ReportCSV && format != ReportXLSX && format != ReportJSONL {
-		format = string(sheet.FormatOf(opts.File))
+		format = string(input)
 	}
 	path = opts.Report
 	if path == "" {
 		path = DefaultReportPath(opts.File, format)
 	}
 	return path, format
+}
+
+// inputErr is an error met while looking at the first bytes of standard
+// input or a stream: a finding about them as it is, a read error as
+// F-FORMAT naming the input.
+func inputErr(file string, err error) error {
+	var fe *schema.FileError
+	if errors.As(err, &fe) {
+		if file != "-" {
+			fe.File = file
+		}
+		return fe
+	}
+	return &schema.FileError{Rule: schema.FFormat, File: displayName(file), Err: err, Message: "cannot read the input: " + err.Error()}
 }

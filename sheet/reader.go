@@ -110,13 +110,17 @@ func (l Limits) withDefaults() Limits {
 
 // Options tell Open how to read a file.
 type Options struct {
-	Format   Format // empty: from the file name (.xlsx is XLSX, anything else CSV)
+	// Format forces a format; empty: from the content (a zip archive is
+	// XLSX, text is CSV), else from the name (.xlsx is XLSX).
+	Format   Format
 	Encoding string // legacy encoding of a CSV without BOM that is not UTF-8
 	Sheet    string // XLSX worksheet; empty: the first
 	Limits   Limits
 }
 
-// FormatOf returns the format a file name implies.
+// FormatOf returns the format a file name implies. What a file holds
+// decides how it is read (DetectFile); the name decides only when the
+// content cannot be looked at.
 func FormatOf(name string) Format {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".xlsx", ".xlsm":
@@ -125,15 +129,28 @@ func FormatOf(name string) Format {
 	return CSV
 }
 
-// Open opens the named file for reading; "-" reads CSV from stdin. The
-// caller closes the returned Reader. Errors are *schema.FileError.
+// Open opens the named file for reading; "-" reads stdin, CSV or XLSX told
+// apart by content (a workbook is copied to a temporary file first, at most
+// Limits.MaxUnzipSize bytes). The caller closes the returned Reader. Errors
+// are *schema.FileError, or stdin's own read error.
 func Open(name string, stdin io.Reader, opts Options) (Reader, error) {
 	opts.Limits = opts.Limits.withDefaults()
-	if opts.Format == "" {
-		opts.Format = FormatOf(name)
-	}
 	if name == "-" {
-		return newCSVReader("<stdin>", io.NopCloser(stdin), opts)
+		in := PeekStdin(stdin)
+		format := opts.Format
+		if format == "" {
+			var err error
+			if format, err = in.PeekFormat(); err != nil {
+				return nil, err
+			}
+		}
+		if format == XLSX {
+			return spoolStdin(in, opts)
+		}
+		if opts.Sheet != "" {
+			return nil, fileErr(schema.FFormat, stdinName, "is CSV, which has one sheet; --sheet applies to XLSX workbooks")
+		}
+		return newCSVReader(stdinName, io.NopCloser(in), opts)
 	}
 	fi, err := os.Stat(name)
 	if err != nil {
@@ -145,6 +162,19 @@ func Open(name string, stdin io.Reader, opts Options) (Reader, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fileErr(schema.FFormat, name, "cannot open the file: %v", unwrapPathError(err))
+	}
+	if opts.Format == "" {
+		if fi.Mode().IsRegular() {
+			head := make([]byte, sniffLen)
+			n, _ := f.ReadAt(head, 0)
+			opts.Format, err = detect(name, f, fi.Size(), head[:n])
+			if err != nil {
+				f.Close()
+				return nil, err
+			}
+		} else {
+			opts.Format = FormatOf(name)
+		}
 	}
 	var r Reader
 	switch opts.Format {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"crypto/sha256"
 	"encoding/xml"
 	"fmt"
 	"hash/crc32"
@@ -137,6 +138,45 @@ func TestBadInput(t *testing.T) {
 			stderr: []string{`^ccbulk: <stdin>:3: F-FORMAT: line 3, byte 25: a quoted cell is not closed, or has text after its closing quote; write a quote inside a quoted cell twice \(""\)\n$`}},
 		{name: "StdinClosedAtOnce", file: "-", stdin: pipeOf(""), exit: 1,
 			stderr: []string{`^ccbulk: <stdin>: F-HEADER: the file is empty; it needs a header row with at least an Email column\n$`}},
+		// Content decides the format, not the name (SPEC §5).
+		{name: "LegacyXLS", file: "users.xls", write: fileOf(oleFile()), exit: 1,
+			stderr: []string{`^ccbulk: users\.xls: F-FORMAT: is a legacy Excel 97-2003 workbook \(\.xls\); save it as Excel Workbook \(\.xlsx\) or CSV UTF-8 and import that\n$`}},
+		{name: "LegacyXLSNamedCSV", file: "users.csv", write: fileOf(oleFile()), exit: 1,
+			stderr: []string{`^ccbulk: users\.csv: F-FORMAT: is a legacy Excel 97-2003 workbook \(\.xls\)`}},
+		{name: "LegacyXLSOnStdin", file: "-", stdin: pipeOf(oleFile()), exit: 1,
+			stderr: []string{`^ccbulk: <stdin>: F-FORMAT: is a legacy Excel 97-2003 workbook \(\.xls\)`}},
+		{name: "OpenDocument", file: "users.ods", write: fileOf(odsFile(t)), exit: 1,
+			stderr: []string{`^ccbulk: users\.ods: F-FORMAT: is an OpenDocument spreadsheet \(\.ods\); save it as XLSX \(Excel 2007-365\) or CSV UTF-8 from LibreOffice Calc and import that\n$`}},
+		{name: "OpenDocumentOnStdin", file: "-", stdin: pipeOf(odsFile(t)), exit: 1,
+			stderr: []string{`^ccbulk: <stdin>: F-FORMAT: is an OpenDocument spreadsheet \(\.ods\)`}},
+		{name: "ZipNotWorkbook", file: "users.zip", write: fileOf(zipOf(t, map[string]string{"users.csv": inputHeader + good1})), exit: 1,
+			stderr: []string{`^ccbulk: users\.zip: F-FORMAT: is a zip archive, not a workbook \(an XLSX workbook holds \[Content_Types\]\.xml and xl/workbook\.xml\); unpack it`}},
+		{name: "PDF", file: "users.pdf", write: fileOf("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"), exit: 1,
+			stderr: []string{`^ccbulk: users\.pdf: F-FORMAT: is a PDF document, not a sheet; export the users as CSV UTF-8 or XLSX`}},
+		{name: "XLSXNamedCSV", file: "users.csv", write: func(t *testing.T, path string) {
+			writeInput(t, path, workbook(t, csvRow(good1), []string{"bad", "Bad", "Row", "paris"}))
+		}, exit: 3, db: applied, created: []string{"new.one@acme.example"},
+			stdout: []string{`(?m)^users\.csv: 2 rows: 1 created, 0 updated, 0 unchanged, 1 rejected$`},
+			check:  reportIsXLSX("users.report.xlsx")},
+		{name: "XLSXNamedCSVWithSheet", file: "users.csv", extra: []string{"--sheet", "People"},
+			write: func(t *testing.T, path string) { writeInput(t, path, twoSheetWorkbook(t)) },
+			exit:  0, db: applied, created: []string{"new.two@acme.example"}, absent: []string{"new.one@acme.example"},
+			stdout: []string{`(?m)^users\.csv: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected$`}},
+		xlsxOnStdin(workbook(t, csvRow(good1), []string{"bad", "Bad", "Row", "paris"})),
+		{name: "XLSXOnStdinWithSheet", file: "-", extra: []string{"--sheet", "People"}, stdin: func(t *testing.T) *os.File {
+			return pipeOf(string(twoSheetWorkbook(t)))(t)
+		}, exit: 0, db: applied, created: []string{"new.two@acme.example"}, absent: []string{"new.one@acme.example"},
+			stdout: []string{`(?m)^<stdin>: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected$`}},
+		{name: "XLSXOnStdinNoSuchSheet", file: "-", extra: []string{"--sheet", "Nope"}, stdin: func(t *testing.T) *os.File {
+			return pipeOf(string(twoSheetWorkbook(t)))(t)
+		}, exit: 1,
+			stderr: []string{`^ccbulk: <stdin>: F-FORMAT: the workbook has no sheet "Nope"; its sheets are "Users", "People"\n$`}},
+		{name: "CSVOnStdinWithSheet", file: "-", extra: []string{"--sheet", "Users"}, stdin: pipeOf(inputHeader + good1), exit: 1,
+			stderr: []string{`^ccbulk: <stdin>: F-FORMAT: is CSV, which has one sheet; --sheet applies to XLSX workbooks\n$`}},
+		{name: "XLSXOnStdinOverLimit", file: "-", extra: []string{"--max-unzip-size", "1KiB"}, stdin: func(t *testing.T) *os.File {
+			return pipeOf(string(workbook(t, csvRow(good1))))(t)
+		}, exit: 1,
+			stderr: []string{`^ccbulk: <stdin>: F-LIMIT: the workbook is over the limit of 1 ?KiB \(--max-unzip-size\)\n$`}},
 	}
 	server := testdb.ServerURL(t)
 	for _, tc := range cases {
@@ -733,4 +773,99 @@ func fileChangesWhileRead() badInput {
 		},
 		stderr: []string{`^ccbulk: moving\.csv: F-FORMAT: the file changed while it was being read \(it was replaced, or its size or modification time changed\); nothing was applied: import it again once it is complete\n$`},
 	}
+}
+
+// oleFile is the start of an OLE2 compound file, as an Excel 97-2003
+// workbook begins: what ccbulk says depends only on these magic bytes.
+func oleFile() string {
+	return "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1" + strings.Repeat("\x00", 504)
+}
+
+// zipOf returns a zip archive holding the named files, in the order of
+// their sorted names except that a "mimetype" entry comes first.
+func zipOf(t *testing.T, files map[string]string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if a == "mimetype" {
+			return -1
+		}
+		if b == "mimetype" {
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, name := range names {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+		noErr(t, err)
+		_, err = w.Write([]byte(files[name]))
+		noErr(t, err)
+	}
+	noErr(t, zw.Close())
+	return buf.String()
+}
+
+// odsFile returns the bones of an OpenDocument spreadsheet: its first
+// entry, mimetype, names the format.
+func odsFile(t *testing.T) string {
+	return zipOf(t, map[string]string{
+		"mimetype":              "application/vnd.oasis.opendocument.spreadsheet",
+		"content.xml":           `<?xml version="1.0" encoding="UTF-8"?><office:document-content/>`,
+		"META-INF/manifest.xml": `<?xml version="1.0" encoding="UTF-8"?><manifest:manifest/>`,
+	})
+}
+
+// twoSheetWorkbook returns a workbook whose first sheet, Users, lists
+// new.one and whose second, People, lists new.two.
+func twoSheetWorkbook(t *testing.T) []byte {
+	t.Helper()
+	book := excelize.NewFile()
+	defer book.Close()
+	noErr(t, book.SetSheetName("Sheet1", "Users"))
+	_, err := book.NewSheet("People")
+	noErr(t, err)
+	header := []any{"Email", "First Name", "Last Name", "PBX"}
+	noErr(t, book.SetSheetRow("Users", "A1", &header))
+	noErr(t, book.SetSheetRow("Users", "A2", &[]any{"new.one@acme.example", "New", "One", "paris"}))
+	noErr(t, book.SetSheetRow("People", "A1", &header))
+	noErr(t, book.SetSheetRow("People", "A2", &[]any{"new.two@acme.example", "New", "Two", "paris"}))
+	var buf bytes.Buffer
+	noErr(t, book.Write(&buf))
+	return buf.Bytes()
+}
+
+// reportIsXLSX checks that the run wrote its report, an XLSX workbook, at
+// name in the work directory.
+func reportIsXLSX(name string) func(*testing.T, *sqlx.DB, string) {
+	return func(t *testing.T, _ *sqlx.DB, dir string) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("no report: %v", err)
+		}
+		if !bytes.HasPrefix(b, []byte("PK\x03\x04")) {
+			t.Errorf("%s is not an XLSX workbook: starts with %q", name, b[:min(len(b), 16)])
+		}
+	}
+}
+
+// xlsxOnStdin imports a workbook piped to standard input: it is read as
+// XLSX, its report is stdin.report.xlsx, and the batch records the SHA-256
+// of the bytes piped.
+func xlsxOnStdin(book []byte) badInput {
+	return badInput{name: "XLSXOnStdin", file: "-", stdin: pipeOf(string(book)),
+		exit: 3, db: applied, created: []string{"new.one@acme.example"},
+		stdout: []string{`(?m)^<stdin>: 2 rows: 1 created, 0 updated, 0 unchanged, 1 rejected$`, `(?m)^<stdin>:3: Email: R-EMAIL`},
+		check: func(t *testing.T, db *sqlx.DB, dir string) {
+			reportIsXLSX("stdin.report.xlsx")(t, db, dir)
+			var sha string
+			noErr(t, db.Get(&sha, `SELECT file_sha256 FROM batches ORDER BY id DESC LIMIT 1`))
+			if want := fmt.Sprintf("%x", sha256.Sum256(book)); sha != want {
+				t.Errorf("the batch records SHA-256 %s, want %s (of the workbook piped)", sha, want)
+			}
+		}}
 }

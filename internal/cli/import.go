@@ -24,7 +24,7 @@ func importCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "import",
 		Usage:     "validate a sheet of users and apply the valid rows in one transaction",
-		ArgsUsage: "FILE (or - for CSV on standard input)",
+		ArgsUsage: "FILE (or - for standard input, CSV or XLSX)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "org", Usage: "the tenant"},
 			&cli.StringFlag{Name: "actor", Usage: "email of the administrator running the import"},
@@ -98,10 +98,11 @@ func runImport(c *cli.Context) error {
 			opts.Encoding = prof.Encoding
 		}
 	}
-	if file == "-" && c.IsSet("sheet") {
-		return usagef("--sheet applies to XLSX files; standard input is read as CSV")
-	}
-	if c.IsSet("sheet") && sheet.FormatOf(file) != sheet.XLSX {
+	// What the input holds decides its format, not its name. Standard
+	// input is looked at only when it is read: the importer refuses
+	// --sheet there if it turns out to be CSV.
+	inputFormat, detectErr := sheet.DetectFile(file)
+	if c.IsSet("sheet") && file != "-" && detectErr == nil && inputFormat != sheet.XLSX {
 		return usagef("--sheet applies to XLSX files; %s is read as CSV, which has one sheet", file)
 	}
 	jsonOut := c.Bool("json")
@@ -141,7 +142,7 @@ func runImport(c *cli.Context) error {
 			return err
 		}
 		defer db.Close()
-		if file != "-" && sheet.FormatOf(file) == sheet.XLSX {
+		if file == "-" || inputFormat == sheet.XLSX {
 			limitMemory(limitXLSX)
 		} else {
 			limitMemory(importLimitCSV)
