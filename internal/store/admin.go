@@ -233,18 +233,11 @@ func (a Admin) OrgUsage(ctx context.Context, tenant string) (app.Usage, error) {
 		return u, err
 	}
 	rows, err := a.DB.QueryxContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND admin_role IS NOT NULL ORDER BY email`, tenant)
-	if err != nil {
-		return u, Explain(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var user schema.User
-		if err := scanUser(rows, &user); err != nil {
-			return u, Explain(err)
-		}
-		u.Administrators = append(u.Administrators, user)
-	}
-	return u, Explain(rows.Err())
+	err = eachScanned(rows, err, func(user *schema.User) error {
+		u.Administrators = append(u.Administrators, *user)
+		return nil
+	})
+	return u, err
 }
 
 // RoleList implements app.Store.

@@ -306,6 +306,12 @@ func CountUsersUpTo(ctx context.Context, q Querier, tenant string, limit int) (i
 // EachUser calls fn for every user of the tenant in email order, streaming.
 func EachUser(ctx context.Context, q Querier, tenant string, fn func(*schema.User) error) error {
 	rows, err := q.QueryxContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 ORDER BY email`, tenant)
+	return eachScanned(rows, err, fn)
+}
+
+// eachScanned calls fn for each user of rows (a query of userColumns that
+// returned err), reusing one User, and closes rows.
+func eachScanned(rows *sqlx.Rows, err error, fn func(*schema.User) error) error {
 	if err != nil {
 		return Explain(err)
 	}
@@ -344,20 +350,7 @@ func EachUserWhere(ctx context.Context, q Querier, tenant string, f UserFilter, 
 		  AND ($5::text = '' OR cc_role = $5::text)
 		ORDER BY email`,
 		tenant, pq.StringArray(nonNil(f.PBXes)), f.Status, pq.StringArray(nonNil(f.AdminRoles)), f.CCRole)
-	if err != nil {
-		return Explain(err)
-	}
-	defer rows.Close()
-	var u schema.User
-	for rows.Next() {
-		if err := scanUser(rows, &u); err != nil {
-			return err
-		}
-		if err := fn(&u); err != nil {
-			return err
-		}
-	}
-	return Explain(rows.Err())
+	return eachScanned(rows, err, fn)
 }
 
 // nonNil returns s, or an empty slice for nil (sent as '{}', not NULL).
