@@ -133,7 +133,7 @@ func runImport(c *cli.Context) error {
 		}
 		var bar *progress
 		if isTerminal(c.App.ErrWriter) {
-			bar = &progress{w: c.App.ErrWriter, start: time.Now()}
+			bar = newProgress(c.App.ErrWriter)
 			opts.Progress = bar.update
 		}
 		db, err := openDB(c)
