@@ -135,6 +135,9 @@ func runImport(c *cli.Context) error {
 		if isTerminal(c.App.ErrWriter) {
 			bar = newProgress(c.App.ErrWriter)
 			opts.Progress = bar.update
+			if plan := opts.Plan; plan != nil {
+				opts.Plan = func(p importer.PlanItem) { bar.above(func() { plan(p) }) }
+			}
 		}
 		db, err := openDB(c)
 		if err != nil {

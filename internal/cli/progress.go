@@ -87,6 +87,23 @@ func (p *progress) draw(now time.Time) {
 	p.drawn = true
 }
 
+// above runs print, which writes to the same terminal (the dry run's
+// plan), with the line cleared first, so that the two do not mix; the line
+// is drawn again, below, at the next update or tick.
+func (p *progress) above(print func()) {
+	if p == nil {
+		print()
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn && !p.stopped {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
+	}
+	print()
+}
+
 // done clears the line.
 func (p *progress) done() {
 	if p == nil {

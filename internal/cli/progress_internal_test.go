@@ -100,5 +100,27 @@ func TestProgressDrawsAndClears(t *testing.T) {
 	}
 	var none *progress
 	none.update(importer.Progress{Phase: "reading", Rows: 1})
+	printed := false
+	none.above(func() { printed = true })
 	none.done()
+	if !printed {
+		t.Error("a nil progress did not run what is printed above it")
+	}
+}
+
+// TestProgressAbove: a plan line printed while the progress line is drawn
+// clears it first, and is not followed by a second clearing.
+func TestProgressAbove(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf)
+	p.update(importer.Progress{Phase: "reading", Rows: 5000})
+	p.above(func() { buf.WriteString("create a@x.example\n") })
+	p.above(func() { buf.WriteString("create b@x.example\n") })
+	p.done()
+	if got, want := buf.String(), "\r\033[Kreading 5,000 rows, "; !strings.HasPrefix(got, want) {
+		t.Fatalf("got %q, want it to start with %q", got, want)
+	}
+	if got := buf.String(); !strings.HasSuffix(got, "rows/s\r\033[Kcreate a@x.example\ncreate b@x.example\n") {
+		t.Errorf("the plan lines are not printed on a cleared line, once: %q", got)
+	}
 }

@@ -46,8 +46,19 @@ func TestProgressOnTerminal(t *testing.T) {
 		}
 		return string(out)
 	}
+	// A dry run's plan, on the same terminal, is printed on a cleared line.
+	out := onTerminal("import", big, "--org", "acme", "--actor", marie, "--dry-run")
+	if !strings.Contains(out, "\x1b[Kreading ") || !strings.Contains(out, "bulk0019999@acme.example") {
+		t.Errorf("dry run on a terminal: no progress line, or not the whole plan:\n%.2000q", out)
+	}
+	for _, line := range regexp.MustCompile(`\x1b\[Kreading [^\r\n]*`).FindAllString(out, -1) {
+		if strings.Contains(line, "create") {
+			t.Errorf("dry run on a terminal: a plan line follows the progress line on the same line: %q", line)
+			break
+		}
+	}
 	reading := regexp.MustCompile(`\r\x1b\[Kreading [0-9]+% [0-9,]+ rows`)
-	out := onTerminal("import", big, "--org", "acme", "--actor", marie)
+	out = onTerminal("import", big, "--org", "acme", "--actor", marie)
 	if !reading.MatchString(out) || !strings.Contains(out, "\r\x1b[Kcommitting… ") || !strings.Contains(out, "rows/s") {
 		t.Errorf("CSV import on a terminal: no progress line with a percentage, then committing:\n%q", out)
 	}
