@@ -90,8 +90,14 @@ func TestXLSXDeclaredRows(t *testing.T) {
 			}
 		})
 	}
+	// A dimension far from the start of the worksheet is not looked for.
+	late := strings.Replace(string(dimensionSheet("A1:P101")), "<dimension", "<sheetPr>"+strings.Repeat("<x/>", 20_000)+"</sheetPr><dimension", 1)
+	path := craft(t, map[string]part{"xl/worksheets/sheet1.xml": {data: []byte(late)}})
+	if _, after := extentOf(t, path, nil); after.DeclaredRows != 0 {
+		t.Errorf("a dimension after 80 KB: declared rows %d, want 0 (not looked for)", after.DeclaredRows)
+	}
 	// A worksheet stored elsewhere is found through the relationships.
-	path := craft(t, map[string]part{
+	path = craft(t, map[string]part{
 		"xl/_rels/workbook.xml.rels": {data: movedSheetRels(t, "worksheets/data.xml")},
 		"xl/worksheets/data.xml":     {data: dimensionSheet("A1:B51")},
 	})

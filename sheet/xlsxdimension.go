@@ -9,6 +9,9 @@ import (
 	"strings"
 )
 
+// dimensionWithin is how far into a worksheet its dimension is looked for.
+const dimensionWithin = 64 << 10
+
 // declaredRows returns the number of data rows (the header row aside) that
 // the worksheet named sheetName declares in its <dimension ref="A1:P12345"/>
 // element, or 0 when it declares none, or anything unreadable. It reads the
@@ -41,7 +44,9 @@ func declaredRows(f io.ReaderAt, size int64, sheetName string) int {
 		return 0
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
+	// The element is the worksheet's second at most: a worksheet that
+	// has none near its start is not read further.
+	d := xml.NewDecoder(io.LimitReader(rc, dimensionWithin))
 	for {
 		tok, err := d.Token()
 		if err != nil {
