@@ -94,13 +94,34 @@ func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 		}
 		for _, dry := range []bool{true, false} {
 			var progress []int
+			var phases []string
+			var last importer.Progress
 			before := lookups()
 			res, err := importer.Import(t.Context(), db, importer.Options{
 				File: path, Org: tn.org, Actor: primary, DryRun: dry, ChunkSize: r.chunk, ReadWhole: readWhole,
-				Report: filepath.Join(dir, "report.jsonl"), Progress: func(n int) { progress = append(progress, n) },
+				Report: filepath.Join(dir, "report.jsonl"), Progress: func(p importer.Progress) {
+					if p.Phase == "reading" {
+						progress, last = append(progress, p.Rows), p
+					}
+					if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+						phases = append(phases, p.Phase)
+					}
+				},
 			})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The CSV file has been read whole by the last chunk, and the
+			// later phases are told as they begin.
+			if size := int64(len(chunkSheet)); last.BytesRead != size || last.TotalBytes != size || last.ExpectedRows != 0 {
+				t.Errorf("chunks of %d: the last progress is %+v, want %d of %d bytes", r.chunk, last, size, size)
+			}
+			if want := []string{"reading", "writing", "committing"}; dry {
+				if want = want[:1]; !slices.Equal(phases, want) {
+					t.Errorf("chunks of %d, dry run: phases %q, want %q", r.chunk, phases, want)
+				}
+			} else if !slices.Equal(phases, want) {
+				t.Errorf("chunks of %d: phases %q, want %q", r.chunk, phases, want)
 			}
 			report, err := os.ReadFile(filepath.Join(dir, "report.jsonl"))
 			if err != nil {

@@ -101,10 +101,27 @@ type Options struct {
 	// every line once the run has one.
 	Log *slog.Logger
 
-	// Progress, when set, is called with the number of rows read so far.
-	Progress func(rows int)
+	// Progress, when set, is called as the run goes: after each chunk of
+	// rows read, and as each later phase begins. It runs on the run's own
+	// goroutine and should return quickly.
+	Progress func(Progress)
 	// Plan, when set on a dry run, receives each change the run would make.
 	Plan func(PlanItem)
+}
+
+// Progress is how far an import has got.
+type Progress struct {
+	// Phase is the phase under way, named as in the log: reading, then
+	// writing and committing (a dry run: reading, then checking).
+	Phase string
+	Rows  int // data rows read so far
+	// BytesRead and TotalBytes: the bytes of a CSV file read so far and
+	// its size; TotalBytes is 0 when the size is unknown (standard input,
+	// a FIFO, an XLSX workbook).
+	BytesRead, TotalBytes int64
+	// ExpectedRows is the number of data rows an XLSX worksheet declares
+	// (0: none): an estimate, which the rows read may pass.
+	ExpectedRows int
 }
 
 // PlanItem is one change a dry run would make.
@@ -515,8 +532,9 @@ const readAhead = 2
 // parsedChunk is a chunk as the reader hands it on: its rows, and the error
 // that ended the reading, if any.
 type parsedChunk struct {
-	rows []chunkRow
-	err  error
+	rows   []chunkRow
+	err    error
+	extent sheet.Extent // how far the reader had got at the end of the chunk
 }
 
 // eachChunk reads the sheet in chunks, parses each row, fetches the
@@ -566,7 +584,8 @@ func (r *run) eachChunk(ctx context.Context, q store.Querier, whole *rules.Snaps
 			return err
 		}
 		if r.opts.Progress != nil {
-			r.opts.Progress(r.res.Rows)
+			r.opts.Progress(Progress{Phase: "reading", Rows: r.res.Rows, BytesRead: c.extent.BytesRead,
+				TotalBytes: c.extent.TotalBytes, ExpectedRows: c.extent.DeclaredRows})
 		}
 	}
 	return ctx.Err()
@@ -618,14 +637,29 @@ func (r *run) readChunks(ctx context.Context, out chan<- parsedChunk) {
 		}
 		chunk = append(chunk, chunkRow{row: rec.Row, cells: original, in: in, findings: fs})
 		if len(chunk) == r.opts.ChunkSize {
-			if !send(parsedChunk{rows: chunk}) {
+			if !send(parsedChunk{rows: chunk, extent: r.extent()}) {
 				return
 			}
 			chunk = newChunk()
 		}
 	}
 	if len(chunk) > 0 {
-		send(parsedChunk{rows: chunk})
+		send(parsedChunk{rows: chunk, extent: r.extent()})
+	}
+}
+
+// extent returns how far the sheet's reader has got, when it can tell.
+func (r *run) extent() sheet.Extent {
+	if er, ok := r.src.(sheet.ExtentReader); ok {
+		return er.Extent()
+	}
+	return sheet.Extent{}
+}
+
+// progressPhase tells Options.Progress that the phase name has begun.
+func (r *run) progressPhase(name string) {
+	if r.opts.Progress != nil {
+		r.opts.Progress(Progress{Phase: name, Rows: r.res.Rows})
 	}
 }
 
@@ -886,6 +920,7 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 		}
 		start = r.phase("reading", start, "rows", r.res.Rows, "rejected", r.res.Rejected)
 		if r.opts.Sync {
+			r.progressPhase("checking")
 			defer func() { r.phase("checking", start, "deactivated", r.res.Deactivated) }()
 			// Over the limit, the plan still lists who would have been
 			// deactivated (the transaction rolls back either way).
@@ -1018,6 +1053,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		// Reading, checking and copying the new users run together, a
 		// chunk at a time: one phase.
 		start = r.phase("reading", start, "rows", r.res.Rows, "rejected", r.res.Rejected, "created", r.res.Created)
+		r.progressPhase("writing")
 		look.Close()
 		if err := r.checkUnchanged(); err != nil {
 			return err
@@ -1064,6 +1100,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 			return err
 		}
 		start = r.phase("writing", start, "updated", r.res.Updated, "deactivated", r.res.Deactivated)
+		r.progressPhase("committing")
 		return nil
 	})
 	if err == nil {

@@ -44,6 +44,8 @@ type csvReader struct {
 	// UTF-8): a byte not valid there comes out as U+FFFD.
 	decodedFrom string
 	limiter     *rowLimiter
+	counted     *countingReader // the bytes read from the file
+	size        int64           // the file's size; 0: unknown
 }
 
 // rowLimiter bounds the memory one CSV record can take: it fails a read
@@ -70,7 +72,8 @@ func (l *rowLimiter) Read(p []byte) (int, error) {
 }
 
 func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, error) {
-	src, decodedFrom, err := decodedCSV(name, rc, opts.Encoding)
+	counted := &countingReader{r: rc}
+	src, decodedFrom, err := decodedCSV(name, counted, opts.Encoding)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +99,8 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	cr.Comma = detectDelimiter(firstLine(head))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	c := &csvReader{name: name, closer: rc, r: cr, limits: opts.Limits, decodedFrom: decodedFrom, limiter: limiter}
+	c := &csvReader{name: name, closer: rc, r: cr, limits: opts.Limits, decodedFrom: decodedFrom, limiter: limiter,
+		counted: counted, size: regularSize(rc)}
 	header, err := cr.Read()
 	if err != nil {
 		return nil, c.readErr(err)
@@ -119,6 +123,12 @@ func newCSVReader(name string, rc io.ReadCloser, opts Options) (*csvReader, erro
 	}
 	c.row, c.endLine = 1, c.recordEndLine(header)
 	return c, nil
+}
+
+// Extent returns the bytes read from the file so far, and its size when
+// it is a regular file.
+func (c *csvReader) Extent() Extent {
+	return Extent{BytesRead: c.counted.n.Load(), TotalBytes: c.size}
 }
 
 // decodedCSV returns the file's text as UTF-8, and the encoding it was

@@ -27,7 +27,14 @@ type xlsxReader struct {
 	// spreadsheet cannot tell a blank last header cell from none) and that
 	// hold a value in some row: their values are ignored.
 	unnamed map[int]bool
+	// declared is the data rows the worksheet declares (its dimension);
+	// 0: none.
+	declared int
 }
+
+// Extent returns the data rows the worksheet declares, as an estimate of
+// how many there are.
+func (x *xlsxReader) Extent() Extent { return Extent{DeclaredRows: x.declared} }
 
 // newXLSXReader opens a workbook and positions its streaming row reader
 // after the header. excelize may panic on a crafted workbook; every call
@@ -72,6 +79,7 @@ func newXLSXReader(name string, f *os.File, size int64, opts Options) (r *xlsxRe
 	} else if !slices.Contains(sheets, sheetName) {
 		return nil, fileErr(schema.FFormat, name, "the workbook has no sheet %q; its sheets are %s", sheetName, quoteList(sheets))
 	}
+	x.declared = declaredRows(f, size, sheetName)
 	x.rows, err = book.Rows(sheetName)
 	if err != nil {
 		return nil, &schema.FileError{Rule: schema.FFormat, File: name, Err: err, Message: "cannot read sheet " + sheetName + ": " + errText(err)}

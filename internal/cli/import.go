@@ -134,8 +134,11 @@ func runImport(c *cli.Context) error {
 		}
 		var bar *progress
 		if isTerminal(c.App.ErrWriter) {
-			bar = &progress{w: c.App.ErrWriter, start: time.Now()}
+			bar = newProgress(c.App.ErrWriter)
 			opts.Progress = bar.update
+			if plan := opts.Plan; plan != nil {
+				opts.Plan = func(p importer.PlanItem) { bar.above(func() { plan(p) }) }
+			}
 		}
 		db, err := openDB(c)
 		if err != nil {
