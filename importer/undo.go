@@ -103,7 +103,7 @@ func (e *UndoConflictError) Error() string {
 // not applied, or undone already; *UndoConflictError: users changed since;
 // *store.LockedError: another run holds the lock.
 func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, err error) {
-	res = UndoResult{UndoOf: opts.Batch, Org: opts.Org}
+	res = UndoResult{UndoOf: opts.Batch, Org: opts.Org, DryRun: opts.DryRun}
 	if err := store.CheckSchema(ctx, db); err != nil {
 		return res, err
 	}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/version"
 )
 
 func undoCommand() *cli.Command {
@@ -52,21 +54,21 @@ func runUndo(c *cli.Context) error {
 	if err := need(c, "actor"); err != nil {
 		return err
 	}
+	// The arguments are right: from here on, --json prints its object
+	// whatever happens, as import's does.
+	started := time.Now()
+	res := importer.UndoResult{UndoOf: id, Org: c.String("org"), DryRun: c.Bool("dry-run")}
 	db, err := openDB(c)
-	if err != nil {
-		return err
+	if err == nil {
+		defer db.Close()
+		res, err = importer.Undo(c.Context, db, importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run")})
+		// Once the undo is committed, a later error is a warning (exit 0).
+		err = afterCommit(res.Applied, res.BatchID, 0, err)
 	}
-	defer db.Close()
-	res, err := importer.Undo(c.Context, db, importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run")})
-	// Once the undo is committed, a later error is a warning (exit 0).
-	err = afterCommit(res.Applied, res.BatchID, 0, err)
+	if c.Bool("json") {
+		printUndoJSON(c.App.Writer, res, jsonRun{started: started, finished: time.Now(), err: err})
+	}
 	var applied *appliedError
-	// Done or refused (exit 4), a scheduler gets its JSON.
-	var conflict *importer.UndoConflictError
-	var locked *store.LockedError
-	if c.Bool("json") && (err == nil || errors.As(err, &applied) || errors.As(err, &conflict) || errors.As(err, &locked)) {
-		printUndoJSON(c.App.Writer, res)
-	}
 	if err != nil && !errors.As(err, &applied) {
 		return err
 	}
@@ -105,12 +107,20 @@ type jsonUndo struct {
 	Withdrawn int                  `json:"activations_withdrawn"`
 	Sent      int                  `json:"activations_sent"`
 	Conflicts []store.UndoConflict `json:"conflicts"`
+	// As import's: when the run started and ended, which ccbulk ran it,
+	// and the error that ended it (null for none).
+	StartedAt  string     `json:"started_at"`
+	FinishedAt string     `json:"finished_at"`
+	Version    string     `json:"version"`
+	Error      *jsonError `json:"error"`
 }
 
-func printUndoJSON(w io.Writer, r importer.UndoResult) {
+func printUndoJSON(w io.Writer, r importer.UndoResult, run jsonRun) {
 	n := r.Counts
 	j := jsonUndo{Org: r.Org, UndoOf: r.UndoOf, DryRun: r.DryRun, Applied: r.Applied, Users: n.Users, Deleted: n.Deleted,
-		Restored: n.Restored, Recreated: n.Recreated, Withdrawn: n.Withdrawn, Sent: n.Sent, Conflicts: r.Conflicts}
+		Restored: n.Restored, Recreated: n.Recreated, Withdrawn: n.Withdrawn, Sent: n.Sent, Conflicts: r.Conflicts,
+		StartedAt: run.started.UTC().Format(time.RFC3339), FinishedAt: run.finished.UTC().Format(time.RFC3339),
+		Version: version.String(), Error: errorJSON(run.err)}
 	if r.BatchID != 0 {
 		j.BatchID = &r.BatchID
 	}
