@@ -22,11 +22,22 @@ import (
 // withAdmin opens the database and runs fn with the application layer on it.
 func withAdmin(c *cli.Context, fn func(*app.Admin) error) error {
 	db, err := openDB(c)
-	if err != nil {
-		return err
+	if err == nil {
+		defer db.Close()
+		err = adminErr(fn(&app.Admin{Store: store.Admin{DB: db}}))
 	}
-	defer db.Close()
-	return adminErr(fn(&app.Admin{Store: store.Admin{DB: db}}))
+	// The commands that print JSON print it on failure too.
+	return failedJSON(c.App.Writer, hasJSON(c), err)
+}
+
+// hasJSON reports whether the command has --json and it is set.
+func hasJSON(c *cli.Context) bool {
+	for _, f := range c.Command.Flags {
+		if f.Names()[0] == "json" {
+			return c.Bool("json")
+		}
+	}
+	return false
 }
 
 // adminErr words the application layer's errors for the command line.

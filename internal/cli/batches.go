@@ -60,12 +60,12 @@ func runBatches(c *cli.Context) error {
 	args := c.Args().Slice()
 	switch {
 	case len(args) == 0:
-		return listBatches(c)
+		return failedJSON(c.App.Writer, c.Bool("json"), listBatches(c))
 	case args[0] == "show":
 		if len(args) != 2 {
 			return usagef("batches show takes one BATCH_ID (got %d arguments)", len(args)-1)
 		}
-		return showBatch(c, args[1])
+		return failedJSON(c.App.Writer, c.String("format") == "json", showBatch(c, args[1]))
 	}
 	return usagef("batches takes no arguments, or 'show BATCH_ID' (got %q)", strings.Join(args, " "))
 }

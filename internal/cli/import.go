@@ -280,6 +280,23 @@ type jsonError struct {
 	Message string  `json:"message"`
 }
 
+// failedJSON prints, when asJSON and err is an error met past the
+// arguments (not wrong usage), the JSON object {"error": …} that a script
+// reading the command's JSON gets instead of its list or object, and
+// returns err. Import and undo print their whole object instead.
+func failedJSON(w io.Writer, asJSON bool, err error) error {
+	var ue *usageError
+	if !asJSON || err == nil || errors.As(err, &ue) {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(struct {
+		Error *jsonError `json:"error"`
+	}{errorJSON(err)})
+	return err
+}
+
 // jsonRun is what the --json object says of the run besides its result.
 type jsonRun struct {
 	started, finished time.Time
