@@ -213,3 +213,36 @@ func LookupHeader(h string) (Column, bool) {
 	c, ok := headerIndex[NormalizeHeader(h)]
 	return c, ok
 }
+
+// UserField is a field of a user as the database stores it.
+type UserField struct {
+	Name   string // the column of table users, and the key in the audit trail's records
+	Column Column // the sheet's column that writes it; NoColumn for the admin role (three columns)
+}
+
+// NoColumn is the Column of a stored field that no single column of the
+// sheet writes: the admin role, which the Full, Contact Center Service and
+// Read-only Administrator columns write together.
+const NoColumn Column = -1
+
+// UserFields is the catalogue of a user's stored fields, in the order of
+// the template's columns, the key first. The database's column lists, the
+// COPY order, the audit trail's fields and the sheet's columns that show
+// them are written by hand where they are used (SQL is constant text); a
+// test beside each list checks it against this catalogue
+// (internal/store's TestFieldCatalogue, importer's TestHistoryColumns), so
+// a field added here and not there fails.
+var UserFields = []UserField{
+	{"email", ColEmail},
+	{"first_name", ColFirstName},
+	{"last_name", ColLastName},
+	{"display_name", ColDisplayName},
+	{"username", ColUsername},
+	{"pbx", ColPBX},
+	{"status", ColStatus},
+	{"home_org", ColHomeOrg},
+	{"premium", ColPremium},
+	{"standard", ColStandard},
+	{"admin_role", NoColumn},
+	{"cc_role", ColCCRole},
+}
