@@ -971,7 +971,8 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	if err := store.Lock(ctx, conn, tenant, r.opts.LockWait); err != nil {
 		return err
 	}
-	defer store.Unlock(context.WithoutCancel(ctx), conn, tenant)
+	// The lock ends with the connection anyway: an error unlocking changes nothing.
+	defer func() { _ = store.Unlock(context.WithoutCancel(ctx), conn, tenant) }()
 
 	mode := "apply"
 	switch {

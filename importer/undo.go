@@ -141,7 +141,8 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	if err := store.Lock(ctx, conn, tenant, opts.LockWait); err != nil {
 		return res, err
 	}
-	defer store.Unlock(context.WithoutCancel(ctx), conn, tenant)
+	// The lock ends with the connection anyway: an error unlocking changes nothing.
+	defer func() { _ = store.Unlock(context.WithoutCancel(ctx), conn, tenant) }()
 
 	// Under the lock, the batch's status is final.
 	if target, err = store.GetBatch(ctx, conn, opts.Batch); err != nil {

@@ -181,9 +181,8 @@ func (v *Validator) accept(c *rowCheck) {
 		v.usernames.set(v.usernameHash(KeyOf(a.PBX, a.Username)), holderOf(c.in.Row, true))
 	}
 	if b == nil || b.AdminRole != a.AdminRole || b.CCRole != a.CCRole {
-		if b == nil && a.AdminRole == schema.RoleNone && a.CCRole == "" {
-			// a new user with no privileges: seen as accepted is enough
-		} else {
+		// A new user with no privileges: seen as accepted is enough.
+		if b != nil || a.AdminRole != schema.RoleNone || a.CCRole != "" {
 			v.roles[h] = privileges{role: a.AdminRole, ccRole: a.CCRole}
 		}
 	}
@@ -232,9 +231,6 @@ func (c *rowCheck) add(col schema.Column, id schema.RuleID, format string, args 
 	}
 	c.findings = append(c.findings, schema.Finding{Row: c.in.Row, Column: column, Rule: id, Message: fmt.Sprintf(format, args...)})
 }
-
-// noColumn marks a finding about the whole row.
-const noColumn schema.Column = -1
 
 func (c *rowCheck) run() {
 	in := c.in
@@ -545,13 +541,13 @@ func (c *rowCheck) checkExternal() {
 // a change.
 func (c *rowCheck) checkPermissions() {
 	k, b, a := c.v.env.ActorKind, c.before, &c.after
-	need := func(cap Capability, col schema.Column, what string) {
-		switch rule := Allowed(k, cap); rule {
+	need := func(capability Capability, col schema.Column, what string) {
+		switch rule := Allowed(k, capability); rule {
 		case "":
 		case schema.RExtScope:
 			c.add(col, rule, "%s may not grant or revoke Contact Center Service Administrator to another external user; ask an administrator of the customer organization", k)
 		default:
-			c.add(col, rule, "%s", permMessage(k, cap, what))
+			c.add(col, rule, "%s", permMessage(k, capability, what))
 		}
 	}
 	if b == nil {

@@ -92,7 +92,7 @@ type ExternalOrg struct {
 	CCEnabled bool         `db:"cc_enabled"`
 }
 
-// Permissions a CC role may hold.
+// CCPermissions are the permissions a CC role may hold, in this order.
 var CCPermissions = []string{"view", "write", "create", "modify"}
 
 // CCRole is a named set of permissions of a tenant (SPEC §1).

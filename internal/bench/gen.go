@@ -140,7 +140,7 @@ func (g generator) changed(i int, u genUser) genUser {
 	}
 	switch kind {
 	case 0: // a new last name
-		c[schema.ColLastName] = c[schema.ColLastName] + "-Nowak"
+		c[schema.ColLastName] += "-Nowak"
 		c[schema.ColDisplayName] = c[schema.ColFirstName] + " " + c[schema.ColLastName]
 	case 1:
 		c[schema.ColDisplayName] = c[schema.ColLastName] + " " + c[schema.ColFirstName]

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -40,7 +41,9 @@ func mappingCommand() *cli.Command {
 						if err != nil {
 							return err
 						}
-						c.App.Writer.Write([]byte(name + "\t" + prof.Description + "\n"))
+						if _, err := fmt.Fprintf(c.App.Writer, "%s\t%s\n", name, prof.Description); err != nil {
+							return err
+						}
 					}
 					return nil
 				},

@@ -121,8 +121,8 @@ func inPlace(m fs.FileMode) bool {
 // link is kept and its target replaced.
 func resolve(path string) string {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		if real, err := filepath.EvalSymlinks(path); err == nil {
-			return real
+		if target, err := filepath.EvalSymlinks(path); err == nil {
+			return target
 		}
 	}
 	return path
@@ -236,8 +236,11 @@ func syncDir(dir string) {
 	if err != nil {
 		return
 	}
-	d.Sync()
-	d.Close()
+	// The rename is durable once the directory is synced; where that
+	// fails the file is still complete, only its name may not survive a
+	// power cut.
+	_ = d.Sync()
+	_ = d.Close()
 }
 
 // WriteTo is a helper for commands: it writes through fn to path, or to w

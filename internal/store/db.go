@@ -474,8 +474,8 @@ func OpenSnapshot(ctx context.Context, db *sqlx.DB) (*Snapshot, error) {
 	// instead, and a million-row import would take quadratic time.
 	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;
 		SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SELECT 1`); err != nil {
-		tx.Rollback()
-		conn.Close()
+		_ = tx.Rollback()
+		_ = conn.Close()
 		return nil, Explain(err)
 	}
 	return &Snapshot{Tx: tx, conn: conn}, nil
@@ -487,7 +487,7 @@ func (s *Snapshot) Close() {
 	if s.conn == nil {
 		return
 	}
-	_ = s.Tx.Rollback()
+	_ = s.Rollback()
 	_ = s.conn.Close()
 	s.conn = nil
 }

@@ -127,7 +127,8 @@ func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, l
 	j := 0 // the first of later's rows not yet looked at
 	for i, d := range drifted {
 		var rows []laterChange // the user's, newest first
-		for ; j < len(later) && later[j].Email < d.Email; j++ {
+		for j < len(later) && later[j].Email < d.Email {
+			j++
 		}
 		for ; j < len(later) && later[j].Email == d.Email; j++ {
 			l := later[j]
