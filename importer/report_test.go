@@ -220,17 +220,7 @@ func TestLargeXLSXReport(t *testing.T) {
 // removed again: no report describes a run that did not happen.
 func TestReportWithdrawnWhenCommitFails(t *testing.T) {
 	tn := newAcme(t)
-	for _, stmt := range []string{
-		`CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-		 BEGIN RAISE EXCEPTION 'refused at commit'; END $$`,
-		`CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON users
-		 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-		 WHEN (NEW.email = 'new.user@acme.example') EXECUTE FUNCTION refuse_at_commit()`,
-	} {
-		if _, err := tn.db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
+	refuseAtCommit(t, tn)
 	var report string
 	res, err := tn.importSheet(t, primary, reportSheet, func(o *importer.Options) {
 		report = filepath.Join(filepath.Dir(o.File), "out.report.csv")
@@ -256,17 +246,7 @@ func TestReportWithdrawnWhenCommitFails(t *testing.T) {
 // run succeeds, only the new report is there.
 func TestReportOfReportCommitFails(t *testing.T) {
 	tn := newAcme(t)
-	for _, stmt := range []string{
-		`CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-		 BEGIN RAISE EXCEPTION 'refused at commit'; END $$`,
-		`CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON users
-		 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-		 WHEN (NEW.email = 'new.user@acme.example') EXECUTE FUNCTION refuse_at_commit()`,
-	} {
-		if _, err := tn.db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
+	refuseAtCommit(t, tn)
 	dir := t.TempDir()
 	input := filepath.Join(dir, "x.report.csv")
 	original := reportSheet + "other.user@acme.example,paris,FALSE\n"
@@ -319,6 +299,24 @@ func TestDefaultReportPath(t *testing.T) {
 	for _, tt := range tests {
 		if got := importer.DefaultReportPath(tt.input, tt.format); got != tt.want {
 			t.Errorf("DefaultReportPath(%q, %q) = %q, want %q", tt.input, tt.format, got, tt.want)
+		}
+	}
+}
+
+// refuseAtCommit makes the tenant's database refuse, at COMMIT, a batch that
+// creates new.user@acme.example (a deferred constraint trigger): the run
+// gets as far as its COMMIT and fails there.
+func refuseAtCommit(t *testing.T, tn tenant) {
+	t.Helper()
+	for _, stmt := range []string{
+		`CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+		 BEGIN RAISE EXCEPTION 'refused at commit'; END $$`,
+		`CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON users
+		 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+		 WHEN (NEW.email = 'new.user@acme.example') EXECUTE FUNCTION refuse_at_commit()`,
+	} {
+		if _, err := tn.db.Exec(stmt); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
