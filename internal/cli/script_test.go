@@ -21,31 +21,52 @@ import (
 
 	"github.com/ccbulk/ccbulk/sheet"
 
+	"github.com/ccbulk/ccbulk/internal/cli"
 	"github.com/ccbulk/ccbulk/internal/testdb"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden output in testdata/script/*.txtar")
 
-// binDir holds the real ccbulk binary, built once for all scripts.
+// binDir holds the real ccbulk binary, built once for the tests that run
+// it as users do (signals, closed descriptors, terminals, file modes).
 var binDir string
 
+// TestMain builds the real binary, and lets the test binary itself run as
+// ccbulk: the command-line scripts run it that way, so that the race
+// detector and coverage reach the command line (cli.Main is all that
+// cmd/ccbulk's main does).
 func TestMain(m *testing.M) {
+	os.Exit(testscript.RunMain(withBinary{m}, map[string]func() int{inProcess: func() int {
+		os.Args[0] = "ccbulk"
+		return cli.Main()
+	}}))
+}
+
+// inProcess is the name under which the test binary runs as ccbulk. It is
+// not "ccbulk", which would take the place of the scripts' own ccbulk
+// command (runCCBulk: exit codes, masked output).
+const inProcess = "ccbulk-under-test"
+
+// withBinary runs the tests with the real binary built and a database
+// server's template ready.
+type withBinary struct{ m *testing.M }
+
+func (w withBinary) Run() int {
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "ccbulk-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
+	defer os.RemoveAll(dir)
 	binDir = dir
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "ccbulk"), "github.com/ccbulk/ccbulk/cmd/ccbulk")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building ccbulk:", err)
-		os.Exit(1)
+		return 1
 	}
-	code := testdb.Main(m)
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return testdb.Main(w.m)
 }
 
 // TestScripts runs the CLI end to end: each testdata/script/*.txtar is a
@@ -68,8 +89,13 @@ func TestScripts(t *testing.T) {
 			}
 			env.Defer(drop)
 			env.Setenv("DATABASE_URL", url)
-			env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
-			env.Setenv("CCBULK", filepath.Join(binDir, "ccbulk"))
+			// ccbulk is the test binary (see TestMain), which
+			// testscript puts on PATH.
+			ccbulk, err := exec.LookPath(inProcess)
+			if err != nil {
+				return err
+			}
+			env.Setenv("CCBULK", ccbulk)
 			env.Setenv("FIXTURES", filepath.Join(root, "fixtures"))
 			env.Setenv("PGTZ", "UTC")
 			return nil
@@ -140,7 +166,8 @@ func xlsxSet(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(f.Save())
 }
 
-// runCCBulk runs the real binary: "ccbulk [exit=N] ARGS...". With exit=N
+// runCCBulk runs ccbulk (the test binary as ccbulk, see TestMain):
+// "ccbulk [exit=N] ARGS...". With exit=N
 // the exit code must be N; otherwise it must be 0 (or, after !, non-zero).
 func runCCBulk(ts *testscript.TestScript, neg bool, args []string) {
 	want := 0
@@ -149,7 +176,7 @@ func runCCBulk(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		want, args = n, args[1:]
 	}
-	err := ts.Exec(filepath.Join(binDir, "ccbulk"), args...)
+	err := ts.Exec(ts.Getenv("CCBULK"), args...)
 	// What changes from run to run is masked, so that scripts compare
 	// the rest exactly: times and the build's version in JSON, and the
 	// script's own directory in absolute paths ($WORK).

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package cli
 
 // openStandardFDs does nothing where standard descriptors cannot be closed
 // as on Unix.
