@@ -709,23 +709,8 @@ func (r *run) snapshot(ctx context.Context, q store.Querier, chunk []chunkRow) (
 			continue
 		}
 		before := users[in.Email]
-		pbx := ""
-		switch {
-		case in.PBX.Set:
-			pbx, _ = schema.MatchName(r.env.Org.PBXes, in.PBX.V) // as the validator resolves it
-		case before != nil:
-			pbx = before.PBX
-		case len(r.env.Org.PBXes) == 1:
-			pbx = r.env.Org.PBXes[0]
-		}
-		name := in.Email
-		switch {
-		case in.Username.Set:
-			name = in.Username.V
-		case before != nil:
-			name = before.Username
-		}
-		if before != nil && before.PBX == pbx && strings.EqualFold(before.Username, name) {
+		pbx, name, _ := rules.Placement(r.env, *in, before)
+		if rules.KeepsUsername(before, pbx, name) {
 			continue // the user keeps the username: R-USERNAME has nothing to check
 		}
 		if pbx != "" {

@@ -284,25 +284,19 @@ func (c *rowCheck) applyCells() {
 		a.Standard = in.Standard.V
 	}
 
-	// PBX (R-PBX)
+	// PBX (R-PBX) and Username
+	pbx, username, ok := Placement(env, in, c.before)
 	switch {
+	case ok:
+		a.PBX = pbx
 	case in.PBX.Set:
-		if p, ok := schema.MatchName(env.Org.PBXes, in.PBX.V); ok {
-			a.PBX = p
-		} else {
-			c.add(schema.ColPBX, schema.RPBX, "%q is not a PBX of %s; use one of %s", in.PBX.V, env.Org.ID, strings.Join(env.Org.PBXes, ", "))
-			c.stop = true
-		}
-	case isNew && len(env.Org.PBXes) == 1:
-		a.PBX = env.Org.PBXes[0]
-	case isNew:
+		c.add(schema.ColPBX, schema.RPBX, "%q is not a PBX of %s; use one of %s", in.PBX.V, env.Org.ID, strings.Join(env.Org.PBXes, ", "))
+		c.stop = true
+	default:
 		c.add(schema.ColPBX, schema.RPBX, "%s has several PBXes; name the new user's PBX (one of %s)", env.Org.ID, strings.Join(env.Org.PBXes, ", "))
 		c.stop = true
 	}
-	setText(&a.Username, in.Username)
-	if isNew && !in.Username.Set {
-		a.Username = in.Email
-	}
+	a.Username = username
 
 	// Home Organization (R-EXT-ORG)
 	if in.HomeOrg.Set {
@@ -464,7 +458,7 @@ func (c *rowCheck) checkUsername() {
 	if a.PBX == "" {
 		return // R-PBX already
 	}
-	if b != nil && b.PBX == a.PBX && strings.EqualFold(b.Username, a.Username) {
+	if KeepsUsername(b, a.PBX, a.Username) {
 		return
 	}
 	key := KeyOf(a.PBX, a.Username)
@@ -487,6 +481,38 @@ func (c *rowCheck) checkUsername() {
 		}
 		c.add(col, schema.RUsername, "username %q is taken in PBX %s by %s; choose another username", a.Username, a.PBX, taker)
 	}
+}
+
+// Placement is where a row puts its user: the PBX and the username it
+// leaves the user with, as the validator resolves them. ok is false when
+// the row names no PBX of the tenant, or none for a new user of a tenant
+// with several (R-PBX). The importer calls it too, before the row is
+// checked, to fetch the holders of the usernames a chunk would take.
+func Placement(env *Env, in Input, before *schema.User) (pbx, username string, ok bool) {
+	switch {
+	case in.PBX.Set:
+		pbx, ok = schema.MatchName(env.Org.PBXes, in.PBX.V)
+	case before != nil:
+		pbx, ok = before.PBX, true
+	case len(env.Org.PBXes) == 1:
+		pbx, ok = env.Org.PBXes[0], true
+	}
+	switch {
+	case in.Username.Set:
+		username = in.Username.V
+	case before != nil:
+		username = before.Username
+	default:
+		username = in.Email
+	}
+	return pbx, username, ok
+}
+
+// KeepsUsername reports whether a user that was before keeps its username
+// in pbx (usernames compare without letter case): R-USERNAME then has
+// nothing to check.
+func KeepsUsername(before *schema.User, pbx, username string) bool {
+	return before != nil && before.PBX == pbx && strings.EqualFold(before.Username, username)
 }
 
 // checkPrimary: R-PRIMARY (seed 000: a secondary administrator cannot
