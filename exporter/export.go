@@ -10,8 +10,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -100,7 +100,7 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 	if err := store.CheckSchema(ctx, db); err != nil {
 		return res, err
 	}
-	env, err := importer.LoadEnv(ctx, db, opts.Org, opts.Actor)
+	env, err := tenant.Load(ctx, db, opts.Org, opts.Actor)
 	if err != nil {
 		return res, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
@@ -265,7 +266,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if err := store.CheckSchema(ctx, db); err != nil {
 		return res, err
 	}
-	env, err := LoadEnv(ctx, db, opts.Org, opts.Actor)
+	env, err := tenant.Load(ctx, db, opts.Org, opts.Actor)
 	if err != nil {
 		return res, err
 	}
@@ -419,54 +420,6 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		}
 	}
 	return res, nil
-}
-
-// LoadEnv loads the tenant (named in any letter case; env.Org.ID is the
-// id as stored), its roles and seats, the external organizations and the
-// actor, and checks the actor may act (F-ORG, F-ACTOR).
-func LoadEnv(ctx context.Context, q store.Querier, org, actor string) (*rules.Env, error) {
-	o, err := store.LoadOrg(ctx, q, org)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, actorErr(schema.FOrg, "no organization %q; create it with 'ccbulk org create', or check --org", org)
-	}
-	if err != nil {
-		return nil, err
-	}
-	org = o.ID
-	env := &rules.Env{Org: o}
-	if env.Externals, err = store.LoadExternals(ctx, q); err != nil {
-		return nil, err
-	}
-	if env.CCRoles, err = store.LoadRoles(ctx, q, org); err != nil {
-		return nil, err
-	}
-	email, problem := rules.ParseEmail(actor)
-	if problem != "" {
-		return nil, actorErr(schema.FActor, "--actor: %s", problem)
-	}
-	u, err := store.GetUser(ctx, q, org, email)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, actorErr(schema.FActor, "%s is not a user of %s; --actor names an active administrator of the organization", email, org)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if u.Status != schema.StatusActive {
-		return nil, actorErr(schema.FActor, "%s is inactive in %s; only an active administrator can run ccbulk", email, org)
-	}
-	var home schema.ExternalKind
-	if u.HomeOrg != "" {
-		home = env.Externals[schema.NameKey(u.HomeOrg)].Kind
-	}
-	kind, ok := rules.KindOf(u.AdminRole, home)
-	if !ok {
-		return nil, actorErr(schema.FActor, "%s holds no admin role in %s; only an active administrator can run ccbulk", email, org)
-	}
-	env.Actor, env.ActorKind = u, kind
-	if env.PremiumUsed, env.StandardUsed, err = store.SeatsUsed(ctx, q, org); err != nil {
-		return nil, err
-	}
-	return env, nil
 }
 
 type run struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -118,15 +119,15 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	if err != nil {
 		return res, err
 	}
-	tenant := target.Tenant
-	res.Org = tenant
-	env, err := LoadEnv(ctx, db, tenant, opts.Actor)
+	org := target.Tenant
+	res.Org = org
+	env, err := tenant.Load(ctx, db, org, opts.Actor)
 	if err != nil {
 		return res, err
 	}
 	// The batch's audit rows never change: whether the actor may make
 	// every change of the undo is known before the lock.
-	if err := undoPermitted(ctx, db, env, tenant, target.ID); err != nil {
+	if err := undoPermitted(ctx, db, env, org, target.ID); err != nil {
 		return res, err
 	}
 	if opts.DryRun {
@@ -138,11 +139,11 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return res, store.Explain(err)
 	}
 	defer conn.Close()
-	if err := store.Lock(ctx, conn, tenant, opts.LockWait); err != nil {
+	if err := store.Lock(ctx, conn, org, opts.LockWait); err != nil {
 		return res, err
 	}
 	// The lock ends with the connection anyway: an error unlocking changes nothing.
-	defer func() { _ = store.Unlock(context.WithoutCancel(ctx), conn, tenant) }()
+	defer func() { _ = store.Unlock(context.WithoutCancel(ctx), conn, org) }()
 
 	// Under the lock, the batch's status is final.
 	if target, err = store.GetBatch(ctx, conn, opts.Batch); err != nil {
@@ -152,7 +153,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return res, err
 	}
 
-	batch := &store.Batch{Tenant: tenant, Kind: "undo", Actor: env.Actor.Email, FileName: target.FileName,
+	batch := &store.Batch{Tenant: org, Kind: "undo", Actor: env.Actor.Email, FileName: target.FileName,
 		FileSHA256: target.FileSHA256, Mode: "undo"}
 	batch.UndoOf.Int64, batch.UndoOf.Valid = target.ID, true
 	if err := store.StartBatch(ctx, conn, batch); err != nil {
@@ -168,7 +169,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return res, err
 	}
 
-	conflicts, total, err := store.UndoConflicts(ctx, conn, tenant, target.ID, MaxListedConflicts)
+	conflicts, total, err := store.UndoConflicts(ctx, conn, org, target.ID, MaxListedConflicts)
 	if err != nil {
 		return refused(err)
 	}
@@ -177,7 +178,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return refused(&UndoConflictError{Batch: target.ID, Conflicts: conflicts, More: res.More})
 	}
 	err = store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
-		counts, err := store.ApplyUndo(ctx, tx, tenant, target.ID, batch.ID)
+		counts, err := store.ApplyUndo(ctx, tx, org, target.ID, batch.ID)
 		if err != nil {
 			return err
 		}
@@ -200,7 +201,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(err, store.ErrConnectionLost)) {
 		// The undo batch is no longer running: the commit went through
 		// before the run was stopped or the connection broke.
-		if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
+		if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, org, batch.ID); serr == nil && st == "applied" {
 			res.Applied = true
 			return res, nil
 		}
@@ -210,7 +211,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	}
 	if errors.Is(err, store.ErrConnectionLost) {
 		if ferr != nil && errors.Is(err, store.ErrCommit) {
-			return res, fmt.Errorf("%w; it broke while undo batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it", err, batch.ID, tenant)
+			return res, fmt.Errorf("%w; it broke while undo batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it", err, batch.ID, org)
 		}
 		return res, fmt.Errorf("%w; nothing of undo batch %d was applied (its transaction was rolled back); run the undo again when the database is back", err, batch.ID)
 	}
