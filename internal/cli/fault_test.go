@@ -566,7 +566,7 @@ func TestTimeLimits(t *testing.T) {
 	}
 	sheet := tn.writeFile("one.csv", "Email,First Name\nlucas.bernard@acme.example,Luc\n")
 	_, stderr := tn.mustRun(1, "--lock-timeout", "200ms", "import", sheet, "--org", "acme", "--actor", marie)
-	if !strings.Contains(stderr, "waited longer than the lock timeout (200ms)") || !strings.Contains(stderr, "--lock-timeout") {
+	if !strings.Contains(stderr, "waited longer than the lock timeout for a lock another session holds") || !strings.Contains(stderr, "--lock-timeout") {
 		t.Errorf("stderr %q does not explain the lock timeout", stderr)
 	}
 	if err := tx.Rollback(); err != nil {

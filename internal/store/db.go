@@ -46,9 +46,6 @@ type Settings struct {
 // DefaultSettings are the settings a run uses unless told otherwise.
 var DefaultSettings = Settings{StatementTimeout: 30 * time.Minute, LockTimeout: 30 * time.Second}
 
-// settings is what the current process runs with; Explain names them.
-var settings = DefaultSettings
-
 // Open connects to the database at url with DefaultSettings; see OpenWith.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 	return OpenWith(ctx, url, DefaultSettings)
@@ -80,7 +77,6 @@ func OpenWith(ctx context.Context, url string, s Settings) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings = s
 	db, err := connect(ctx, cfg)
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && strings.Contains(pqErr.Message, "client_connection_check_interval") {
@@ -414,9 +410,9 @@ func Explain(err error) error {
 	if errors.As(err, &pqErr) {
 		switch {
 		case pqErr.Code == "57014" && strings.Contains(pqErr.Message, "statement timeout"):
-			return fmt.Errorf("%w: a statement ran longer than the statement timeout (%s): %v; raise --statement-timeout (0 for no limit) if the database is just slow", ErrTimeout, settings.StatementTimeout, err)
+			return fmt.Errorf("%w: a statement ran longer than the statement timeout: %v; raise --statement-timeout (0 for no limit) if the database is just slow", ErrTimeout, err)
 		case pqErr.Code == "55P03":
-			return fmt.Errorf("%w: waited longer than the lock timeout (%s) for a lock another session holds: %v; find it in pg_stat_activity, or raise --lock-timeout", ErrTimeout, settings.LockTimeout, err)
+			return fmt.Errorf("%w: waited longer than the lock timeout for a lock another session holds: %v; find it in pg_stat_activity, or raise --lock-timeout", ErrTimeout, err)
 		}
 	}
 	return err
