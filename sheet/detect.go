@@ -12,8 +12,8 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// The content of a file decides how it is read, not only its name (SPEC
-// §5): a workbook named users.csv is read as XLSX, and a workbook of a
+// The content of a file decides how it is read, not only its name
+// (docs/REFERENCE.md §2, The sheet): a workbook named users.csv is read as XLSX, and a workbook of a
 // format ccbulk does not read (.xls, .ods, a zip of something else, a PDF)
 // is refused with F-FORMAT saying how to save it instead of being read as
 // a CSV full of NUL bytes.

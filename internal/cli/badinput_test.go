@@ -138,7 +138,7 @@ func TestBadInput(t *testing.T) {
 			stderr: []string{`^ccbulk: <stdin>:3: F-FORMAT: line 3, byte 25: a quoted cell is not closed, or has text after its closing quote; write a quote inside a quoted cell twice \(""\)\n$`}},
 		{name: "StdinClosedAtOnce", file: "-", stdin: pipeOf(""), exit: 1,
 			stderr: []string{`^ccbulk: <stdin>: F-HEADER: the file is empty; it needs a header row with at least an Email column\n$`}},
-		// Content decides the format, not the name (SPEC §5).
+		// Content decides the format, not the name (docs/REFERENCE.md §5, Running it).
 		{name: "LegacyXLS", file: "users.xls", write: fileOf(oleFile()), exit: 1,
 			stderr: []string{`^ccbulk: users\.xls: F-FORMAT: is a legacy Excel 97-2003 workbook \(\.xls\); save it as Excel Workbook \(\.xlsx\) or CSV UTF-8 and import that\n$`}},
 		{name: "LegacyXLSNamedCSV", file: "users.csv", write: fileOf(oleFile()), exit: 1,
