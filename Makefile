@@ -88,8 +88,8 @@ test: lint
 
 # gofmt, go vet, go mod tidy with no diff (both modules) and golangci-lint
 # (.golangci.yaml), the linter pinned in tools/go.mod and built by the go
-# command on first use (minutes with an empty build cache, see
-# CONTRIBUTING.md; cached after). See scripts/lint.sh.
+# command on first use (14 minutes with an empty build cache on two busy
+# cores, then under a minute: CONTRIBUTING.md). See scripts/lint.sh.
 lint:
 	GO=$(GO) scripts/lint.sh
 
