@@ -8,7 +8,7 @@ import (
 	"github.com/ccbulk/ccbulk/importer"
 )
 
-// auditOf returns the audit trail of a batch as SPEC words it, one line per
+// auditOf returns the audit trail of a batch as docs/REFERENCE.md words it, one line per
 // field change ("email field old -> new", <nil> for NULL), from the view
 // changes, in email and field order.
 func auditOf(t *testing.T, tn tenant, batch int64) []string {

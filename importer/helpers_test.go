@@ -17,7 +17,7 @@ import (
 const primary = "marie.dubois@acme.example"
 
 // seedUsers are the users of the test tenant besides its primary
-// administrator: one administrator of every actor kind of SPEC §3 and the
+// administrator: one administrator of every actor kind of docs/REFERENCE.md §3, Who may do what, and the
 // users the tests change.
 const seedUsers = `Email,First Name,Last Name,Display Name,Username,PBX,Status,Home Organization,Contact Center Premium,Contact Center Standard,Full Administrator,Contact Center Service Administrator,Read-only Administrator,CC Role,Send Activation Email
 jean.martin@acme.example,Jean,Martin,Jean Martin,jmartin,paris,Active,,FALSE,FALSE,TRUE,FALSE,FALSE,,FALSE

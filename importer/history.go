@@ -152,7 +152,7 @@ func Reversed(c store.UserChange) store.UserChange {
 const MaxListedForbidden = 5
 
 // undoPermitted checks that the actor may make every change an undo of
-// batch makes (SPEC §3): deleting the users it created and re-creating
+// batch makes (docs/REFERENCE.md §3, Who may do what): deleting the users it created and re-creating
 // those it deleted need the capability to create users; each field set
 // back needs the capability its column needs in an import. It returns an
 // F-ACTOR error naming the first changes the actor may not make.

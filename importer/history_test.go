@@ -13,7 +13,7 @@ import (
 )
 
 // TestUndoPermissions: undo is allowed when the actor could make every
-// change the undo makes (SPEC §3), for each actor kind and kind of batch.
+// change the undo makes (docs/REFERENCE.md §3, Who may do what), for each actor kind and kind of batch.
 // Checked with dry runs, which check as the real undo does.
 func TestUndoPermissions(t *testing.T) {
 	tn := newAcme(t)

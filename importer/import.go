@@ -60,7 +60,7 @@ func (m Threshold) String() string {
 // share of the active members.
 type MaxDeactivate = Threshold
 
-// DefaultMaxDeactivate is SPEC §5's default.
+// DefaultMaxDeactivate is the default of docs/REFERENCE.md §5, Running it.
 var DefaultMaxDeactivate = MaxDeactivate{N: 500}
 
 // Options describe one import.

@@ -110,6 +110,14 @@ func TestPBXRequiredForNewUserWhenSeveral(t *testing.T) {
 	}
 }
 
+// mustGet runs a query of one value into dest, failing the test on error.
+func mustGet(t *testing.T, db *sqlx.DB, dest any, query string, args ...any) {
+	t.Helper()
+	if err := db.Get(dest, query, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSameFileTwiceChangesNothing(t *testing.T) {
 	db := newTenant(t)
 	csv := "Email,First Name,Contact Center Standard,Send Activation Email\na@acme.example,A,TRUE,TRUE\nb@acme.example,B,FALSE,\n"
@@ -118,15 +126,15 @@ func TestSameFileTwiceChangesNothing(t *testing.T) {
 		t.Fatalf("first run %+v", first)
 	}
 	var changes, outbox int
-	db.Get(&changes, `SELECT count(*) FROM changes`)
-	db.Get(&outbox, `SELECT count(*) FROM activation_outbox`)
+	mustGet(t, db, &changes, `SELECT count(*) FROM changes`)
+	mustGet(t, db, &outbox, `SELECT count(*) FROM activation_outbox`)
 	second := runImport(t, db, admin, csv, nil)
 	if second.Created != 0 || second.Updated != 0 || second.Unchanged != 2 {
 		t.Errorf("second run %+v, want 2 unchanged", second)
 	}
 	var changes2, outbox2 int
-	db.Get(&changes2, `SELECT count(*) FROM changes`)
-	db.Get(&outbox2, `SELECT count(*) FROM activation_outbox`)
+	mustGet(t, db, &changes2, `SELECT count(*) FROM changes`)
+	mustGet(t, db, &outbox2, `SELECT count(*) FROM activation_outbox`)
 	if changes2 != changes || outbox2 != outbox {
 		t.Errorf("second run wrote %d audit rows and %d activation requests", changes2-changes, outbox2-outbox)
 	}
@@ -152,7 +160,7 @@ func TestDryRunAndAtomicWriteNothing(t *testing.T) {
 	db := newTenant(t)
 	csv := "Email,Contact Center Premium\nok@acme.example,TRUE\nbad@acme.example,yes\n"
 	count := func() (n int) {
-		db.Get(&n, `SELECT count(*) FROM users`)
+		mustGet(t, db, &n, `SELECT count(*) FROM users`)
 		return n
 	}
 	before := count()
@@ -172,7 +180,7 @@ func TestDryRunAndAtomicWriteNothing(t *testing.T) {
 		t.Errorf("atomic run with a rejected row applied something: %+v", res)
 	}
 	var status string
-	db.Get(&status, `SELECT status FROM batches WHERE id = $1`, res.BatchID)
+	mustGet(t, db, &status, `SELECT status FROM batches WHERE id = $1`, res.BatchID)
 	if status != "aborted" {
 		t.Errorf("atomic batch status %q, want aborted", status)
 	}

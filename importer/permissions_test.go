@@ -17,7 +17,7 @@ import (
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
-// tableActor is a column of SPEC §3's permission table and an administrator
+// tableActor is a column of the permission table of docs/REFERENCE.md §3, Who may do what, and an administrator
 // of the seeded tenant in it. Read-only: partner, other is one column, walked
 // with an actor of each.
 type tableActor struct {
@@ -36,10 +36,11 @@ var tableActors = []tableActor{
 	{rules.ReadOnlyExternal, "nuno.costa@contoso.example"},
 }
 
-// specTable is SPEC §3's table, row by row (capability) and column by
-// column (actor kind, in the order of rules.ActorKind): "" allowed, else the
-// rule a use breaks. It is checked against the copy of SPEC's text in the
-// rules package; here it says what each real import must do.
+// specTable is the table of docs/REFERENCE.md §3, Who may do what, row by
+// row (capability) and column by column (actor kind, in the order of
+// rules.ActorKind): "" allowed, else the rule a use breaks. The rules
+// package checks the code against the table in docs/REFERENCE.md itself;
+// here it says what each real import must do.
 var specTable = map[rules.Capability][rules.NumActorKinds]schema.RuleID{
 	//                          Full:cust Full:partner Full:other CCS:cust CCS:other RO:cust RO:partner,other
 	rules.CapManageUsers:       {"", "", "", schema.RPerm, schema.RPerm, schema.RPerm, schema.RPerm},
@@ -137,7 +138,7 @@ var tableActions = []tableAction{
 		func(u *schema.User) bool { return u.AdminRole == schema.RoleNone }},
 }
 
-// Every cell of SPEC §3's table, through real imports into PostgreSQL: for
+// Every cell of the table of docs/REFERENCE.md §3, Who may do what, through real imports into PostgreSQL: for
 // every actor kind, every change of every capability is applied when the
 // table says yes, and rejected with R-PERM (or R-EXT-SCOPE) on its column,
 // leaving the user as it was, when it says no. Actors that may not import
@@ -146,7 +147,7 @@ func TestPermissionTableThroughImports(t *testing.T) {
 	for capability, row := range specTable {
 		for k, want := range row {
 			if got := rules.Allowed(rules.ActorKind(k), capability); got != want {
-				t.Fatalf("%v may %v: rules.Allowed says %q, this test's copy of SPEC says %q", rules.ActorKind(k), capability, got, want)
+				t.Fatalf("%v may %v: rules.Allowed says %q, this test's copy of docs/REFERENCE.md says %q", rules.ActorKind(k), capability, got, want)
 			}
 		}
 	}
@@ -199,7 +200,7 @@ func TestPermissionTableThroughImports(t *testing.T) {
 	}
 }
 
-// Export per actor kind: all, masked, or refused (F-ACTOR) as SPEC §3 says;
+// Export per actor kind: all, masked, or refused (F-ACTOR) as docs/REFERENCE.md §3, Who may do what, says;
 // a masked export leaves the Full and Read-only columns blank and external
 // users without the CC Service role out, and imports back with no change.
 // Any export an actor may make imports back with no change for every actor

@@ -86,16 +86,16 @@ func TestReportPlaceCheckedFirst(t *testing.T) {
 		report func(t *testing.T, input string) string
 		cause  string
 	}{
-		{"parent is a file", func(t *testing.T, input string) string {
+		{"parent is a file", func(_ *testing.T, input string) string {
 			return filepath.Join(input, "r.csv")
 		}, "not a directory"},
-		{"a directory", func(t *testing.T, input string) string {
+		{"a directory", func(_ *testing.T, input string) string {
 			return filepath.Dir(input)
 		}, "it is a directory"},
-		{"missing directory", func(t *testing.T, input string) string {
+		{"missing directory", func(_ *testing.T, input string) string {
 			return filepath.Join(filepath.Dir(input), "no", "r.csv")
 		}, "no such file or directory"},
-		{"the input itself", func(t *testing.T, input string) string {
+		{"the input itself", func(_ *testing.T, input string) string {
 			return input
 		}, "it is the input file"},
 		{"the input by a link", func(t *testing.T, input string) string {

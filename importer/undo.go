@@ -97,7 +97,7 @@ func (e *UndoConflictError) Error() string {
 // set back, and the batch's unsent activation requests are withdrawn.
 // Undoing an undo redoes the batch it undid.
 //
-// The actor must be allowed every change the undo makes (SPEC §3; F-ACTOR
+// The actor must be allowed every change the undo makes (docs/REFERENCE.md §3, Who may do what; F-ACTOR
 // naming the first it may not make). With DryRun nothing is written and no
 // lock is taken: the result counts what the undo would change, or the
 // error is the one the undo would meet. *UndoRefusedError: no such batch,

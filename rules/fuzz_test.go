@@ -17,7 +17,7 @@ import (
 // boolWords are the spellings ParseBool accepts, in upper case.
 var boolWords = []string{"TRUE", "FALSE", "VRAI", "FAUX", "PRAWDA", "FAŁSZ"}
 
-// FuzzParseBool checks that ParseBool accepts exactly the words of SPEC §2
+// FuzzParseBool checks that ParseBool accepts exactly the words of docs/REFERENCE.md §2, The sheet,
 // in any letter case with surrounding spaces: every character of an
 // accepted value is the word's letter in upper or lower case (no look-alike
 // that merely upper-cases to it, such as the long s or the dotless i).
@@ -37,7 +37,7 @@ func FuzzParseBool(f *testing.F) {
 		up := strings.ToUpper(word)
 		i := indexOf(boolWords, up)
 		if i < 0 {
-			t.Fatalf("ParseBool(%q) accepted %q, which is not a word of SPEC §2", s, up)
+			t.Fatalf("ParseBool(%q) accepted %q, which is not a word of docs/REFERENCE.md §2, The sheet", s, up)
 		}
 		for _, r := range word {
 			if u := unicode.ToUpper(r); r != u && r != unicode.ToLower(u) {

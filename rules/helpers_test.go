@@ -241,6 +241,3 @@ func messages(fs []schema.Finding) string {
 
 // one is a finding list of one finding.
 func one(s string) []string { return []string{s} }
-
-// user returns the user as the snapshot holds it.
-func (wd *world) user(email string) schema.User { return *wd.snap.Users[email] }

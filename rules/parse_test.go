@@ -87,7 +87,7 @@ func TestRDupEmail(t *testing.T) {
 // R-BOOL: a TRUE/FALSE column holds anything else. Seed 004: "W szablonie
 // CSV można ustawić tylko kolumny Webex kontaktów Premium i Webex contact
 // center w standardzie TRUE lub FALSE" (the CSV template takes only TRUE or
-// FALSE in the license columns); SPEC extends it to every flag column.
+// FALSE in the license columns); docs/REFERENCE.md extends it to every flag column.
 func TestRBool(t *testing.T) {
 	cases := []rowCase{
 		{name: "TRUE any case, spaces", rows: []cells{{cEmail: hugo, cStandard: " true ", cSend: "False"}}},

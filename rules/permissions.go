@@ -6,7 +6,7 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// ActorKind is a column of the permission table of SPEC §3: the actor's admin
+// ActorKind is a column of the permission table of docs/REFERENCE.md §3, Who may do what: the actor's admin
 // role and where the actor comes from.
 type ActorKind int
 
@@ -67,7 +67,7 @@ func KindOf(role schema.AdminRole, home schema.ExternalKind) (ActorKind, bool) {
 // Capability is a row of the permission table.
 type Capability int
 
-// The capabilities of SPEC §3.
+// The capabilities of docs/REFERENCE.md §3, Who may do what.
 const (
 	// CapManageUsers: create users; change names, username, PBX, status,
 	// home organization, CC role; copy privileges.
@@ -99,7 +99,7 @@ const (
 	no  = schema.RPerm
 )
 
-// permissions is the table of SPEC §3. A cell is the rule a denied change
+// permissions is the table of docs/REFERENCE.md §3, Who may do what. A cell is the rule a denied change
 // breaks; an empty cell allows it.
 var permissions = [NumCapabilities][NumActorKinds]schema.RuleID{
 	//                     Full:cust Full:partner Full:other CCS:cust CCS:other        RO:cust RO:ext

@@ -1,6 +1,8 @@
 package rules_test
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -9,21 +11,26 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// specTable is a literal copy of the permission table of SPEC §3. The code's
-// table (rules.Allowed, rules.Export) must say the same: a change to either
-// without the other fails TestPermissionTableMatchesSpec.
-const specTable = `
-| capability | Full: customer | Full: partner | Full: other | CC Service: customer | CC Service: other | Read-only: customer | Read-only: partner, other |
-|---|---|---|---|---|---|---|---|
-| create users; change names, username, PBX, status, home organization, CC role; copy privileges | yes | yes | yes | no | no | no | no |
-| send activation email | yes | yes | yes | yes | yes | no | no |
-| set Contact Center Premium / Standard | yes | yes | yes | yes | yes | no | no |
-| grant or revoke CC Service Administrator to a member of the tenant | yes | yes | yes | yes | yes | no | no |
-| grant or revoke CC Service Administrator to an external user | yes | no | no | yes | no (` + "`R-EXT-SCOPE`" + `) | no | no |
-| grant or revoke Full or Read-only Administrator | yes | yes | yes | no | no | no | no |
-| import at all | yes | yes | yes | yes | yes | no | no |
-| export | all | all | all | masked | masked | no | all |
-`
+// referenceTable returns the permission table of docs/REFERENCE.md §3, Who
+// may do what, as the file writes it. The code's table (rules.Allowed,
+// rules.Export) must say the same: a change to either without the other
+// fails TestPermissionTableMatchesReference.
+func referenceTable(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "docs", "REFERENCE.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "\n| capability |")
+	if !ok {
+		t.Fatal("docs/REFERENCE.md has no permission table (a table whose first header is capability)")
+	}
+	table = "| capability |" + table
+	if end := strings.Index(table, "\n\n"); end >= 0 {
+		table = table[:end]
+	}
+	return table
+}
 
 // specCapabilities maps the table's rows, in order, to the code's capabilities.
 var specCapabilities = []rules.Capability{
@@ -37,7 +44,7 @@ var specKinds = []rules.ActorKind{
 	rules.CCServiceOther, rules.ReadOnlyCustomer, rules.ReadOnlyExternal,
 }
 
-// parsedSpec is specTable read cell by cell.
+// parsedSpec is the reference's table read cell by cell.
 type parsedSpec struct {
 	allowed map[rules.Capability]map[rules.ActorKind]schema.RuleID
 	export  map[rules.ActorKind]rules.ExportScope
@@ -46,7 +53,7 @@ type parsedSpec struct {
 func parseSpecTable(t *testing.T) parsedSpec {
 	t.Helper()
 	var rows [][]string
-	for _, line := range strings.Split(strings.TrimSpace(specTable), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(referenceTable(t)), "\n") {
 		var cells []string
 		for _, c := range strings.Split(strings.Trim(line, "|"), "|") {
 			cells = append(cells, strings.TrimSpace(c))
@@ -55,7 +62,7 @@ func parseSpecTable(t *testing.T) parsedSpec {
 	}
 	header, body := rows[0], rows[2:]
 	if len(header) != 1+len(specKinds) || len(body) != len(specCapabilities)+1 {
-		t.Fatalf("the copy of SPEC's table has %d columns and %d rows", len(header), len(body))
+		t.Fatalf("the table of docs/REFERENCE.md §3 has %d columns and %d rows", len(header), len(body))
 	}
 	p := parsedSpec{allowed: map[rules.Capability]map[rules.ActorKind]schema.RuleID{}, export: map[rules.ActorKind]rules.ExportScope{}}
 	for i, capability := range specCapabilities {
@@ -83,24 +90,24 @@ func parseSpecTable(t *testing.T) parsedSpec {
 	return p
 }
 
-// The permission table in code says exactly what SPEC §3's table says,
+// The permission table in code says exactly what the table of docs/REFERENCE.md §3, Who may do what, says,
 // cell by cell.
-func TestPermissionTableMatchesSpec(t *testing.T) {
+func TestPermissionTableMatchesReference(t *testing.T) {
 	spec := parseSpecTable(t)
 	if int(rules.NumCapabilities) != len(specCapabilities) || int(rules.NumActorKinds) != len(specKinds) {
-		t.Fatalf("the code has %d capabilities and %d actor kinds; SPEC's table has %d and %d",
+		t.Fatalf("the code has %d capabilities and %d actor kinds; the table of docs/REFERENCE.md §3 has %d and %d",
 			rules.NumCapabilities, rules.NumActorKinds, len(specCapabilities), len(specKinds))
 	}
 	for _, capability := range specCapabilities {
 		for _, k := range specKinds {
 			if got, want := rules.Allowed(k, capability), spec.allowed[capability][k]; got != want {
-				t.Errorf("%v may %v: code says %q, SPEC says %q", k, capability, got, want)
+				t.Errorf("%v may %v: code says %q, docs/REFERENCE.md says %q", k, capability, got, want)
 			}
 		}
 	}
 	for _, k := range specKinds {
 		if got, want := rules.Export(k), spec.export[k]; got != want {
-			t.Errorf("export by %v: code says %v, SPEC says %v", k, got, want)
+			t.Errorf("export by %v: code says %v, docs/REFERENCE.md says %v", k, got, want)
 		}
 	}
 }
@@ -135,7 +142,7 @@ func TestKindOf(t *testing.T) {
 	}
 }
 
-// permAction is one change a row can ask for, the capability of SPEC §3 it
+// permAction is one change a row can ask for, the capability of docs/REFERENCE.md §3, Who may do what, it
 // needs, and the column a denial names.
 type permAction struct {
 	name       string
@@ -170,10 +177,10 @@ var permActions = []permAction{
 	{"revoke Read-only", rules.CapFullOrReadOnly, cells{cEmail: pawel, cRO: "FALSE"}, "Read-only Administrator"},
 }
 
-// R-PERM: the actor may not make this change (SPEC §3). Seed 004, table 1
+// R-PERM: the actor may not make this change (docs/REFERENCE.md §3, Who may do what). Seed 004, table 1
 // ("Tabela 1. Uprawnienia specyficzne dla centrum kontaktów"): every
-// capability for every actor kind, the expectation read from the copy of
-// SPEC's table, not from the code's.
+// capability for every actor kind, the expectation read from the table of
+// docs/REFERENCE.md §3, not from the code's.
 func TestRPerm(t *testing.T) {
 	spec := parseSpecTable(t)
 	for _, a := range permActions {

@@ -260,7 +260,7 @@ func (c *rowCheck) run() {
 }
 
 // applyCells builds the user the row asks for: the current user (or a new
-// one with the defaults of SPEC §2), then copied privileges, then the row's
+// one with the defaults of docs/REFERENCE.md §2, The sheet), then copied privileges, then the row's
 // explicit cells, which win over copied values.
 func (c *rowCheck) applyCells() {
 	in, a, env := c.in, &c.after, c.v.env
@@ -345,7 +345,7 @@ func (c *rowCheck) applyCells() {
 // applyRoleCells applies the three admin-role flags to the role the user
 // holds (or was copied). R-ROLE-SINGLE: a user holds one admin role; to
 // switch, the row sets the old one to FALSE. A copied role is no role held:
-// explicit values win over copied ones (SPEC §2), so a role cell set TRUE
+// explicit values win over copied ones (docs/REFERENCE.md §2, The sheet), so a role cell set TRUE
 // replaces the copied role.
 func (c *rowCheck) applyRoleCells() {
 	in, a := c.in, &c.after

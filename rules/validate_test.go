@@ -113,7 +113,7 @@ func TestRRoleSingle(t *testing.T) {
 			want: [][]string{one("R-ROLE-SINGLE Read-only Administrator")}},
 		{name: "the role held, written again", rows: []cells{{cEmail: jean, cFull: "TRUE", cCCS: "FALSE", cRO: "FALSE"}}},
 		{name: "copied privileges replace the role held", rows: []cells{{cEmail: pawel, cCopy: sophie}}},
-		// SPEC §2: explicit values in a row win over values copied with
+		// docs/REFERENCE.md §2, The sheet: explicit values in a row win over values copied with
 		// Copy Privileges From.
 		{name: "explicit role wins over the copied one", rows: []cells{{cEmail: hugo, cCopy: sophie, cFull: "TRUE"}}},
 		{name: "two explicit roles with a copy", rows: []cells{{cEmail: hugo, cCopy: sophie, cFull: "TRUE", cRO: "TRUE"}},

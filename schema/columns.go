@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Column is one column of the user sheet (SPEC §2). The zero value is Email.
+// Column is one column of the user sheet (docs/REFERENCE.md §2, The sheet). The zero value is Email.
 type Column int
 
 // The template's columns, in the order the template and exports write them.

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// RuleID is the stable id of a finding (SPEC §4).
+// RuleID is the stable id of a finding (docs/REFERENCE.md §4, The rules).
 type RuleID string
 
 // Row rules: errors reject the row, warnings do not.

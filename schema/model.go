@@ -3,7 +3,7 @@ package schema
 // AdminRole is the one administrator role a user may hold, or none.
 type AdminRole string
 
-// The admin roles of SPEC §1. RoleNone is a user without an admin role.
+// The admin roles of docs/REFERENCE.md §1, The model. RoleNone is a user without an admin role.
 const (
 	RoleNone       AdminRole = ""
 	RoleFull       AdminRole = "full"
@@ -95,7 +95,7 @@ type ExternalOrg struct {
 // CCPermissions are the permissions a CC role may hold, in this order.
 var CCPermissions = []string{"view", "write", "create", "modify"}
 
-// CCRole is a named set of permissions of a tenant (SPEC §1).
+// CCRole is a named set of permissions of a tenant (docs/REFERENCE.md §1, The model).
 type CCRole struct {
 	Name        string
 	Permissions []string // a subset of CCPermissions, in that order

@@ -18,18 +18,21 @@ import (
 func benchSheet(n int) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write(schema.Headers())
+	_ = w.Write(schema.Headers()) // into memory; Error below reports a failure
 	firsts := []string{"Łukasz", "Hélène", "Jürgen", "Begoña", "Siobhán", "Zofia"}
 	lasts := []string{"Wójcik", "Lefèvre", "Müller", "Peña", "O'Brien", "Dąbrowska"}
 	for i := range n {
 		first, last := firsts[i%len(firsts)], lasts[i%len(lasts)]
-		w.Write([]string{
+		_ = w.Write([]string{
 			fmt.Sprintf("user.%d@acme.example", i), first, last, first + " " + last, fmt.Sprintf("u%d", i),
 			[]string{"paris", "warsaw"}[i%2], "Active", "", []string{"TRUE", "FALSE"}[i%3%2], "FALSE",
 			"FALSE", "FALSE", "FALSE", "", "", "",
 		})
 	}
 	w.Flush()
+	if err := w.Error(); err != nil {
+		panic(err)
+	}
 	return b.Bytes()
 }
 

@@ -140,7 +140,7 @@ func decodedCSV(name string, rc io.Reader, enc string) (io.Reader, string, error
 	head, _ := br.Peek(sniffSize)
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
-		br.Discard(3)
+		_, _ = br.Discard(3) // the three bytes were peeked: they are buffered
 		return br, "", nil
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), "UTF-16", nil

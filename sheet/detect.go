@@ -12,8 +12,8 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// The content of a file decides how it is read, not only its name (SPEC
-// §5): a workbook named users.csv is read as XLSX, and a workbook of a
+// The content of a file decides how it is read, not only its name
+// (docs/REFERENCE.md §2, The sheet): a workbook named users.csv is read as XLSX, and a workbook of a
 // format ccbulk does not read (.xls, .ods, a zip of something else, a PDF)
 // is refused with F-FORMAT saying how to save it instead of being read as
 // a CSV full of NUL bytes.
@@ -198,8 +198,8 @@ func spoolStdin(r io.Reader, opts Options) (Reader, error) {
 		os.Remove(f.Name())
 		return nil, err
 	}
-	max := opts.Limits.MaxUnzipSize
-	n, err := io.Copy(f, io.LimitReader(r, max+1))
+	limit := opts.Limits.MaxUnzipSize
+	n, err := io.Copy(f, io.LimitReader(r, limit+1))
 	if err != nil {
 		var fe *schema.FileError
 		if errors.As(err, &fe) {
@@ -208,9 +208,9 @@ func spoolStdin(r io.Reader, opts Options) (Reader, error) {
 		return fail(&schema.FileError{Rule: schema.FFormat, File: stdinName, Err: err,
 			Message: "cannot read the workbook from standard input: " + errText(err)})
 	}
-	if n > max {
+	if n > limit {
 		return fail(&schema.FileError{Rule: schema.FLimit, File: stdinName,
-			Message: fmt.Sprintf("the workbook is over the limit of %s (--max-unzip-size)", formatSize(max))})
+			Message: fmt.Sprintf("the workbook is over the limit of %s (--max-unzip-size)", formatSize(limit))})
 	}
 	format, err := zipFormat(stdinName, f, n)
 	if err != nil {

@@ -339,7 +339,7 @@ func FuzzMatchHeader(f *testing.F) {
 // both sides are compared without them. In XLSX, a value under a blank last
 // header cell is ignored (a spreadsheet cannot tell a blank last header cell
 // from none), and every column whose header cell is blank and that holds a
-// value is named by the reader (W-UNKNOWN-COLUMN, SPEC §2).
+// value is named by the reader (W-UNKNOWN-COLUMN, docs/REFERENCE.md §2, The sheet).
 func FuzzRoundTrip(f *testing.F) {
 	f.Add("Email", "Notes", "a@b.example", "=1+1", "c@d.example", " spaced ", false)
 	f.Add("Email", "Nom; prénom", "a@b.example", "Dupont; Jean", "", "", true)

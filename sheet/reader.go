@@ -31,7 +31,7 @@ type Reader interface {
 
 // UnnamedColumnsReader is a Reader that ignores the values of columns
 // whose header cell is blank (XLSX), and names those columns once the rows
-// are read: SPEC §2 reports them with W-UNKNOWN-COLUMN.
+// are read: docs/REFERENCE.md §2, The sheet, reports them with W-UNKNOWN-COLUMN.
 type UnnamedColumnsReader interface {
 	Reader
 	// UnnamedColumns returns the letters of the columns with a blank

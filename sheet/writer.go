@@ -122,13 +122,13 @@ func (c *csvWriter) WriteHeader(headers []string) error {
 	// of them is quoted so that it cannot outvote the file's delimiter.
 	for i, h := range headers {
 		if i > 0 {
-			c.buf.WriteRune(c.comma)
+			_, _ = c.buf.WriteRune(c.comma) // bufio keeps an error; the last WriteString returns it
 		}
 		h = EscapeFormula(h)
 		if headerNeedsQuotes(h) {
-			c.buf.WriteString(`"` + strings.ReplaceAll(h, `"`, `""`) + `"`)
+			_, _ = c.buf.WriteString(`"` + strings.ReplaceAll(h, `"`, `""`) + `"`)
 		} else {
-			c.buf.WriteString(h)
+			_, _ = c.buf.WriteString(h)
 		}
 	}
 	_, err := c.buf.WriteString("\n")

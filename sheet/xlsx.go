@@ -195,14 +195,6 @@ func recoverAs(name string, row int, err *error) {
 	}
 }
 
-func cellName(col, row int) string {
-	name, err := excelize.CoordinatesToCellName(col+1, row)
-	if err != nil {
-		return fmt.Sprintf("column %d", col+1)
-	}
-	return name
-}
-
 // columnLetter returns the spreadsheet letter of the zero-based column i.
 func columnLetter(i int) string {
 	name, err := excelize.ColumnNumberToName(i + 1)

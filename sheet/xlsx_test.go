@@ -112,7 +112,7 @@ func ptr[T any](v T) *T { return &v }
 
 // TestXLSXValuesUnderBlankHeader: values in a column whose header cell is
 // blank, in the middle of the header or after its last cell, are ignored
-// and the columns named once by their letters (SPEC §2: W-UNKNOWN-COLUMN);
+// and the columns named once by their letters (docs/REFERENCE.md §2, The sheet: W-UNKNOWN-COLUMN);
 // the rows are read.
 func TestXLSXValuesUnderBlankHeader(t *testing.T) {
 	path := newBook(t, func(f *excelize.File) {

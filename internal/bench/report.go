@@ -66,7 +66,7 @@ type line struct {
 	limit          float64 // ratio target; 0: none
 }
 
-func render(c *config, sh *sheets, growth []int, res results, m machineInfo, started time.Time, pgloader, xlsx bool) rendered {
+func render(_ *config, sh *sheets, growth []int, res results, m machineInfo, started time.Time, pgloader, xlsx bool) rendered {
 	n := sh.rows
 	lines := []line{
 		{what: "psql `\\copy` of the CSV into a table with the keys of users (reference)", key: "copy", rows: n},

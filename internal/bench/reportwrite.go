@@ -70,7 +70,7 @@ func rejectedSheet(src, dst string) error {
 
 // reportRuns measures the dry run of a sheet whose rows are all rejected,
 // once with a CSV report and once with an XLSX report: the XLSX report of a
-// million rows must take time linear in its rows (SPEC §5).
+// million rows must take time linear in its rows (docs/REFERENCE.md §5, Running it).
 func (c *config) reportRuns(url string, sh *sheets, outDir, tag string, res results) error {
 	bad := strings.TrimSuffix(sh.csv, ".csv") + "-rejected.csv"
 	if err := rejectedSheet(sh.csv, bad); err != nil {

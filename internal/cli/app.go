@@ -20,7 +20,7 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// Exit codes of SPEC §5.
+// Exit codes of docs/REFERENCE.md §5, Exit codes.
 const (
 	ExitOK       = 0
 	ExitFatal    = 1 // a file-level or fatal error
@@ -59,7 +59,7 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // appliedError is an error met after a run's batch was committed (writing
 // the report into place, printing): the data is applied, so the exit code
-// is the run's own, 0 or 3 (SPEC §5: an exit code never claims less than
+// is the run's own, 0 or 3 (docs/REFERENCE.md §5, Exit codes: an exit code never claims less than
 // what happened), and the error is printed as a warning.
 type appliedError struct {
 	err   error
@@ -253,7 +253,7 @@ func prepareCommands(app *cli.App, cmds []*cli.Command, parent string) {
 }
 
 // reorderArgs moves each command's positional arguments after its flags,
-// so that "ccbulk import FILE --org acme" works as SPEC §5 writes it
+// so that "ccbulk import FILE --org acme" works as docs/REFERENCE.md §5, Running it, writes it
 // (urfave/cli v2 stops reading flags at the first argument).
 func reorderArgs(app *cli.App, args []string) []string {
 	if len(args) < 2 {

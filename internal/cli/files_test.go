@@ -202,7 +202,7 @@ func TestReportPlaceRefused(t *testing.T) {
 	if err := os.Chmod(ro, 0o555); err != nil {
 		t.Fatal(err)
 	}
-	defer os.Chmod(ro, 0o755)
+	defer func() { noErr(t, os.Chmod(ro, 0o755)) }()
 	code, _, stderr := tn.run("import", input, "--org", "acme", "--actor", marie)
 	if code != 1 || !strings.Contains(stderr, "--report "+filepath.Join(ro, "users.report.csv")+": cannot write the report there (permission denied)") {
 		t.Errorf("read-only drop folder: exit %d, %q", code, stderr)
@@ -250,12 +250,15 @@ func (tn *tenant) spillingWorkbook(name string, n int, held string) string {
 func leftovers(t *testing.T, tmp, dir string) []string {
 	t.Helper()
 	var found []string
-	filepath.WalkDir(tmp, func(path string, d fs.DirEntry, err error) error {
+	noErr(t, filepath.WalkDir(tmp, func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
 		if path != tmp {
 			found = append(found, path)
 		}
 		return nil
-	})
+	}))
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".ccbulk-") {

@@ -36,10 +36,10 @@ Run 'ccbulk COMMAND --help' for a command's options and an example.`
 var appHelpTemplate = strings.Replace(cli.AppHelpTemplate,
 	"{{if .Version}}{{if not .HideVersion}}\n\nVERSION:\n   {{.Version}}{{end}}{{end}}", "", 1)
 
-// commandHelp is each command's synopsis (as SPEC §5 writes it) and an
+// commandHelp is each command's synopsis (as docs/REFERENCE.md §5, Running it, writes it) and an
 // example, keyed by the command's path below ccbulk. prepareCommands puts
 // them into the help; TestEveryCommandHasAnExample checks that no command
-// lacks one. Entries for commands of SPEC §5 that are still being built are
+// lacks one. Entries for commands of docs/REFERENCE.md §5, Running it, that are still being built are
 // here already, so that they get their help when they arrive.
 var commandHelp = map[string]struct{ synopsis, example string }{
 	"migrate": {"ccbulk migrate", "ccbulk migrate --db postgres://ccbulk@db.example/ccbulk"},

@@ -93,7 +93,7 @@ func TestUndoDryRunWritesNothing(t *testing.T) {
 	}
 	// The real undo is refused while the lock is held.
 	tn.mustRun(4, "undo", "2", "--actor", marie)
-	store.Unlock(ctx, conn, "acme")
+	noErr(t, store.Unlock(ctx, conn, "acme"))
 
 	if after := tn.snapshot(); after != before {
 		t.Errorf("a dry-run undo changed the database:\nbefore %s\nafter %s", before, after)

@@ -121,7 +121,7 @@ func runImport(c *cli.Context) error {
 		}
 	}
 	// The arguments are right: from here on, --json prints its object
-	// whatever happens (SPEC §5).
+	// whatever happens (docs/REFERENCE.md §5, Running it).
 	started := time.Now()
 	res := importer.Result{File: file, Org: opts.Org, DryRun: opts.DryRun}
 	metricsFile := c.String("metrics-file")
@@ -238,7 +238,7 @@ func parseThreshold(flag, s, example string) (*importer.Threshold, error) {
 	return &importer.Threshold{N: n}, nil
 }
 
-// jsonResult is the --json object of SPEC §5; the key order is fixed.
+// jsonResult is the --json object of docs/REFERENCE.md §5, JSON; the key order is fixed.
 type jsonResult struct {
 	BatchID          *int64         `json:"batch_id"`
 	Org              string         `json:"org"`

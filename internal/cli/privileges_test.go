@@ -25,7 +25,7 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	server := testdb.ServerURL(t)
 	admin, err := sqlx.Open("postgres", server)
 	noErr(t, err)
-	defer admin.Close()
+	t.Cleanup(func() { admin.Close() }) // after the cleanup below, which uses it
 	var mayCreate bool
 	noErr(t, admin.Get(&mayCreate, `SELECT rolsuper OR (rolcreaterole AND rolcreatedb) FROM pg_roles WHERE rolname = current_user`))
 	if !mayCreate {
@@ -48,9 +48,15 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() {
-		admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, dbname))
-		admin.Exec(fmt.Sprintf(`DROP ROLE IF EXISTS %s`, app))
-		admin.Exec(fmt.Sprintf(`DROP ROLE IF EXISTS %s`, owner))
+		for _, q := range []string{
+			fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, dbname),
+			fmt.Sprintf(`DROP ROLE IF EXISTS %s`, app),
+			fmt.Sprintf(`DROP ROLE IF EXISTS %s`, owner),
+		} {
+			if _, err := admin.Exec(q); err != nil {
+				t.Errorf("cleaning up: %s: %v", q, err)
+			}
+		}
 	})
 	ownerURL := roleURL(t, server, dbname, owner, password)
 	appURL := roleURL(t, server, dbname, app, password)

@@ -87,12 +87,12 @@ func (p *progress) draw(now time.Time) {
 	p.drawn = true
 }
 
-// above runs print, which writes to the same terminal (the dry run's
+// above runs write, which writes to the same terminal (the dry run's
 // plan), with the line cleared first, so that the two do not mix; the line
 // is drawn again, below, at the next update or tick.
-func (p *progress) above(print func()) {
+func (p *progress) above(write func()) {
 	if p == nil {
-		print()
+		write()
 		return
 	}
 	p.mu.Lock()
@@ -101,7 +101,7 @@ func (p *progress) above(print func()) {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.drawn = false
 	}
-	print()
+	write()
 }
 
 // done clears the line.

@@ -124,7 +124,8 @@ func xlsxPart(ts *testscript.TestScript, neg bool, args []string) {
 			defer rc.Close()
 			data, err := io.ReadAll(rc)
 			ts.Check(err)
-			ts.Stdout().Write(data)
+			_, err = ts.Stdout().Write(data)
+			ts.Check(err)
 			return
 		}
 	}
@@ -150,7 +151,8 @@ func decodeFile(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	text, err := enc.NewDecoder().Bytes(data)
 	ts.Check(err)
-	ts.Stdout().Write(text)
+	_, err = ts.Stdout().Write(text)
+	ts.Check(err)
 }
 
 // xlsxSet edits a workbook as an administrator would in a spreadsheet

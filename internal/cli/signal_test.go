@@ -68,8 +68,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 		return exitCode(t, err)
 	case <-time.After(2 * time.Minute):
 		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("ccbulk did not end after the signal")
+		t.Fatalf("ccbulk did not end after the signal (killed: %v)", <-done)
 		return -1
 	}
 }
@@ -169,18 +168,21 @@ func TestStoppedWhileWaitingForInput(t *testing.T) {
 				}
 			})
 			workbook := strings.HasPrefix(c.write, "PK")
-			if workbook {
+			switch {
+			case workbook:
 				if _, err := io.WriteString(input, c.write); err != nil {
 					t.Fatal(err)
 				}
 				waitReadingStdin(t, cmd.Process.Pid)
-			} else if c.write != "" {
-				go io.WriteString(input, c.write) // returns when ccbulk has read it all, or ends
+			case c.write != "":
+				// Returns when ccbulk has read it all, or ends (then with the
+				// error this test expects).
+				go func() { _, _ = io.WriteString(input, c.write) }()
 				waitFor(t, "ccbulk to start batch 2", func() bool {
 					var s string
 					return tn.db.Get(&s, `SELECT status FROM batches WHERE id = 2`) == nil && s == "running"
 				})
-			} else if !c.fifo {
+			case !c.fifo:
 				waitReadingStdin(t, cmd.Process.Pid)
 			}
 			if err := cmd.Process.Signal(c.signal); err != nil {

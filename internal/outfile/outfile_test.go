@@ -127,8 +127,8 @@ func TestRefused(t *testing.T) {
 // TestSymlinkKept: the file a link points to is replaced; the link stays.
 func TestSymlinkKept(t *testing.T) {
 	dir := t.TempDir()
-	real, link := filepath.Join(dir, "real.csv"), filepath.Join(dir, "link.csv")
-	if err := os.WriteFile(real, []byte("old"), 0o600); err != nil {
+	target, link := filepath.Join(dir, "real.csv"), filepath.Join(dir, "link.csv")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink("real.csv", link); err != nil {
@@ -140,7 +140,7 @@ func TestSymlinkKept(t *testing.T) {
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 		t.Errorf("the link is now %v (%v)", fi.Mode(), err)
 	}
-	if b, _ := os.ReadFile(real); string(b) != "new" {
+	if b, _ := os.ReadFile(target); string(b) != "new" {
 		t.Errorf("the target holds %q", b)
 	}
 }
@@ -157,7 +157,9 @@ func TestAbortLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(o, "half")
+	if _, err := io.WriteString(o, "half"); err != nil {
+		t.Fatal(err)
+	}
 	o.Abort()
 	if b, _ := os.ReadFile(path); string(b) != "before" {
 		t.Errorf("target holds %q", b)

@@ -67,7 +67,7 @@ func TestAdminWaitsForNoRun(t *testing.T) {
 }
 
 // TestSeatsBelowUse: seats are refused below those in use, per tier,
-// counting inactive users' seats too (SPEC §4 R-LIC-CAPACITY).
+// counting inactive users' seats too (docs/REFERENCE.md §4, The rules: R-LIC-CAPACITY).
 func TestSeatsBelowUse(t *testing.T) {
 	db, _ := testdb.New(t)
 	ctx := t.Context()

@@ -168,8 +168,9 @@ func tcpProxy(t *testing.T) int {
 					return
 				}
 				defer s.Close()
-				go io.Copy(s, c)
-				io.Copy(c, s)
+				// Either side closing ends the copies; the client sees it.
+				go func() { _, _ = io.Copy(s, c) }()
+				_, _ = io.Copy(c, s)
 			}()
 		}
 	}()
@@ -247,7 +248,11 @@ func TestCannotConnect(t *testing.T) {
 	if _, err := admin.Exec(`DROP ROLE IF EXISTS ccbulk_nologin; CREATE ROLE ccbulk_nologin NOLOGIN`); err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Exec(`DROP ROLE IF EXISTS ccbulk_nologin`)
+	defer func() {
+		if _, err := admin.Exec(`DROP ROLE IF EXISTS ccbulk_nologin`); err != nil {
+			t.Error(err)
+		}
+	}()
 	_, _, server := serverAddr(t)
 	nologin := fmt.Sprintf("host=%s port=%d dbname=%s user=ccbulk_nologin password=s3cret sslmode=disable", server.Host, server.Port, server.Database)
 

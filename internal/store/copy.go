@@ -73,7 +73,7 @@ func copyRows(ctx context.Context, conn *sqlx.Conn, copyIn string, n int, row fu
 		// Exec without values ends the COPY and returns the server's
 		// verdict on every row sent.
 		// (lib/pq's COPY statement has no ExecContext.)
-		_, err = stmt.Exec(nil)
+		_, err = stmt.Exec(nil) //nolint:staticcheck // SA1019: lib/pq's COPY statement has no ExecContext
 		return err
 	})
 }

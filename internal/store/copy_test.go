@@ -75,7 +75,7 @@ func TestCopyRows(t *testing.T) {
 	}
 
 	// A row the server refuses fails the COPY with the server's error.
-	err = store.CopyRows(ctx, conn, pq.CopyIn("copied", "id", "t", "n", "f"), 2, func(l *store.CopyLine, i int) error {
+	err = store.CopyRows(ctx, conn, pq.CopyIn("copied", "id", "t", "n", "f"), 2, func(l *store.CopyLine, _ int) error {
 		l.Text("not a number")
 		l.Text("")
 		l.Text("")

@@ -12,8 +12,8 @@ import (
 )
 
 // TestNamesUniqueWithoutCase: tenant ids, external organization ids, PBX
-// names and CC role names are unique without regard to letter case (SPEC
-// §1). ccbulk refuses a look-alike with a message naming the one stored,
+// names and CC role names are unique without regard to letter case
+// (docs/REFERENCE.md §1, The model). ccbulk refuses a look-alike with a message naming the one stored,
 // and the database refuses it too (migration 0008), so that a sheet naming
 // either spelling is never ambiguous.
 func TestNamesUniqueWithoutCase(t *testing.T) {

@@ -150,8 +150,8 @@ func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, l
 				c.Batches = append(c.Batches, b)
 			}
 		}
-		switch {
-		case d.Deleted == d.Present: // gone, or back
+		switch d.Deleted {
+		case d.Present: // gone, or back
 			blame(existedBy(rows, d.Present))
 		default:
 			for _, f := range slices.Sorted(maps.Keys(now)) {

@@ -36,7 +36,7 @@ ORDER BY batch_id, email;
 
 DROP TABLE changes;
 
--- The audit trail as SPEC words it: one row per field change (batch, user,
+-- The audit trail as docs/REFERENCE.md words it: one row per field change (batch, user,
 -- field, old value, new value); old_value NULL where the batch created the
 -- user, new_value NULL where it deleted it.
 CREATE VIEW changes AS

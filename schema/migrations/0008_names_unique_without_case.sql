@@ -1,4 +1,4 @@
--- Identifiers are unique without regard to letter case (SPEC §1): tenant
+-- Identifiers are unique without regard to letter case (docs/REFERENCE.md §1, The model): tenant
 -- ids, external organization ids, PBX names and CC role names (the last two
 -- per tenant, so their indexes start with tenant_id, as every key of tenant
 -- data does). A sheet may name them in any letter case, and two spellings of
