@@ -13,7 +13,7 @@ import (
 // the usernames a chunk would take) and the validator uses to check it.
 func TestPlacement(t *testing.T) {
 	wd := newWorld(rules.FullCustomer)
-	agataBefore := wd.user(agata) // on the warsaw PBX
+	agataBefore := *wd.snap.Users[agata] // on the warsaw PBX
 	one := &rules.Env{Org: schema.Org{ID: "solo", PBXes: []string{"main"}}}
 	cases := []struct {
 		name         string
