@@ -36,10 +36,10 @@ var binDir string
 // detector and coverage reach the command line (cli.Main is all that
 // cmd/ccbulk's main does).
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(withBinary{m}, map[string]func() int{inProcess: func() int {
+	testscript.Main(withBinary{m}, map[string]func(){inProcess: func() {
 		os.Args[0] = "ccbulk"
-		return cli.Main()
-	}}))
+		os.Exit(cli.Main())
+	}})
 }
 
 // inProcess is the name under which the test binary runs as ccbulk. It is
