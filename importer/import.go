@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -107,6 +108,9 @@ type Options struct {
 	Progress func(Progress)
 	// Plan, when set on a dry run, receives each change the run would make.
 	Plan func(PlanItem)
+	// PlanOut, when set on a dry run, receives the saved plan (see plan.go)
+	// as the run goes; Result.PlanSHA256 is set once it is complete.
+	PlanOut io.Writer
 }
 
 // Progress is how far an import has got.
@@ -131,6 +135,9 @@ type PlanItem struct {
 	Action         string // create, update or deactivate
 	Changes        []rules.Change
 	SendActivation bool
+	// Before is the user as the database holds it (nil for a user the run
+	// creates, and for a deactivation); After the user as the run leaves it.
+	Before, After *schema.User
 }
 
 // MaxKeptFindings bounds the findings a Result keeps for display; the report
@@ -168,6 +175,9 @@ type Result struct {
 	MoreFindings       int // findings beyond those kept
 	// FindingsByRule counts every row finding by its rule.
 	FindingsByRule map[schema.RuleID]int
+	// PlanSHA256 is the SHA-256 of the plan a dry run wrote to
+	// Options.PlanOut; "" when it wrote none (or none that is complete).
+	PlanSHA256 string
 }
 
 // ErrSyncLimit is wrapped when --sync would deactivate more users than allowed.
@@ -228,7 +238,7 @@ func (e *MaxRejectedError) Unwrap() error { return ErrMaxRejected }
 // --max-rejected's): nothing was applied, but the run read and checked
 // every row, so its report stands.
 func isRefusal(err error) bool {
-	return errors.Is(err, ErrSyncLimit) || errors.Is(err, ErrMaxRejected)
+	return errors.Is(err, ErrSyncLimit) || errors.Is(err, ErrMaxRejected) || errors.Is(err, ErrPlanDrift) || errors.Is(err, ErrPlanApplied)
 }
 
 // checkMaxRejected refuses the run when more rows were rejected than
@@ -375,6 +385,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	defer run.abortReport()
 	defer run.dropInputBackup()
 
+	if err := run.startPlan(ctx, db); err != nil {
+		return res, err
+	}
 	conn, err := db.Connx(ctx)
 	if err != nil {
 		return res, store.Explain(err)
@@ -383,6 +396,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 
 	if opts.DryRun {
 		err = run.dryRun(ctx, conn)
+		if err == nil {
+			err = run.finishPlan(hex.EncodeToString(digest.Sum(nil)))
+		}
 		if err == nil || isRefusal(err) {
 			if cerr := run.commitReport(); cerr != nil {
 				err = cerr
@@ -489,6 +505,8 @@ type run struct {
 	stopInput func()      // ends the reading of a stream (standard input, a FIFO)
 
 	createdMembers int // active members of the tenant the batch created (already in users)
+
+	planOut *planWriter // the saved plan a dry run writes (Options.PlanOut); nil: none
 
 	log *slog.Logger // Options.Log, with the batch once there is one; never nil
 }
@@ -885,7 +903,12 @@ func (r *run) abortReport() {
 // transaction that is rolled back.
 func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 	start := time.Now()
-	return withRollback(ctx, conn, func(tx *sqlx.Tx) error {
+	// A saved plan records the state of each user the rules saw: with one,
+	// every statement of the dry run reads one snapshot.
+	return withRollback(ctx, conn, r.planOut != nil, func(tx *sqlx.Tx) error {
+		if r.planOut != nil {
+			r.planOut.q = tx
+		}
 		if r.opts.Sync {
 			if err := store.CreateStaging(ctx, tx); err != nil {
 				return err
@@ -905,7 +928,7 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 				if chunk[i].in.Email != "" {
 					listed = append(listed, chunk[i].in.Email)
 				}
-				r.plan(chunk[i].row, out)
+				r.plan(ctx, chunk[i].row, out)
 			}
 			if r.opts.Sync {
 				return store.StageListed(ctx, conn, listed)
@@ -929,6 +952,11 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 			if refused != nil && !errors.As(refused, &limit) {
 				return refused
 			}
+			if refused == nil {
+				if err := r.planDeactivations(ctx, tx); err != nil {
+					return err
+				}
+			}
 			emails, err := store.Deactivate(ctx, tx, r.env.Org.ID, 0)
 			if err != nil {
 				return err
@@ -941,21 +969,28 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 			}
 			r.res.Deactivated = len(emails)
 		}
+		if err := r.flushPlan(ctx); err != nil {
+			return err
+		}
 		return r.checkMaxRejected()
 	})
 }
 
-func (r *run) plan(row int, out rules.Outcome) {
-	switch out.Kind {
-	case rules.Created:
-		r.planItem(PlanItem{Row: row, Email: out.After.Email, Action: "create", Changes: out.Changes, SendActivation: out.SendActivation})
-	case rules.Updated:
-		r.planItem(PlanItem{Row: row, Email: out.After.Email, Action: "update", Changes: out.Changes, SendActivation: out.SendActivation})
-	case rules.Unchanged:
-		if out.SendActivation {
-			r.planItem(PlanItem{Row: row, Email: out.After.Email, Action: "activate", SendActivation: true})
-		}
+func (r *run) plan(ctx context.Context, row int, out rules.Outcome) {
+	var p PlanItem
+	switch {
+	case out.Kind == rules.Created:
+		p = PlanItem{Row: row, Email: out.After.Email, Action: "create", Changes: out.Changes, SendActivation: out.SendActivation}
+	case out.Kind == rules.Updated:
+		p = PlanItem{Row: row, Email: out.After.Email, Action: "update", Changes: out.Changes, SendActivation: out.SendActivation}
+	case out.Kind == rules.Unchanged && out.SendActivation:
+		p = PlanItem{Row: row, Email: out.After.Email, Action: "activate", SendActivation: true}
+	default:
+		return
 	}
+	p.Before, p.After = out.Before, &out.After
+	r.planItem(p)
+	r.planRow(ctx, p)
 }
 
 func (r *run) planItem(p PlanItem) {
@@ -1198,8 +1233,12 @@ func (r *run) fillCounts(b *store.Batch) {
 	b.Deactivated, b.Rejected, b.Warnings = res.Deactivated, res.Rejected, res.Warnings
 }
 
-func withRollback(ctx context.Context, conn *sqlx.Conn, fn func(tx *sqlx.Tx) error) error {
-	tx, err := conn.BeginTxx(ctx, nil)
+func withRollback(ctx context.Context, conn *sqlx.Conn, snapshot bool, fn func(tx *sqlx.Tx) error) error {
+	var opts *sql.TxOptions
+	if snapshot {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
+	}
+	tx, err := conn.BeginTxx(ctx, opts)
 	if err != nil {
 		return store.Explain(err)
 	}
