@@ -85,8 +85,8 @@ func LockUserStates(ctx context.Context, tx *sqlx.Tx, tenant string, emails []st
 // row and state as they are before Deactivate changes them.
 func EachMissing(ctx context.Context, q Querier, tenant string, fn func(u *schema.User, state string) error) error {
 	rows, err := q.QueryxContext(ctx, `SELECT `+userColumns+`, `+userStateExpr+` AS state
-		FROM ccbulk_missing m JOIN users u ON u.tenant_id = $1 AND u.email = m.email
-		WHERE u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
+		FROM users u WHERE u.tenant_id = $1 AND u.email IN (SELECT m.email FROM ccbulk_missing m)
+		AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
 		ORDER BY u.email`, tenant)
 	if err != nil {
 		return Explain(err)
