@@ -258,6 +258,11 @@ func (p *planReader) end() (string, error) {
 		}
 		return "", p.bad("the plan has data after its summary: it was changed after it was written")
 	}
+	return p.checkSeal()
+}
+
+// checkSeal reads the file to its end and checks its seal.
+func (p *planReader) checkSeal() (string, error) {
 	if _, err := io.Copy(io.Discard, p.src); err != nil {
 		return "", fmt.Errorf("reading %s: %w", p.name, err)
 	}
@@ -269,6 +274,26 @@ func (p *planReader) end() (string, error) {
 		return "", p.bad("the plan was changed after it was written, or was made by another installation of ccbulk (its seal does not match)")
 	}
 	return hex.EncodeToString(p.src.sha.Sum(nil)), nil
+}
+
+// orBad returns err, met before the plan's seal was checked, unless the
+// plan turns out to be damaged: then that is what went wrong. The plan's
+// content is trusted only once its seal matches, so an error that content
+// caused (an organization that does not exist, a value the database
+// refuses) is reported as the damage it may come from. The rest of the
+// plan is read (not applied) to its end to know.
+func (p *planReader) orBad(err error) error {
+	var bad *PlanFileError
+	if err == nil || errors.As(err, &bad) {
+		return err
+	}
+	if _, cerr := io.Copy(io.Discard, p.gz); cerr != nil {
+		return p.readErr(cerr)
+	}
+	if _, serr := p.checkSeal(); errors.As(serr, &bad) {
+		return serr
+	}
+	return err
 }
 
 // Apply applies a saved plan (see plan.go) as one batch, under the tenant's
@@ -322,7 +347,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 	res.File, res.Org = hdr.Input, hdr.Org
 	env, err := LoadEnv(ctx, db, hdr.Org, opts.Actor)
 	if err != nil {
-		return res, err
+		return res, pr.orBad(err)
 	}
 	tenant := env.Org.ID
 	res.Org = tenant
@@ -330,7 +355,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		return res, actorErr(schema.FActor, "%s is %s, who may not change users of %s, so may not apply a plan", env.Actor.Email, env.ActorKind, tenant)
 	}
 	if hdr.Options.Sync && rules.Allowed(env.ActorKind, rules.CapManageUsers) != "" {
-		return res, actorErr(schema.FActor, "%s is %s, who may not deactivate users; the plan was made with --sync, so it needs a Full Administrator", env.Actor.Email, env.ActorKind)
+		return res, pr.orBad(actorErr(schema.FActor, "%s is %s, who may not deactivate users; the plan was made with --sync, so it needs a Full Administrator", env.Actor.Email, env.ActorKind))
 	}
 
 	start := time.Now()
@@ -373,7 +398,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		}
 		sha, s, err := a.read()
 		if err != nil {
-			return err
+			return pr.orBad(err)
 		}
 		summary, planSHA = s, sha
 		// The plan is whole and as it was made: what it says now counts.
