@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -395,7 +394,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	defer conn.Close()
 
 	if opts.DryRun {
-		err = run.dryRun(ctx, conn)
+		err = run.dryRun(ctx, db, conn)
 		if err == nil {
 			err = run.finishPlan(hex.EncodeToString(digest.Sum(nil)))
 		}
@@ -901,24 +900,30 @@ func (r *run) abortReport() {
 // dryRun checks every row and reports the plan; it writes nothing. With
 // --sync it lists the users that would be deactivated, inside a
 // transaction that is rolled back.
-func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
+func (r *run) dryRun(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn) error {
 	start := time.Now()
-	// A saved plan records the state of each user the rules saw: with one,
-	// every statement of the dry run reads one snapshot.
-	return withRollback(ctx, conn, r.planOut != nil, func(tx *sqlx.Tx) error {
-		if r.planOut != nil {
-			r.planOut.q = tx
-		}
+	// The rules look up on a snapshot, as a real run's do (index probes
+	// only, whatever the statistics say), and a saved plan reads the
+	// state of each user the rules saw there too.
+	look, err := store.OpenSnapshot(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer look.Close()
+	if r.planOut != nil {
+		r.planOut.q = look
+	}
+	return withRollback(ctx, conn, func(tx *sqlx.Tx) error {
 		if r.opts.Sync {
 			if err := store.CreateStaging(ctx, tx); err != nil {
 				return err
 			}
 		}
-		whole, err := r.readWhole(ctx, tx)
+		whole, err := r.readWhole(ctx, look)
 		if err != nil {
 			return err
 		}
-		err = r.eachChunk(ctx, tx, whole, func(chunk []chunkRow, snap *rules.Snapshot) error {
+		err = r.eachChunk(ctx, look, whole, func(chunk []chunkRow, snap *rules.Snapshot) error {
 			var listed []string
 			for i := range chunk {
 				out, err := r.check(&chunk[i], snap)
@@ -1233,12 +1238,8 @@ func (r *run) fillCounts(b *store.Batch) {
 	b.Deactivated, b.Rejected, b.Warnings = res.Deactivated, res.Rejected, res.Warnings
 }
 
-func withRollback(ctx context.Context, conn *sqlx.Conn, snapshot bool, fn func(tx *sqlx.Tx) error) error {
-	var opts *sql.TxOptions
-	if snapshot {
-		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
-	}
-	tx, err := conn.BeginTxx(ctx, opts)
+func withRollback(ctx context.Context, conn *sqlx.Conn, fn func(tx *sqlx.Tx) error) error {
+	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return store.Explain(err)
 	}
