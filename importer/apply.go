@@ -606,9 +606,12 @@ func (a *applier) apply(chunk []*planLine) error {
 	if len(chunk) == 0 {
 		return nil
 	}
-	emails := make([]string, len(chunk))
-	for i, l := range chunk {
-		emails[i] = l.Email
+	emails := make([]string, 0, len(chunk))
+	for _, l := range chunk {
+		emails = append(emails, l.Email)
+		for _, u := range l.Uses {
+			emails = append(emails, u.Email)
+		}
 	}
 	now, err := store.LockUserStates(a.ctx, a.tx, a.tenant, emails)
 	if err != nil {
@@ -624,6 +627,11 @@ func (a *applier) apply(chunk []*planLine) error {
 			a.drift.add("user %s was deleted since the plan", l.Email)
 		case cur.State != l.State:
 			a.drift.add("user %s changed since the plan (%s)", l.Email, changedFields((*schema.User)(l.Before), &cur.User))
+		}
+		for _, u := range l.Uses {
+			if now[u.Email] == nil || now[u.Email].State != u.State {
+				a.drift.add("user %s, whose privileges row %d copies, changed since the plan", u.Email, l.Row)
+			}
 		}
 		a.permit(l)
 	}

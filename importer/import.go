@@ -137,6 +137,9 @@ type PlanItem struct {
 	// Before is the user as the database holds it (nil for a user the run
 	// creates, and for a deactivation); After the user as the run leaves it.
 	Before, After *schema.User
+	// CopiedFrom is the user whose privileges the row copies (Copy
+	// Privileges From), "" when none.
+	CopiedFrom string
 }
 
 // MaxKeptFindings bounds the findings a Result keeps for display; the report
@@ -933,7 +936,7 @@ func (r *run) dryRun(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn) error {
 				if chunk[i].in.Email != "" {
 					listed = append(listed, chunk[i].in.Email)
 				}
-				r.plan(ctx, chunk[i].row, out)
+				r.plan(ctx, &chunk[i], out)
 			}
 			if r.opts.Sync {
 				return store.StageListed(ctx, conn, listed)
@@ -981,7 +984,8 @@ func (r *run) dryRun(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn) error {
 	})
 }
 
-func (r *run) plan(ctx context.Context, row int, out rules.Outcome) {
+func (r *run) plan(ctx context.Context, cr *chunkRow, out rules.Outcome) {
+	row := cr.row
 	var p PlanItem
 	switch {
 	case out.Kind == rules.Created:
@@ -994,6 +998,9 @@ func (r *run) plan(ctx context.Context, row int, out rules.Outcome) {
 		return
 	}
 	p.Before, p.After = out.Before, &out.After
+	if cr.in.CopyFrom.Set {
+		p.CopiedFrom = cr.in.CopyFrom.V
+	}
 	r.planItem(p)
 	r.planRow(ctx, p)
 }

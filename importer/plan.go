@@ -27,7 +27,7 @@ import (
 //
 //	{"ccbulk_plan":1,"org":…,"actor":…,"created_at":…,"input":…,"options":{…},"org_state":{…}}
 //	{"row":N,"action":"create","email":…,"after":[…],"activation":bool}
-//	{"row":N,"action":"update","email":…,"state":…,"before":[…],"after":[…],"activation":bool}
+//	{"row":N,"action":"update","email":…,"state":…,"before":[…],"after":[…],"activation":bool,"uses":[{"email":…,"state":…}]}
 //	{"row":N,"action":"activate","email":…,"state":…,"before":[…]}
 //	{"action":"deactivate","email":…,"state":…,"before":[…]}
 //	{"summary":{"items":N,"input_sha256":…,"rows":N,…}}
@@ -36,7 +36,9 @@ import (
 //
 // A user is an array of its stored fields in the order of planFields. state
 // is the user's state as the store computes it (store.UserStates): the plan
-// applies only while every user it touches still has that state. The seal
+// applies only while every user it touches still has that state, and every
+// user whose privileges a change copies (uses: Copy Privileges From a user
+// of the database) still has the state the dry run saw. The seal
 // is an HMAC-SHA256, keyed with the installation's key (store.PlanKey), of
 // every byte of the file before it (the compressed stream, as written), in
 // lower-case hex: every byte of a plan is fixed by its content and the key,
@@ -118,7 +120,14 @@ type planLine struct {
 	Before     *planUser    `json:"before,omitempty"`
 	After      *planUser    `json:"after,omitempty"`
 	Activation bool         `json:"activation,omitempty"`
+	Uses       []planUse    `json:"uses,omitempty"`
 	Summary    *planSummary `json:"summary,omitempty"`
+}
+
+// planUse is another user a change was computed from, with its state.
+type planUse struct {
+	Email string `json:"email"`
+	State string `json:"state"`
 }
 
 // planItemLine is a planned change as it is written.
@@ -130,6 +139,7 @@ type planItemLine struct {
 	Before     *planUser `json:"before,omitempty"`
 	After      *planUser `json:"after,omitempty"`
 	Activation bool      `json:"activation,omitempty"`
+	Uses       []planUse `json:"uses,omitempty"`
 }
 
 // planUser is a user in a plan: its stored fields as one JSON array.
@@ -290,6 +300,9 @@ func (p *planWriter) flush(ctx context.Context) {
 		if it.Before != nil {
 			emails = append(emails, it.Email)
 		}
+		if it.CopiedFrom != "" {
+			emails = append(emails, it.CopiedFrom)
+		}
 	}
 	var states map[string]string
 	if len(emails) > 0 {
@@ -309,6 +322,11 @@ func (p *planWriter) flush(ctx context.Context) {
 		}
 		if it.Action != actionActivate {
 			l.After = (*planUser)(it.After)
+		}
+		// A user the copy names that is not in the database is one an
+		// earlier row of the sheet creates: the plan holds its creation.
+		if state := states[it.CopiedFrom]; it.CopiedFrom != "" && state != "" {
+			l.Uses = []planUse{{Email: it.CopiedFrom, State: state}}
 		}
 		p.line(l)
 		p.items++

@@ -243,3 +243,31 @@ func TestPlanOutNeedsDryRun(t *testing.T) {
 		t.Error("the run applied the sheet")
 	}
 }
+
+// TestApplyCopySource: a change that copies another user's privileges
+// depends on that user: changed since, the plan is refused, naming it; a
+// user the sheet itself creates first is no such dependency.
+func TestApplyCopySource(t *testing.T) {
+	const sheet = `Email,PBX,Contact Center Service Administrator,CC Role,Copy Privileges From
+lead@acme.example,paris,TRUE,Supervisors,
+copy.one@acme.example,paris,,,sophie.laurent@acme.example
+copy.two@acme.example,paris,,,lead@acme.example
+`
+	tn := newAcme(t)
+	plan := makePlan(t, tn, primary, sheet, nil)
+	tn.db.MustExec(`UPDATE users SET cc_role = 'System Default' WHERE tenant_id = 'acme' AND email = 'sophie.laurent@acme.example'`)
+	_, err := applyPlan(tn, primary, plan)
+	var e *importer.PlanDriftError
+	if !errors.As(err, &e) || !slices.Equal(e.Changes, []string{"user sophie.laurent@acme.example, whose privileges row 3 copies, changed since the plan"}) {
+		t.Fatalf("err = %v, want a PlanDriftError naming sophie.laurent", err)
+	}
+
+	tn = newAcme(t)
+	plan = makePlan(t, tn, primary, sheet, nil)
+	if _, err := applyPlan(tn, primary, plan); err != nil {
+		t.Fatal(err)
+	}
+	if u := tn.user(t, "copy.two@acme.example"); u == nil || u.AdminRole != schema.RoleCCService || u.CCRole != "Supervisors" {
+		t.Errorf("copy.two: %+v", u)
+	}
+}
