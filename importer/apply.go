@@ -442,6 +442,13 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 			}
 			res.Deactivated = len(emails)
 		}
+		if err := store.CheckUsernames(ctx, tx); errors.Is(err, store.ErrUsernameTaken) {
+			refused = true
+			a.drift.add("a username the plan gives was taken since: %s", strings.TrimPrefix(err.Error(), store.ErrUsernameTaken.Error()+" "))
+			return a.drift
+		} else if err != nil {
+			return err
+		}
 		res.Rows, res.Unchanged, res.Rejected, res.Warnings = s.Rows, s.Unchanged, s.Rejected, s.Warnings
 		if err := store.RecordPlan(ctx, tx, tenant, batch.ID, hdr.Actor, sha); err != nil {
 			if errors.Is(err, store.ErrPlanApplied) {

@@ -144,6 +144,17 @@ func TestApplyRefused(t *testing.T) {
 				t.Errorf("err = %v, want a PlanDriftError naming new.two", err)
 			}
 		}},
+		{"username taken", func(t *testing.T, tn tenant, plan []byte) []byte {
+			if _, err := tn.importSheet(t, primary, "Email,PBX,Username\nother@acme.example,paris,new.one@acme.example\n", nil); err != nil {
+				t.Fatal(err)
+			}
+			return plan
+		}, primary, func(t *testing.T, err error) {
+			var e *importer.PlanDriftError
+			if !errors.As(err, &e) || len(e.Changes) != 1 || !strings.HasPrefix(e.Changes[0], "a username the plan gives was taken since: (Key (tenant_id, pbx, username_key)=(acme, paris, new.one@acme.example) already exists") {
+				t.Errorf("err = %v, want a PlanDriftError naming the username", err)
+			}
+		}},
 		{"role changed", func(t *testing.T, tn tenant, plan []byte) []byte {
 			tn.db.MustExec(`UPDATE cc_roles SET permissions = '{view}' WHERE tenant_id = 'acme' AND name = 'Supervisors'`)
 			return plan

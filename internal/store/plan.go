@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -210,4 +211,22 @@ func LoadOrgState(ctx context.Context, q Querier, tenant string) (OrgState, erro
 		s.Roles[name] = perms
 	}
 	return s, Explain(rows.Err())
+}
+
+// ErrUsernameTaken is wrapped when a username a batch gives is held by
+// another user.
+var ErrUsernameTaken = errors.New("a username is held by another user")
+
+// CheckUsernames checks now, inside the batch's transaction, the uniqueness
+// of usernames per PBX that CreateStaging deferred to the commit, so that
+// a username taken since a plan was made is told as such (ErrUsernameTaken,
+// with the key) rather than as a failed commit. The transaction cannot go
+// on after an error.
+func CheckUsernames(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `SET CONSTRAINTS users_username_per_pbx IMMEDIATE`)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Constraint == "users_username_per_pbx" {
+		return fmt.Errorf("%w (%s)", ErrUsernameTaken, strings.TrimSuffix(pqErr.Detail, "."))
+	}
+	return Explain(err)
 }
