@@ -452,7 +452,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		res.Rows, res.Unchanged, res.Rejected, res.Warnings = s.Rows, s.Unchanged, s.Rejected, s.Warnings
 		if err := store.RecordPlan(ctx, tx, tenant, batch.ID, hdr.Actor, sha); err != nil {
 			if errors.Is(err, store.ErrPlanApplied) {
-				refused = true
+				refused, planSHA = true, sha
 				return &PlanAppliedError{Plan: opts.PlanName}
 			}
 			return err
@@ -493,6 +493,12 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		}
 		res.BatchID = 0
 		return res, err
+	}
+	var again *PlanAppliedError
+	if errors.As(err, &again) && again.Batch == 0 {
+		// The database's own guard refused it (another apply raced past
+		// the check): name the batch that applied it.
+		again.Batch, _ = store.PlanAppliedBy(context.WithoutCancel(ctx), db, tenant, planSHA)
 	}
 	b := *batch
 	b.Status, b.Error = "failed", batchError(ctx, err)
