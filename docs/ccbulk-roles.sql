@@ -4,7 +4,8 @@
 --                 the set-up commands ('org create', 'org external',
 --                 'role create').
 --   ccbulk_app    runs the day-to-day commands: import (with --dry-run,
---                 --atomic, --sync), undo, export, template and batches.
+--                 --atomic, --sync, --plan-out), apply, undo, export,
+--                 template and batches.
 --
 -- Create the roles and the database first, as a superuser or a role with
 -- CREATEROLE and CREATEDB:
@@ -70,6 +71,11 @@ GRANT SELECT ON changes TO ccbulk_app;
 -- Activation requests are queued; undo withdraws the unsent ones of the
 -- batch it reverses.
 GRANT SELECT, INSERT, DELETE ON activation_outbox TO ccbulk_app;
+
+-- Saved plans (migration 0011) are sealed with the installation's key: the
+-- first plan creates it (INSERT ... ON CONFLICT DO NOTHING), every plan and
+-- apply reads it. Whoever reads it can forge a plan: grant it to no one else.
+GRANT SELECT, INSERT ON plan_key TO ccbulk_app;
 
 -- Not needed, on purpose:
 -- * the identity sequences of batches and activation_outbox: an identity

@@ -168,47 +168,7 @@ func undoPermitted(ctx context.Context, q store.Querier, env *rules.Env, tenant 
 	total := 0
 	err := store.EachChangeWithHome(ctx, q, tenant, batch, func(c store.UserChange) error {
 		u := Reversed(c)
-		external := u.HomeNow != "" || u.Old["home_org"] != "" || u.New["home_org"] != ""
-		var caps []string // what the actor may not do to this user
-		need := func(cp rules.Capability, what string) {
-			if rules.Allowed(k, cp) != "" {
-				caps = append(caps, what)
-			}
-		}
-		if u.Created {
-			need(rules.CapManageUsers, "re-creating the user (creating users)")
-		} else if u.Deleted {
-			need(rules.CapManageUsers, "deleting the user (creating users)")
-		}
-		_, roleChanges := u.New["admin_role"]
-		for _, cc := range Columns(u) {
-			if cc.Column == schema.ColCCRole && roleChanges {
-				// The CC role set with an admin role (System Default for a
-				// new administrator) goes with it: the role's column
-				// decides, as in an import.
-				continue
-			}
-			var cp rules.Capability
-			switch cc.Column {
-			case schema.ColPremium, schema.ColStandard:
-				cp = rules.CapLicenses
-			case schema.ColFullAdmin, schema.ColReadOnlyAdmin:
-				cp = rules.CapFullOrReadOnly
-			case schema.ColCCServiceAdmin:
-				cp = rules.CapCCServiceMember
-				if external {
-					cp = rules.CapCCServiceExternal
-				}
-			default:
-				cp = rules.CapManageUsers
-			}
-			if u.Created || u.Deleted {
-				if cp == rules.CapManageUsers || cp == rules.CapLicenses {
-					continue // named once, as creating or deleting the user
-				}
-			}
-			need(cp, cc.Column.Header())
-		}
+		caps := deniedChanges(k, u, "re-creating the user (creating users)", "deleting the user (creating users)")
 		for _, d := range caps {
 			total++
 			if len(denied) < MaxListedForbidden {
@@ -229,6 +189,55 @@ func undoPermitted(ctx context.Context, q store.Querier, env *rules.Env, tenant 
 	}
 	return actorErr(schema.FActor, "%s is %s, and undoing batch %d would make %d %s it may not make:\n  %s%s\nask a Full Administrator of %s to undo it",
 		env.Actor.Email, k, batch, total, plural(total, "change", "changes"), strings.Join(denied, "\n  "), more, tenant)
+}
+
+// deniedChanges lists what the actor kind k may not do of the change u to
+// one user (SPEC §3), as an import checks it: created and deleted name the
+// creation and deletion of the user (which need the capability to create
+// users); each changed column needs the capability its column needs.
+func deniedChanges(k rules.ActorKind, u store.UserChange, created, deleted string) []string {
+	external := u.HomeNow != "" || u.Old["home_org"] != "" || u.New["home_org"] != ""
+	var caps []string // what the actor may not do to this user
+	need := func(cp rules.Capability, what string) {
+		if rules.Allowed(k, cp) != "" {
+			caps = append(caps, what)
+		}
+	}
+	if u.Created {
+		need(rules.CapManageUsers, created)
+	} else if u.Deleted {
+		need(rules.CapManageUsers, deleted)
+	}
+	_, roleChanges := u.New["admin_role"]
+	for _, cc := range Columns(u) {
+		if cc.Column == schema.ColCCRole && roleChanges {
+			// The CC role set with an admin role (System Default for a
+			// new administrator) goes with it: the role's column
+			// decides, as in an import.
+			continue
+		}
+		var cp rules.Capability
+		switch cc.Column {
+		case schema.ColPremium, schema.ColStandard:
+			cp = rules.CapLicenses
+		case schema.ColFullAdmin, schema.ColReadOnlyAdmin:
+			cp = rules.CapFullOrReadOnly
+		case schema.ColCCServiceAdmin:
+			cp = rules.CapCCServiceMember
+			if external {
+				cp = rules.CapCCServiceExternal
+			}
+		default:
+			cp = rules.CapManageUsers
+		}
+		if u.Created || u.Deleted {
+			if cp == rules.CapManageUsers || cp == rules.CapLicenses {
+				continue // named once, as creating or deleting the user
+			}
+		}
+		need(cp, cc.Column.Header())
+	}
+	return caps
 }
 
 func plural(n int, one, many string) string {

@@ -108,6 +108,9 @@ type Options struct {
 	Progress func(Progress)
 	// Plan, when set on a dry run, receives each change the run would make.
 	Plan func(PlanItem)
+	// PlanOut, when set on a dry run, receives the saved plan (see plan.go)
+	// as the run goes; Result.PlanSHA256 is set once it is complete.
+	PlanOut io.Writer
 }
 
 // Progress is how far an import has got.
@@ -132,6 +135,12 @@ type PlanItem struct {
 	Action         string // create, update or deactivate
 	Changes        []rules.Change
 	SendActivation bool
+	// Before is the user as the database holds it (nil for a user the run
+	// creates, and for a deactivation); After the user as the run leaves it.
+	Before, After *schema.User
+	// CopiedFrom is the user whose privileges the row copies (Copy
+	// Privileges From), "" when none.
+	CopiedFrom string
 }
 
 // MaxKeptFindings bounds the findings a Result keeps for display; the report
@@ -169,6 +178,9 @@ type Result struct {
 	MoreFindings       int // findings beyond those kept
 	// FindingsByRule counts every row finding by its rule.
 	FindingsByRule map[schema.RuleID]int
+	// PlanSHA256 is the SHA-256 of the plan a dry run wrote to
+	// Options.PlanOut; "" when it wrote none (or none that is complete).
+	PlanSHA256 string
 }
 
 // ErrSyncLimit is wrapped when --sync would deactivate more users than allowed.
@@ -229,7 +241,7 @@ func (e *MaxRejectedError) Unwrap() error { return ErrMaxRejected }
 // --max-rejected's): nothing was applied, but the run read and checked
 // every row, so its report stands.
 func isRefusal(err error) bool {
-	return errors.Is(err, ErrSyncLimit) || errors.Is(err, ErrMaxRejected)
+	return errors.Is(err, ErrSyncLimit) || errors.Is(err, ErrMaxRejected) || errors.Is(err, ErrPlanDrift) || errors.Is(err, ErrPlanApplied)
 }
 
 // checkMaxRejected refuses the run when more rows were rejected than
@@ -376,6 +388,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	defer run.abortReport()
 	defer run.dropInputBackup()
 
+	if err := run.startPlan(ctx, db); err != nil {
+		return res, err
+	}
 	conn, err := db.Connx(ctx)
 	if err != nil {
 		return res, store.Explain(err)
@@ -383,7 +398,10 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	defer conn.Close()
 
 	if opts.DryRun {
-		err = run.dryRun(ctx, conn)
+		err = run.dryRun(ctx, db, conn)
+		if err == nil {
+			err = run.finishPlan(hex.EncodeToString(digest.Sum(nil)))
+		}
 		if err == nil || isRefusal(err) {
 			if cerr := run.commitReport(); cerr != nil {
 				err = cerr
@@ -442,6 +460,8 @@ type run struct {
 	stopInput func()      // ends the reading of a stream (standard input, a FIFO)
 
 	createdMembers int // active members of the tenant the batch created (already in users)
+
+	planOut *planWriter // the saved plan a dry run writes (Options.PlanOut); nil: none
 
 	log *slog.Logger // Options.Log, with the batch once there is one; never nil
 }
@@ -821,19 +841,30 @@ func (r *run) abortReport() {
 // dryRun checks every row and reports the plan; it writes nothing. With
 // --sync it lists the users that would be deactivated, inside a
 // transaction that is rolled back.
-func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
+func (r *run) dryRun(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn) error {
 	start := time.Now()
+	// The rules look up on a snapshot, as a real run's do (index probes
+	// only, whatever the statistics say), and a saved plan reads the
+	// state of each user the rules saw there too.
+	look, err := store.OpenSnapshot(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer look.Close()
+	if r.planOut != nil {
+		r.planOut.q = look
+	}
 	return withRollback(ctx, conn, func(tx *sqlx.Tx) error {
 		if r.opts.Sync {
 			if err := store.CreateStaging(ctx, tx); err != nil {
 				return err
 			}
 		}
-		whole, err := r.readWhole(ctx, tx)
+		whole, err := r.readWhole(ctx, look)
 		if err != nil {
 			return err
 		}
-		err = r.eachChunk(ctx, tx, whole, func(chunk []chunkRow, snap *rules.Snapshot) error {
+		err = r.eachChunk(ctx, look, whole, func(chunk []chunkRow, snap *rules.Snapshot) error {
 			var listed []string
 			for i := range chunk {
 				out, err := r.check(&chunk[i], snap)
@@ -843,7 +874,7 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 				if chunk[i].in.Email != "" {
 					listed = append(listed, chunk[i].in.Email)
 				}
-				r.plan(chunk[i].row, out)
+				r.plan(ctx, &chunk[i], out)
 			}
 			if r.opts.Sync {
 				return store.StageListed(ctx, conn, listed)
@@ -867,6 +898,11 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 			if refused != nil && !errors.As(refused, &limit) {
 				return refused
 			}
+			if refused == nil {
+				if err := r.planDeactivations(ctx, tx); err != nil {
+					return err
+				}
+			}
 			emails, err := store.Deactivate(ctx, tx, r.env.Org.ID, 0)
 			if err != nil {
 				return err
@@ -879,21 +915,32 @@ func (r *run) dryRun(ctx context.Context, conn *sqlx.Conn) error {
 			}
 			r.res.Deactivated = len(emails)
 		}
+		if err := r.flushPlan(ctx); err != nil {
+			return err
+		}
 		return r.checkMaxRejected()
 	})
 }
 
-func (r *run) plan(row int, out rules.Outcome) {
-	switch out.Kind {
-	case rules.Created:
-		r.planItem(PlanItem{Row: row, Email: out.After.Email, Action: "create", Changes: out.Changes, SendActivation: out.SendActivation})
-	case rules.Updated:
-		r.planItem(PlanItem{Row: row, Email: out.After.Email, Action: "update", Changes: out.Changes, SendActivation: out.SendActivation})
-	case rules.Unchanged:
-		if out.SendActivation {
-			r.planItem(PlanItem{Row: row, Email: out.After.Email, Action: "activate", SendActivation: true})
-		}
+func (r *run) plan(ctx context.Context, cr *chunkRow, out rules.Outcome) {
+	row := cr.row
+	var p PlanItem
+	switch {
+	case out.Kind == rules.Created:
+		p = PlanItem{Row: row, Email: out.After.Email, Action: "create", Changes: out.Changes, SendActivation: out.SendActivation}
+	case out.Kind == rules.Updated:
+		p = PlanItem{Row: row, Email: out.After.Email, Action: "update", Changes: out.Changes, SendActivation: out.SendActivation}
+	case out.Kind == rules.Unchanged && out.SendActivation:
+		p = PlanItem{Row: row, Email: out.After.Email, Action: "activate", SendActivation: true}
+	default:
+		return
 	}
+	p.Before, p.After = out.Before, &out.After
+	if cr.in.CopyFrom.Set {
+		p.CopiedFrom = cr.in.CopyFrom.V
+	}
+	r.planItem(p)
+	r.planRow(ctx, p)
 }
 
 func (r *run) planItem(p PlanItem) {

@@ -243,14 +243,15 @@ func (c *config) ccbulkRun(url, profile string, args ...string) (sample, []byte,
 
 // importResult is the part of ccbulk's --json summary the bench checks.
 type importResult struct {
-	Rows        int  `json:"rows"`
-	Created     int  `json:"created"`
-	Updated     int  `json:"updated"`
-	Unchanged   int  `json:"unchanged"`
-	Deactivated int  `json:"deactivated"`
-	Rejected    int  `json:"rejected"`
-	Warnings    int  `json:"warnings"`
-	Applied     bool `json:"applied"`
+	BatchID     *int64 `json:"batch_id"`
+	Rows        int    `json:"rows"`
+	Created     int    `json:"created"`
+	Updated     int    `json:"updated"`
+	Unchanged   int    `json:"unchanged"`
+	Deactivated int    `json:"deactivated"`
+	Rejected    int    `json:"rejected"`
+	Warnings    int    `json:"warnings"`
+	Applied     bool   `json:"applied"`
 }
 
 func (c *config) importFile(url, profile, file, org string, extra ...string) (sample, importResult, error) {
@@ -267,6 +268,62 @@ func (c *config) importFile(url, profile, file, org string, extra ...string) (sa
 		return s, res, fmt.Errorf("ccbulk import %s: applied=%v, %d rows rejected", file, res.Applied, res.Rejected)
 	}
 	return s, res, nil
+}
+
+// copyDB makes database to a copy of from (no session may be open on from).
+func (c *config) copyDB(from, to string) error {
+	db, err := sql.Open("postgres", c.adminDB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DROP DATABASE IF EXISTS ` + to + ` WITH (FORCE)`); err != nil {
+		return err
+	}
+	_, err = db.Exec(`CREATE DATABASE ` + to + ` TEMPLATE ` + from)
+	return err
+}
+
+// planSizes are the sizes (bytes) of the sync's saved plan, one per run.
+var planSizes []int64
+
+// planApply measures the nightly sync as a saved plan: the dry run that
+// writes it, then its apply, on planDB (a copy of the database as the
+// plain sync found it); want is what the plain sync did.
+func (c *config) planApply(tag func(string) string, sheet, plan string, want importResult, res results) error {
+	url := c.dbURL(planDB)
+	defer c.dropDB(planDB)
+	if err := c.settle(url); err != nil {
+		return err
+	}
+	s1, out, err := c.ccbulkRun(url, tag("plan"), "import", sheet, "--org", mainOrg, "--actor", primaryAdmin, "--json",
+		"--sync", "--dry-run", "--plan-out", plan)
+	if err != nil {
+		return fmt.Errorf("ccbulk import --dry-run --plan-out: %w (%s)", err, out)
+	}
+	fi, err := os.Stat(plan)
+	if err != nil {
+		return err
+	}
+	planSizes = append(planSizes, fi.Size())
+	s2, out, err := c.ccbulkRun(url, tag("apply"), "apply", plan, "--actor", primaryAdmin, "--json")
+	if err != nil {
+		return fmt.Errorf("ccbulk apply: %w (%s)", err, out)
+	}
+	var r importResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return fmt.Errorf("ccbulk apply: reading its --json summary: %v (%s)", err, out)
+	}
+	if !r.Applied || r.Updated != want.Updated || r.Deactivated != want.Deactivated || r.Created != want.Created {
+		return fmt.Errorf("ccbulk apply of the sync's plan: applied=%v, %d created, %d updated, %d deactivated; the plain sync: %d, %d, %d",
+			r.Applied, r.Created, r.Updated, r.Deactivated, want.Created, want.Updated, want.Deactivated)
+	}
+	res.add("plan", s1)
+	res.add("apply", s2)
+	res.add("plan-apply", sample{secs: s1.secs + s2.secs, rssKB: max(s1.rssKB, s2.rssKB),
+		clientCPU: s1.clientCPU + s2.clientCPU, serverCPU: s1.serverCPU + s2.serverCPU})
+	logf("  ccbulk plan %.2fs (%d KB) + apply %.2fs of the sync", s1.secs, fi.Size()/1024, s2.secs)
+	return nil
 }
 
 // generateSheets is the bench's child process that writes the sheets.
@@ -360,6 +417,7 @@ func run() error {
 
 const (
 	mainDB       = "ccbulk_bench"
+	planDB       = "ccbulk_bench_plan"
 	growthDB     = "ccbulk_bench_growth"
 	primaryAdmin = "marie.dubois@acme.example"
 	mainOrg      = "acme"
@@ -455,6 +513,11 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 	if err := c.settle(url); err != nil {
 		return err
 	}
+	// (3b) the same sync as a saved plan, applied, on a copy of the
+	// database as the sync found it.
+	if err := c.copyDB(mainDB, planDB); err != nil {
+		return err
+	}
 	s, r, err = c.importFile(url, tag("sync"), sh.sync, mainOrg, "--sync")
 	if err != nil {
 		return err
@@ -464,6 +527,9 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 	}
 	res.add("sync", s)
 	logf("  ccbulk import --sync: %.2fs (%d updated)", s.secs, r.Updated)
+	if err := c.planApply(tag, sh.sync, filepath.Join(outDir, "sync.plan"), r, res); err != nil {
+		return err
+	}
 
 	// (5) CSV export against psql \copy (select …) to.
 	if err := c.settle(url); err != nil {

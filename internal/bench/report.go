@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -73,6 +74,9 @@ func render(_ *config, sh *sheets, growth []int, res results, m machineInfo, sta
 		{what: "**ccbulk import**, CSV, new users", key: "import", ref: "copy", rows: n, target: "≤ 1.5×", limit: 1.5, rssTarget: 128},
 		{what: "psql: `\\copy` into a staging table + one merge skipping unchanged rows (reference)", key: "sync-ref", rows: n},
 		{what: "**ccbulk import --sync**, same users, 10% changed", key: "sync", ref: "sync-ref", rows: n, target: "≤ 1.5×", limit: 1.5},
+		{what: "ccbulk import --sync --dry-run --plan-out: the same sync's saved plan", key: "plan", rows: n},
+		{what: "ccbulk apply of that plan", key: "apply", rows: n},
+		{what: "**plan + apply** of the same sync, against the plain import --sync", key: "plan-apply", ref: "sync", rows: n, target: "≤ 1.3×", limit: 1.3},
 	}
 	if xlsx {
 		lines = append(lines,
@@ -131,6 +135,11 @@ func render(_ *config, sh *sheets, growth []int, res results, m machineInfo, sta
 		fmt.Fprintf(&md, "| %d | %s | %s | %.2f | %s | %s | %s%s | %s | %s | %.1f / %.1f | %.0f%% |\n", i+1, l.what, thousands(l.rows), t,
 			thousands(int(float64(l.rows)/t)), ratio, l.target, verdict, rssCell, rssTarget, cc, sc, 100*spread(ss))
 		fmt.Fprintf(&sum, "%-4d %-62.62s %10d %9.2f %10.0f %7s %8.0f %8.2f %8.2f %7.0f%%\n", i+1, strings.ReplaceAll(l.what, "`", ""), l.rows, t, float64(l.rows)/t, ratio, rss, cc, sc, 100*spread(ss))
+	}
+	if len(planSizes) > 0 {
+		sizes := slices.Clone(planSizes)
+		slices.Sort(sizes)
+		fmt.Fprintf(&md, "\nThe saved plan of the sync (--plan-out: JSON Lines, gzip-compressed) is %.1f MB.\n", float64(sizes[len(sizes)/2])/(1<<20))
 	}
 	if len(growth) > 0 {
 		md.WriteString("\nGrowth of the CSV import of new users (each size on a fresh database, same runs):\n\n")

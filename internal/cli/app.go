@@ -147,7 +147,8 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.As(err, &ue), errors.Is(err, store.ErrBadConfig):
 		return ExitUsage
-	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &many), errors.As(err, &later):
+	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &many), errors.As(err, &later),
+		errors.Is(err, importer.ErrPlanDrift), errors.Is(err, importer.ErrPlanApplied):
 		return ExitRefused
 	case errors.As(err, &fe):
 		return ExitFatal
@@ -182,6 +183,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			orgCommand(),
 			roleCommand(),
 			importCommand(),
+			applyCommand(),
 			exportCommand(),
 			templateCommand(),
 			batchesCommand(),

@@ -176,6 +176,10 @@ type jsonBatch struct {
 	UndoneBy   *int64  `json:"undone_by"`
 	StartedAt  string  `json:"started_at"`
 	FinishedAt *string `json:"finished_at"`
+	// PlanSHA256 and PlanActor: for a batch applied from a saved plan, the
+	// plan's SHA-256 and who made it (null otherwise).
+	PlanSHA256 *string `json:"plan_sha256"`
+	PlanActor  *string `json:"plan_actor"`
 	DBUser     *string `json:"db_user"`
 	ClientHost *string `json:"client_host"`
 	ClientAddr *string `json:"client_addr"`
@@ -186,7 +190,8 @@ type jsonBatch struct {
 func batchJSON(b store.Batch) jsonBatch {
 	j := jsonBatch{Batch: b, StartedAt: b.StartedAt.UTC().Format(jsonTime),
 		DBUser: store.NullText(b.DBUser), ClientHost: store.NullText(b.ClientHost), ClientAddr: store.NullText(b.ClientAddr),
-		Version: store.NullText(b.Version), Error: store.NullText(b.Error)}
+		Version: store.NullText(b.Version), Error: store.NullText(b.Error),
+		PlanSHA256: store.NullText(b.PlanSHA256), PlanActor: store.NullText(b.PlanActor)}
 	if b.UndoOf.Valid {
 		j.UndoOf = &b.UndoOf.Int64
 	}
@@ -302,6 +307,9 @@ func batchTitle(b store.Batch) string {
 		fmt.Fprintf(&s, " (undone by batch %d)", b.UndoneBy.Int64)
 	}
 	fmt.Fprintf(&s, ", by %s, started %s", b.Actor, b.StartedAt.UTC().Format(tableTime))
+	if b.PlanActor.Valid {
+		fmt.Fprintf(&s, ", plan by %s (sha256 %s)", b.PlanActor.String, b.PlanSHA256.String)
+	}
 	if b.UndoOf.Valid {
 		fmt.Fprintf(&s, ", undo of batch %d", b.UndoOf.Int64)
 	} else if b.FileName != "" {

@@ -65,7 +65,9 @@ var commandHelp = map[string]struct{ synopsis, example string }{
 		"ccbulk import users.xlsx --org acme --actor admin@acme.example --dry-run\n" +
 			"ccbulk import users.xlsx --org acme --actor admin@acme.example\n" +
 			"ccbulk import nightly.csv --org acme --actor admin@acme.example --sync --max-deactivate 5% --json"},
-	"apply": {"ccbulk apply PLAN --actor EMAIL [--json]", "ccbulk apply users.plan --actor lead@acme.example"},
+	"apply": {"ccbulk apply PLAN --actor EMAIL [--json] [--lock-wait D] [--metrics-file F]",
+		"ccbulk import users.xlsx --org acme --actor admin@acme.example --dry-run --plan-out users.plan\n" +
+			"ccbulk apply users.plan --actor lead@acme.example"},
 	"export": {"ccbulk export --org ID --actor EMAIL [-o FILE] [--format csv|xlsx] [--delimiter ,|;|tab]\n              [--pbx NAME]... [--status active|inactive] [--admins] [--role NAME]",
 		"ccbulk export --org acme --actor admin@acme.example -o users.xlsx"},
 	"template": {"ccbulk template [-o FILE] [--format csv|xlsx]", "ccbulk template -o users.xlsx"},

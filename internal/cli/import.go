@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/outfile"
 	"github.com/ccbulk/ccbulk/internal/version"
 	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/schema"
@@ -29,6 +30,7 @@ func importCommand() *cli.Command {
 			&cli.StringFlag{Name: "org", Usage: "the tenant"},
 			&cli.StringFlag{Name: "actor", Usage: "email of the administrator running the import"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "write nothing; show the plan and write the report"},
+			&cli.StringFlag{Name: "plan-out", Usage: "with --dry-run: also save the plan to this file, to apply exactly with 'ccbulk apply'"},
 			&cli.BoolFlag{Name: "atomic", Usage: "apply nothing if any row is rejected"},
 			&cli.BoolFlag{Name: "sync", Usage: "set Inactive the members the sheet does not list"},
 			&cli.StringFlag{Name: "max-rejected", Usage: "apply nothing (exit 4) if more rows than this are rejected: N, or P% of the rows read"},
@@ -82,6 +84,13 @@ func runImport(c *cli.Context) error {
 		}
 	}
 	opts.NoActivationEmails = c.Bool("no-activation-emails")
+	planPath := c.String("plan-out")
+	if c.IsSet("plan-out") && !opts.DryRun {
+		return usagef("--plan-out works with --dry-run only: a dry run makes the plan, 'ccbulk apply PLAN' applies it")
+	}
+	if c.IsSet("plan-out") && strings.TrimSpace(planPath) == "" {
+		return usagef("--plan-out names the file to save the plan to")
+	}
 	switch f := c.String("report-format"); f {
 	case "", importer.ReportCSV, importer.ReportXLSX, importer.ReportJSONL:
 		opts.ReportFormat = f
@@ -150,21 +159,56 @@ func runImport(c *cli.Context) error {
 		} else {
 			limitMemory(importLimitCSV)
 		}
+		var plan *outfile.File
+		if planPath != "" {
+			if plan, err = outfile.Create(planPath); err != nil {
+				return fmt.Errorf("--plan-out %s: cannot write the plan there (%s); nothing was read: choose a writable place", planPath, outfile.Cause(err))
+			}
+			defer plan.Abort()
+			opts.PlanOut = plan
+		}
 		res, err = importer.Import(c.Context, db, opts)
 		bar.done()
+		if plan != nil && err == nil && res.PlanSHA256 != "" {
+			if err = plan.Commit(); err != nil {
+				res.PlanSHA256 = ""
+				err = fmt.Errorf("--plan-out %s: cannot write the plan (%s)", planPath, outfile.Cause(err))
+			}
+		}
 		// Once the batch is committed, a later error is a warning (exit 0 or 3).
 		return afterCommit(res.Applied && !res.DryRun, res.BatchID, res.Rejected, err)
 	}()
-	finished := time.Now()
+	var notes []string
 	switch {
-	case jsonOut:
+	case res.PlanSHA256 != "":
+		notes = append(notes, fmt.Sprintf("plan saved to %s (sha256 %s); apply it with 'ccbulk apply %s --actor EMAIL'", termText(planPath), res.PlanSHA256, termText(planPath)))
+	case planPath != "" && err == nil && opts.Atomic && res.Rejected > 0:
+		notes = append(notes, fmt.Sprintf("no plan saved to %s: with --atomic and rows rejected, it would apply nothing", termText(planPath)))
+	}
+	return endRun(c, "import", opts.Org, started, res, err, notes...)
+}
+
+// endRun prints the outcome of an import or an apply (the --json object,
+// or the summary for a person), writes --metrics-file, and returns the
+// error that gives the exit code.
+func endRun(c *cli.Context, command, org string, started time.Time, res importer.Result, err error, notes ...string) error {
+	finished := time.Now()
+	out := c.App.Writer
+	switch {
+	case c.Bool("json"):
 		printFindings(c.App.ErrWriter, res)
 		printStaleReport(c.App.ErrWriter, res)
+		for _, n := range notes {
+			fmt.Fprintln(c.App.ErrWriter, n)
+		}
 		printJSON(out, res, jsonRun{started: started, finished: finished, err: err})
 	case err == nil || res.Applied:
 		printSummary(out, res)
+		for _, n := range notes {
+			fmt.Fprintln(out, n)
+		}
 	}
-	if metricsFile != "" {
+	if metricsFile := c.String("metrics-file"); metricsFile != "" {
 		code := ExitOK
 		switch {
 		case err != nil:
@@ -172,7 +216,7 @@ func runImport(c *cli.Context) error {
 		case res.Rejected > 0:
 			code = ExitRejected
 		}
-		m := runMetrics{command: "import", org: opts.Org, started: started, finished: finished, exit: code, res: res}
+		m := runMetrics{command: command, org: org, started: started, finished: finished, exit: code, res: res}
 		if merr := writeMetrics(metricsFile, m); merr != nil {
 			// The run's outcome stands; the metrics are said to be missing.
 			fmt.Fprintf(c.App.ErrWriter, "ccbulk: warning: %v\n", merr)

@@ -19,7 +19,7 @@ import (
 // owner role that is no superuser migrates a database it owns and sets up
 // the demo organization; then the day-to-day role, with only the grants of
 // that file, imports (clean, with rejected rows, --sync, a refused file),
-// undoes, exports and lists batches. It also checks what the role may not
+// makes and applies a saved plan, undoes, exports and lists batches. It also checks what the role may not
 // do.
 func TestLeastPrivilegeRoles(t *testing.T) {
 	server := testdb.ServerURL(t)
@@ -117,7 +117,10 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	for _, format := range []string{"table", "csv", "json"} {
 		run(appURL, 0, "batches", "show", batch[1], "--org", "acme", "--format", format)
 	}
-	run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--report", "report.csv")
+	// The same changes as a saved plan, made by one administrator and
+	// applied by another (the first plan creates the installation's key).
+	run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--report", "report.csv", "--dry-run", "--plan-out", "changes.plan")
+	run(appURL, 3, "apply", "changes.plan", "--actor", primaryAdmin)
 	run(appURL, 3, "import", "changes.csv", "--org", "acme", "--actor", "jean.martin@acme.example", "--atomic", "--report", "report.csv")
 	run(appURL, 1, "import", "broken.csv", "--org", "acme", "--actor", primaryAdmin)
 	run(appURL, 0, "import", "users.csv", "--org", "acme", "--actor", primaryAdmin, "--sync", "--dry-run")

@@ -126,6 +126,11 @@ type Batch struct {
 	Version    sql.NullString `db:"ccbulk_version" json:"-"`
 	// Error is why a batch that did not apply (aborted, failed) ended.
 	Error sql.NullString `db:"error" json:"-"`
+	// PlanSHA256 and PlanActor: for a batch that applied a saved plan
+	// (migration 0011), the plan file's SHA-256 and the administrator who
+	// made the plan (Actor applied it).
+	PlanSHA256 sql.NullString `db:"plan_sha256" json:"-"`
+	PlanActor  sql.NullString `db:"plan_actor" json:"-"`
 }
 
 // NullText is s as a JSON value: nil (null) when it is NULL.
@@ -241,7 +246,7 @@ func BatchStatus(ctx context.Context, q Querier, tenant string, id int64) (strin
 
 const batchColumns = `b.id, b.tenant_id, b.kind, b.actor, b.file_name, b.file_sha256, b.mode, b.undo_of, b.started_at,
 	b.finished_at, b.rows, b.created, b.updated, b.unchanged, b.deactivated, b.rejected, b.warnings, b.deleted, b.withdrawn, b.status,
-	b.db_user, host(b.client_addr) AS client_addr, b.client_host, b.ccbulk_version, b.error,
+	b.db_user, host(b.client_addr) AS client_addr, b.client_host, b.ccbulk_version, b.error, b.plan_sha256, b.plan_actor,
 	(SELECT u.id FROM batches u WHERE u.tenant_id = b.tenant_id AND u.undo_of = b.id AND u.status = 'applied') AS undone_by`
 
 // ListBatches returns a tenant's batches, newest first.

@@ -1,0 +1,445 @@
+package importer
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/rules"
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// A saved plan (SPEC §5 "Saved plans") is written by a dry run with
+// Options.PlanOut and applied by Apply. It is JSON Lines, gzip-compressed,
+// followed by one line outside the compressed data, its seal:
+//
+//	{"ccbulk_plan":1,"org":…,"actor":…,"created_at":…,"input":…,"options":{…},"org_state":{…}}
+//	{"row":N,"action":"create","email":…,"after":[…],"activation":bool}
+//	{"row":N,"action":"update","email":…,"state":…,"before":[…],"after":[…],"activation":bool,"uses":[{"email":…,"state":…}]}
+//	{"row":N,"action":"activate","email":…,"state":…,"before":[…]}
+//	{"action":"deactivate","email":…,"state":…,"before":[…]}
+//	{"summary":{"items":N,"input_sha256":…,"rows":N,…}}
+//	(end of the gzip stream)
+//	{"hmac":"…"}
+//
+// A user is an array of its stored fields in the order of planFields. state
+// is the user's state as the store computes it (store.UserStates): the plan
+// applies only while every user it touches still has that state, and every
+// user whose privileges a change copies (uses: Copy Privileges From a user
+// of the database) still has the state the dry run saw. The seal
+// is an HMAC-SHA256, keyed with the installation's key (store.PlanKey), of
+// every byte of the file before it (the compressed stream, as written), in
+// lower-case hex: every byte of a plan is fixed by its content and the key,
+// so a plan edited (even re-compressed) or cut short is refused, and the
+// plan's SHA-256, of the whole file, names one plan.
+
+// PlanFormat is the version of the plan format this ccbulk writes and reads.
+const PlanFormat = 1
+
+// planChunk is how many planned changes share one database query, when the
+// plan is written and when it is applied.
+const planChunk = 5000
+
+// Plan actions.
+const (
+	actionCreate     = "create"
+	actionUpdate     = "update"
+	actionActivate   = "activate"
+	actionDeactivate = "deactivate"
+)
+
+// planHeader is a plan's first line.
+type planHeader struct {
+	Format    int            `json:"ccbulk_plan"`
+	Org       string         `json:"org"`
+	Actor     string         `json:"actor"`
+	CreatedAt string         `json:"created_at"`
+	Input     string         `json:"input"`
+	Options   planOptions    `json:"options"`
+	OrgState  store.OrgState `json:"org_state"`
+}
+
+// planOptions are the options of the dry run that made a plan.
+type planOptions struct {
+	Sync               bool    `json:"sync"`
+	Atomic             bool    `json:"atomic"`
+	NoActivationEmails bool    `json:"no_activation_emails"`
+	MaxDeactivate      string  `json:"max_deactivate"`
+	MaxRejected        *string `json:"max_rejected"`
+	Mapping            string  `json:"mapping,omitempty"`
+	Encoding           string  `json:"encoding,omitempty"`
+	Sheet              string  `json:"sheet,omitempty"`
+}
+
+// mode is the mode a batch applying the plan records, as the import would.
+func (o planOptions) mode() string {
+	switch {
+	case o.Sync:
+		return "sync"
+	case o.Atomic:
+		return "atomic"
+	}
+	return "apply"
+}
+
+// planSummary is what the dry run counted, on the plan's next-to-last line.
+type planSummary struct {
+	Items          int            `json:"items"`
+	InputSHA256    string         `json:"input_sha256"`
+	Rows           int            `json:"rows"`
+	Created        int            `json:"created"`
+	Updated        int            `json:"updated"`
+	Unchanged      int            `json:"unchanged"`
+	Deactivated    int            `json:"deactivated"`
+	Rejected       int            `json:"rejected"`
+	Warnings       int            `json:"warnings"`
+	Activations    int            `json:"activations"`
+	IgnoredColumns []string       `json:"ignored_columns"`
+	FindingsByRule map[string]int `json:"findings_by_rule"`
+}
+
+// planLine is any line of a plan, as it is read.
+type planLine struct {
+	planHeader
+	Row        int          `json:"row,omitempty"`
+	Action     string       `json:"action,omitempty"`
+	Email      string       `json:"email,omitempty"`
+	State      string       `json:"state,omitempty"`
+	Before     *planUser    `json:"before,omitempty"`
+	After      *planUser    `json:"after,omitempty"`
+	Activation bool         `json:"activation,omitempty"`
+	Uses       []planUse    `json:"uses,omitempty"`
+	Summary    *planSummary `json:"summary,omitempty"`
+}
+
+// planUse is another user a change was computed from, with its state.
+type planUse struct {
+	Email string `json:"email"`
+	State string `json:"state"`
+}
+
+// planItemLine is a planned change as it is written.
+type planItemLine struct {
+	Row        int       `json:"row,omitempty"`
+	Action     string    `json:"action"`
+	Email      string    `json:"email"`
+	State      string    `json:"state,omitempty"`
+	Before     *planUser `json:"before,omitempty"`
+	After      *planUser `json:"after,omitempty"`
+	Activation bool      `json:"activation,omitempty"`
+	Uses       []planUse `json:"uses,omitempty"`
+}
+
+// planUser is a user in a plan: its stored fields as one JSON array.
+type planUser schema.User
+
+// planFields names the elements of a planUser's array, in order.
+var planFields = []string{"email", "first_name", "last_name", "display_name", "username", "pbx", "status",
+	"home_org", "premium", "standard", "admin_role", "cc_role", "is_primary"}
+
+func (u *planUser) MarshalJSON() ([]byte, error) {
+	return json.Marshal([]any{u.Email, u.FirstName, u.LastName, u.DisplayName, u.Username, u.PBX, u.Status,
+		u.HomeOrg, u.Premium, u.Standard, u.AdminRole, u.CCRole, u.Primary})
+}
+
+func (u *planUser) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if len(raw) != len(planFields) {
+		return fmt.Errorf("a user has %d fields, not %d", len(raw), len(planFields))
+	}
+	var status, role string
+	texts := []*string{&u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.Username, &u.PBX, &status,
+		&u.HomeOrg, nil, nil, &role, &u.CCRole, nil}
+	flags := map[int]*bool{8: &u.Premium, 9: &u.Standard, 12: &u.Primary}
+	for i, r := range raw {
+		var err error
+		if texts[i] != nil {
+			err = json.Unmarshal(r, texts[i])
+		} else {
+			err = json.Unmarshal(r, flags[i])
+		}
+		if err != nil {
+			return fmt.Errorf("a user's %s: %w", planFields[i], err)
+		}
+	}
+	u.Status, u.AdminRole = schema.Status(status), schema.AdminRole(role)
+	return nil
+}
+
+// sealLen is the length of a plan's seal line: {"hmac":"<64 hex digits>"}
+// and a newline.
+const sealLen = len(`{"hmac":""}`) + 2*sha256.Size + 1
+
+// seal returns the seal line of a plan whose bytes before it have this
+// HMAC.
+func seal(mac []byte) []byte {
+	return []byte(`{"hmac":"` + hex.EncodeToString(mac) + "\"}\n")
+}
+
+// planWriter writes a plan as a dry run goes. Planned changes wait in
+// pending until a chunk of them can have their users' states looked up in
+// one query on the dry run's transaction; then they are written, so the
+// plan is never held in memory whatever the size of the sheet.
+type planWriter struct {
+	file    *hashWriter   // the plan as written (compressed), hashed
+	gz      *gzip.Writer  // compresses into file
+	out     *bufio.Writer // buffers into gz
+	tenant  string
+	q       store.Querier // the dry run's transaction, once it is open
+	pending []PlanItem
+	items   int
+	err     error // the first error; the plan is then abandoned
+}
+
+// hashWriter writes to w and hashes what it writes: the SHA-256 of the
+// file, and the HMAC that seals it.
+type hashWriter struct {
+	w        io.Writer
+	sha, mac hash.Hash
+}
+
+func (h *hashWriter) Write(p []byte) (int, error) {
+	n, err := h.w.Write(p)
+	h.sha.Write(p[:n])
+	h.mac.Write(p[:n])
+	return n, err
+}
+
+// startPlan begins the plan of a dry run when Options.PlanOut is set: the
+// installation's key, then the header (the organization, the actor, the
+// options and the organization's state as the rules see it).
+func (r *run) startPlan(ctx context.Context, db *sqlx.DB) error {
+	if r.opts.PlanOut == nil {
+		return nil
+	}
+	if !r.opts.DryRun {
+		return errors.New("a plan is written by a dry run only (Options.PlanOut without DryRun)")
+	}
+	key, err := store.PlanKey(ctx, db)
+	if err != nil {
+		return err
+	}
+	state, err := store.LoadOrgState(ctx, db, r.env.Org.ID)
+	if err != nil {
+		return err
+	}
+	// The rules count seats from the environment they were given.
+	state.PremiumUsed, state.StandardUsed = r.env.PremiumUsed, r.env.StandardUsed
+	file := &hashWriter{w: r.opts.PlanOut, sha: sha256.New(), mac: hmac.New(sha256.New, key)}
+	gz, err := gzip.NewWriterLevel(file, gzip.BestSpeed)
+	if err != nil {
+		return err
+	}
+	p := &planWriter{file: file, gz: gz, out: bufio.NewWriterSize(gz, 64<<10), tenant: r.env.Org.ID}
+	o := r.opts
+	opts := planOptions{Sync: o.Sync, Atomic: o.Atomic, NoActivationEmails: o.NoActivationEmails,
+		MaxDeactivate: o.MaxDeactivate.String(), Encoding: o.Encoding, Sheet: o.Sheet}
+	if o.MaxRejected != nil {
+		s := o.MaxRejected.String()
+		opts.MaxRejected = &s
+	}
+	if o.Mapping != nil {
+		opts.Mapping = o.Mapping.Name
+	}
+	p.line(planHeader{Format: PlanFormat, Org: r.env.Org.ID, Actor: r.env.Actor.Email,
+		CreatedAt: time.Now().UTC().Format(time.RFC3339), Input: r.name, Options: opts, OrgState: state})
+	r.planOut = p
+	return p.err
+}
+
+// line writes one line of the plan.
+func (p *planWriter) line(v any) {
+	if p.err != nil {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		p.err = err
+		return
+	}
+	b = append(b, '\n')
+	if _, err := p.out.Write(b); err != nil {
+		p.err = fmt.Errorf("writing the plan: %w", err)
+	}
+}
+
+// add takes a planned change of a row; it is written with the next chunk.
+func (p *planWriter) add(ctx context.Context, item PlanItem) {
+	if p.err != nil {
+		return
+	}
+	p.pending = append(p.pending, item)
+	if len(p.pending) >= planChunk {
+		p.flush(ctx)
+	}
+}
+
+// flush looks up the states of the users the pending changes touch and
+// writes the changes.
+func (p *planWriter) flush(ctx context.Context) {
+	if p.err != nil || len(p.pending) == 0 {
+		return
+	}
+	emails := make([]string, 0, len(p.pending))
+	for _, it := range p.pending {
+		if it.Before != nil {
+			emails = append(emails, it.Email)
+		}
+		if it.CopiedFrom != "" {
+			emails = append(emails, it.CopiedFrom)
+		}
+	}
+	var states map[string]string
+	if len(emails) > 0 {
+		if states, p.err = store.UserStates(ctx, p.q, p.tenant, emails); p.err != nil {
+			return
+		}
+	}
+	for _, it := range p.pending {
+		l := planItemLine{Row: it.Row, Action: it.Action, Email: it.Email, Activation: it.SendActivation}
+		if it.Before != nil {
+			l.Before = (*planUser)(it.Before)
+			l.State = states[it.Email]
+			if l.State == "" {
+				p.err = fmt.Errorf("planning: user %s is no longer in the database", it.Email)
+				return
+			}
+		}
+		if it.Action != actionActivate {
+			l.After = (*planUser)(it.After)
+		}
+		// A user the copy names that is not in the database is one an
+		// earlier row of the sheet creates: the plan holds its creation.
+		if state := states[it.CopiedFrom]; it.CopiedFrom != "" && state != "" {
+			l.Uses = []planUse{{Email: it.CopiedFrom, State: state}}
+		}
+		p.line(l)
+		p.items++
+	}
+	p.pending = p.pending[:0]
+}
+
+// planDeactivations writes the deactivations of a --sync dry run, with the
+// users as they are before the dry run's Deactivate changes them.
+func (r *run) planDeactivations(ctx context.Context, q store.Querier) error {
+	p := r.planOut
+	if p == nil {
+		return nil
+	}
+	p.flush(ctx)
+	if p.err != nil {
+		return p.err
+	}
+	err := store.EachMissing(ctx, q, p.tenant, func(u *schema.User, state string) error {
+		before := planUser(*u)
+		p.line(planItemLine{Action: actionDeactivate, Email: u.Email, State: state, Before: &before})
+		p.items++
+		return p.err
+	})
+	if err != nil {
+		p.err = err
+	}
+	return err
+}
+
+// planRow hands a dry run's planned change of a row to the plan.
+func (r *run) planRow(ctx context.Context, item PlanItem) {
+	if r.planOut != nil && item.Row > 0 {
+		r.planOut.add(ctx, item)
+	}
+}
+
+// flushPlan writes the planned changes still waiting, on the dry run's
+// transaction, before it is rolled back.
+func (r *run) flushPlan(ctx context.Context) error {
+	if r.planOut == nil {
+		return nil
+	}
+	r.planOut.flush(ctx)
+	return r.planOut.err
+}
+
+// finishPlan ends the plan of a dry run that completed: the summary, the
+// HMAC, and the end of the compressed stream; Result.PlanSHA256 then names
+// it. A dry run with --atomic whose rows were rejected would apply
+// nothing: it leaves the plan unfinished (the caller discards it).
+func (r *run) finishPlan(inputSHA string) error {
+	p := r.planOut
+	if p == nil {
+		return nil
+	}
+	if p.err != nil {
+		return p.err
+	}
+	if len(p.pending) > 0 {
+		return errors.New("internal error: planned changes were left unwritten")
+	}
+	if r.opts.Atomic && r.res.Rejected > 0 {
+		return nil
+	}
+	res := r.res
+	s := planSummary{Items: p.items, InputSHA256: inputSHA, Rows: res.Rows, Created: res.Created, Updated: res.Updated,
+		Unchanged: res.Unchanged, Deactivated: res.Deactivated, Rejected: res.Rejected, Warnings: res.Warnings,
+		Activations: res.Activations, IgnoredColumns: res.IgnoredColumns, FindingsByRule: map[string]int{}}
+	for rule, n := range res.FindingsByRule {
+		s.FindingsByRule[string(rule)] = n
+	}
+	p.line(struct {
+		Summary planSummary `json:"summary"`
+	}{s})
+	if p.err != nil {
+		return p.err
+	}
+	if err := p.out.Flush(); err != nil {
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	if err := p.gz.Close(); err != nil {
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	last := seal(p.file.mac.Sum(nil))
+	if _, err := p.file.w.Write(last); err != nil {
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	p.file.sha.Write(last)
+	r.res.PlanSHA256 = hex.EncodeToString(p.file.sha.Sum(nil))
+	return nil
+}
+
+// planChanges returns a planned user's changes as the audit trail would
+// record them, for the permission check (see deniedChanges).
+func planChanges(action, email string, before, after *schema.User) store.UserChange {
+	c := store.UserChange{Email: email, Created: action == actionCreate, Old: map[string]string{}, New: map[string]string{}}
+	var changes []rules.Change
+	switch action {
+	case actionCreate:
+		changes = rules.Diff(nil, after)
+	case actionUpdate:
+		changes = rules.Diff(before, after)
+	case actionDeactivate:
+		changes = []rules.Change{{Field: rules.FStatus, Old: string(schema.StatusActive), New: string(schema.StatusInactive)}}
+	}
+	for _, ch := range changes {
+		c.Old[string(ch.Field)], c.New[string(ch.Field)] = ch.Old, ch.New
+	}
+	if before != nil {
+		c.HomeNow = before.HomeOrg
+	} else if after != nil {
+		c.HomeNow = after.HomeOrg
+	}
+	return c
+}

@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// userStateExpr is a user's state as a saved plan records it: a digest of
+// the stored row (every field of schema.UserFields and the primary flag, as
+// the row's text, so that NULL and ” differ) that changes whenever the row
+// changes, by ccbulk or by plain SQL. It is the one place the state is
+// computed: a version column kept by the database could replace it here.
+const userStateExpr = `md5(ROW(u.email, u.first_name, u.last_name, u.display_name, u.username, u.pbx, u.status,
+	u.home_org, u.premium, u.standard, u.admin_role, u.cc_role, u.is_primary)::text)`
+
+// userStateFields are the stored fields userStateExpr covers, for the test
+// that checks them against schema.UserFields.
+var userStateFields = []string{"email", "first_name", "last_name", "display_name", "username", "pbx", "status",
+	"home_org", "premium", "standard", "admin_role", "cc_role", "is_primary"}
+
+// UserStates returns the state (see userStateExpr) of the users of a tenant
+// with the given emails, by email; a user that does not exist is not in the
+// map. A dry run that saves its plan calls it on the transaction its rules
+// read from, a chunk of emails at a time.
+func UserStates(ctx context.Context, q Querier, tenant string, emails []string) (map[string]string, error) {
+	rows, err := q.QueryxContext(ctx, `SELECT u.email, `+userStateExpr+` AS state
+		FROM unnest($2::text[]) AS k(wanted) JOIN users u ON u.tenant_id = $1 AND u.email = k.wanted`, tenant, pq.StringArray(emails))
+	if err != nil {
+		return nil, Explain(err)
+	}
+	defer rows.Close()
+	m := make(map[string]string, len(emails))
+	for rows.Next() {
+		var email, state string
+		if err := rows.Scan(&email, &state); err != nil {
+			return nil, Explain(err)
+		}
+		m[email] = state
+	}
+	return m, Explain(rows.Err())
+}
+
+// StatedUser is a stored user with its state (see userStateExpr).
+type StatedUser struct {
+	User  schema.User
+	State string
+}
+
+// LockUserStates returns the users of a tenant with the given emails, with
+// their state, by email, and locks their rows until the transaction ends
+// (FOR UPDATE): what an apply checks is what it then writes over.
+func LockUserStates(ctx context.Context, tx *sqlx.Tx, tenant string, emails []string) (map[string]*StatedUser, error) {
+	rows, err := tx.QueryxContext(ctx, `SELECT `+userColumns+`, `+userStateExpr+` AS state
+		FROM users u WHERE u.tenant_id = $1 AND u.email = ANY($2::text[])
+		ORDER BY u.email FOR UPDATE OF u`, tenant, pq.StringArray(emails))
+	if err != nil {
+		return nil, Explain(err)
+	}
+	defer rows.Close()
+	m := make(map[string]*StatedUser, len(emails))
+	for rows.Next() {
+		s := new(StatedUser)
+		var status, role string
+		u := &s.User
+		if err := rows.Scan(&u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.Username, &u.PBX, &status,
+			&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &s.State); err != nil {
+			return nil, Explain(err)
+		}
+		u.Status, u.AdminRole = schema.Status(status), schema.AdminRole(role)
+		m[u.Email] = s
+	}
+	return m, Explain(rows.Err())
+}
+
+// EachMissing calls fn, in email order, for each user SyncCandidates left in
+// ccbulk_missing (the members a --sync would deactivate), with the user's
+// row and state as they are before Deactivate changes them.
+func EachMissing(ctx context.Context, q Querier, tenant string, fn func(u *schema.User, state string) error) error {
+	rows, err := q.QueryxContext(ctx, `SELECT `+userColumns+`, `+userStateExpr+` AS state
+		FROM users u WHERE u.tenant_id = $1 AND u.email IN (SELECT m.email FROM ccbulk_missing m)
+		AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
+		ORDER BY u.email`, tenant)
+	if err != nil {
+		return Explain(err)
+	}
+	defer rows.Close()
+	var u schema.User
+	for rows.Next() {
+		var status, role, state string
+		if err := rows.Scan(&u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.Username, &u.PBX, &status,
+			&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &state); err != nil {
+			return Explain(err)
+		}
+		u.Status, u.AdminRole = schema.Status(status), schema.AdminRole(role)
+		if err := fn(&u, state); err != nil {
+			return err
+		}
+	}
+	return Explain(rows.Err())
+}
+
+// StageDeactivations fills ccbulk_missing, the table Deactivate reads, with
+// the emails a saved plan deactivates, on conn, the connection of the
+// batch's transaction (the table goes with it).
+func StageDeactivations(ctx context.Context, conn *sqlx.Conn, emails []string) error {
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE ccbulk_missing (email text COLLATE "C" NOT NULL) ON COMMIT DROP`); err != nil {
+		return Explain(err)
+	}
+	err := copyRows(ctx, conn, pq.CopyIn("ccbulk_missing", "email"), len(emails), func(l *copyLine, i int) error {
+		l.Text(emails[i])
+		return nil
+	})
+	return Explain(err)
+}
+
+// PlanKeySize is the size of the installation's key for saved plans.
+const PlanKeySize = 32
+
+// PlanKey returns the installation's key for saved plans (migration 0011),
+// creating it on first use: a random key inserted if none is there yet, so
+// that two first plans made at once agree on the one that won.
+func PlanKey(ctx context.Context, db *sqlx.DB) ([]byte, error) {
+	var key []byte
+	err := sqlx.GetContext(ctx, db, &key, `SELECT key FROM plan_key`)
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, Explain(err)
+	}
+	fresh := make([]byte, PlanKeySize)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("making the key for saved plans: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO plan_key (key) VALUES ($1) ON CONFLICT (one) DO NOTHING`, fresh); err != nil {
+		return nil, Explain(err)
+	}
+	err = sqlx.GetContext(ctx, db, &key, `SELECT key FROM plan_key`)
+	return key, Explain(err)
+}
+
+// PlanAppliedBy returns the applied batch of the tenant that applied the
+// plan with this SHA-256, or 0 when none did.
+func PlanAppliedBy(ctx context.Context, q Querier, tenant, sha string) (int64, error) {
+	var id int64
+	err := sqlx.GetContext(ctx, q, &id, `SELECT id FROM batches WHERE tenant_id = $1 AND plan_sha256 = $2 AND status = 'applied'`, tenant, sha)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, Explain(err)
+}
+
+// RecordPlan records on a running batch the plan it applies: the plan's
+// author and, once the whole plan has been read, its SHA-256 ("" leaves it
+// unset).
+func RecordPlan(ctx context.Context, q Querier, tenant string, batch int64, author, sha string) error {
+	_, err := q.ExecContext(ctx, `UPDATE batches SET plan_actor = $3, plan_sha256 = coalesce(nullif($4, ''), plan_sha256)
+		WHERE tenant_id = $1 AND id = $2`, tenant, batch, author, sha)
+	if isUniqueViolation(err, "batches_plan_applied_once") {
+		return ErrPlanApplied
+	}
+	return Explain(err)
+}
+
+// ErrPlanApplied is returned when the database refuses a second applied
+// batch of one plan.
+var ErrPlanApplied = errors.New("the plan was applied already")
+
+// OrgState is what a plan depends on besides its users: the tenant's seats
+// (limits and use; -1: no limit), its PBXes, and its CC roles with their
+// permissions.
+type OrgState struct {
+	PremiumSeats  int               `json:"premium_seats"`
+	PremiumUsed   int               `json:"premium_used"`
+	StandardSeats int               `json:"standard_seats"`
+	StandardUsed  int               `json:"standard_used"`
+	PBXes         []string          `json:"pbxes"`
+	Roles         map[string]string `json:"roles"` // name → permissions, comma-separated in a fixed order
+}
+
+// LoadOrgState reads a tenant's OrgState.
+func LoadOrgState(ctx context.Context, q Querier, tenant string) (OrgState, error) {
+	org, err := LoadOrg(ctx, q, tenant)
+	if err != nil {
+		return OrgState{}, err
+	}
+	s := OrgState{PremiumSeats: org.PremiumSeats, StandardSeats: org.StandardSeats, PBXes: org.PBXes, Roles: map[string]string{}}
+	if s.PremiumUsed, s.StandardUsed, err = SeatsUsed(ctx, q, org.ID); err != nil {
+		return s, err
+	}
+	rows, err := q.QueryxContext(ctx, `SELECT name, array_to_string(ARRAY(SELECT p FROM unnest(permissions) AS p ORDER BY p), ',')
+		FROM cc_roles WHERE tenant_id = $1`, org.ID)
+	if err != nil {
+		return s, Explain(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, perms string
+		if err := rows.Scan(&name, &perms); err != nil {
+			return s, Explain(err)
+		}
+		s.Roles[name] = perms
+	}
+	return s, Explain(rows.Err())
+}
+
+// ErrUsernameTaken is wrapped when a username a batch gives is held by
+// another user.
+var ErrUsernameTaken = errors.New("a username is held by another user")
+
+// CheckUsernames checks now, inside the batch's transaction, the uniqueness
+// of usernames per PBX that CreateStaging deferred to the commit, so that
+// a username taken since a plan was made is told as such (ErrUsernameTaken,
+// with the key) rather than as a failed commit. The transaction cannot go
+// on after an error.
+func CheckUsernames(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `SET CONSTRAINTS users_username_per_pbx IMMEDIATE`)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Constraint == "users_username_per_pbx" {
+		return fmt.Errorf("%w (%s)", ErrUsernameTaken, strings.TrimSuffix(pqErr.Detail, "."))
+	}
+	return Explain(err)
+}
