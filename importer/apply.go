@@ -687,7 +687,7 @@ func (a *applier) apply(chunk []*planLine) error {
 }
 
 // permit checks that the applying actor may make a planned change, as an
-// import by that actor would check it (SPEC §3).
+// import by that actor would check it (docs/REFERENCE.md §3, Who may do what).
 func (a *applier) permit(l *planLine) {
 	k := a.env.ActorKind
 	if k == rules.FullCustomer {

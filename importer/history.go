@@ -192,7 +192,7 @@ func undoPermitted(ctx context.Context, q store.Querier, env *rules.Env, tenant 
 }
 
 // deniedChanges lists what the actor kind k may not do of the change u to
-// one user (SPEC §3), as an import checks it: created and deleted name the
+// one user (docs/REFERENCE.md §3, Who may do what), as an import checks it: created and deleted name the
 // creation and deletion of the user (which need the capability to create
 // users); each changed column needs the capability its column needs.
 func deniedChanges(k rules.ActorKind, u store.UserChange, created, deleted string) []string {

@@ -21,7 +21,7 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// A saved plan (SPEC §5 "Saved plans") is written by a dry run with
+// A saved plan (docs/REFERENCE.md §5, Running it: "Saved plans") is written by a dry run with
 // Options.PlanOut and applied by Apply. It is JSON Lines, gzip-compressed,
 // followed by one line outside the compressed data, its seal:
 //
