@@ -90,6 +90,9 @@ type Options struct {
 	// Mapping, when set, maps another system's export onto the template's
 	// columns (--mapping).
 	Mapping *mapping.Profile
+	// Origin is recorded on the batch: where the run came from (the HTTP
+	// API and its token, the web pages and their session).
+	Origin store.Origin
 
 	// Header, when set, is called with the sheet's layout once its header
 	// row is matched, before any row is read.
@@ -981,7 +984,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	case r.opts.Atomic:
 		mode = "atomic"
 	}
-	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode}
+	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode, Origin: r.opts.Origin}
 	if err := store.StartBatch(ctx, conn, batch); err != nil {
 		return err
 	}

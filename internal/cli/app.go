@@ -165,6 +165,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			templateCommand(),
 			batchesCommand(),
 			undoCommand(),
+			tokenCommand(),
+			serveCommand(),
 			mappingCommand(),
 			versionCommand(),
 			completionCommand(),

@@ -76,7 +76,7 @@ func Rule(err error) schema.RuleID {
 // derived from its exit code: 200 for exit 0 or 3 (rows rejected is not a
 // failure of the request), 403 for F-ACTOR, 409 for a refusal (exit 4),
 // 400 for wrong usage or a file-level finding, 503 for a run stopped by
-// the server's shutdown, 500 for anything else.
+// the server's shutdown, 404 for F-ORG (no such organization), 500 for anything else.
 func HTTPStatus(err error) int {
 	var undo *importer.UndoRefusedError
 	switch code := ExitCode(err); {
@@ -86,6 +86,8 @@ func HTTPStatus(err error) int {
 		return http.StatusConflict
 	case Rule(err) == schema.FActor:
 		return http.StatusForbidden
+	case Rule(err) == schema.FOrg:
+		return http.StatusNotFound
 	case code == ExitUsage, Rule(err) != "", errors.As(err, &undo):
 		return http.StatusBadRequest
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
