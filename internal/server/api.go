@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -210,7 +211,8 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 		writeError(w, http.StatusRequestEntityTooLarge, nil, fmt.Sprintf("the upload is %d bytes, over the server's limit of %d (--max-upload); nothing was read", r.ContentLength, s.cfg.MaxUpload))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+	body := &limitedBody{r: http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)}
+	r.Body = body
 	q := newQuery(r, "dry_run", "atomic", "sync", "max_deactivate", "max_rejected", "mapping", "sheet", "encoding",
 		"activation_emails", "lock_wait", "report_format", "name")
 	req := runs.ImportRequest{Org: c.token.Org, Actor: c.token.Actor, Origin: c.origin(), Name: q.str("name"),
@@ -259,11 +261,32 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 		o.JSON.ReportURL = none
 	}
 	status := statusOf(err)
-	if status == http.StatusRequestEntityTooLarge {
+	if body.over && !o.Result.Applied {
+		status = http.StatusRequestEntityTooLarge
+		o.JSON.Error = &outcome.Error{}
 		o.JSON.Error.Message = fmt.Sprintf("the upload is over the server's limit of %d bytes (--max-upload); nothing was applied", s.cfg.MaxUpload)
 	}
 	writeJSON(w, status, importAnswer{o.JSON})
 }
+
+// limitedBody is a request body under http.MaxBytesReader that remembers
+// whether the limit was passed: the importer words a read error as a
+// finding about the file, and the answer is still 413.
+type limitedBody struct {
+	r    io.ReadCloser
+	over bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		b.over = true
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.r.Close() }
 
 // importAnswer is the --json object with report_url always present (null
 // when no report was written).
@@ -274,15 +297,18 @@ func (a importAnswer) MarshalJSON() ([]byte, error) {
 	p := plain(a.Import)
 	url := p.ReportURL
 	p.ReportURL = nil
-	data, err := json.Marshal(p)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
 		return nil, err
 	}
+	data := bytes.TrimRight(b.Bytes(), "\n")
 	tail, err := json.Marshal(url)
 	if err != nil {
 		return nil, err
 	}
-	return append(append(data[:len(data)-1], `,"report_url":`...), append(tail, '}')...), nil
+	return append(append(data[:len(data)-1:len(data)-1], `,"report_url":`...), append(tail, '}')...), nil
 }
 
 // filePart returns the multipart field "file" of a request, streamed.

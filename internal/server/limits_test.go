@@ -1,0 +1,136 @@
+package server_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ccbulk/ccbulk/internal/server"
+)
+
+// TestConcurrentImportsOneTenant: while an import holds acme's lock (its
+// upload still coming), a second import to acme answers 409 naming the
+// batch that holds it, one with lock_wait waits for it, and an import to
+// beta runs meanwhile.
+func TestConcurrentImportsOneTenant(t *testing.T) {
+	e := newEnv(t, nil)
+	_, acme := e.token(t, "acme", root, 0)
+	_, beta := e.token(t, "beta", betaRoot, 0)
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { _ = pw.Close() })
+	var wg sync.WaitGroup
+	var first answer
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		first = e.do(t, http.MethodPost, "/api/v1/orgs/acme/imports", acme, pr, "text/csv")
+	}()
+	if _, err := io.WriteString(pw, header+"ann@acme.example,Ann,A,FALSE\n"+filler(3000)); err != nil {
+		t.Fatal(err)
+	}
+	var holder int64
+	waitFor(t, "the first import to hold the lock", func() bool { holder = e.runningBatch(t, "acme"); return holder != 0 })
+
+	a := e.post(t, "/api/v1/orgs/acme/imports", acme, header+"bob@acme.example,Bob,B,FALSE\n")
+	_, msg := a.errorOf(t)
+	if a.status != http.StatusConflict || !strings.Contains(msg, fmt.Sprintf("batch %d", holder)) {
+		t.Errorf("the second import = %d %s; want 409 naming batch %d", a.status, a.body, holder)
+	}
+	if e.userStatus(t, "acme", "bob@acme.example") != "" {
+		t.Error("the refused import created bob")
+	}
+	// Another tenant is not held up.
+	if a := e.post(t, "/api/v1/orgs/beta/imports", beta, header+"bea@beta.example,Bea,B,FALSE\n"); a.status != 200 {
+		t.Errorf("an import to beta meanwhile = %d %s", a.status, a.body)
+	}
+	// lock_wait waits for the lock.
+	var waited answer
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		waited = e.post(t, "/api/v1/orgs/acme/imports?lock_wait=60s", acme, header+"cid@acme.example,Cid,C,FALSE\n")
+	}()
+	_ = pw.Close()
+	wg.Wait()
+	if first.status != 200 || waited.status != 200 {
+		t.Errorf("first = %d %s; waiting = %d %s", first.status, first.body, waited.status, waited.body)
+	}
+	if e.userStatus(t, "acme", "ann@acme.example") == "" || e.userStatus(t, "acme", "cid@acme.example") == "" {
+		t.Error("ann or cid was not created")
+	}
+}
+
+// TestClientGoneMidUpload: a client that disconnects while its upload is
+// coming leaves nothing applied, and the batch is recorded failed.
+func TestClientGoneMidUpload(t *testing.T) {
+	e := newEnv(t, nil)
+	_, tok := e.token(t, "acme", root, 0)
+	u, _ := url.Parse(e.url)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	body := header + "ann@acme.example,Ann,A,FALSE\n" + filler(3000)
+	fmt.Fprintf(conn, "POST /api/v1/orgs/acme/imports HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n%s",
+		u.Host, tok, len(body)+100000, body)
+	var batch int64
+	waitFor(t, "the import to start", func() bool { batch = e.runningBatch(t, "acme"); return batch != 0 })
+	_ = conn.Close()
+	var status string
+	waitFor(t, "the batch to end", func() bool {
+		_ = e.db.Get(&status, `SELECT coalesce((SELECT status FROM batches WHERE id = $1), 'gone')`, batch)
+		return status != "running"
+	})
+	if status != "failed" && status != "gone" {
+		t.Errorf("batch %d is %s, want failed", batch, status)
+	}
+	if s := e.userStatus(t, "acme", "ann@acme.example"); s != "" {
+		t.Errorf("a cut upload created ann (%s)", s)
+	}
+}
+
+// TestUploadOverLimit: a body over --max-upload is 413, whether its
+// Content-Length says so (refused before it is read) or it is sent in
+// chunks (refused when the limit is passed); nothing is applied.
+func TestUploadOverLimit(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.MaxUpload = 200 })
+	_, tok := e.token(t, "acme", root, 0)
+	var b strings.Builder
+	b.WriteString(header)
+	for i := 0; b.Len() < 2000; i++ {
+		fmt.Fprintf(&b, "user%d@acme.example,U,%d,FALSE\n", i, i)
+	}
+	a := e.post(t, "/api/v1/orgs/acme/imports", tok, b.String())
+	if a.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("with Content-Length = %d %s", a.status, a.body)
+	}
+	// Chunked: no length told in advance.
+	a = e.do(t, http.MethodPost, "/api/v1/orgs/acme/imports", tok, io.MultiReader(strings.NewReader(b.String())), "text/csv")
+	if _, msg := a.errorOf(t); a.status != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "max-upload") {
+		t.Errorf("chunked = %d %s", a.status, a.body)
+	}
+	if s := e.userStatus(t, "acme", "user0@acme.example"); s != "" {
+		t.Errorf("an upload over the limit created user0 (%s)", s)
+	}
+	// Under the limit it works.
+	if a := e.post(t, "/api/v1/orgs/acme/imports", tok, header+"ok@acme.example,O,K,FALSE\n"); a.status != 200 {
+		t.Errorf("a small upload = %d %s", a.status, a.body)
+	}
+}
+
+// filler is n rows of users, enough bytes for the input's format to be
+// told and the run to start.
+func filler(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "filler%d@acme.example,Filler,%d,FALSE\n", i, i)
+	}
+	return b.String()
+}
