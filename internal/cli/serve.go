@@ -28,7 +28,7 @@ func serveCommand() *cli.Command {
 			"stops the server: runs in flight are cancelled (rolled back, their batches failed), then it exits.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "the address to listen on"},
-			&cli.StringFlag{Name: "base-url", Usage: "the server's address as clients reach it (report_url is under it)"},
+			&cli.StringFlag{Name: "base-url", Usage: "the server's address as clients reach it, report_url is under it (default: the address a request was sent to)"},
 			&cli.StringFlag{Name: "oidc-issuer", Usage: "the OpenID Connect provider people sign in with"},
 			&cli.StringFlag{Name: "oidc-client-id", Usage: "ccbulk's client id at the provider"},
 			&cli.StringFlag{Name: "oidc-client-secret-file", Usage: "a file holding ccbulk's client secret at the provider"},

@@ -201,8 +201,18 @@ func (q *query) format(name string, allowed ...string) string {
 	return ""
 }
 
-// url is a path of the API under the base URL.
-func (s *Server) url(path string) string { return s.cfg.BaseURL + path }
+// url is a path of the API under the base URL; without one, under the
+// address the request was sent to.
+func (s *Server) url(r *http.Request, path string) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL + path
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path
+}
 
 // importFile is POST /api/v1/orgs/{org}/imports: the body is the file (or
 // the multipart field "file"), streamed into the import as it comes.
@@ -251,9 +261,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 	o, err := s.runs.Import(r.Context(), req)
 	s.metrics.imported(importLabel(o, err), o.Result.Rows, time.Since(start))
 	if o.ReportRef != "" {
-		u := s.url("/api/v1/orgs/" + url.PathEscape(c.token.Org) + "/batches/" + o.ReportRef + "/report")
+		u := s.url(r, "/api/v1/orgs/"+url.PathEscape(c.token.Org)+"/batches/"+o.ReportRef+"/report")
 		if req.DryRun {
-			u = s.url("/api/v1/orgs/" + url.PathEscape(c.token.Org) + "/plans/" + o.ReportRef + "/report")
+			u = s.url(r, "/api/v1/orgs/"+url.PathEscape(c.token.Org)+"/plans/"+o.ReportRef+"/report")
 		}
 		o.JSON.ReportURL, o.JSON.Report = &u, &u
 	} else {

@@ -67,9 +67,10 @@ func TestEveryEndpoint(t *testing.T) {
 	}
 	withReport := num(m, "batch_id")
 	reportURL := m["report_url"].(string)
-	if want := fmt.Sprintf("/api/v1/orgs/acme/batches/%d/report", withReport); reportURL != want {
+	if want := fmt.Sprintf("%s/api/v1/orgs/acme/batches/%d/report", e.url, withReport); reportURL != want {
 		t.Errorf("report_url = %q, want %q", reportURL, want)
 	}
+	reportURL = strings.TrimPrefix(reportURL, e.url)
 	if a := e.get(t, reportURL, tok); a.status != 200 || !strings.Contains(string(a.body), "not-an-email") || !strings.Contains(string(a.body), "R-EMAIL") {
 		t.Errorf("GET report = %d %s", a.status, a.body)
 	}
@@ -197,7 +198,7 @@ func TestDryRunReport(t *testing.T) {
 	if a.status != 200 || m["plan_id"] == nil || m["report_url"] == nil {
 		t.Fatalf("dry run = %d %s", a.status, a.body)
 	}
-	u := m["report_url"].(string)
+	u := strings.TrimPrefix(m["report_url"].(string), e.url)
 	if !strings.Contains(u, "/plans/"+m["plan_id"].(string)+"/report") {
 		t.Errorf("report_url = %s", u)
 	}
@@ -315,5 +316,16 @@ func TestMultipartAndXLSX(t *testing.T) {
 	a = e.do(t, http.MethodPost, "/api/v1/orgs/acme/imports", tok, body, w.FormDataContentType())
 	if a.status != http.StatusBadRequest || !strings.Contains(string(a.body), `field \"file\"`) {
 		t.Errorf("multipart without file = %d %s", a.status, a.body)
+	}
+}
+
+// TestBaseURL: report_url is under --base-url when it is set.
+func TestBaseURL(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.BaseURL = "https://ccbulk.example/" })
+	_, tok := e.token(t, "acme", root, 0)
+	a := e.post(t, "/api/v1/orgs/acme/imports", tok, header+"bad,X,Y,FALSE\n")
+	m := a.json(t)
+	if want := fmt.Sprintf("https://ccbulk.example/api/v1/orgs/acme/batches/%d/report", num(m, "batch_id")); m["report_url"] != want || m["report"] != want {
+		t.Errorf("report_url = %v, want %s", m["report_url"], want)
 	}
 }

@@ -40,7 +40,7 @@ type OIDC struct {
 type Config struct {
 	DB *sqlx.DB
 	// BaseURL is the server's address as clients reach it (report_url is
-	// under it); "" answers with paths only.
+	// under it); "": the address each request was sent to.
 	BaseURL string
 	// MaxUpload bounds an upload's bytes (0: DefaultMaxUpload); a larger
 	// body is refused with 413 before it is read whole.
