@@ -90,6 +90,9 @@ type Options struct {
 	// Mapping, when set, maps another system's export onto the template's
 	// columns (--mapping).
 	Mapping *mapping.Profile
+	// Name, when File is "-", is how findings and the batch name the
+	// input (an upload's file name) instead of <stdin>.
+	Name string
 	// Origin is recorded on the batch: where the run came from (the HTTP
 	// API and its token, the web pages and their session).
 	Origin store.Origin
@@ -353,6 +356,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		}
 	}
 	name := displayName(opts.File)
+	if opts.File == "-" && opts.Name != "" {
+		name = opts.Name
+	}
 	var layout *sheet.Layout
 	if opts.Mapping != nil {
 		layout, err = opts.Mapping.Match(name, src.Header())

@@ -146,6 +146,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 	if name == "" {
 		name = "upload"
 	}
+	opts.Name = name
 	res, err = importer.Import(ctx, s.DB, opts)
 	if res.Org == "" {
 		res.Org = req.Org

@@ -2,14 +2,18 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ccbulk/ccbulk/internal/server"
+	"github.com/ccbulk/ccbulk/internal/testdb"
 )
 
 // TestEveryEndpoint walks the API of SPEC §6, each endpoint and each of
@@ -293,6 +297,9 @@ func TestMultipartAndXLSX(t *testing.T) {
 	}
 	var file string
 	_ = e.db.Get(&file, `SELECT file_name FROM batches WHERE id = $1`, int64(num(a.json(t), "batch_id")))
+	if file != "users.csv" {
+		t.Errorf("the batch records the file %q, want the upload's name users.csv", file)
+	}
 
 	xlsx := e.get(t, "/api/v1/orgs/acme/users?format=xlsx", tok)
 	if xlsx.status != 200 {
@@ -327,5 +334,75 @@ func TestBaseURL(t *testing.T) {
 	m := a.json(t)
 	if want := fmt.Sprintf("https://ccbulk.example/api/v1/orgs/acme/batches/%d/report", num(m, "batch_id")); m["report_url"] != want || m["report"] != want {
 		t.Errorf("report_url = %v, want %s", m["report_url"], want)
+	}
+}
+
+// TestTokenStoredAsHash: the database keeps only the token's SHA-256.
+func TestTokenStoredAsHash(t *testing.T) {
+	e := newEnv(t, nil)
+	tok, secret := e.token(t, "acme", root, 0)
+	if !strings.HasPrefix(secret, "ccb_") {
+		t.Errorf("token %q lacks the ccb_ prefix", secret)
+	}
+	sum := sha256.Sum256([]byte(secret))
+	var id int64
+	if err := e.db.Get(&id, `SELECT id FROM api_tokens WHERE token_sha256 = $1`, sum[:]); err != nil || id != tok.ID {
+		t.Errorf("no token row by the SHA-256 (%v)", err)
+	}
+	var found int
+	if err := e.db.Get(&found, `SELECT count(*) FROM api_tokens t WHERE strpos(t::text, $1) > 0`, secret); err != nil || found != 0 {
+		t.Errorf("the token is stored as it is (%d rows, %v)", found, err)
+	}
+	// A second token of the same actor is another secret.
+	_, other := e.token(t, "acme", root, 0)
+	if other == secret {
+		t.Error("two tokens share a secret")
+	}
+}
+
+// TestWebAndReadiness: the web pages' handler gets what is not the API;
+// an unknown API path is still a JSON 404; readyz is 503 when the schema
+// is not current.
+func TestWebAndReadiness(t *testing.T) {
+	web := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "web:"+r.URL.Path) })
+	e := newEnv(t, func(c *server.Config) { c.Web = web })
+	if a := e.get(t, "/orgs/acme", ""); a.status != 200 || string(a.body) != "web:/orgs/acme" {
+		t.Errorf("a web page = %d %s", a.status, a.body)
+	}
+	if a := e.get(t, "/api/v2/x", ""); a.status != http.StatusNotFound || !strings.Contains(string(a.body), `"error"`) {
+		t.Errorf("an unknown API path = %d %s", a.status, a.body)
+	}
+	if _, err := e.db.Exec(`DELETE FROM schema_migrations WHERE name = '0012_api'`); err != nil {
+		t.Fatal(err)
+	}
+	if a := e.get(t, "/readyz", ""); a.status != http.StatusServiceUnavailable || !strings.Contains(string(a.body), "0012_api") {
+		t.Errorf("readyz on an old schema = %d %s", a.status, a.body)
+	}
+	if a := e.get(t, "/healthz", ""); a.status != 200 {
+		t.Errorf("healthz = %d", a.status)
+	}
+}
+
+// TestOIDCSettings: the provider's settings go together, and the client
+// secret file must be readable.
+func TestOIDCSettings(t *testing.T) {
+	db, _ := testdb.New(t)
+	secret := t.TempDir() + "/secret"
+	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		oidc server.OIDC
+		ok   bool
+	}{
+		{server.OIDC{}, true},
+		{server.OIDC{Issuer: "https://login.example", ClientID: "ccbulk", ClientSecretFile: secret}, true},
+		{server.OIDC{Issuer: "https://login.example"}, false},
+		{server.OIDC{Issuer: "https://login.example", ClientID: "ccbulk", ClientSecretFile: secret + ".missing"}, false},
+	} {
+		_, err := server.New(server.Config{DB: db, OIDC: tc.oidc})
+		if (err == nil) != tc.ok {
+			t.Errorf("%+v: err = %v", tc.oidc, err)
+		}
 	}
 }
