@@ -71,6 +71,12 @@ GRANT SELECT ON changes TO ccbulk_app;
 -- batch it reverses.
 GRANT SELECT, INSERT, DELETE ON activation_outbox TO ccbulk_app;
 
+-- ccbulk serve (migration 0012): API tokens are created, used (their last
+-- use recorded) and revoked, never deleted; a dry run's plan and the
+-- reports of runs made through the server are kept.
+GRANT SELECT, INSERT, UPDATE ON api_tokens TO ccbulk_app;
+GRANT SELECT, INSERT ON plans, reports TO ccbulk_app;
+
 -- Not needed, on purpose:
 -- * the identity sequences of batches and activation_outbox: an identity
 --   column takes its next value with the table's INSERT privilege;
