@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -221,7 +222,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 		writeError(w, http.StatusRequestEntityTooLarge, nil, fmt.Sprintf("the upload is %d bytes, over the server's limit of %d (--max-upload); nothing was read", r.ContentLength, s.cfg.MaxUpload))
 		return
 	}
-	body := &limitedBody{r: http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)}
+	body := &limitedBody{r: http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload), rc: http.NewResponseController(w), idle: s.cfg.UploadIdle}
 	r.Body = body
 	q := newQuery(r, "dry_run", "atomic", "sync", "max_deactivate", "max_rejected", "mapping", "sheet", "encoding",
 		"activation_emails", "lock_wait", "report_format", "name")
@@ -271,6 +272,10 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 		o.JSON.ReportURL = none
 	}
 	status := statusOf(err)
+	if body.idled && !o.Result.Applied {
+		status = http.StatusRequestTimeout
+		o.JSON.Error = &outcome.Error{Message: fmt.Sprintf("the upload stopped coming for %s; nothing was applied", s.cfg.UploadIdle)}
+	}
 	if body.over && !o.Result.Applied {
 		status = http.StatusRequestEntityTooLarge
 		o.JSON.Error = &outcome.Error{}
@@ -282,16 +287,27 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 // limitedBody is a request body under http.MaxBytesReader that remembers
 // whether the limit was passed: the importer words a read error as a
 // finding about the file, and the answer is still 413.
+// Each read may wait at most idle for the client's next bytes: an upload
+// that stops coming (while its run holds the organization's lock) ends.
 type limitedBody struct {
-	r    io.ReadCloser
-	over bool
+	r     io.ReadCloser
+	rc    *http.ResponseController
+	idle  time.Duration
+	over  bool // the body passed the limit
+	idled bool // the client sent nothing for idle
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.idle > 0 {
+		_ = b.rc.SetReadDeadline(time.Now().Add(b.idle)) // not every connection supports deadlines
+	}
 	n, err := b.r.Read(p)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		b.over = true
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		b.idled = true
 	}
 	return n, err
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ccbulk/ccbulk/internal/server"
 )
@@ -133,4 +134,34 @@ func filler(n int) string {
 		fmt.Fprintf(&b, "filler%d@acme.example,Filler,%d,FALSE\n", i, i)
 	}
 	return b.String()
+}
+
+// TestUploadStalls: an upload that stops coming for longer than
+// UploadIdle is answered 408; nothing is applied, the batch is failed and
+// the organization's lock is free again.
+func TestUploadStalls(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.UploadIdle = 300 * time.Millisecond })
+	_, tok := e.token(t, "acme", root, 0)
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { _ = pw.Close() })
+	done := make(chan answer, 1)
+	go func() { done <- e.do(t, http.MethodPost, "/api/v1/orgs/acme/imports", tok, pr, "text/csv") }()
+	if _, err := io.WriteString(pw, header+"ann@acme.example,Ann,A,FALSE\n"+filler(3000)); err != nil {
+		t.Fatal(err)
+	}
+	a := <-done // the client sends nothing more
+	if a.status != http.StatusRequestTimeout {
+		t.Errorf("a stalled upload = %d %s", a.status, a.body)
+	}
+	if s := e.userStatus(t, "acme", "ann@acme.example"); s != "" {
+		t.Errorf("a stalled upload created ann (%s)", s)
+	}
+	var running int
+	_ = e.db.Get(&running, `SELECT count(*) FROM batches WHERE status = 'running'`)
+	if running != 0 {
+		t.Errorf("%d batches still running", running)
+	}
+	if a := e.post(t, "/api/v1/orgs/acme/imports", tok, header+"bob@acme.example,Bob,B,FALSE\n"); a.status != 200 {
+		t.Errorf("the next import = %d %s", a.status, a.body)
+	}
 }

@@ -27,6 +27,9 @@ import (
 // DefaultMaxUpload is the largest upload accepted by default (--max-upload).
 const DefaultMaxUpload = 1 << 30
 
+// DefaultUploadIdle is how long an upload may pause by default.
+const DefaultUploadIdle = 2 * time.Minute
+
 // OIDC is the OpenID Connect provider the web pages sign people in with.
 type OIDC struct {
 	Issuer           string
@@ -45,6 +48,10 @@ type Config struct {
 	// MaxUpload bounds an upload's bytes (0: DefaultMaxUpload); a larger
 	// body is refused with 413 before it is read whole.
 	MaxUpload int64
+	// UploadIdle is the longest an upload may pause between two reads
+	// (0: DefaultUploadIdle): a client that stops sending is answered 408
+	// and its run fails, nothing applied.
+	UploadIdle time.Duration
 	// Limits are the import limits of the command line (zero:
 	// sheet.DefaultLimits).
 	Limits sheet.Limits
@@ -79,6 +86,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
+	}
+	if cfg.UploadIdle <= 0 {
+		cfg.UploadIdle = DefaultUploadIdle
 	}
 	if cfg.Limits == (sheet.Limits{}) {
 		cfg.Limits = sheet.DefaultLimits
