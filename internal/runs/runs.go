@@ -268,15 +268,11 @@ func (s *Service) Report(ctx context.Context, org, actor, ref, format string) (R
 		return Report{}, err
 	}
 	var r Report
-	err := sqlx.GetContext(ctx, s.DB, &r.Body, `SELECT r.body FROM reports r
-		WHERE lower(r.tenant_id) = lower($1) AND (r.batch_id::text = $2 OR r.plan_id = $2)`, org, ref)
+	err := s.DB.QueryRowxContext(ctx, `SELECT r.format, r.body FROM reports r
+		WHERE lower(r.tenant_id) = lower($1) AND (r.batch_id::text = $2 OR r.plan_id = $2)`, org, ref).Scan(&r.Format, &r.Body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, &NotFoundError{What: fmt.Sprintf("no report of %s in %s: the run had no finding, or it ran from the command line (its report is beside its file)", ref, org)}
 	}
-	if err != nil {
-		return r, store.Explain(err)
-	}
-	err = sqlx.GetContext(ctx, s.DB, &r.Format, `SELECT format FROM reports WHERE lower(tenant_id) = lower($1) AND (batch_id::text = $2 OR plan_id = $2)`, org, ref)
 	if err != nil {
 		return r, store.Explain(err)
 	}
