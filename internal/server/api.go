@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccbulk/ccbulk/app"
@@ -272,11 +273,11 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 		o.JSON.ReportURL = none
 	}
 	status := statusOf(err)
-	if body.idled && !o.Result.Applied {
+	if body.idled.Load() && !o.Result.Applied {
 		status = http.StatusRequestTimeout
 		o.JSON.Error = &outcome.Error{Message: fmt.Sprintf("the upload stopped coming for %s; nothing was applied", s.cfg.UploadIdle)}
 	}
-	if body.over && !o.Result.Applied {
+	if body.over.Load() && !o.Result.Applied {
 		status = http.StatusRequestEntityTooLarge
 		o.JSON.Error = &outcome.Error{}
 		o.JSON.Error.Message = fmt.Sprintf("the upload is over the server's limit of %d bytes (--max-upload); nothing was applied", s.cfg.MaxUpload)
@@ -290,11 +291,13 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 // Each read may wait at most idle for the client's next bytes: an upload
 // that stops coming (while its run holds the organization's lock) ends.
 type limitedBody struct {
-	r     io.ReadCloser
-	rc    *http.ResponseController
-	idle  time.Duration
-	over  bool // the body passed the limit
-	idled bool // the client sent nothing for idle
+	r    io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+	// Reads may run on a goroutine of the importer's own: the flags are
+	// atomic.
+	over  atomic.Bool // the body passed the limit
+	idled atomic.Bool // the client sent nothing for idle
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -304,10 +307,10 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		b.over = true
+		b.over.Store(true)
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		b.idled = true
+		b.idled.Store(true)
 	}
 	return n, err
 }
