@@ -157,6 +157,12 @@ func TestEveryEndpoint(t *testing.T) {
 	a = e.do(t, http.MethodPost, fmt.Sprintf("/api/v1/orgs/acme/batches/%d/undo", withReport), tok, nil, "")
 	if m := a.json(t); a.status != 200 || m["applied"] != true {
 		t.Errorf("undo = %d %s", a.status, a.body)
+	} else {
+		var kind string
+		_ = e.db.Get(&kind, `SELECT origin_kind FROM batches WHERE id = $1`, int64(num(m, "batch_id")))
+		if kind != "api" {
+			t.Errorf("the undo's batch records origin %q, want api", kind)
+		}
 	}
 	if s := e.userStatus(t, "acme", "cleo@acme.example"); s != "" {
 		t.Errorf("the undo left cleo (%s)", s)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ccbulk/ccbulk/internal/server"
+	"github.com/ccbulk/ccbulk/sheet"
 )
 
 // TestConcurrentImportsOneTenant: while an import holds acme's lock (its
@@ -163,5 +164,19 @@ func TestUploadStalls(t *testing.T) {
 	}
 	if a := e.post(t, "/api/v1/orgs/acme/imports", tok, header+"bob@acme.example,Bob,B,FALSE\n"); a.status != 200 {
 		t.Errorf("the next import = %d %s", a.status, a.body)
+	}
+}
+
+// TestImportLimits: the import limits of the command line (--max-rows and
+// the others) apply to uploads: F-LIMIT, 400, nothing applied.
+func TestImportLimits(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.Limits = sheet.DefaultLimits; c.Limits.MaxRows = 2 })
+	_, tok := e.token(t, "acme", root, 0)
+	a := e.post(t, "/api/v1/orgs/acme/imports", tok, header+filler(3))
+	if id, _ := a.errorOf(t); a.status != http.StatusBadRequest || id != "F-LIMIT" {
+		t.Errorf("3 rows over max-rows 2 = %d %s", a.status, a.body)
+	}
+	if s := e.userStatus(t, "acme", "filler0@acme.example"); s != "" {
+		t.Errorf("a file over the limit created filler0 (%s)", s)
 	}
 }
