@@ -6,6 +6,7 @@
 package runs
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -262,7 +263,8 @@ func ContentType(format string) string {
 
 // Report returns the report of a batch (ref is its id) or of a dry run's
 // plan (ref is the plan id) of the organization. format "" is the format
-// it was written in; another format than that one is not kept (404).
+// it was written in; a CSV report is served as XLSX and the other way
+// round; jsonl only when it was written so.
 func (s *Service) Report(ctx context.Context, org, actor, ref, format string) (Report, error) {
 	if _, err := importer.LoadEnv(ctx, s.DB, org, actor); err != nil {
 		return Report{}, err
@@ -276,10 +278,55 @@ func (s *Service) Report(ctx context.Context, org, actor, ref, format string) (R
 	if err != nil {
 		return r, store.Explain(err)
 	}
-	if format != "" && format != r.Format {
-		return Report{}, &NotFoundError{What: fmt.Sprintf("the report of %s was written as %s, not %s: ask for format=%s", ref, r.Format, format, r.Format)}
+	if format == "" || format == r.Format {
+		return r, nil
 	}
-	return r, nil
+	if r.Format == importer.ReportJSONL || format == importer.ReportJSONL {
+		return Report{}, &NotFoundError{What: fmt.Sprintf("the report of %s was written as %s; it is served as csv or xlsx, or as jsonl when the import asked report_format=jsonl", ref, r.Format)}
+	}
+	body, err := convertReport(r.Body, sheet.Format(format))
+	if err != nil {
+		return Report{}, &NotFoundError{What: fmt.Sprintf("the report of %s was written as %s and cannot be served as %s (%v): ask for format=%s", ref, r.Format, format, err, r.Format)}
+	}
+	return Report{Format: format, Body: body}, nil
+}
+
+// convertReport rewrites a CSV report as XLSX or the other way round, cell
+// for cell.
+func convertReport(body []byte, to sheet.Format) ([]byte, error) {
+	src, err := sheet.Open("-", bytes.NewReader(body), sheet.Options{Limits: sheet.DefaultLimits})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	var out bytes.Buffer
+	w, err := sheet.NewWriter(to, &out, sheet.WriterOptions{SheetName: "Report"})
+	if err != nil {
+		return nil, err
+	}
+	header := src.Header()
+	if err := w.WriteHeader(header); err != nil {
+		return nil, err
+	}
+	cells := make([]string, len(header))
+	for {
+		rec, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		clear(cells)
+		copy(cells, rec.Fields)
+		if err := w.WriteRow(cells, nil); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // Undo undoes a batch of the organization (or, with dryRun, says what the

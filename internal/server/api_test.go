@@ -78,8 +78,18 @@ func TestEveryEndpoint(t *testing.T) {
 	if a := e.get(t, reportURL, tok); a.status != 200 || !strings.Contains(string(a.body), "not-an-email") || !strings.Contains(string(a.body), "R-EMAIL") {
 		t.Errorf("GET report = %d %s", a.status, a.body)
 	}
-	if a := e.get(t, reportURL+"?format=xlsx", tok); a.status != http.StatusNotFound {
-		t.Errorf("GET report in another format = %d, want 404", a.status)
+	if a := e.get(t, reportURL+"?format=xlsx", tok); a.status != 200 || !bytes.HasPrefix(a.body, []byte("PK")) ||
+		a.header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Errorf("GET the CSV report as XLSX = %d %q", a.status, a.header.Get("Content-Type"))
+	} else {
+		// The XLSX report imports again as it is: the fixed row goes in.
+		fixed := e.do(t, http.MethodPost, "/api/v1/orgs/acme/imports?dry_run=true", tok, bytes.NewReader(a.body), "")
+		if m := fixed.json(t); fixed.status != 200 || num(m, "rows") != 1 || num(m, "rejected") != 1 {
+			t.Errorf("the XLSX report imported again = %d %s", fixed.status, fixed.body)
+		}
+	}
+	if a := e.get(t, reportURL+"?format=jsonl", tok); a.status != http.StatusNotFound {
+		t.Errorf("GET a CSV report as jsonl = %d, want 404", a.status)
 	}
 	if a := e.get(t, fmt.Sprintf("/api/v1/orgs/acme/batches/%d/report", first), tok); a.status != http.StatusNotFound {
 		t.Errorf("GET report of a batch without one = %d, want 404", a.status)
