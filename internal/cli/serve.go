@@ -33,6 +33,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "oidc-client-id", Usage: "ccbulk's client id at the provider"},
 			&cli.StringFlag{Name: "oidc-client-secret-file", Usage: "a file holding ccbulk's client secret at the provider"},
 			&cli.StringFlag{Name: "max-upload", Usage: "refuse an upload larger than this (413), e.g. 200MiB", DefaultText: "1GiB"},
+			&cli.IntFlag{Name: "max-runs", Value: server.DefaultMaxRuns, Usage: "imports and undos that run at once; the others wait for a turn (the database pool is sized for them)"},
 			&cli.DurationFlag{Name: "upload-idle", Value: server.DefaultUploadIdle, Usage: "answer 408 and fail the run when an upload pauses longer"},
 			&cli.IntFlag{Name: "max-rows", Usage: "refuse a file with more data rows (F-LIMIT)", Value: sheet.DefaultLimits.MaxRows},
 			&cli.IntFlag{Name: "max-columns", Usage: "refuse a header row with more cells (F-LIMIT)", Value: sheet.DefaultLimits.MaxColumns},
@@ -66,10 +67,14 @@ func runServe(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
+	maxRuns := c.Int("max-runs")
+	if maxRuns < 1 {
+		return usagef("--max-runs must be 1 or more, not %d", maxRuns)
+	}
 	if err := store.CheckSchema(c.Context, db); err != nil {
 		return err
 	}
-	h, err := server.New(server.Config{DB: db, BaseURL: c.String("base-url"), MaxUpload: maxUpload, UploadIdle: c.Duration("upload-idle"), Limits: limits, Log: log,
+	h, err := server.New(server.Config{DB: db, BaseURL: c.String("base-url"), MaxUpload: maxUpload, MaxRuns: maxRuns, UploadIdle: c.Duration("upload-idle"), Limits: limits, Log: log,
 		OIDC: server.OIDC{Issuer: c.String("oidc-issuer"), ClientID: c.String("oidc-client-id"), ClientSecretFile: c.String("oidc-client-secret-file")}})
 	if err != nil {
 		return usagef("%v", err)

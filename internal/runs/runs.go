@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -35,6 +36,31 @@ import (
 type Service struct {
 	DB  *sqlx.DB
 	Log *slog.Logger // nil: slog.Default()
+	// MaxRuns bounds the imports and undos that run at once (0: 1); the
+	// others wait for a turn. A run holds up to ConnsPerRun connections
+	// at once, so the database pool needs MaxRuns × ConnsPerRun of them
+	// and more for the other requests; otherwise runs waiting for their
+	// next connection would wait for each other for ever.
+	MaxRuns int
+
+	once  sync.Once
+	turns chan struct{}
+}
+
+// ConnsPerRun is the most database connections one import or undo holds
+// at once (the lock's, the transaction's, the snapshot's, one more for
+// short look-ups).
+const ConnsPerRun = 4
+
+// turn waits for a turn to run, or for ctx to end; release ends the turn.
+func (s *Service) turn(ctx context.Context) (release func(), err error) {
+	s.once.Do(func() { s.turns = make(chan struct{}, max(s.MaxRuns, 1)) })
+	select {
+	case s.turns <- struct{}{}:
+		return func() { <-s.turns }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Origin kinds recorded on a batch.
@@ -137,6 +163,11 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 			opts.Encoding = prof.Encoding
 		}
 	}
+	release, err := s.turn(ctx)
+	if err != nil {
+		return finish(res, err)
+	}
+	defer release()
 	dir, err := os.MkdirTemp("", "report-")
 	if err != nil {
 		return finish(res, fmt.Errorf("a place for the report: %w", err))
@@ -334,7 +365,11 @@ func convertReport(body []byte, to sheet.Format) ([]byte, error) {
 func (s *Service) Undo(ctx context.Context, org, actor string, batch int64, dryRun bool, origin store.Origin) (outcome.Undo, error) {
 	started := time.Now()
 	res := importer.UndoResult{UndoOf: batch, Org: org, DryRun: dryRun}
-	var err error
+	release, err := s.turn(ctx)
+	if err != nil {
+		return outcome.UndoOf(res, outcome.Run{Started: started, Finished: time.Now(), Err: err}), err
+	}
+	defer release()
 	if _, err = s.batchOf(ctx, org, batch); err == nil {
 		res, err = importer.Undo(ctx, s.DB, importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin})
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/ccbulk/ccbulk/internal/server"
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -178,5 +180,55 @@ func TestImportLimits(t *testing.T) {
 	}
 	if s := e.userStatus(t, "acme", "filler0@acme.example"); s != "" {
 		t.Errorf("a file over the limit created filler0 (%s)", s)
+	}
+}
+
+// TestManyTenantsAtOnce: imports to ten tenants at once all run, on a
+// database handle opened as the command line opens it (a pool of 4):
+// server.New sizes the pool for the runs it allows at once, so that no run
+// waits for ever for a connection another run holds.
+func TestManyTenantsAtOnce(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) {
+		c.MaxRuns = 10
+		c.DB.SetMaxOpenConns(4) // as store.Open leaves it for one command-line run
+	})
+	const n = 10
+	tokens := make([]string, n)
+	for i := range n {
+		org := fmt.Sprintf("t%d", i)
+		if err := store.CreateOrg(t.Context(), e.db, schema.Org{ID: org, Name: org, PBXes: []string{"main"}, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: "root@" + org + ".example"}); err != nil {
+			t.Fatal(err)
+		}
+		_, tokens[i] = e.token(t, org, "root@"+org+".example", 0)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	var wg sync.WaitGroup
+	statuses := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			org := fmt.Sprintf("t%d", i)
+			var b strings.Builder
+			b.WriteString(header)
+			for j := range 100 {
+				fmt.Fprintf(&b, "u%d@%s.example,U,%d,FALSE\n", j, org, j)
+			}
+			req, _ := http.NewRequest(http.MethodPost, e.url+"/api/v1/orgs/"+org+"/imports", strings.NewReader(b.String()))
+			req.Header.Set("Authorization", "Bearer "+tokens[i])
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Errorf("%s: %v", org, err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != 200 {
+			t.Errorf("import to t%d = %d", i, s)
+		}
 	}
 }

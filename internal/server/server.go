@@ -27,6 +27,14 @@ import (
 // DefaultMaxUpload is the largest upload accepted by default (--max-upload).
 const DefaultMaxUpload = 1 << 30
 
+// DefaultMaxRuns is how many imports and undos run at once by default.
+const DefaultMaxRuns = 8
+
+// PoolSize is the database pool a server running maxRuns runs at once
+// needs: runs.ConnsPerRun for each, and as many again for the other
+// requests.
+func PoolSize(maxRuns int) int { return 2 * max(maxRuns, 1) * runs.ConnsPerRun }
+
 // DefaultUploadIdle is how long an upload may pause by default.
 const DefaultUploadIdle = 2 * time.Minute
 
@@ -48,6 +56,10 @@ type Config struct {
 	// MaxUpload bounds an upload's bytes (0: DefaultMaxUpload); a larger
 	// body is refused with 413 before it is read whole.
 	MaxUpload int64
+	// MaxRuns bounds the imports and undos running at once (0:
+	// DefaultMaxRuns); the database pool needs runs.ConnsPerRun
+	// connections for each (see PoolSize).
+	MaxRuns int
 	// UploadIdle is the longest an upload may pause between two reads
 	// (0: DefaultUploadIdle): a client that stops sending is answered 408
 	// and its run fails, nothing applied.
@@ -77,7 +89,8 @@ type Server struct {
 	routes  []string
 }
 
-// New returns a server for cfg. It checks the OIDC settings: the issuer,
+// New returns a server for cfg, and sizes cfg.DB's pool for cfg.MaxRuns
+// runs at once (PoolSize). It checks the OIDC settings: the issuer,
 // client id and secret file go together, and the secret file must be
 // readable.
 func New(cfg Config) (*Server, error) {
@@ -87,6 +100,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
+	if cfg.MaxRuns <= 0 {
+		cfg.MaxRuns = DefaultMaxRuns
+	}
+	// Each run holds several connections at once: a pool too small for
+	// the runs allowed at once would have them wait for each other.
+	cfg.DB.SetMaxOpenConns(PoolSize(cfg.MaxRuns))
 	if cfg.UploadIdle <= 0 {
 		cfg.UploadIdle = DefaultUploadIdle
 	}
@@ -111,7 +130,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), runs: &runs.Service{DB: cfg.DB, Log: cfg.Log},
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), runs: &runs.Service{DB: cfg.DB, Log: cfg.Log, MaxRuns: cfg.MaxRuns},
 		admin: &app.Admin{Store: store.Admin{DB: cfg.DB}}, metrics: m, log: cfg.Log}
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
