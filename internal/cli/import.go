@@ -13,6 +13,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
+	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/sheet"
 )
@@ -60,7 +61,7 @@ func runImport(c *cli.Context) error {
 		File: file, Stdin: c.App.Reader, Org: c.String("org"), Actor: c.String("actor"),
 		DryRun: c.Bool("dry-run"), Atomic: c.Bool("atomic"), Sync: c.Bool("sync"),
 		Report: c.String("report"), Encoding: c.String("encoding"), Sheet: c.String("sheet"),
-		LockWait: c.Duration("lock-wait"),
+		LockWait: c.Duration("lock-wait"), Origin: store.Origin{Kind: "cli"},
 	}
 	if opts.Limits, err = limitsFlags(c); err != nil {
 		return err

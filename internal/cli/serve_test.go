@@ -194,6 +194,11 @@ func TestServeStopsRunsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// The seeding import ran from the command line, and its batch says so.
+	var origin string
+	if err := db.Get(&origin, `SELECT coalesce(origin_kind, 'none') FROM batches ORDER BY id LIMIT 1`); err != nil || origin != "cli" {
+		t.Errorf("the command line's batch records origin %q (%v), want cli", origin, err)
+	}
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.url+"/api/v1/orgs/acme/imports", pr)
