@@ -416,9 +416,12 @@ func TestOIDCSettings(t *testing.T) {
 		{server.OIDC{Issuer: "https://login.example"}, false},
 		{server.OIDC{Issuer: "https://login.example", ClientID: "ccbulk", ClientSecretFile: secret + ".missing"}, false},
 	} {
-		_, err := server.New(server.Config{DB: db, OIDC: tc.oidc})
+		srv, err := server.New(server.Config{DB: db, OIDC: tc.oidc})
 		if (err == nil) != tc.ok {
 			t.Errorf("%+v: err = %v", tc.oidc, err)
+		}
+		if err == nil && tc.oidc.ClientSecretFile != "" && srv.OIDC().ClientSecret != "s3cret" {
+			t.Errorf("the client secret read is %q", srv.OIDC().ClientSecret)
 		}
 	}
 }

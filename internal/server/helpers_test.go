@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -181,5 +180,3 @@ func num(m map[string]any, key string) int {
 	f, _ := m[key].(float64)
 	return int(f)
 }
-
-var _ = bytes.NewReader

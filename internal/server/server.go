@@ -67,6 +67,10 @@ type Config struct {
 	// Limits are the import limits of the command line (zero:
 	// sheet.DefaultLimits).
 	Limits sheet.Limits
+	// Runs, when set, is the runs service the API shares with the web
+	// pages (one set of turns for both, see MaxRuns); nil: a service of
+	// the server's own on DB. Its MaxRuns should be this Config's.
+	Runs *runs.Service
 	// Web, when set, serves everything outside /api/, /healthz, /readyz
 	// and /metrics: the web pages.
 	Web  http.Handler
@@ -130,8 +134,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), runs: &runs.Service{DB: cfg.DB, Log: cfg.Log, MaxRuns: cfg.MaxRuns},
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), runs: cfg.Runs,
 		admin: &app.Admin{Store: store.Admin{DB: cfg.DB}}, metrics: m, log: cfg.Log}
+	if s.runs == nil {
+		s.runs = &runs.Service{DB: cfg.DB, Log: cfg.Log, MaxRuns: cfg.MaxRuns}
+	}
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.instrument("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
@@ -171,6 +178,9 @@ func checkOIDC(o *OIDC) error {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// OIDC returns the OpenID Connect settings, the client secret read.
+func (s *Server) OIDC() OIDC { return s.cfg.OIDC }
 
 // Routes returns the patterns the server serves (method and path), the
 // web pages' aside.
