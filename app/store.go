@@ -48,6 +48,9 @@ type Store interface {
 	// RoleDelete deletes a CC role nobody holds (*RoleInUseError
 	// otherwise); System Default is never deleted.
 	RoleDelete(ctx context.Context, tenant, name string) (string, error)
+
+	// TokenStore keeps the API tokens.
+	TokenStore
 }
 
 // OrgUpdateParams are the changes of an organization update; nil or empty

@@ -76,6 +76,11 @@ GRANT SELECT, INSERT, DELETE ON activation_outbox TO ccbulk_app;
 -- first plan creates it (INSERT ... ON CONFLICT DO NOTHING), every plan and
 -- apply reads it. Whoever reads it can forge a plan: grant it to no one else.
 GRANT SELECT, INSERT ON plan_key TO ccbulk_app;
+-- ccbulk serve (migration 0012): API tokens are created, used (their last
+-- use recorded) and revoked, never deleted; a dry run's plan and the
+-- reports of runs made through the server are kept.
+GRANT SELECT, INSERT, UPDATE ON api_tokens TO ccbulk_app;
+GRANT SELECT, INSERT ON plans, reports TO ccbulk_app;
 
 -- Not needed, on purpose:
 -- * the identity sequences of batches and activation_outbox: an identity

@@ -91,6 +91,12 @@ type Options struct {
 	// Mapping, when set, maps another system's export onto the template's
 	// columns (--mapping).
 	Mapping *mapping.Profile
+	// Name, when File is "-", is how findings and the batch name the
+	// input (an upload's file name) instead of <stdin>.
+	Name string
+	// Origin is recorded on the batch: where the run came from (the HTTP
+	// API and its token, the web pages and their session).
+	Origin store.Origin
 
 	// Header, when set, is called with the sheet's layout once its header
 	// row is matched, before any row is read.
@@ -363,6 +369,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		}
 	}
 	name := displayName(opts.File)
+	if opts.File == "-" && opts.Name != "" {
+		name = opts.Name
+	}
 	var layout *sheet.Layout
 	if opts.Mapping != nil {
 		layout, err = opts.Mapping.Match(name, src.Header())
@@ -966,7 +975,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	case r.opts.Atomic:
 		mode = "atomic"
 	}
-	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode}
+	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode, Origin: r.opts.Origin}
 	if err := store.StartBatch(ctx, conn, batch); err != nil {
 		return err
 	}

@@ -17,7 +17,9 @@ import (
 
 // UndoOptions describe one undo.
 type UndoOptions struct {
-	Batch    int64
+	Batch int64
+	// Origin is recorded on the undo's batch (see Options.Origin).
+	Origin   store.Origin
 	Org      string // optional: the batch must belong to it
 	Actor    string
 	LockWait time.Duration
@@ -154,7 +156,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	}
 
 	batch := &store.Batch{Tenant: org, Kind: "undo", Actor: env.Actor.Email, FileName: target.FileName,
-		FileSHA256: target.FileSHA256, Mode: "undo"}
+		FileSHA256: target.FileSHA256, Mode: "undo", Origin: opts.Origin}
 	batch.UndoOf.Int64, batch.UndoOf.Valid = target.ID, true
 	if err := store.StartBatch(ctx, conn, batch); err != nil {
 		return res, err

@@ -13,20 +13,19 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/version"
 	"github.com/ccbulk/ccbulk/mapping"
-	"github.com/ccbulk/ccbulk/schema"
 )
 
 // Exit codes of docs/REFERENCE.md §5, Exit codes.
 const (
-	ExitOK       = 0
-	ExitFatal    = 1 // a file-level or fatal error
-	ExitUsage    = 2 // wrong usage
-	ExitRejected = 3 // done, some rows rejected
-	ExitRefused  = 4 // another run holds the lock, or the sync safety limit
+	ExitOK       = outcome.ExitOK
+	ExitFatal    = outcome.ExitFatal    // a file-level or fatal error
+	ExitUsage    = outcome.ExitUsage    // wrong usage
+	ExitRejected = outcome.ExitRejected // done, some rows rejected
+	ExitRefused  = outcome.ExitRefused  // another run holds the lock, or the sync safety limit
 )
 
 // usageError is wrong usage: exit 2. quiet leaves out the pointer to the
@@ -37,6 +36,9 @@ type usageError struct {
 }
 
 func (e *usageError) Error() string { return e.msg }
+
+// ExitCode implements outcome.ExitCoder.
+func (e *usageError) ExitCode() int { return ExitUsage }
 
 func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
 
@@ -57,6 +59,9 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
+// ExitCode implements outcome.ExitCoder.
+func (e *exitError) ExitCode() int { return e.code }
+
 // appliedError is an error met after a run's batch was committed (writing
 // the report into place, printing): the data is applied, so the exit code
 // is the run's own, 0 or 3 (docs/REFERENCE.md §5, Exit codes: an exit code never claims less than
@@ -72,6 +77,9 @@ func (e *appliedError) Error() string {
 }
 
 func (e *appliedError) Unwrap() error { return e.err }
+
+// ExitCode implements outcome.ExitCoder: the run's own code, 0 or 3.
+func (e *appliedError) ExitCode() int { return e.code }
 
 // afterCommit returns err as an appliedError when the run's batch was
 // applied, and err itself otherwise.
@@ -119,42 +127,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // errorMessage is the message of the error that ended a run, as standard
 // error and --json say it.
-func errorMessage(err error) string {
-	if errors.Is(err, context.Canceled) {
-		return "interrupted: the run stopped and nothing of it was applied"
-	}
-	return err.Error()
-}
+func errorMessage(err error) string { return outcome.Message(err) }
 
-// exitCode is the one place that maps errors to exit codes. An error met
-// after the run's batch was committed (an appliedError, whatever it wraps)
-// never gives more than 3.
-func exitCode(err error) int {
-	var (
-		applied *appliedError
-		ee      *exitError
-		ue      *usageError
-		fe      *schema.FileError
-		sync    *importer.SyncLimitError
-		many    *importer.MaxRejectedError
-		taken   *store.LockedError
-		later   *importer.UndoConflictError
-	)
-	switch {
-	case errors.As(err, &applied):
-		return applied.code
-	case errors.As(err, &ee):
-		return ee.code
-	case errors.As(err, &ue), errors.Is(err, store.ErrBadConfig):
-		return ExitUsage
-	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &many), errors.As(err, &later),
-		errors.Is(err, importer.ErrPlanDrift), errors.Is(err, importer.ErrPlanApplied):
-		return ExitRefused
-	case errors.As(err, &fe):
-		return ExitFatal
-	}
-	return ExitFatal
-}
+// exitCode maps errors to exit codes through outcome.ExitCode, the one
+// place that does. An error met after the run's batch was committed (an
+// appliedError, whatever it wraps) never gives more than 3.
+func exitCode(err error) int { return outcome.ExitCode(err) }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
@@ -188,6 +166,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			templateCommand(),
 			batchesCommand(),
 			undoCommand(),
+			tokenCommand(),
+			serveCommand(),
 			mappingCommand(),
 			versionCommand(),
 			completionCommand(),

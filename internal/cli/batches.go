@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -167,43 +168,11 @@ func listBatches(c *cli.Context) error {
 	return nil
 }
 
-// jsonBatch is a batch as --json prints it. Who ran each batch, from where
-// and with which ccbulk are null for batches recorded before ccbulk kept
-// them; error is null unless the batch did not apply.
-type jsonBatch struct {
-	store.Batch
-	UndoOf     *int64  `json:"undo_of"`
-	UndoneBy   *int64  `json:"undone_by"`
-	StartedAt  string  `json:"started_at"`
-	FinishedAt *string `json:"finished_at"`
-	// PlanSHA256 and PlanActor: for a batch applied from a saved plan, the
-	// plan's SHA-256 and who made it (null otherwise).
-	PlanSHA256 *string `json:"plan_sha256"`
-	PlanActor  *string `json:"plan_actor"`
-	DBUser     *string `json:"db_user"`
-	ClientHost *string `json:"client_host"`
-	ClientAddr *string `json:"client_addr"`
-	Version    *string `json:"version"`
-	Error      *string `json:"error"`
-}
+// jsonBatch is a batch as --json prints it (outcome.Batch, which the HTTP
+// API answers too).
+type jsonBatch = outcome.Batch
 
-func batchJSON(b store.Batch) jsonBatch {
-	j := jsonBatch{Batch: b, StartedAt: b.StartedAt.UTC().Format(jsonTime),
-		DBUser: store.NullText(b.DBUser), ClientHost: store.NullText(b.ClientHost), ClientAddr: store.NullText(b.ClientAddr),
-		Version: store.NullText(b.Version), Error: store.NullText(b.Error),
-		PlanSHA256: store.NullText(b.PlanSHA256), PlanActor: store.NullText(b.PlanActor)}
-	if b.UndoOf.Valid {
-		j.UndoOf = &b.UndoOf.Int64
-	}
-	if b.UndoneBy.Valid {
-		j.UndoneBy = &b.UndoneBy.Int64
-	}
-	if b.FinishedAt.Valid {
-		s := b.FinishedAt.Time.UTC().Format(jsonTime)
-		j.FinishedAt = &s
-	}
-	return j
-}
+func batchJSON(b store.Batch) jsonBatch { return outcome.BatchOf(b) }
 
 // parseBatchID reads a BATCH_ID argument.
 func parseBatchID(cmd, arg string) (int64, error) {
@@ -497,21 +466,6 @@ type jsonChanges struct {
 	first bool
 }
 
-type jsonChange struct {
-	Email  string  `json:"email"`
-	Change string  `json:"change"`
-	Column string  `json:"column"`
-	Field  string  `json:"field"`
-	Old    *string `json:"old"`
-	New    *string `json:"new"`
-}
-
-type jsonActivation struct {
-	Email  string  `json:"email"`
-	Sent   bool    `json:"sent"`
-	SentAt *string `json:"sent_at"`
-}
-
 func (j *jsonChanges) put(s string) error {
 	_, err := io.WriteString(j.w, s)
 	return err
@@ -559,14 +513,7 @@ func (j *jsonChanges) begin(b store.Batch) error {
 }
 
 func (j *jsonChanges) change(cc importer.ColumnChange) error {
-	e := jsonChange{Email: cc.Email, Change: cc.Change, Column: cc.Column.Header(), Field: cc.Field}
-	if cc.Change != importer.ChangeCreated {
-		e.Old = &cc.Old
-	}
-	if cc.Change != importer.ChangeDeleted {
-		e.New = &cc.New
-	}
-	return j.element(e)
+	return j.element(outcome.ChangeOf(cc))
 }
 
 func (j *jsonChanges) endChanges() error {
@@ -574,12 +521,7 @@ func (j *jsonChanges) endChanges() error {
 }
 
 func (j *jsonChanges) activation(a store.Activation) error {
-	e := jsonActivation{Email: a.Email, Sent: a.SentAt.Valid}
-	if a.SentAt.Valid {
-		s := a.SentAt.Time.UTC().Format(jsonTime)
-		e.SentAt = &s
-	}
-	return j.element(e)
+	return j.element(outcome.ActivationOf(a))
 }
 
 func (j *jsonChanges) end() error { return j.closeArray("]}\n") }

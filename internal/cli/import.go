@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,10 +12,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/outfile"
-	"github.com/ccbulk/ccbulk/internal/version"
+	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/mapping"
-	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -65,7 +63,7 @@ func runImport(c *cli.Context) error {
 		File: file, Stdin: c.App.Reader, Org: c.String("org"), Actor: c.String("actor"),
 		DryRun: c.Bool("dry-run"), Atomic: c.Bool("atomic"), Sync: c.Bool("sync"),
 		Report: c.String("report"), Encoding: c.String("encoding"), Sheet: c.String("sheet"),
-		LockWait: c.Duration("lock-wait"),
+		LockWait: c.Duration("lock-wait"), Origin: store.Origin{Kind: "cli"},
 	}
 	if opts.Limits, err = limitsFlags(c); err != nil {
 		return err
@@ -282,47 +280,9 @@ func parseThreshold(flag, s, example string) (*importer.Threshold, error) {
 	return &importer.Threshold{N: n}, nil
 }
 
-// jsonResult is the --json object of docs/REFERENCE.md §5, JSON; the key order is fixed.
-type jsonResult struct {
-	BatchID          *int64         `json:"batch_id"`
-	Org              string         `json:"org"`
-	DryRun           bool           `json:"dry_run"`
-	Applied          bool           `json:"applied"`
-	Rows             int            `json:"rows"`
-	Created          int            `json:"created"`
-	Updated          int            `json:"updated"`
-	Unchanged        int            `json:"unchanged"`
-	Deactivated      int            `json:"deactivated"`
-	Rejected         int            `json:"rejected"`
-	Warnings         int            `json:"warnings"`
-	IgnoredColumns   []string       `json:"ignored_columns"`
-	Report           *string        `json:"report"`
-	ActivationEmails int            `json:"activation_emails"`
-	FindingsByRule   map[string]int `json:"findings_by_rule"`
-	StartedAt        string         `json:"started_at"`
-	FinishedAt       string         `json:"finished_at"`
-	Version          string         `json:"version"`
-	Error            *jsonError     `json:"error"`
-	// SyncLimit is present only on a run the --sync limit refused.
-	SyncLimit *jsonSyncLimit `json:"sync_limit,omitempty"`
-}
-
-// jsonSyncLimit says who a run refused by the --sync limit would have
-// deactivated: the first importer.SyncLimitListed emails in email order,
-// and how many more.
-type jsonSyncLimit struct {
-	WouldDeactivate int      `json:"would_deactivate"`
-	Limit           int      `json:"limit"`
-	Emails          []string `json:"emails"`
-	More            int      `json:"more"`
-}
-
 // jsonError is the error that ended a run: its file-level rule, if it has
 // one, and the message printed on standard error.
-type jsonError struct {
-	ID      *string `json:"id"`
-	Message string  `json:"message"`
-}
+type jsonError = outcome.Error
 
 // failedJSON prints, when asJSON and err is an error met past the
 // arguments (not wrong usage), the JSON object {"error": …} that a script
@@ -348,65 +308,14 @@ type jsonRun struct {
 }
 
 // errorJSON describes the error that ended a run, nil for none.
-func errorJSON(err error) *jsonError {
-	if err == nil {
-		return nil
-	}
-	j := &jsonError{Message: errorMessage(err)}
-	var fe *schema.FileError
-	if errors.As(err, &fe) {
-		id := string(fe.Rule)
-		j.ID = &id
-	}
-	return j
-}
+func errorJSON(err error) *jsonError { return outcome.ErrorOf(err) }
 
+// printJSON prints the --json object of SPEC §5 (outcome.ImportOf, which
+// the HTTP API answers too).
 func printJSON(w io.Writer, r importer.Result, run jsonRun) {
-	j := jsonResult{Org: r.Org, DryRun: r.DryRun, Applied: r.Applied, Rows: r.Rows, Created: r.Created,
-		Updated: r.Updated, Unchanged: r.Unchanged, Deactivated: r.Deactivated, Rejected: r.Rejected,
-		Warnings: r.Warnings, IgnoredColumns: slices.Clone(r.IgnoredColumns), ActivationEmails: r.Activations,
-		FindingsByRule: map[string]int{}, StartedAt: run.started.UTC().Format(time.RFC3339),
-		FinishedAt: run.finished.UTC().Format(time.RFC3339), Version: version.String(), Error: errorJSON(run.err)}
-	if !r.DryRun && !r.Applied {
-		// Nothing was applied: what the run would have done is not what
-		// it did (its batch records the same zeros).
-		j.Created, j.Updated, j.Deactivated, j.ActivationEmails = 0, 0, 0, 0
-	}
-	for _, letter := range r.UnnamedColumns {
-		j.IgnoredColumns = append(j.IgnoredColumns, "column "+letter)
-	}
-	for rule, n := range r.FindingsByRule {
-		j.FindingsByRule[string(rule)] = n
-	}
-	if n := len(j.IgnoredColumns); n > 0 {
-		j.FindingsByRule[string(schema.WUnknownColumn)] = n
-	}
-	if n := len(r.AliasedColumns); n > 0 {
-		j.FindingsByRule[string(schema.WHeaderAlias)] = n
-	}
-	if r.BatchID != 0 {
-		j.BatchID = &r.BatchID
-	}
-	if r.Report != "" {
-		abs, err := filepath.Abs(r.Report)
-		if err != nil {
-			abs = r.Report
-		}
-		j.Report = &abs
-	}
-	if j.IgnoredColumns == nil {
-		j.IgnoredColumns = []string{}
-	}
-	var limit *importer.SyncLimitError
-	if errors.As(run.err, &limit) {
-		j.SyncLimit = &jsonSyncLimit{WouldDeactivate: limit.Would, Limit: limit.Limit, Emails: slices.Clone(limit.Emails), More: limit.More()}
-		if j.SyncLimit.Emails == nil {
-			j.SyncLimit.Emails = []string{}
-		}
-	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(j)
+	_ = enc.Encode(outcome.ImportOf(r, outcome.Run{Started: run.started, Finished: run.finished, Err: run.err}))
 }
 
 // printFindings prints a run's findings as compiler-style lines (on

@@ -132,6 +132,9 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	run(appURL, 0, "export", "--org", "acme", "--actor", primaryAdmin, "-o", "users-out.xlsx")
 	run(appURL, 0, "import", "users-out.xlsx", "--org", "acme", "--actor", primaryAdmin)
 	run(appURL, 0, "template", "-o", "template.xlsx")
+	run(appURL, 0, "token", "create", "--org", "acme", "--actor", primaryAdmin)
+	run(appURL, 0, "token", "list", "--org", "acme")
+	run(appURL, 0, "token", "revoke", "1")
 	out = run(appURL, 0, "batches", "--org", "acme")
 	if strings.Count(out, "\n") < 8 || strings.Contains(out, "failed") {
 		t.Errorf("batches:\n%s", out)
@@ -213,6 +216,8 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 		`INSERT INTO tenants (id, name) VALUES ('evil', 'Evil')`,
 		`UPDATE external_orgs SET cc_enabled = true`,
 		`DROP TABLE users`,
+		`DELETE FROM api_tokens`,
+		`DELETE FROM reports`,
 		`CREATE TABLE public.mine (x int)`,
 	} {
 		if _, err := appDB.Exec(q); err == nil {

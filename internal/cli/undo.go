@@ -12,8 +12,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/version"
 )
 
 func undoCommand() *cli.Command {
@@ -61,7 +61,7 @@ func runUndo(c *cli.Context) error {
 	db, err := openDB(c)
 	if err == nil {
 		defer db.Close()
-		res, err = importer.Undo(c.Context, db, importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run")})
+		res, err = importer.Undo(c.Context, db, importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run"), Origin: store.Origin{Kind: "cli"}})
 		// Once the undo is committed, a later error is a warning (exit 0).
 		err = afterCommit(res.Applied, res.BatchID, 0, err)
 	}
@@ -93,48 +93,12 @@ func runUndo(c *cli.Context) error {
 	return err // nil, or an error after the commit: a warning
 }
 
-// jsonUndo is undo's --json object; the key order is fixed.
-type jsonUndo struct {
-	BatchID   *int64               `json:"batch_id"`
-	Org       string               `json:"org"`
-	UndoOf    int64                `json:"undo_of"`
-	DryRun    bool                 `json:"dry_run"`
-	Applied   bool                 `json:"applied"`
-	Users     int                  `json:"users"`
-	Deleted   int                  `json:"deleted"`
-	Restored  int                  `json:"restored"`
-	Recreated int                  `json:"recreated"`
-	Withdrawn int                  `json:"activations_withdrawn"`
-	Sent      int                  `json:"activations_sent"`
-	Conflicts []store.UndoConflict `json:"conflicts"`
-	// As import's: when the run started and ended, which ccbulk ran it,
-	// and the error that ended it (null for none).
-	StartedAt  string     `json:"started_at"`
-	FinishedAt string     `json:"finished_at"`
-	Version    string     `json:"version"`
-	Error      *jsonError `json:"error"`
-}
-
+// printUndoJSON prints undo's --json object (outcome.UndoOf, which the
+// HTTP API answers too).
 func printUndoJSON(w io.Writer, r importer.UndoResult, run jsonRun) {
-	n := r.Counts
-	j := jsonUndo{Org: r.Org, UndoOf: r.UndoOf, DryRun: r.DryRun, Applied: r.Applied, Users: n.Users, Deleted: n.Deleted,
-		Restored: n.Restored, Recreated: n.Recreated, Withdrawn: n.Withdrawn, Sent: n.Sent, Conflicts: r.Conflicts,
-		StartedAt: run.started.UTC().Format(time.RFC3339), FinishedAt: run.finished.UTC().Format(time.RFC3339),
-		Version: version.String(), Error: errorJSON(run.err)}
-	if r.BatchID != 0 {
-		j.BatchID = &r.BatchID
-	}
-	if j.Conflicts == nil {
-		j.Conflicts = []store.UndoConflict{}
-	}
-	for i := range j.Conflicts {
-		if j.Conflicts[i].Batches == nil {
-			j.Conflicts[i].Batches = []int64{}
-		}
-	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(j)
+	_ = enc.Encode(outcome.UndoOf(r, outcome.Run{Started: run.started, Finished: run.finished, Err: run.err}))
 }
 
 // printUndoPlan writes what a dry-run undo would change, user by user, as

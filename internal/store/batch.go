@@ -131,7 +131,20 @@ type Batch struct {
 	// made the plan (Actor applied it).
 	PlanSHA256 sql.NullString `db:"plan_sha256" json:"-"`
 	PlanActor  sql.NullString `db:"plan_actor" json:"-"`
+	// Origin is where the run came from (migration 0012): its kind
+	// ("cli", "api", "web") and reference (a token or session id).
+	Origin `json:"-"`
 }
+
+// Origin is where a run came from: the command line, the HTTP API (Ref is
+// the token's id) or the web pages (Ref is the session's id). The zero
+// Origin records nothing (NULL).
+type Origin struct {
+	Kind string `db:"origin_kind" json:"origin_kind,omitempty"`
+	Ref  string `db:"origin_ref" json:"origin_ref,omitempty"`
+}
+
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // NullText is s as a JSON value: nil (null) when it is NULL.
 func NullText(s sql.NullString) *string {
@@ -154,9 +167,9 @@ func StartBatch(ctx context.Context, q Querier, b *Batch) error {
 	if !b.Version.Valid {
 		b.Version = sql.NullString{String: version.String(), Valid: true}
 	}
-	err := sqlx.GetContext(ctx, q, b, `INSERT INTO batches (tenant_id, kind, actor, file_name, file_sha256, mode, undo_of, status, client_host, ccbulk_version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9) RETURNING id, started_at, db_user, host(client_addr) AS client_addr`,
-		b.Tenant, b.Kind, b.Actor, b.FileName, b.FileSHA256, b.Mode, b.UndoOf, b.ClientHost, b.Version)
+	err := sqlx.GetContext(ctx, q, b, `INSERT INTO batches (tenant_id, kind, actor, file_name, file_sha256, mode, undo_of, status, client_host, ccbulk_version, origin_kind, origin_ref)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9, $10, $11) RETURNING id, started_at, db_user, host(client_addr) AS client_addr`,
+		b.Tenant, b.Kind, b.Actor, b.FileName, b.FileSHA256, b.Mode, b.UndoOf, b.ClientHost, b.Version, nullable(b.Origin.Kind), nullable(b.Origin.Ref))
 	if err == nil {
 		b.Status = "running"
 	}
@@ -247,6 +260,7 @@ func BatchStatus(ctx context.Context, q Querier, tenant string, id int64) (strin
 const batchColumns = `b.id, b.tenant_id, b.kind, b.actor, b.file_name, b.file_sha256, b.mode, b.undo_of, b.started_at,
 	b.finished_at, b.rows, b.created, b.updated, b.unchanged, b.deactivated, b.rejected, b.warnings, b.deleted, b.withdrawn, b.status,
 	b.db_user, host(b.client_addr) AS client_addr, b.client_host, b.ccbulk_version, b.error, b.plan_sha256, b.plan_actor,
+	coalesce(b.origin_kind, '') AS origin_kind, coalesce(b.origin_ref, '') AS origin_ref,
 	(SELECT u.id FROM batches u WHERE u.tenant_id = b.tenant_id AND u.undo_of = b.id AND u.status = 'applied') AS undone_by`
 
 // ListBatches returns a tenant's batches, newest first.

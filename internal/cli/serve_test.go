@@ -1,0 +1,246 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/internal/testdb"
+)
+
+// served is a real 'ccbulk serve' on a fresh database holding the demo
+// organization acme, and a token of its primary administrator.
+type served struct {
+	url, token, dbURL, dir string
+	env                    []string
+	cmd                    *exec.Cmd
+	exited                 chan error
+	log                    *strings.Builder
+}
+
+func startServe(t *testing.T) *served {
+	t.Helper()
+	server := os.Getenv("DATABASE_URL")
+	if server == "" {
+		t.Skip("DATABASE_URL is not set: run the tests with 'make test'")
+	}
+	dbURL, drop, err := testdb.Create(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	bin := filepath.Join(binDir, "ccbulk")
+	s := &served{dbURL: dbURL, dir: t.TempDir(), log: &strings.Builder{}}
+	s.env = append(os.Environ(), "DATABASE_URL="+dbURL, "CCBULK="+bin, "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	run := func(name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env, cmd.Dir = s.env, s.dir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	run("bash", filepath.Join(root, "fixtures", "demo", "org.sh"))
+	run(bin, "import", filepath.Join(root, "fixtures", "demo", "users.csv"), "--org", "acme", "--actor", "marie.dubois@acme.example", "--report", filepath.Join(s.dir, "seed.report.csv"))
+	s.token = strings.TrimSpace(run(bin, "token", "create", "--org", "acme", "--actor", "marie.dubois@acme.example", "--name", "doc"))
+
+	s.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
+	s.cmd.Env, s.cmd.Dir = s.env, s.dir
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.exited = make(chan error, 1)
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.log.WriteString(line + "\n")
+			if u, ok := strings.CutPrefix(line, "ccbulk: serving on "); ok {
+				addr <- u
+			}
+		}
+		s.exited <- s.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			_ = s.cmd.Process.Kill()
+		}
+	})
+	select {
+	case s.url = <-addr:
+	case err := <-s.exited:
+		t.Fatalf("serve exited: %v\n%s", err, s.log)
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return s
+}
+
+// stop sends SIGTERM and returns how serve exited.
+func (s *served) stop(t *testing.T) error {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.exited:
+		return err
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not stop\n%s", s.log)
+	}
+	return nil
+}
+
+// docExample matches an example of docs/API.md: the shell block after
+// "<!-- example: NAME -->".
+var docExample = regexp.MustCompile("(?s)<!-- example: ([a-z]+) -->\n```sh\n(.*?)```")
+
+// TestAPIDocExamples runs the curl examples of docs/API.md (a nightly sync,
+// reading a batch and its report) against a real 'ccbulk serve' and
+// PostgreSQL, then stops the server with SIGTERM.
+func TestAPIDocExamples(t *testing.T) {
+	for _, tool := range []string{"curl", "jq", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	_, file, _, _ := runtime.Caller(0)
+	doc, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "docs", "API.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := map[string]string{}
+	for _, m := range docExample.FindAllStringSubmatch(string(doc), -1) {
+		examples[m[1]] = m[2]
+	}
+	if examples["nightly"] == "" || examples["report"] == "" {
+		t.Fatalf("docs/API.md lacks the examples nightly and report (found %d)", len(examples))
+	}
+	s := startServe(t)
+	_, file, _, _ = runtime.Caller(0)
+	users, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "fixtures", "demo", "users.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tonight's export: one user renamed.
+	tonight := strings.Replace(string(users), "Jean Martin,", "Jean-Pierre Martin,", 1)
+	if tonight == string(users) {
+		t.Fatal("the demo sheet has no Jean Martin to rename")
+	}
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(s.dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("users.csv", tonight)
+	lines := strings.SplitN(string(users), "\n", 2)
+	write("fixes.csv", lines[0]+"\nnot-an-email,X,Y,,,paris,Active,,FALSE,FALSE,FALSE,FALSE,FALSE,,,FALSE\n")
+
+	runExample := func(name string) (string, error) {
+		cmd := exec.Command("bash", "-c", examples[name])
+		cmd.Env = append(s.env, "CCBULK_URL="+s.url, "CCBULK_TOKEN="+s.token)
+		cmd.Dir = s.dir
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := runExample("nightly")
+	if err != nil || !regexp.MustCompile(`^applied as batch \d+: 0 rows rejected\n$`).MatchString(out) {
+		t.Errorf("the nightly example: %v\n%s", err, out)
+	}
+	out, err = runExample("report")
+	if err != nil || !strings.Contains(out, "jean.martin@acme.example\tDisplay Name\tJean Martin\tJean-Pierre Martin") ||
+		!strings.Contains(out, "not-an-email") || !strings.Contains(out, "R-EMAIL") {
+		t.Errorf("the report example: %v\n%s", err, out)
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("serve stopped with %v\n%s", err, s.log)
+	}
+	if strings.Contains(s.log.String(), s.token) {
+		t.Error("the server's log holds the token")
+	}
+	if !strings.Contains(s.log.String(), `route="POST /api/v1/orgs/{org}/imports" status=200`) {
+		t.Errorf("the log has no line for the import:\n%s", s.log)
+	}
+}
+
+// TestServeStopsRunsInFlight: SIGTERM while an upload is still coming
+// cancels its run: nothing applied, the batch failed, and serve exits 0.
+func TestServeStopsRunsInFlight(t *testing.T) {
+	s := startServe(t)
+	db, err := sqlx.Open("postgres", s.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The seeding import ran from the command line, and its batch says so.
+	var origin string
+	if err := db.Get(&origin, `SELECT coalesce(origin_kind, 'none') FROM batches ORDER BY id LIMIT 1`); err != nil || origin != "cli" {
+		t.Errorf("the command line's batch records origin %q (%v), want cli", origin, err)
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.url+"/api/v1/orgs/acme/imports", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	fmt.Fprint(pw, "Email,First Name,Last Name\n")
+	for i := range 3000 {
+		fmt.Fprintf(pw, "late%d@acme.example,Late,%d\n", i, i)
+	}
+	var batch int64
+	deadline := time.Now().Add(60 * time.Second)
+	for batch == 0 {
+		_ = db.Get(&batch, `SELECT coalesce(max(id), 0) FROM batches WHERE tenant_id = 'acme' AND status = 'running'`)
+		if time.Now().After(deadline) {
+			t.Fatalf("the import did not start\n%s", s.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("serve stopped with %v\n%s", err, s.log)
+	}
+	<-done
+	var status string
+	_ = db.Get(&status, `SELECT coalesce((SELECT status FROM batches WHERE id = $1), 'gone')`, batch)
+	if status != "failed" && status != "gone" {
+		t.Errorf("batch %d is %s after SIGTERM, want failed", batch, status)
+	}
+	var n int
+	_ = db.Get(&n, `SELECT count(*) FROM users WHERE email LIKE 'late%'`)
+	if n != 0 {
+		t.Errorf("%d users of the cancelled run were applied", n)
+	}
+}
