@@ -310,7 +310,7 @@ type jsonRun struct {
 // errorJSON describes the error that ended a run, nil for none.
 func errorJSON(err error) *jsonError { return outcome.ErrorOf(err) }
 
-// printJSON prints the --json object of SPEC §5 (outcome.ImportOf, which
+// printJSON prints the --json object of docs/REFERENCE.md §5 (outcome.ImportOf, which
 // the HTTP API answers too).
 func printJSON(w io.Writer, r importer.Result, run jsonRun) {
 	enc := json.NewEncoder(w)

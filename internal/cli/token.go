@@ -13,7 +13,7 @@ import (
 	"github.com/ccbulk/ccbulk/app"
 )
 
-// The token commands: API tokens for 'ccbulk serve' (SPEC §6).
+// The token commands: API tokens for 'ccbulk serve' (docs/REFERENCE.md §6).
 
 func tokenCommand() *cli.Command {
 	return &cli.Command{

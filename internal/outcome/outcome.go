@@ -1,6 +1,6 @@
 // Package outcome is the one place where the result of a run becomes what
-// a front end answers: an exit code of SPEC §5 for the command line, an
-// HTTP status of SPEC §6 for the server, and the --json object both print.
+// a front end answers: an exit code of docs/REFERENCE.md §5 for the command line, an
+// HTTP status of docs/REFERENCE.md §6 for the server, and the --json object both print.
 package outcome
 
 import (
@@ -17,7 +17,7 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// Exit codes of SPEC §5.
+// Exit codes of docs/REFERENCE.md §5.
 const (
 	ExitOK       = 0
 	ExitFatal    = 1 // a file-level or fatal error
@@ -73,7 +73,7 @@ func Rule(err error) schema.RuleID {
 	return ""
 }
 
-// HTTPStatus maps the error that ended a run to the HTTP status of SPEC §6,
+// HTTPStatus maps the error that ended a run to the HTTP status of docs/REFERENCE.md §6,
 // derived from its exit code: 200 for exit 0 or 3 (rows rejected is not a
 // failure of the request), 403 for F-ACTOR, 409 for a refusal (exit 4),
 // 400 for wrong usage or a file-level finding, 503 for a run stopped by
@@ -126,7 +126,7 @@ func ErrorOf(err error) *Error {
 	return j
 }
 
-// Import is the --json object of SPEC §5; the key order is fixed. The
+// Import is the --json object of docs/REFERENCE.md §5; the key order is fixed. The
 // server adds ReportURL and PlanID.
 type Import struct {
 	BatchID          *int64         `json:"batch_id"`

@@ -17,8 +17,8 @@ type coded struct{ code int }
 func (c coded) Error() string { return "coded" }
 func (c coded) ExitCode() int { return c.code }
 
-// TestExitCodeAndHTTPStatus: the exit code of SPEC §5 and the HTTP status
-// of SPEC §6 of every kind of outcome, from the one classifier.
+// TestExitCodeAndHTTPStatus: the exit code of docs/REFERENCE.md §5 and the HTTP status
+// of docs/REFERENCE.md §6 of every kind of outcome, from the one classifier.
 func TestExitCodeAndHTTPStatus(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

@@ -117,7 +117,7 @@ type ImportRequest struct {
 	Limits       sheet.Limits // zero: sheet.DefaultLimits
 }
 
-// Outcome is what an import did, as the --json object of SPEC §5 says it,
+// Outcome is what an import did, as the --json object of docs/REFERENCE.md §5 says it,
 // with where its report is kept.
 type Outcome struct {
 	Result importer.Result
@@ -442,7 +442,7 @@ func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w Batc
 	})
 }
 
-// Export writes every user the actor may see to w (SPEC §5's export).
+// Export writes every user the actor may see to w (docs/REFERENCE.md §5's export).
 // Nothing is written to w before the actor and the format are checked.
 func (s *Service) Export(ctx context.Context, org, actor string, format sheet.Format, w io.Writer) (exporter.Result, error) {
 	if _, err := tenant.Load(ctx, s.DB, org, actor); err != nil {

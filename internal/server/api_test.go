@@ -16,7 +16,7 @@ import (
 	"github.com/ccbulk/ccbulk/internal/testdb"
 )
 
-// TestEveryEndpoint walks the API of SPEC §6, each endpoint and each of
+// TestEveryEndpoint walks the API of docs/REFERENCE.md §6, each endpoint and each of
 // its status codes, against a real server and PostgreSQL.
 func TestEveryEndpoint(t *testing.T) {
 	e := newEnv(t, nil)

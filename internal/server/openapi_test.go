@@ -15,7 +15,7 @@ import (
 
 // TestOpenAPI: the OpenAPI document is valid OpenAPI 3, documents every
 // route the server registers and nothing it does not serve, and holds
-// every path of SPEC §6 (but plans/…/apply, not served yet).
+// every path of docs/REFERENCE.md §6 (but plans/…/apply, not served yet).
 func TestOpenAPI(t *testing.T) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(server.OpenAPI())
@@ -53,10 +53,10 @@ func TestOpenAPI(t *testing.T) {
 		"POST /api/v1/orgs/{org}/batches/{id}/undo", "GET /api/v1/openapi.json", "GET /healthz", "GET /readyz", "GET /metrics",
 	} {
 		if !slices.Contains(documented, spec) {
-			t.Errorf("SPEC §6's %s is not in the OpenAPI document", spec)
+			t.Errorf("docs/REFERENCE.md §6: %s is not in the OpenAPI document", spec)
 		}
 	}
-	// Every import parameter of SPEC §6 is documented.
+	// Every import parameter of docs/REFERENCE.md §6 is documented.
 	op := doc.Paths.Find("/api/v1/orgs/{org}/imports").Post
 	for _, p := range strings.Fields("dry_run atomic sync max_deactivate max_rejected mapping sheet encoding activation_emails") {
 		if op.Parameters.GetByInAndName("query", p) == nil {

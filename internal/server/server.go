@@ -1,4 +1,4 @@
-// Package server is 'ccbulk serve': the HTTP API of SPEC §6, health and
+// Package server is 'ccbulk serve': the HTTP API of docs/REFERENCE.md §6, health and
 // metrics, and the web pages (a handler of their own, mounted at /). The
 // API authenticates API tokens (app.Admin.Authenticate) and does its work
 // through the runs service, which the web pages share.
