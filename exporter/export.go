@@ -224,6 +224,7 @@ var Instructions = []string{
 	"CC Role: a CC role of the organization; an administrator without one gets System Default.",
 	"Copy Privileges From: the email of a user whose admin role and CC role to copy. Values in the row win.",
 	"Send Activation Email: TRUE to (re)send the invitation email.",
+	"Version (in an export only): the state of the user the row was exported from. Leave it as it is: a row whose user was changed since is rejected (R-STALE) rather than overwrite that change. Clear the cell to overwrite anyway.",
 	"",
 	"Import: ccbulk import FILE --org ORG --actor YOUR-EMAIL (add --dry-run to see the plan first).",
 	"Rows with problems are listed in a report file that you can fix and import again as it is.",
