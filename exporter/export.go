@@ -150,7 +150,7 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 			// Users added since the count: the file is not finished.
 			return &TooManyRowsError{Org: opts.Org, Limit: limit}
 		}
-		return out.WriteRow(Cells(u, res.Masked), nil)
+		return out.WriteRow(Cells(u, res.Masked, env.Org.ID), nil)
 	})
 	if err != nil {
 		return res, err
@@ -175,9 +175,11 @@ func DropDowns(env *rules.Env) []sheet.ColumnList {
 	}
 }
 
-// Cells returns a user's row in template column order. Masked leaves the
-// Full and Read-only Administrator columns blank (no change on import).
-func Cells(u *schema.User, masked bool) []string {
+// Cells returns a user of org's row in the export's column order: the
+// template's columns, then the Version of the user's state (R-STALE).
+// Masked leaves the Full and Read-only Administrator columns blank (no
+// change on import).
+func Cells(u *schema.User, masked bool, org string) []string {
 	c := make([]string, schema.NumColumns)
 	c[schema.ColEmail] = u.Email
 	c[schema.ColFirstName] = u.FirstName
@@ -195,6 +197,7 @@ func Cells(u *schema.User, masked bool) []string {
 		c[schema.ColReadOnlyAdmin] = flag(u.AdminRole == schema.RoleReadOnly)
 	}
 	c[schema.ColCCRole] = u.CCRole
+	c[schema.ColVersion] = rules.FormatVersion(org, u.Version)
 	return c
 }
 
@@ -221,12 +224,14 @@ var Instructions = []string{
 	"CC Role: a CC role of the organization; an administrator without one gets System Default.",
 	"Copy Privileges From: the email of a user whose admin role and CC role to copy. Values in the row win.",
 	"Send Activation Email: TRUE to (re)send the invitation email.",
+	"Version (in an export only): the state of the user the row was exported from. Leave it as it is: a row whose user was changed since is rejected (R-STALE) rather than overwrite that change. Clear the cell to overwrite anyway.",
 	"",
 	"Import: ccbulk import FILE --org ORG --actor YOUR-EMAIL (add --dry-run to see the plan first).",
 	"Rows with problems are listed in a report file that you can fix and import again as it is.",
 }
 
-// Template writes the empty sheet with the template's headers.
+// Template writes the empty sheet with the template's headers (no
+// Version: only an export writes it).
 func Template(w io.Writer, format sheet.Format, bom bool) error {
 	opts := sheet.WriterOptions{BOM: bom, SheetName: "Users"}
 	if format == sheet.XLSX {
@@ -236,7 +241,7 @@ func Template(w io.Writer, format sheet.Format, bom bool) error {
 	if err != nil {
 		return err
 	}
-	if err := out.WriteHeader(schema.Headers()); err != nil {
+	if err := out.WriteHeader(schema.TemplateHeaders()); err != nil {
 		return err
 	}
 	return out.Close()

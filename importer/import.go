@@ -388,7 +388,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	}
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
-		validator: rules.NewValidator(env), before: before, stopInput: stopInput, log: opts.Log}
+		validator: rules.NewValidator(env), before: before, stopInput: stopInput, log: opts.Log, db: db}
 	if run.log == nil {
 		run.log = slog.New(slog.DiscardHandler)
 	}
@@ -471,6 +471,7 @@ type run struct {
 	createdMembers int // active members of the tenant the batch created (already in users)
 
 	planOut *planWriter // the saved plan a dry run writes (Options.PlanOut); nil: none
+	db      *sqlx.DB    // the pool: looks up what changed the users of stale rows (R-STALE)
 
 	log *slog.Logger // Options.Log, with the batch once there is one; never nil
 }
@@ -562,6 +563,9 @@ func (r *run) eachChunk(ctx context.Context, q store.Querier, whole *rules.Snaps
 				return err
 			}
 		}
+		if err := r.staleOrigins(ctx, c.rows, snap); err != nil {
+			return err
+		}
 		if err := fn(c.rows, snap); err != nil {
 			return err
 		}
@@ -614,6 +618,10 @@ func (r *run) readChunks(ctx context.Context, out chan<- parsedChunk) {
 		original := slices.Clone(r.layout.OriginalCells(rec.Fields))
 		mapped := r.layout.Cells(rec.Row, rec.Fields, &cells)
 		in, fs := rules.ParseRow(rec.Row, cell, headers)
+		if err := r.checkVersionOrg(rec.Row, &in); err != nil {
+			send(parsedChunk{rows: chunk, err: err})
+			return
+		}
 		if len(mapped) > 0 {
 			fs = append(mapped, fs...)
 		}

@@ -142,7 +142,9 @@ func (prof *Profile) Match(file string, headers []string) (*sheet.Layout, error)
 			l.Uses = append(l.Uses, sheet.ColumnUse{Header: h, Ignored: true})
 			continue
 		}
-		if c, ok := schema.LookupHeader(h); ok {
+		// Another system's column named Version is its own, not the
+		// Version of ccbulk's export (which no mapping can give).
+		if c, ok := schema.LookupHeader(h); ok && c != schema.ColVersion {
 			if err := claim(i, h, c, fmt.Sprintf("%q by its name", h)); err != nil {
 				return nil, err
 			}

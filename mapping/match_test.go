@@ -108,6 +108,18 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+// Under a mapping, a source column named Version is another system's: an
+// unknown column, never read as the Version of ccbulk's export.
+func TestMatchVersionIsTheSourcesOwn(t *testing.T) {
+	l, err := mustParse(t, testProfile).Match("in.csv", []string{"Mail", "Version", "Wersja"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Index[schema.ColVersion] != -1 || !slices.Equal(l.Unknown, []string{"Version", "Wersja"}) {
+		t.Errorf("Version at %d, unknown %q; want none and both unknown", l.Index[schema.ColVersion], l.Unknown)
+	}
+}
+
 func TestMatchHeaderErrors(t *testing.T) {
 	prof := mustParse(t, testProfile)
 	tests := []struct {

@@ -469,12 +469,18 @@ func (p *parser) target(n *yaml.Node, what string) (schema.Column, bool) {
 		return 0, false
 	}
 	c, found := schema.LookupHeader(s)
+	if found && c == schema.ColVersion {
+		// Only ccbulk's own export writes a Version: no other system's
+		// column can give one.
+		p.errorf(n.Line, "%s %q is the Version that ccbulk's export writes, which no other system's column gives; map the column to nothing (ignore it)", what, s)
+		return 0, false
+	}
 	if !found {
 		hint := ""
 		if near := nearestColumn(s); near != "" {
 			hint = fmt.Sprintf(" (did you mean %q?)", near)
 		}
-		p.errorf(n.Line, "%s %q is not a column of the template%s; the columns are %s", what, s, hint, strings.Join(schema.Headers(), ", "))
+		p.errorf(n.Line, "%s %q is not a column of the template%s; the columns are %s", what, s, hint, strings.Join(schema.TemplateHeaders(), ", "))
 		return 0, false
 	}
 	return c, true
@@ -485,7 +491,7 @@ func (p *parser) target(n *yaml.Node, what string) (schema.Column, bool) {
 func nearestColumn(s string) string {
 	s = schema.NormalizeHeader(s)
 	best, bestDist := "", max(2, len(s)/4)+1
-	for _, h := range schema.Headers() {
+	for _, h := range schema.TemplateHeaders() {
 		if d := editDistance(s, schema.NormalizeHeader(h)); d < bestDist {
 			best, bestDist = h, d
 		}

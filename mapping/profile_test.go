@@ -27,6 +27,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate top key", "ignore: [A]\nignore: [B]\n", []string{`2: key "ignore" is given twice in the mapping file (also on line 1)`}},
 		{"unknown target", "columns:\n  - source: A\n    target: Emial\n", []string{`3: target "Emial" is not a column of the template (did you mean "Email"?)`}},
 		{"unknown target far from any", "columns:\n  - source: A\n    target: Shoe size\n", []string{`3: target "Shoe size" is not a column of the template; the columns are Email,`}},
+		{"the Version is no target", "columns:\n  - source: Rev\n    target: version\n", []string{`3: target "version" is the Version that ccbulk's export writes`}},
 		{"unknown rule key", "columns:\n  - source: A\n    target: Email\n    tagret: Username\n", []string{`4: unknown key "tagret" in a columns entry`}},
 		{"no source", "columns:\n  - target: Email\n", []string{"2: the entry has no source"}},
 		{"empty source", "columns:\n  - source: \"\"\n    target: Email\n", []string{"2: source is empty"}},

@@ -61,8 +61,8 @@ func TestSchemaInStep(t *testing.T) {
 	for _, v := range defs["templateColumn"].(map[string]any)["enum"].([]any) {
 		enum = append(enum, v.(string))
 	}
-	if !slices.Equal(enum, schema.Headers()) {
-		t.Errorf("schema's template columns %q, template's %q", enum, schema.Headers())
+	if !slices.Equal(enum, schema.TemplateHeaders()) {
+		t.Errorf("schema's template columns %q, template's %q", enum, schema.TemplateHeaders())
 	}
 	var encodings []string
 	for _, v := range s["properties"].(map[string]any)["encoding"].(map[string]any)["enum"].([]any) {

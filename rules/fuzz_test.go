@@ -150,3 +150,26 @@ func TestParseRowStoresLineBreaksAsLF(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseVersion: what ParseVersion accepts is exactly what FormatVersion
+// writes (organization, "@", the number), and it never panics.
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"acme@42", "a@b@9", "@1", "acme@", "acme@042", "acme@+1", "x@9223372036854775808", "ACME@0", "é@1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		org, n, ok := ParseVersion(s)
+		if !ok {
+			if org != "" || n != 0 {
+				t.Fatalf("ParseVersion(%q) refused it but returned %q, %d", s, org, n)
+			}
+			return
+		}
+		if org == "" || n < 0 {
+			t.Fatalf("ParseVersion(%q) = %q, %d", s, org, n)
+		}
+		if back := FormatVersion(org, n); back != s {
+			t.Fatalf("ParseVersion(%q) = %q, %d, written back as %q", s, org, n, back)
+		}
+	})
+}

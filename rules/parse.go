@@ -37,6 +37,9 @@ type Input struct {
 	Premium, Standard         Opt[bool]
 	Full, CCService, ReadOnly Opt[bool]
 	SendActivation            Opt[bool]
+	// Version is the Version cell as written (trimmed): checked against
+	// the user's state (R-STALE), never written to the user.
+	Version Opt[string]
 
 	// Headers names each column as the sheet spells it, for findings.
 	Headers [schema.NumColumns]string
@@ -115,6 +118,7 @@ func ParseRow(row int, cell Cells, headers [schema.NumColumns]string) (Input, []
 	in.CCService = flag(schema.ColCCServiceAdmin)
 	in.ReadOnly = flag(schema.ColReadOnlyAdmin)
 	in.SendActivation = flag(schema.ColSendActivation)
+	in.Version = optText(schema.ColVersion)
 	return in, fs
 }
 

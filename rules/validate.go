@@ -28,6 +28,10 @@ type Env struct {
 type Snapshot struct {
 	Users     map[string]*schema.User // by email
 	Usernames map[UsernameKey]string  // holder's email
+	// Origins says, for the users whose row names an out-of-date Version
+	// (Input.IsStale), what changed them since: looked up for those rows
+	// only, and named in their R-STALE message.
+	Origins map[string]VersionOrigin
 }
 
 // UsernameKey identifies a username within a PBX (compared without case).
@@ -250,6 +254,10 @@ func (c *rowCheck) run() {
 		c.after = b
 	} else {
 		c.after = schema.User{Email: in.Email, Status: schema.StatusActive}
+	}
+	if c.checkVersion() {
+		c.stop = true // R-STALE: the row was written against an older state
+		return
 	}
 	c.applyCells()
 	c.checkLicenses()

@@ -26,8 +26,12 @@ const (
 	ColCCRole
 	ColCopyFrom
 	ColSendActivation
+	// ColVersion is written by an export only: which state of the user the
+	// row was exported from (R-STALE). The template leaves it out, and it
+	// is no field of the user.
+	ColVersion
 
-	NumColumns // the number of template columns; not a column
+	NumColumns // the number of columns; not a column
 )
 
 var columnHeaders = [NumColumns]string{
@@ -47,6 +51,7 @@ var columnHeaders = [NumColumns]string{
 	ColCCRole:         "CC Role",
 	ColCopyFrom:       "Copy Privileges From",
 	ColSendActivation: "Send Activation Email",
+	ColVersion:        "Version",
 }
 
 // Header returns the column's header as the template writes it.
@@ -69,11 +74,18 @@ func (c Column) IsFlag() bool {
 	return false
 }
 
-// Headers returns the template's header row.
+// Headers returns the header row of an export: the template's columns,
+// then Version.
 func Headers() []string {
 	h := make([]string, NumColumns)
 	copy(h, columnHeaders[:])
 	return h
+}
+
+// TemplateHeaders returns the template's header row: every column but
+// Version, which only an export writes.
+func TemplateHeaders() []string {
+	return Headers()[:ColVersion]
 }
 
 // Report columns are appended by ccbulk to an error report, in this order,
@@ -156,6 +168,7 @@ var headerAliases = map[string]Column{
 	"Copier les privilèges de":                 ColCopyFrom,
 	"Envoyer l'e-mail d'activation":            ColSendActivation,
 	"Envoyer un e-mail d'activation":           ColSendActivation,
+	// "Version" is spelled alike in French.
 	// Polish
 	"Adres e-mail":                        ColEmail,
 	"Adres email":                         ColEmail,
@@ -176,6 +189,7 @@ var headerAliases = map[string]Column{
 	"Kopiuj uprawnienia z": ColCopyFrom,
 	"Wyślij wiadomość e-mail z aktywacją": ColSendActivation,
 	"Wyślij wiadomość e-mail o aktywacji": ColSendActivation,
+	"Wersja":                              ColVersion,
 }
 
 // HeaderAlias is a French or Polish spelling of a template header.

@@ -28,6 +28,7 @@ const (
 	RUsername      RuleID = "R-USERNAME"
 	RCCRole        RuleID = "R-CC-ROLE"
 	RCopyFrom      RuleID = "R-COPY-FROM"
+	RStale         RuleID = "R-STALE"
 	WFullAdminLic  RuleID = "W-FULL-ADMIN-LICENSE"
 	WBoolLocale    RuleID = "W-BOOL-LOCALE"
 	WUnknownColumn RuleID = "W-UNKNOWN-COLUMN"

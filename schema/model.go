@@ -59,6 +59,10 @@ type User struct {
 	AdminRole   AdminRole `db:"admin_role"`
 	CCRole      string    `db:"cc_role"`
 	Primary     bool      `db:"is_primary"`
+	// Version identifies the state of the user's row: the id of the
+	// transaction that last wrote it (migration 0010). It is read, never
+	// written by a sheet: the database sets it.
+	Version int64 `db:"version"`
 }
 
 // IsExternal reports whether the user belongs to an external organization.

@@ -33,6 +33,7 @@ func TestMatchHeaderTranslatedTemplate(t *testing.T) {
 			schema.ColCCRole:         "Rôle CC",
 			schema.ColCopyFrom:       "Copier les privilèges de",
 			schema.ColSendActivation: "Envoyer l’e-mail d’activation",
+			schema.ColVersion:        "Version",
 		}},
 		{"French, other spellings", [schema.NumColumns]string{
 			schema.ColEmail:          "ADRESSE COURRIEL",
@@ -51,6 +52,7 @@ func TestMatchHeaderTranslatedTemplate(t *testing.T) {
 			schema.ColCCRole:         "Rôle CC",
 			schema.ColCopyFrom:       "Copier les privilèges de",
 			schema.ColSendActivation: "Envoyer un e-mail d'activation",
+			schema.ColVersion:        "VERSION",
 		}},
 		{"Polish", [schema.NumColumns]string{
 			schema.ColEmail:          "Adres e-mail",
@@ -69,6 +71,7 @@ func TestMatchHeaderTranslatedTemplate(t *testing.T) {
 			schema.ColCCRole:         "Rola CC",
 			schema.ColCopyFrom:       "Kopiuj uprawnienia z",
 			schema.ColSendActivation: "Wyślij wiadomość e-mail z aktywacją",
+			schema.ColVersion:        "Wersja",
 		}},
 		{"Polish, other spellings", [schema.NumColumns]string{
 			schema.ColEmail:          "adres email",
@@ -87,6 +90,7 @@ func TestMatchHeaderTranslatedTemplate(t *testing.T) {
 			schema.ColCCRole:         "Rola CC",
 			schema.ColCopyFrom:       "Kopiuj uprawnienia z",
 			schema.ColSendActivation: "Wyślij wiadomość e-mail o aktywacji",
+			schema.ColVersion:        "wersja ",
 		}},
 	}
 	for _, tt := range tests {

@@ -267,7 +267,7 @@ func generate(dir string, n int, prefixSizes []int, withXLSX bool) (*sheets, err
 		}
 		buf := bufio.NewWriterSize(f, 1<<20)
 		o := &out{path: path, file: f, buf: buf, w: csv.NewWriter(buf), limit: limit}
-		return o, o.w.Write(schema.Headers())
+		return o, o.w.Write(schema.TemplateHeaders())
 	}
 	var outs []*out
 	for _, p := range []struct {
@@ -297,14 +297,14 @@ func generate(dir string, n int, prefixSizes []int, withXLSX bool) (*sheets, err
 		if xw, err = sheet.NewWriter(sheet.XLSX, xf, sheet.WriterOptions{SheetName: "Users"}); err != nil {
 			return nil, err
 		}
-		if err := xw.WriteHeader(schema.Headers()); err != nil {
+		if err := xw.WriteHeader(schema.TemplateHeaders()); err != nil {
 			return nil, err
 		}
 	}
 	var g generator
 	for i := 1; i <= n; i++ {
 		u := g.user(i)
-		cells := u.cells[:]
+		cells := u.cells[:schema.ColVersion] // a sheet of the template: no Version
 		for k, o := range outs {
 			if i > o.limit {
 				continue
@@ -312,7 +312,7 @@ func generate(dir string, n int, prefixSizes []int, withXLSX bool) (*sheets, err
 			row := cells
 			if k == 1 {
 				ch := g.changed(i, u)
-				row = ch.cells[:]
+				row = ch.cells[:schema.ColVersion]
 			}
 			if err := o.w.Write(row); err != nil {
 				return nil, err

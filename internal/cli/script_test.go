@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"archive/zip"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/lib/pq"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/unicode"
@@ -101,10 +103,12 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"ccbulk":   runCCBulk,
-			"xlsxpart": xlsxPart,
-			"xlsxset":  xlsxSet,
-			"decode":   decodeFile,
+			"ccbulk":    runCCBulk,
+			"xlsxpart":  xlsxPart,
+			"xlsxset":   xlsxSet,
+			"decode":    decodeFile,
+			"unversion": unversion,
+			"sql":       runSQL,
 		},
 	})
 }
@@ -205,7 +209,67 @@ func runCCBulk(ts *testscript.TestScript, neg bool, args []string) {
 var (
 	jsonTimes   = regexp.MustCompile(`"(started_at|finished_at)":( ?)"[^"]*"`)
 	jsonVersion = regexp.MustCompile(`"version":( ?)"[^"]*"`)
+	// userVersion is the number of an export's Version cell, the last
+	// cell of a CSV line: the id of the transaction that wrote the user.
+	userVersion = regexp.MustCompile(`(?m)@[0-9]+(\r?)$`)
 )
+
+// maskVersions writes the number of every Version cell of a CSV export as
+// N (ORG@N): it is the id of the database transaction that last wrote the
+// user, which depends on everything the server ran before.
+func maskVersions(s string) string {
+	return userVersion.ReplaceAllString(s, "@N$1")
+}
+
+// unversion copies a CSV export with the numbers of its Versions masked:
+// "unversion FILE COPY". The organization each Version names stays, so
+// that COPY can be compared with a golden file.
+func unversion(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: unversion FILE COPY")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(maskVersions(string(data))), 0o666))
+}
+
+// runSQL runs SQL on the script's database, as a change made outside
+// ccbulk would: "sql STATEMENT". Rows a query returns go to stdout, one
+// line each, cells separated by "|".
+func runSQL(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: sql STATEMENT")
+	}
+	db, err := sql.Open("postgres", ts.Getenv("DATABASE_URL"))
+	ts.Check(err)
+	defer db.Close()
+	rows, err := db.Query(args[0])
+	if neg {
+		if err == nil {
+			rows.Close()
+			ts.Fatalf("sql succeeded unexpectedly")
+		}
+		return
+	}
+	ts.Check(err)
+	defer rows.Close()
+	cols, err := rows.Columns()
+	ts.Check(err)
+	for rows.Next() {
+		cells := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range cells {
+			ptrs[i] = &cells[i]
+		}
+		ts.Check(rows.Scan(ptrs...))
+		line := make([]string, len(cells))
+		for i, c := range cells {
+			line[i] = c.String
+		}
+		fmt.Fprintln(ts.Stdout(), strings.Join(line, "|"))
+	}
+	ts.Check(rows.Err())
+}
 
 // maskRun masks what differs between two runs of the same script: the
 // times and version in JSON ("TIME", "VERSION"), and the script's
@@ -213,6 +277,7 @@ var (
 func maskRun(out, work string) string {
 	out = jsonTimes.ReplaceAllString(out, `"$1":$2"TIME"`)
 	out = jsonVersion.ReplaceAllString(out, `"version":$1"VERSION"`)
+	out = maskVersions(out)
 	if work != "" {
 		out = strings.ReplaceAll(out, work, "$WORK")
 	}

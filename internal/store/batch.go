@@ -202,14 +202,19 @@ func outcome(b *Batch) (Batch, sql.NullString) {
 }
 
 // FinishBatch records a batch's counts, file digest and final status, and
-// for a batch that did not apply the error that ended it (see outcome). It
+// for a batch that did not apply the error that ended it (see outcome); an
+// applied batch is finished in the transaction that applied it. It
 // fails when the batch is no longer recorded (removed while it ran), so
 // that a transaction it is part of never commits changes without their
 // batch.
 func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
 	o, msg := outcome(b)
+	// An applied batch records the transaction that applied it (its
+	// caller's: FinishBatch runs in the transaction that wrote the users),
+	// the version it gave the users it wrote (migration 0010).
 	res, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
-		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11, deleted = $12, withdrawn = $13, error = $14
+		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11, deleted = $12, withdrawn = $13, error = $14,
+		xact = CASE WHEN $3 = 'applied' THEN pg_current_xact_id()::text::bigint END
 		WHERE tenant_id = $1 AND id = $2`,
 		o.Tenant, o.ID, o.Status, o.Rows, o.Created, o.Updated, o.Unchanged, o.Deactivated, o.Rejected, o.Warnings, o.FileSHA256, o.Deleted, o.Withdrawn, msg)
 	if err != nil {
@@ -567,7 +572,7 @@ func Merge(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) (int64,
 			first_name = excluded.first_name, last_name = excluded.last_name, display_name = excluded.display_name,
 			username = excluded.username, pbx = excluded.pbx, status = excluded.status, home_org = excluded.home_org,
 			premium = excluded.premium, standard = excluded.standard, admin_role = excluded.admin_role,
-			cc_role = excluded.cc_role, updated_at = now()
+			cc_role = excluded.cc_role, updated_at = now(), version = pg_current_xact_id()::text::bigint
 		WHERE (u.first_name, u.last_name, u.display_name, u.username, u.pbx, u.status, u.home_org, u.premium, u.standard, u.admin_role, u.cc_role)
 		   IS DISTINCT FROM (excluded.first_name, excluded.last_name, excluded.display_name, excluded.username, excluded.pbx,
 		   excluded.status, excluded.home_org, excluded.premium, excluded.standard, excluded.admin_role, excluded.cc_role)`, tenant)
@@ -660,7 +665,7 @@ func MissingEmails(ctx context.Context, q Querier, limit int) ([]string, error) 
 func Deactivate(ctx context.Context, tx *sqlx.Tx, tenant string, batch int64) ([]string, error) {
 	var emails []string
 	err := tx.SelectContext(ctx, &emails, `WITH gone AS (
-			UPDATE users u SET status = 'inactive', updated_at = now()
+			UPDATE users u SET status = 'inactive', updated_at = now(), version = pg_current_xact_id()::text::bigint
 			FROM ccbulk_missing m
 			WHERE u.tenant_id = $1 AND u.email = m.email
 			  AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary

@@ -244,7 +244,7 @@ func SeatsUsed(ctx context.Context, q Querier, tenant string) (premium, standard
 
 const userColumns = `email, first_name, last_name, display_name, username, pbx, status,
 	coalesce(home_org, '') AS home_org, premium, standard, coalesce(admin_role, '') AS admin_role,
-	coalesce(cc_role, '') AS cc_role, is_primary`
+	coalesce(cc_role, '') AS cc_role, is_primary, version`
 
 // GetUser loads one user by (lower-case) email.
 func GetUser(ctx context.Context, q Querier, tenant, email string) (schema.User, error) {
@@ -366,7 +366,7 @@ func nonNil(s []string) []string {
 func scanUser(rows *sqlx.Rows, u *schema.User) error {
 	var status, role string
 	err := rows.Scan(&u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.Username, &u.PBX, &status,
-		&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary)
+		&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &u.Version)
 	u.Status, u.AdminRole = schema.Status(status), schema.AdminRole(role)
 	return err
 }

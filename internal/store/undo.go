@@ -319,7 +319,7 @@ func ApplyUndo(ctx context.Context, tx *sqlx.Tx, tenant string, batch, undo int6
 			standard = coalesce(x.standard, u.standard),
 			admin_role = CASE WHEN x.admin_role IS NULL THEN u.admin_role ELSE nullif(x.admin_role, '') END,
 			cc_role = CASE WHEN x.cc_role IS NULL THEN u.cc_role ELSE nullif(x.cc_role, '') END,
-			updated_at = now()
+			updated_at = now(), version = pg_current_xact_id()::text::bigint
 		FROM ccbulk_undo x WHERE u.tenant_id = $1 AND u.email = x.email AND NOT x.created AND NOT x.deleted`, tenant)
 	if err != nil {
 		return n, explainUndo(err)

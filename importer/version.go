@@ -1,0 +1,56 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/rules"
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// checkVersionOrg is F-ORG for a sheet exported from another organization:
+// a row whose Version names another organization stops the run before
+// anything is applied.
+func (r *run) checkVersionOrg(row int, in *rules.Input) error {
+	other, ok := in.OtherOrg(r.env.Org.ID)
+	if !ok {
+		return nil
+	}
+	return &schema.FileError{Rule: schema.FOrg, File: r.name, Row: row, Column: in.Headers[schema.ColVersion],
+		Message: fmt.Sprintf("the Version %q names organization %s, but this import is into %s: the sheet was exported from another organization; import it with --org %s, or clear its Version column to apply it here; nothing was applied",
+			in.Version.V, other, r.env.Org.ID, other)}
+}
+
+// staleOrigins looks up, for the rows of a chunk whose Version is not the
+// user's current one (R-STALE), which batch changed the user since and
+// what it changed (or that no batch did), for their findings' messages.
+// Such rows are few: the other rows cost nothing here.
+func (r *run) staleOrigins(ctx context.Context, rows []chunkRow, snap *rules.Snapshot) error {
+	var stale []store.StaleUser
+	for i := range rows {
+		in := &rows[i].in
+		if u := snap.Users[in.Email]; in.Email != "" && in.IsStale(u) {
+			if _, known := snap.Origins[in.Email]; !known {
+				stale = append(stale, store.StaleUser{Email: in.Email, Version: u.Version})
+			}
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	// On a connection of the pool: the batches and the audit trail it
+	// reads were committed before this run took the organization's lock.
+	origins, err := store.VersionOrigins(ctx, r.db, r.env.Org.ID, stale)
+	if err != nil {
+		return err
+	}
+	if snap.Origins == nil {
+		snap.Origins = make(map[string]rules.VersionOrigin, len(origins))
+	}
+	for email, o := range origins {
+		snap.Origins[email] = rules.VersionOrigin{Batch: o.Batch, Kind: o.Kind, Fields: o.Fields,
+			OldRole: schema.AdminRole(o.OldValues["admin_role"]), NewRole: schema.AdminRole(o.NewValues["admin_role"])}
+	}
+	return nil
+}
