@@ -255,16 +255,26 @@ func (c *rowCheck) run() {
 	} else {
 		c.after = schema.User{Email: in.Email, Status: schema.StatusActive}
 	}
-	if c.checkVersion() {
-		c.stop = true // R-STALE: the row was written against an older state
+	version := c.checkVersion()
+	if version == versionRejected {
+		c.stop = true
 		return
 	}
+	parsed := len(c.findings)
 	c.applyCells()
 	c.checkLicenses()
 	c.checkUsername()
 	c.checkPrimary()
 	c.checkExternal()
 	c.checkPermissions()
+	// R-STALE: a row written against an older state of the user is
+	// rejected if applying it would change the user (or queue an email):
+	// it could overwrite what changed since. One that asks for what the
+	// user holds now changes nothing, so importing the same sheet twice
+	// finds nothing stale the second time.
+	if version == versionStale && (c.stop || hasError(c.findings) || c.sendActivation || len(Diff(c.before, &c.after)) > 0) {
+		c.rejectStale(parsed)
+	}
 }
 
 // applyCells builds the user the row asks for: the current user (or a new

@@ -82,13 +82,25 @@ type VersionOrigin struct {
 	OldRole, NewRole schema.AdminRole
 }
 
+// versionCheck is what a row's Version says about the row.
+type versionCheck int
+
+const (
+	versionCurrent  versionCheck = iota // blank, or the user's current Version
+	versionRejected                     // R-STALE already: unreadable, another organization's, a deleted user's
+	versionStale                        // an older state of the user: R-STALE if the row would change anything
+)
+
 // checkVersion is R-STALE: a row whose Version is not the user's current
 // one was exported before a later change to the user, and applying it
-// would overwrite that change; it reports whether the row is rejected.
-func (c *rowCheck) checkVersion() bool {
+// could overwrite that change. An unreadable Version, another
+// organization's, or a deleted user's is reported here; a mere older state
+// is reported by the caller once it knows whether the row would change the
+// user at all.
+func (c *rowCheck) checkVersion() versionCheck {
 	in := c.in
 	if !in.Version.Set {
-		return false // a blank Version checks nothing: the row overwrites
+		return versionCurrent // a blank Version checks nothing: the row overwrites
 	}
 	v := in.Version.V
 	org, n, ok := ParseVersion(v)
@@ -101,11 +113,22 @@ func (c *rowCheck) checkVersion() bool {
 	case c.before == nil:
 		c.add(schema.ColVersion, schema.RStale, "%s no longer exists: the user was deleted after the sheet was exported; clear the Version cell to create the user again, or export again", in.Email)
 	case n != c.before.Version:
-		c.add(schema.ColVersion, schema.RStale, "%s", c.staleMessage())
+		return versionStale
 	default:
-		return false
+		return versionCurrent
 	}
-	return true
+	return versionRejected
+}
+
+// rejectStale reports R-STALE on a row written against an older state of
+// its user, in place of whatever else the row's checks found: the row is
+// not applied.
+func (c *rowCheck) rejectStale(parsed int) {
+	c.findings = c.findings[:parsed]
+	c.after = *c.before
+	c.sendActivation = false
+	c.add(schema.ColVersion, schema.RStale, "%s", c.staleMessage())
+	c.stop = true
 }
 
 // staleMessage says what changed the user since the export.

@@ -61,8 +61,10 @@ func versionWorld() *world {
 	return wd
 }
 
-// R-STALE: a Version that is not the user's state rejects the row; a
-// blank one checks nothing.
+// R-STALE: a Version that is not the user's state rejects the row if the
+// row would change the user (alone: other findings of the row give way to
+// it); a row that asks for what the user holds now passes; a blank Version
+// checks nothing.
 func TestRStale(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -73,10 +75,13 @@ func TestRStale(t *testing.T) {
 		{"spaces only: blank", cells{cEmail: hugo, cFirst: "Hugo", cVersion: "  "}, ""},
 		{"the user's state", cells{cEmail: hugo, cFirst: "Hugo", cVersion: "acme@7"}, ""},
 		{"the organization in another letter case", cells{cEmail: hugo, cVersion: " ACME@7 "}, ""},
-		{"older: changed outside ccbulk", cells{cEmail: chloe, cVersion: "acme@3"}, chloe + " was changed outside ccbulk after the sheet was exported; export again, or clear the Version cell to overwrite that change"},
-		{"older: changed by a batch", cells{cEmail: lucas, cVersion: "acme@3"},
+		{"older, but the row changes nothing: no check", cells{cEmail: chloe, cVersion: "acme@3"}, ""},
+		{"older, the row changes nothing but queues an email", cells{cEmail: chloe, cSend: "TRUE", cVersion: "acme@3"}, chloe + " was changed outside ccbulk"},
+		{"older, and the row has an error besides", cells{cEmail: chloe, cCCRole: "Nobody", cVersion: "acme@3"}, chloe + " was changed outside ccbulk"},
+		{"older: changed outside ccbulk", cells{cEmail: chloe, cFirst: "Chlo", cVersion: "acme@3"}, chloe + " was changed outside ccbulk after the sheet was exported; export again, or clear the Version cell to overwrite that change"},
+		{"older: changed by a batch", cells{cEmail: lucas, cLast: "B", cVersion: "acme@3"},
 			lucas + " was changed by batch 12 (import) after the sheet was exported: Status, Read-only Administrator; export again, or clear the Version cell to overwrite"},
-		{"newer than the database: also not its state", cells{cEmail: hugo, cVersion: "acme@8"}, hugo + " was changed after the sheet was exported"},
+		{"newer than the database: also not its state", cells{cEmail: hugo, cFirst: "H", cVersion: "acme@8"}, hugo + " was changed after the sheet was exported"},
 		{"not one ccbulk wrote", cells{cEmail: hugo, cVersion: "v7"}, `"v7" is not a Version ccbulk wrote`},
 		{"another organization", cells{cEmail: hugo, cVersion: "globex@7"}, `Version "globex@7" is from organization globex, not acme`},
 		{"a user that no longer exists", cells{cEmail: "gone@acme.example", cVersion: "acme@7"}, "gone@acme.example no longer exists"},
@@ -113,7 +118,7 @@ func TestRStaleNamesTheSheetsColumns(t *testing.T) {
 	h := headers()
 	h[cStatus], h[cRO] = "Statut", "Administrateur en lecture seule"
 	in, fs := rules.ParseRow(2, func(c schema.Column) string {
-		return map[schema.Column]string{cEmail: lucas, cVersion: "acme@1"}[c]
+		return map[schema.Column]string{cEmail: lucas, cFirst: "L", cVersion: "acme@1"}[c]
 	}, h)
 	out := rules.NewValidator(wd.env).Check(in, fs, wd.snap)
 	if len(out.Findings) != 1 || !strings.Contains(out.Findings[0].Message, ": Statut, Administrateur en lecture seule;") {

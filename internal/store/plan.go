@@ -72,7 +72,7 @@ func LockUserStates(ctx context.Context, tx *sqlx.Tx, tenant string, emails []st
 		var status, role string
 		u := &s.User
 		if err := rows.Scan(&u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.Username, &u.PBX, &status,
-			&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &s.State); err != nil {
+			&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &u.Version, &s.State); err != nil {
 			return nil, Explain(err)
 		}
 		u.Status, u.AdminRole = schema.Status(status), schema.AdminRole(role)
@@ -97,7 +97,7 @@ func EachMissing(ctx context.Context, q Querier, tenant string, fn func(u *schem
 	for rows.Next() {
 		var status, role, state string
 		if err := rows.Scan(&u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.Username, &u.PBX, &status,
-			&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &state); err != nil {
+			&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &u.Version, &state); err != nil {
 			return Explain(err)
 		}
 		u.Status, u.AdminRole = schema.Status(status), schema.AdminRole(role)
