@@ -190,6 +190,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 			completionCommand(),
 			manCommand(),
+			serveCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // never exit from inside the library
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
