@@ -1,0 +1,4 @@
+package web
+
+// HashToken is hashToken, for the tests.
+var HashToken = hashToken
