@@ -211,3 +211,28 @@ func TestSignOut(t *testing.T) {
 
 // sha is how the store keys a token.
 func sha(tok string) []byte { return web.HashToken(tok) }
+
+// TestSecretsStoredHashed: the database keeps only the SHA-256 of a
+// sign-in link's token and of a session's id.
+func TestSecretsStoredHashed(t *testing.T) {
+	f := newFixture(t)
+	link := f.link(t, "acme", primary)
+	tok := tokenOf(t, link)
+	var n int
+	if err := f.db.Get(&n, `SELECT count(*) FROM web_sign_in_links WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, tok); err != nil || n != 1 {
+		t.Errorf("links stored under the token's hash: %d %v", n, err)
+	}
+	b := f.browser(t)
+	b.signIn("acme", primary)
+	id := b.sessionCookie()
+	if err := f.db.Get(&n, `SELECT count(*) FROM web_sessions WHERE id_hash = sha256(convert_to($1, 'UTF8'))`, id); err != nil || n != 1 {
+		t.Errorf("sessions stored under the id's hash: %d %v", n, err)
+	}
+	var dump string
+	if err := f.db.Get(&dump, `SELECT (SELECT string_agg(s::text, ' ') FROM web_sessions s) || (SELECT string_agg(l::text, ' ') FROM web_sign_in_links l)`); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(dump, tok) || strings.Contains(dump, id) {
+		t.Error("a secret is stored as it is")
+	}
+}
