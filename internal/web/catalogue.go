@@ -24,6 +24,7 @@ var catalogue = map[string]map[string]string{
 		"error.format":           "The format is csv or xlsx.",
 		"error.noexport":         "Your admin role cannot export users.",
 		"error.nobatch":          "This organization has no such batch.",
+		"error.toomany":          "The export does not fit in an XLSX worksheet; download the CSV export instead.",
 
 		"signin.title": "Sign in", "signin.intro": "ccbulk keeps your contact center's users, licenses and admin roles in step with spreadsheets.",
 		"signin.oidc": "Sign in with your organization's account",
@@ -108,6 +109,7 @@ var catalogue = map[string]map[string]string{
 		"error.format":           "Le format est csv ou xlsx.",
 		"error.noexport":         "Votre rôle d’administrateur ne permet pas d’exporter les utilisateurs.",
 		"error.nobatch":          "Cette organisation n’a pas ce lot.",
+		"error.toomany":          "L’export ne tient pas dans une feuille XLSX ; téléchargez plutôt l’export CSV.",
 
 		"signin.title": "Connexion", "signin.intro": "ccbulk tient les utilisateurs, licences et rôles d’administrateur de votre centre de contact à jour à partir de feuilles de calcul.",
 		"signin.oidc": "Se connecter avec le compte de votre organisation",
@@ -192,6 +194,7 @@ var catalogue = map[string]map[string]string{
 		"error.format":           "Format to csv lub xlsx.",
 		"error.noexport":         "Twoja rola administratora nie pozwala eksportować użytkowników.",
 		"error.nobatch":          "Ta organizacja nie ma takiej partii.",
+		"error.toomany":          "Eksport nie mieści się w arkuszu XLSX; pobierz zamiast tego eksport CSV.",
 
 		"signin.title": "Logowanie", "signin.intro": "ccbulk utrzymuje użytkowników, licencje i role administratorów twojego centrum kontaktowego zgodnie z arkuszami.",
 		"signin.oidc": "Zaloguj się kontem swojej organizacji",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/exporter"
@@ -24,6 +25,10 @@ const batchListLimit = 200
 // changesPerPage is how many changes a batch's page or an undo's preview
 // shows at a time.
 const changesPerPage = 500
+
+// maxXLSXRows bounds an XLSX export's users (0: exporter.MaxXLSXRows);
+// tests lower it.
+var maxXLSXRows = 0
 
 // orgData is the organization's page.
 type orgData struct {
@@ -129,13 +134,38 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, or *orgRequest) 
 		s.errorPageSess(w, r, or.sess, http.StatusForbidden, "error.noexport")
 		return
 	}
-	w.Header().Set("Content-Type", contentType(f))
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-users.%s"`, or.env.Org.ID, f))
-	_, err := exporter.Export(r.Context(), s.db, w, exporter.Options{Org: or.env.Org.ID, Actor: or.env.Actor.Email, Format: f, BOM: f == sheet.CSV})
-	if err != nil {
+	out := &download{w: w, header: func() {
+		w.Header().Set("Content-Type", contentType(f))
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-users.%s"`, or.env.Org.ID, f))
+	}}
+	_, err := exporter.Export(r.Context(), s.db, out, exporter.Options{Org: or.env.Org.ID, Actor: or.env.Actor.Email, Format: f, BOM: f == sheet.CSV, MaxXLSXRows: maxXLSXRows})
+	var tooMany *exporter.TooManyRowsError
+	switch {
+	case err == nil:
+	case !out.started && errors.As(err, &tooMany):
+		s.errorDetail(w, r, or.sess, http.StatusUnprocessableEntity, "error.toomany", tooMany.Error())
+	case !out.started:
+		s.serverError(w, r, err)
+	default:
 		s.log.Error("web: export failed", "org", or.env.Org.ID, "error", err)
 		panic(http.ErrAbortHandler) // the download is cut short, not left looking complete
 	}
+}
+
+// download is a file's response: its headers are set at its first byte,
+// so that an error met before any byte is an error page instead.
+type download struct {
+	w       http.ResponseWriter
+	header  func()
+	started bool
+}
+
+func (d *download) Write(p []byte) (int, error) {
+	if !d.started {
+		d.started = true
+		d.header()
+	}
+	return d.w.Write(p)
 }
 
 // batches lists the organization's batches, newest first.
@@ -320,7 +350,7 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 		return
 	}
 	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
-	res, err := importer.Undo(r.Context(), s.db, importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2e9})
+	res, err := importer.Undo(r.Context(), s.db, importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second})
 	if code := s.undoRefusal(&d, err); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return

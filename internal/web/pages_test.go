@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/web"
 )
 
 // actors are acme's administrators, one of each actor kind of SPEC §3.
@@ -328,6 +329,13 @@ func TestDownloads(t *testing.T) {
 	}
 	if r := b.get("/orgs/acme/export?format=pdf"); r.code != http.StatusBadRequest {
 		t.Errorf("pdf export: %d", r.code)
+	}
+	// An XLSX export of more users than a worksheet holds is a page saying
+	// so, not a broken download.
+	web.SetMaxXLSXRows(t, 3)
+	r := b.get("/orgs/acme/export?format=xlsx")
+	if r.code != http.StatusUnprocessableEntity || !strings.Contains(r.body, "download the CSV export") || r.header.Get("Content-Disposition") != "" {
+		t.Errorf("too big an XLSX export: %d %v", r.code, r.header)
 	}
 }
 
