@@ -4,7 +4,8 @@
 --                 the set-up commands ('org create', 'org external',
 --                 'role create').
 --   ccbulk_app    runs the day-to-day commands: import (with --dry-run,
---                 --atomic, --sync), undo, export, template and batches.
+--                 --atomic, --sync), undo, export, template and batches,
+--                 and the web front end ('serve', 'serve link').
 --
 -- Create the roles and the database first, as a superuser or a role with
 -- CREATEROLE and CREATEDB:
@@ -70,6 +71,15 @@ GRANT SELECT ON changes TO ccbulk_app;
 -- Activation requests are queued; undo withdraws the unsent ones of the
 -- batch it reverses.
 GRANT SELECT, INSERT, DELETE ON activation_outbox TO ccbulk_app;
+
+-- The web front end (migration 0013): 'ccbulk serve link' records a sign-in
+-- link, which its use marks used; sessions are created, touched on every
+-- request, given their organization and deleted (sign-out, expiry); an
+-- OpenID Connect sign-in under way is recorded and taken (DELETE) at its
+-- callback.
+GRANT SELECT, INSERT, UPDATE ON web_sign_in_links TO ccbulk_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON web_sessions TO ccbulk_app;
+GRANT SELECT, INSERT, DELETE ON web_oidc_logins TO ccbulk_app;
 
 -- Not needed, on purpose:
 -- * the identity sequences of batches and activation_outbox: an identity
