@@ -68,7 +68,7 @@ var catalogue = map[string]map[string]string{
 		"changes.old": "Old value", "changes.new": "New value", "change.created": "created", "change.changed": "changed",
 		"change.deleted": "deleted", "changes.none": "(none)", "changes.empty": "(empty)", "changes.pages": "Pages",
 		"changes.prev": "Previous", "changes.next": "Next", "changes.page": "Page %d of %d", "changes.nothing": "No fields changed.",
-		"changes.hidden": "%d changes of the Full and Read-only Administrator columns are not shown to you.",
+		"changes.hidden": "%d changes are not shown to you (the Full and Read-only Administrator columns, and external users who are no Contact Center Service Administrators).",
 
 		"undo.title": "Undo batch %d", "undo.back": "Back to batch %d",
 		"undo.conflict":          "Batch %d cannot be undone: users it changed have changed since, and undoing it would overwrite that. Nothing was changed.",
@@ -153,7 +153,7 @@ var catalogue = map[string]map[string]string{
 		"changes.old": "Ancienne valeur", "changes.new": "Nouvelle valeur", "change.created": "créé", "change.changed": "modifié",
 		"change.deleted": "supprimé", "changes.none": "(aucune)", "changes.empty": "(vide)", "changes.pages": "Pages",
 		"changes.prev": "Précédente", "changes.next": "Suivante", "changes.page": "Page %d sur %d", "changes.nothing": "Aucun champ modifié.",
-		"changes.hidden": "%d modifications des colonnes administrateur complet et lecture seule ne vous sont pas montrées.",
+		"changes.hidden": "%d modifications ne vous sont pas montrées (colonnes administrateur complet et lecture seule, et utilisateurs externes qui ne sont pas administrateurs du service de centre de contact).",
 
 		"undo.title": "Annuler le lot %d", "undo.back": "Retour au lot %d",
 		"undo.conflict":          "Le lot %d ne peut pas être annulé : des utilisateurs qu’il a modifiés ont changé depuis, et l’annulation écraserait ces changements. Rien n’a été modifié.",
@@ -238,7 +238,7 @@ var catalogue = map[string]map[string]string{
 		"changes.old": "Stara wartość", "changes.new": "Nowa wartość", "change.created": "utworzony", "change.changed": "zmieniony",
 		"change.deleted": "usunięty", "changes.none": "(brak)", "changes.empty": "(puste)", "changes.pages": "Strony",
 		"changes.prev": "Poprzednia", "changes.next": "Następna", "changes.page": "Strona %d z %d", "changes.nothing": "Żadne pole się nie zmieniło.",
-		"changes.hidden": "%d zmian kolumn pełnego administratora i tylko do odczytu nie jest ci pokazywanych.",
+		"changes.hidden": "%d zmian nie jest ci pokazywanych (kolumny pełnego administratora i tylko do odczytu oraz użytkownicy zewnętrzni, którzy nie są administratorami usługi centrum kontaktowego).",
 
 		"undo.title": "Cofnij partię %d", "undo.back": "Wróć do partii %d",
 		"undo.conflict":          "Partii %d nie można cofnąć: użytkownicy, których zmieniła, zmienili się od tego czasu, a cofnięcie nadpisałoby te zmiany. Nic nie zmieniono.",

@@ -235,19 +235,35 @@ func pageNumber(r *http.Request) int {
 }
 
 // collectChanges reads the changes of batch (reversed for an undo's
-// preview) and keeps those of the requested page. A masked actor does not
-// see the Full and Read-only Administrator columns (SPEC §3).
+// preview) and keeps those of the requested page. A masked actor (a CC
+// Service Administrator, SPEC §3) sees what its export would show: not the
+// Full and Read-only Administrator columns, and not the external users
+// other than CC Service Administrators (by the batch's values and the
+// user's home organization now); what it does not see is counted.
 func (s *server) collectChanges(r *http.Request, or *orgRequest, batch int64, reversed bool, path string) (changePage, error) {
 	masked := rules.Export(or.env.ActorKind) == rules.ExportMasked
 	p := changePage{Page: pageNumber(r)}
 	first, last := (p.Page-1)*changesPerPage, p.Page*changesPerPage
-	err := store.EachChange(r.Context(), s.db, or.env.Org.ID, batch, func(uc store.UserChange) error {
+	each := store.EachChange
+	if masked {
+		each = store.EachChangeWithHome
+	}
+	err := each(r.Context(), s.db, or.env.Org.ID, batch, func(uc store.UserChange) error {
 		if reversed {
 			uc = importer.Reversed(uc)
 		}
+		cols := importer.Columns(uc)
+		hide, err := s.hiddenUser(r, or, uc, masked)
+		if err != nil {
+			return err
+		}
+		if hide {
+			p.Hidden += len(cols)
+			return nil
+		}
 		p.Users++
 		newUser := true
-		for _, cc := range importer.Columns(uc) {
+		for _, cc := range cols {
 			if masked && (cc.Column == schema.ColFullAdmin || cc.Column == schema.ColReadOnlyAdmin) {
 				p.Hidden++
 				continue
@@ -271,6 +287,28 @@ func (s *server) collectChanges(r *http.Request, or *orgRequest, batch int64, re
 		p.Next = fmt.Sprintf("%s?page=%d", path, p.Page+1)
 	}
 	return p, nil
+}
+
+// hiddenUser reports whether a masked actor does not see a user's change:
+// an external user (then or now) who is no CC Service Administrator, by
+// the change's values or, when it did not touch the role, the user's role
+// now.
+func (s *server) hiddenUser(r *http.Request, or *orgRequest, uc store.UserChange, masked bool) (bool, error) {
+	if !masked || uc.HomeNow == "" && uc.Old["home_org"] == "" && uc.New["home_org"] == "" {
+		return false, nil
+	}
+	ccService := string(schema.RoleCCService)
+	if uc.Old["admin_role"] == ccService || uc.New["admin_role"] == ccService {
+		return false, nil
+	}
+	if _, touched := uc.New["admin_role"]; touched || uc.Created || uc.Deleted {
+		return true, nil
+	}
+	u, err := store.GetUser(r.Context(), s.db, or.env.Org.ID, uc.Email)
+	if errStoreNotFound(err) {
+		return true, nil
+	}
+	return u.AdminRole != schema.RoleCCService, err
 }
 
 // batch shows a batch and every field it changed, as 'ccbulk batches show'
@@ -327,7 +365,7 @@ func (s *server) undoPreview(w http.ResponseWriter, r *http.Request, or *orgRequ
 	}
 	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
 	res, err := importer.Undo(r.Context(), s.db, importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, DryRun: true})
-	if code := s.undoRefusal(&d, err); code != 0 {
+	if code := s.undoRefusal(&d, err, rules.Export(or.env.ActorKind) == rules.ExportMasked); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return
 	} else if err != nil {
@@ -351,7 +389,7 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 	}
 	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
 	res, err := importer.Undo(r.Context(), s.db, importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second})
-	if code := s.undoRefusal(&d, err); code != 0 {
+	if code := s.undoRefusal(&d, err, rules.Export(or.env.ActorKind) == rules.ExportMasked); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return
 	} else if err != nil {
@@ -364,7 +402,7 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 
 // undoRefusal fills in d for an undo refused by err and returns the status
 // code to answer; 0 when err is no refusal.
-func (s *server) undoRefusal(d *undoData, err error) int {
+func (s *server) undoRefusal(d *undoData, err error, masked bool) int {
 	var conflict *importer.UndoConflictError
 	var refused *importer.UndoRefusedError
 	var fe *schema.FileError
@@ -379,7 +417,12 @@ func (s *server) undoRefusal(d *undoData, err error) int {
 		d.Refused, d.Detail = "undo.refused", refused.Message
 		return http.StatusConflict
 	case errors.As(err, &fe):
-		d.Refused, d.Detail = "undo.forbidden", fe.Message
+		d.Refused = "undo.forbidden"
+		if !masked {
+			// The refusal names users and columns; a masked actor is not
+			// told of those it does not see.
+			d.Detail = fe.Message
+		}
 		return http.StatusForbidden
 	case errors.As(err, &locked):
 		d.Refused, d.Detail = "undo.locked", locked.Error()

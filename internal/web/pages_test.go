@@ -371,3 +371,42 @@ func TestChooseNeedsAntiForgeryToken(t *testing.T) {
 		t.Errorf("choose without its token: %d", r.code)
 	}
 }
+
+// TestMaskedBatchPage: a CC Service Administrator's batch page shows what
+// its export would: not the Full and Read-only Administrator columns, and
+// not external users other than CC Service Administrators; it says how many
+// changes it does not show. A Full Administrator sees them all.
+func TestMaskedBatchPage(t *testing.T) {
+	f := newFixture(t)
+	batch := f.importCSV(t, "acme", primary,
+		"lea.girard@acme.example,Lea,,,,,,,,,TRUE,,,,\n"+
+			"tom.baker@northwind.example,Thomas,,,,,,,,,,,,,\n"+
+			"ana.silva@contoso.example,Anna,,,,,,,,,,,,,\n")
+	path := fmt.Sprintf("/orgs/acme/batches/%d", batch)
+	full := f.browser(t)
+	full.signIn("acme", primary)
+	all := full.get(path).body
+	for _, want := range []string{"Full Administrator", "tom.baker@northwind.example", "Thomas", "ana.silva@contoso.example"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("a Full Administrator's batch page lacks %q", want)
+		}
+	}
+	ccs := f.browser(t)
+	ccs.signIn("acme", "sophie.laurent@acme.example")
+	for _, p := range []string{path, path + "/undo"} {
+		masked := ccs.get(p).body
+		for _, hidden := range []string{"<td>Full Administrator</td>", "tom.baker@northwind.example", "Thomas"} {
+			if strings.Contains(masked, hidden) {
+				t.Errorf("%s shows a CC Service Administrator %q", p, hidden)
+			}
+		}
+		for _, want := range []string{"ana.silva@contoso.example", "Anna", "lea.girard@acme.example"} {
+			if !strings.Contains(masked, want) && p == path {
+				t.Errorf("%s lacks %q", p, want)
+			}
+		}
+	}
+	if masked := ccs.get(path).body; !strings.Contains(masked, "changes are not shown to you") {
+		t.Error("the masked batch page does not say that changes are hidden")
+	}
+}
