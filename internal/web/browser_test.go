@@ -12,6 +12,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // chromium returns the Chromium of the browser tests, skipping the test
@@ -131,7 +132,23 @@ func TestBrowserLinkExportUndo(t *testing.T) {
 	if page := textOf(t, ctx); !strings.Contains(page, "would change 1 users: 1 deleted") {
 		t.Errorf("the undo's preview:\n%s", page)
 	}
-	navigateBy(t, ctx, "confirming the undo", chromedp.Click(chromedp.ID("confirm-undo")))
+	// The undo is confirmed from the keyboard: Tab to its button, Enter.
+	focused := ""
+	for range 40 {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+		if focused, err = chromedp.Run(ctx, chromedp.Evaluate[string]("document.activeElement.id")); err != nil {
+			t.Fatal(err)
+		}
+		if focused == "confirm-undo" {
+			break
+		}
+	}
+	if focused != "confirm-undo" {
+		t.Fatal("the undo's button cannot be reached with the Tab key")
+	}
+	navigateBy(t, ctx, "confirming the undo", chromedp.KeyEvent(kb.Enter))
 	if page := textOf(t, ctx); !strings.Contains(page, fmt.Sprintf("Batch %d was undone", batch)) {
 		t.Errorf("after the undo:\n%s", page)
 	}

@@ -3,7 +3,7 @@ package web
 // catalogue holds the pages' text by language and key.
 var catalogue = map[string]map[string]string{
 	"en": {
-		"nav.skip": "Skip to the content", "nav.main": "Main", "nav.org": "Organization", "nav.batches": "Batches",
+		"nav.skip": "Skip to the content", "nav.main": "Main", "nav.org": "Organization", "nav.batches": "Batches", "nav.choose": "Other organization",
 		"nav.lang": "Language", "nav.signedinas": "Signed in as %s", "nav.signout": "Sign out",
 
 		"error.title": "Something went wrong", "error.status": "Error %d:", "error.home": "Back to the start",
@@ -88,7 +88,7 @@ var catalogue = map[string]map[string]string{
 		"undo.confirm":           "Undo batch %d",
 	},
 	"fr": {
-		"nav.skip": "Aller au contenu", "nav.main": "Navigation", "nav.org": "Organisation", "nav.batches": "Lots",
+		"nav.skip": "Aller au contenu", "nav.main": "Navigation", "nav.org": "Organisation", "nav.batches": "Lots", "nav.choose": "Autre organisation",
 		"nav.lang": "Langue", "nav.signedinas": "Connecté en tant que %s", "nav.signout": "Se déconnecter",
 
 		"error.title": "Une erreur s’est produite", "error.status": "Erreur %d :", "error.home": "Retour à l’accueil",
@@ -173,7 +173,7 @@ var catalogue = map[string]map[string]string{
 		"undo.confirm":           "Annuler le lot %d",
 	},
 	"pl": {
-		"nav.skip": "Przejdź do treści", "nav.main": "Nawigacja", "nav.org": "Organizacja", "nav.batches": "Partie",
+		"nav.skip": "Przejdź do treści", "nav.main": "Nawigacja", "nav.org": "Organizacja", "nav.batches": "Partie", "nav.choose": "Inna organizacja",
 		"nav.lang": "Język", "nav.signedinas": "Zalogowano jako %s", "nav.signout": "Wyloguj",
 
 		"error.title": "Coś poszło nie tak", "error.status": "Błąd %d:", "error.home": "Wróć na początek",

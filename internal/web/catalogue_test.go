@@ -65,3 +65,37 @@ func TestCatalogueComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplatesAccessible: every visible form field has a label, every
+// table has header cells that say what they head, and every page has one
+// h1 (the layout's) and the document's language.
+func TestTemplatesAccessible(t *testing.T) {
+	inputRE := regexp.MustCompile(`<input [^>]*>`)
+	idRE := regexp.MustCompile(`id="([^"]+)"`)
+	files, _ := fs.Glob(templateFiles, "templates/*.html")
+	for _, f := range files {
+		data, _ := fs.ReadFile(templateFiles, f)
+		page := string(data)
+		for _, in := range inputRE.FindAllString(page, -1) {
+			if strings.Contains(in, `type="hidden"`) {
+				continue
+			}
+			m := idRE.FindStringSubmatch(in)
+			if m == nil || !strings.Contains(page, `<label for="`+m[1]+`">`) {
+				t.Errorf("%s: %s has no label", f, in)
+			}
+		}
+		if n := strings.Count(page, "<table"); n > 0 && strings.Count(page, `<th scope="col">`) < n {
+			t.Errorf("%s: a table without column headers", f)
+		}
+		if strings.Contains(page, "<h1") && !strings.HasSuffix(f, "layout.html") {
+			t.Errorf("%s: a second h1", f)
+		}
+	}
+	layout, _ := fs.ReadFile(templateFiles, "templates/layout.html")
+	for _, want := range []string{`<html lang="{{.L.Lang}}">`, `<main id="main">`, `class="skip" href="#main"`, "<h1>"} {
+		if !strings.Contains(string(layout), want) {
+			t.Errorf("the layout lacks %s", want)
+		}
+	}
+}
