@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,5 +235,63 @@ func TestSecretsStoredHashed(t *testing.T) {
 	}
 	if strings.Contains(dump, tok) || strings.Contains(dump, id) {
 		t.Error("a secret is stored as it is")
+	}
+}
+
+// TestSignInLinkRace: a link posted by several browsers at once signs in
+// exactly one of them.
+func TestSignInLinkRace(t *testing.T) {
+	f := newFixture(t)
+	tok := tokenOf(t, f.link(t, "acme", primary))
+	const n = 8
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.PostForm(f.srv.URL+"/signin/link", url.Values{"token": {tok}})
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	signedIn := 0
+	for c := range codes {
+		switch c {
+		case http.StatusOK: // the redirect to the organization, followed
+			signedIn++
+		case http.StatusForbidden:
+		default:
+			t.Errorf("a use of the link answered %d", c)
+		}
+	}
+	if signedIn != 1 {
+		t.Errorf("%d browsers signed in with one link", signedIn)
+	}
+}
+
+// TestNewChecksConfig: a configuration that cannot work is refused at
+// start, saying why.
+func TestNewChecksConfig(t *testing.T) {
+	f := newFixture(t)
+	for name, c := range map[string]web.Config{
+		"no database":   {BaseURL: "http://localhost:8080"},
+		"no base URL":   {DB: f.db},
+		"ftp base URL":  {DB: f.db, BaseURL: "ftp://x"},
+		"no host":       {DB: f.db, BaseURL: "https://"},
+		"issuer, no id": {DB: f.db, BaseURL: "http://localhost:8080", OIDC: web.OIDCConfig{Issuer: "https://id.example"}},
+	} {
+		if _, err := web.New(c); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := web.New(web.Config{DB: f.db, BaseURL: "https://ccbulk.example.com/", OIDC: web.OIDCConfig{Issuer: "https://unreachable.invalid", ClientID: "x"}}); err != nil {
+		t.Errorf("a provider that is down at start: %v", err)
 	}
 }
