@@ -435,6 +435,24 @@ func (s *server) undoRefusal(d *undoData, err error, masked bool) int {
 }
 
 func (s *server) renderUndo(w http.ResponseWriter, r *http.Request, or *orgRequest, code int, d undoData) {
+	if rules.Export(or.env.ActorKind) == rules.ExportMasked && len(d.Conflicts) > 0 {
+		// A masked actor is not told of the users it does not see: they
+		// count among "… and N more".
+		shown := d.Conflicts[:0:0]
+		for _, c := range d.Conflicts {
+			u, err := store.GetUser(r.Context(), s.db, or.env.Org.ID, c.Email)
+			if err != nil && !errStoreNotFound(err) {
+				s.serverError(w, r, err)
+				return
+			}
+			if err == nil && u.IsExternal() && u.AdminRole != schema.RoleCCService {
+				d.More++
+				continue
+			}
+			shown = append(shown, c)
+		}
+		d.Conflicts = shown
+	}
 	v := or.view
 	v.Title = v.L.T("undo.title", d.Batch.ID)
 	v.Data = d

@@ -410,3 +410,23 @@ func TestMaskedBatchPage(t *testing.T) {
 		t.Error("the masked batch page does not say that changes are hidden")
 	}
 }
+
+// TestMaskedUndoConflicts: a refused undo does not name to a CC Service
+// Administrator the users it does not see; they are counted.
+func TestMaskedUndoConflicts(t *testing.T) {
+	f := newFixture(t)
+	first := f.importCSV(t, "acme", primary, "tom.baker@northwind.example,,,,,,,,TRUE,FALSE,,,,,\nlea.girard@acme.example,,,,,,,,TRUE,FALSE,,,,,\n")
+	f.importCSV(t, "acme", primary, "tom.baker@northwind.example,,,,,,,,FALSE,TRUE,,,,,\nlea.girard@acme.example,,,,,,,,FALSE,FALSE,,,,,\n")
+	path := fmt.Sprintf("/orgs/acme/batches/%d/undo", first)
+	full := f.browser(t)
+	full.signIn("acme", primary)
+	if r := full.get(path); r.code != http.StatusConflict || !strings.Contains(r.body, "tom.baker@northwind.example") {
+		t.Errorf("a Full Administrator's refusal: %d, lacks the partner's user", r.code)
+	}
+	ccs := f.browser(t)
+	ccs.signIn("acme", "sophie.laurent@acme.example")
+	r := ccs.get(path)
+	if r.code != http.StatusConflict || strings.Contains(r.body, "tom.baker") || !strings.Contains(r.body, "lea.girard@acme.example") || !strings.Contains(r.body, "… and 1 more") {
+		t.Errorf("a CC Service Administrator's refusal: %d\n%s", r.code, r.body)
+	}
+}
