@@ -323,7 +323,17 @@ func (s *server) batch(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 		s.serverError(w, r, err)
 		return
 	}
+	masked := rules.Export(or.env.ActorKind) == rules.ExportMasked
 	err = store.EachActivation(r.Context(), s.db, or.env.Org.ID, b.ID, func(a store.Activation) error {
+		if masked {
+			u, err := store.GetUser(r.Context(), s.db, or.env.Org.ID, a.Email)
+			if err != nil && !errStoreNotFound(err) {
+				return err
+			}
+			if err == nil && u.IsExternal() && u.AdminRole != schema.RoleCCService {
+				return nil // not shown to a masked actor, as in its export
+			}
+		}
 		p.ActivationsTotal++
 		if len(p.Activations) < changesPerPage {
 			p.Activations = append(p.Activations, a)
