@@ -380,13 +380,13 @@ func TestMaskedBatchPage(t *testing.T) {
 	f := newFixture(t)
 	batch := f.importCSV(t, "acme", primary,
 		"lea.girard@acme.example,Lea,,,,,,,,,TRUE,,,,\n"+
-			"tom.baker@northwind.example,Thomas,,,,,,,,,,,,,\n"+
+			"tom.baker@northwind.example,Thomas,,,,,,,,,,,,,TRUE\n"+
 			"ana.silva@contoso.example,Anna,,,,,,,,,,,,,\n")
 	path := fmt.Sprintf("/orgs/acme/batches/%d", batch)
 	full := f.browser(t)
 	full.signIn("acme", primary)
 	all := full.get(path).body
-	for _, want := range []string{"Full Administrator", "tom.baker@northwind.example", "Thomas", "ana.silva@contoso.example"} {
+	for _, want := range []string{"Full Administrator", "tom.baker@northwind.example", "Thomas", "ana.silva@contoso.example", "Activation emails"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("a Full Administrator's batch page lacks %q", want)
 		}
@@ -406,8 +406,8 @@ func TestMaskedBatchPage(t *testing.T) {
 			}
 		}
 	}
-	if masked := ccs.get(path).body; !strings.Contains(masked, "changes are not shown to you") {
-		t.Error("the masked batch page does not say that changes are hidden")
+	if masked := ccs.get(path).body; !strings.Contains(masked, "changes are not shown to you") || strings.Contains(masked, "Activation emails") {
+		t.Error("the masked batch page does not say that changes are hidden, or lists the hidden user's activation email")
 	}
 }
 
