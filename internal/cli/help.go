@@ -80,6 +80,8 @@ var commandHelp = map[string]struct{ synopsis, example string }{
 		"ccbulk token create --org acme --actor admin@acme.example --name nightly --expires 90d"},
 	"token list":   {"ccbulk token list --org ID [--json]", "ccbulk token list --org acme"},
 	"token revoke": {"ccbulk token revoke ID", "ccbulk token revoke 3"},
+	"serve link": {"ccbulk serve link --org ID --actor EMAIL [--ttl 15m] [--base-url URL]",
+		"ccbulk serve link --org acme --actor admin@acme.example --base-url https://ccbulk.acme.example"},
 	"serve": {"ccbulk serve [--listen ADDR] [--base-url URL] [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file F] [--max-upload SIZE]",
 		"ccbulk serve --listen 127.0.0.1:8080 --base-url https://ccbulk.example"},
 	"mapping":      {"", "ccbulk mapping show webex > webex.yaml"},

@@ -144,10 +144,13 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 		t.Errorf("batches does not name %s as the database user of every batch:\n%s", app, out)
 	}
 
+	link := run(appURL, 0, "serve", "link", "--org", "acme", "--actor", primaryAdmin, "--base-url", "http://ccbulk.test")
+
 	// What the role may not do.
 	appDB, err := sqlx.Open("postgres", appURL)
 	noErr(t, err)
 	defer appDB.Close()
+	webAsRole(t, appDB, link)
 	// A batch is recorded running, with the server's time and user, and
 	// only its outcome may be written, once.
 	var b struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/internal/server"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/web"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -40,7 +41,8 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "max-unzip-size", Usage: "refuse an XLSX that decompresses to more (F-LIMIT), e.g. 8GiB", DefaultText: "4GiB"},
 			&cli.StringFlag{Name: "max-xml-size", Usage: "refuse an XLSX part held in memory that is larger (F-LIMIT)", DefaultText: "16MiB"},
 		},
-		Action: runServe,
+		Action:      runServe,
+		Subcommands: []*cli.Command{serveLinkCommand()},
 	}
 }
 
@@ -74,8 +76,21 @@ func runServe(c *cli.Context) error {
 	if err := store.CheckSchema(c.Context, db); err != nil {
 		return err
 	}
+	oidc := server.OIDC{Issuer: c.String("oidc-issuer"), ClientID: c.String("oidc-client-id"), ClientSecretFile: c.String("oidc-client-secret-file")}
+	if err := server.CheckOIDC(&oidc); err != nil {
+		return usagef("%v", err)
+	}
+	baseURL := c.String("base-url")
+	if baseURL == "" {
+		baseURL = "http://" + c.String("listen")
+	}
+	pages, err := web.New(web.Config{DB: db, BaseURL: baseURL, Logger: log,
+		OIDC: web.OIDCConfig{Issuer: oidc.Issuer, ClientID: oidc.ClientID, ClientSecret: oidc.ClientSecret}})
+	if err != nil {
+		return usagef("%v", err)
+	}
 	h, err := server.New(server.Config{DB: db, BaseURL: c.String("base-url"), MaxUpload: maxUpload, MaxRuns: maxRuns, UploadIdle: c.Duration("upload-idle"), Limits: limits, Log: log,
-		OIDC: server.OIDC{Issuer: c.String("oidc-issuer"), ClientID: c.String("oidc-client-id"), ClientSecretFile: c.String("oidc-client-secret-file")}})
+		OIDC: oidc, Web: pages})
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -123,7 +123,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if err := checkOIDC(&cfg.OIDC); err != nil {
+	if err := CheckOIDC(&cfg.OIDC); err != nil {
 		return nil, err
 	}
 	reg := cfg.Registry
@@ -150,9 +150,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// checkOIDC checks that the provider's settings go together and reads
+// CheckOIDC checks that the provider's settings go together and reads
 // the client secret.
-func checkOIDC(o *OIDC) error {
+func CheckOIDC(o *OIDC) error {
 	set := 0
 	for _, v := range []string{o.Issuer, o.ClientID, o.ClientSecretFile} {
 		if v != "" {

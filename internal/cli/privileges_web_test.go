@@ -1,0 +1,58 @@
+package cli_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/internal/web"
+)
+
+// webAsRole runs the web front end on db, a connection as the day-to-day
+// role of docs/ccbulk-roles.sql: the sign-in link out (from 'serve link')
+// is used, the session reaches the organization's and a batch's pages and
+// the undo preview, and signs out.
+func webAsRole(t *testing.T, db *sqlx.DB, out string) {
+	t.Helper()
+	link, _, _ := strings.Cut(out, "\n")
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatalf("serve link printed %q: %v", out, err)
+	}
+	h, err := web.New(web.Config{DB: db, BaseURL: "http://ccbulk.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cookie string
+	do := func(method, path string, form url.Values, want int) string {
+		t.Helper()
+		req := httptest.NewRequest(method, "http://ccbulk.test"+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Fatalf("web %s %s as the day-to-day role: %d, want %d\n%s", method, path, rec.Code, want, rec.Body)
+		}
+		if c := rec.Result().Cookies(); len(c) > 0 && c[0].Name == "ccbulk_session" {
+			cookie = c[0].Name + "=" + c[0].Value
+		}
+		return rec.Body.String()
+	}
+	do("POST", "/signin/link", url.Values{"token": {u.Query().Get("token")}}, http.StatusSeeOther)
+	page := do("GET", "/orgs/acme", nil, http.StatusOK)
+	do("GET", "/orgs/acme/batches/1", nil, http.StatusOK)
+	do("GET", "/orgs/acme/batches/1/undo", nil, http.StatusOK) // the dry run reads the audit trail and the outbox
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no anti-forgery token on the organization's page:\n%s", page)
+	}
+	do("POST", "/signout", url.Values{"csrf": {m[1]}}, http.StatusOK)
+}
