@@ -9,7 +9,7 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// A Version cell (SPEC §2) names the organization a row was exported from
+// A Version cell (docs/REFERENCE.md §2) names the organization a row was exported from
 // and the state of the user it shows: ORG@N, the organization's id as
 // stored, then the number of the database transaction that last wrote the
 // user (schema.User.Version). It is split at its last "@", so an

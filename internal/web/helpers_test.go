@@ -29,7 +29,7 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 const primary = "marie.dubois@acme.example"
 
 // seedUsers are acme's users besides its primary administrator: one
-// administrator of every actor kind of SPEC §3, and agents.
+// administrator of every actor kind of docs/REFERENCE.md §3, and agents.
 const seedUsers = `Email,First Name,Last Name,Display Name,Username,PBX,Status,Home Organization,Contact Center Premium,Contact Center Standard,Full Administrator,Contact Center Service Administrator,Read-only Administrator,CC Role,Send Activation Email
 jean.martin@acme.example,Jean,Martin,Jean Martin,jmartin,paris,Active,,FALSE,FALSE,TRUE,FALSE,FALSE,,FALSE
 tom.baker@northwind.example,Tom,Baker,Tom Baker (Northwind),tbaker,paris,Active,northwind,FALSE,FALSE,TRUE,FALSE,FALSE,,FALSE

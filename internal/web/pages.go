@@ -71,7 +71,7 @@ func (s *server) orgPage(w http.ResponseWriter, r *http.Request, or *orgRequest)
 	scope := rules.Export(or.env.ActorKind)
 	if scope == rules.ExportMasked {
 		// A CC Service Administrator sees only other CC Service
-		// Administrators among the administrators (SPEC §3).
+		// Administrators among the administrators (docs/REFERENCE.md §3).
 		var shown []schema.User
 		for _, u := range d.Administrators {
 			if u.AdminRole == schema.RoleCCService {
@@ -236,7 +236,7 @@ func pageNumber(r *http.Request) int {
 
 // collectChanges reads the changes of batch (reversed for an undo's
 // preview) and keeps those of the requested page. A masked actor (a CC
-// Service Administrator, SPEC §3) sees what its export would show: not the
+// Service Administrator, docs/REFERENCE.md §3) sees what its export would show: not the
 // Full and Read-only Administrator columns, and not the external users
 // other than CC Service Administrators (by the batch's values and the
 // user's home organization now); what it does not see is counted.

@@ -13,7 +13,7 @@ import (
 	"github.com/ccbulk/ccbulk/internal/web"
 )
 
-// actors are acme's administrators, one of each actor kind of SPEC §3.
+// actors are acme's administrators, one of each actor kind of docs/REFERENCE.md §3.
 var actors = []struct {
 	kind, email string
 }{
@@ -26,7 +26,7 @@ var actors = []struct {
 	{"Read-only: partner", "kasia.lis@northwind.example"},
 }
 
-// TestPermissionTable walks SPEC §3 over HTTP: for each actor kind, what
+// TestPermissionTable walks docs/REFERENCE.md §3 over HTTP: for each actor kind, what
 // its pages show and what it may do. A read-only administrator of the
 // customer reaches nothing; the export is masked for a CC Service
 // Administrator; an undo is allowed when the actor could make every change

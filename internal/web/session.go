@@ -136,7 +136,7 @@ func (s *server) inOrg(h func(http.ResponseWriter, *http.Request, *orgRequest)) 
 		}
 		if rules.Export(env.ActorKind) == rules.ExportNone && rules.Allowed(env.ActorKind, rules.CapImport) != "" {
 			// A read-only administrator of the customer organization
-			// cannot reach the contact center (SPEC §3).
+			// cannot reach the contact center (docs/REFERENCE.md §3).
 			s.errorPageSess(w, r, sess, http.StatusForbidden, "error.readonlycustomer")
 			return
 		}

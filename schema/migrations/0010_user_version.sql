@@ -1,4 +1,4 @@
--- The Version column of an export (SPEC §2, R-STALE): which state of a user
+-- The Version column of an export (docs/REFERENCE.md §2, R-STALE): which state of a user
 -- a row was exported from.
 --
 -- users.version is the id of the transaction that last wrote the user's
