@@ -49,12 +49,15 @@ func applyPlan(tn tenant, actor string, plan []byte) (importer.Result, error) {
 		Plan: bytes.NewReader(plan), PlanName: "the plan", Actor: actor, ChunkSize: 2})
 }
 
-// tenantUsers returns every user of the tenant, in email order.
+// tenantUsers returns every user of the tenant, in email order, without
+// their Versions (which name the transactions that wrote them).
 func tenantUsers(t *testing.T, tn tenant) []schema.User {
 	t.Helper()
 	var us []schema.User
 	err := store.EachUser(context.Background(), tn.db, tn.org, func(u *schema.User) error {
-		us = append(us, *u)
+		v := *u
+		v.Version = 0
+		us = append(us, v)
 		return nil
 	})
 	if err != nil {
