@@ -78,11 +78,15 @@ func (c *config) startServe(dbURL, logPath string) (*serveProc, error) {
 // stop ends the server with SIGTERM (SIGKILL after a minute) and waits.
 func (p *serveProc) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	var err error
 	select {
-	case <-p.exited:
+	case err = <-p.exited:
 	case <-time.After(time.Minute):
 		_ = p.cmd.Process.Kill()
-		<-p.exited
+		err = <-p.exited
+	}
+	if err != nil {
+		logf("ccbulk serve did not stop cleanly: %v (its log is %s)", err, p.log.Name())
 	}
 	p.log.Close()
 }
