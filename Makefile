@@ -68,13 +68,15 @@ image: dist/ccbulk-linux-$(ARCH)
 	@echo "built $(IMAGE)"
 
 # Builds ccbulk, brings up a local PostgreSQL kept in .demo/, loads the demo
-# organization from fixtures/demo, imports a sheet with mistakes, and writes
-# the report and an export.
+# organization from fixtures/demo, imports a sheet with mistakes, writes
+# the report and an export, leaves 'ccbulk serve' running in the background
+# (127.0.0.1, port 8080 or the next free one; log and pid in .demo/) and
+# prints a one-time sign-in link. demo-down stops the server and PostgreSQL.
 demo: build
-	scripts/demo.sh
+	DEMO_DIR=$(DEMO) scripts/demo.sh
 
 demo-down:
-	scripts/pg.sh down $(DEMO)
+	DEMO_DIR=$(DEMO) scripts/demo-down.sh
 
 # Every test against a real PostgreSQL: DATABASE_URL when set, otherwise a
 # private throwaway cluster. scripts/test-deps.sh installs LibreOffice for

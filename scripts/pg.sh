@@ -124,8 +124,10 @@ up)
 	data="$dir/data"
 	if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
 		# The postgres user cannot reach a checkout under a private home:
-		# keep the cluster beside the socket and link it here.
-		alt="$sock-data"
+		# keep the cluster beside the socket and link it here. Not
+		# "$sock-data": ccbulk removes /tmp/ccbulk-NUMBER-… directories as
+		# the leftovers of its own dead processes (internal/tmpdir).
+		alt="$sock.data"
 		mkdir -p "$alt"
 		ln -sfn "$alt" "$data"
 		data="$alt"

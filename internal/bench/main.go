@@ -12,7 +12,8 @@
 //	BENCH_OUT      the Markdown file to write (default docs/PERFORMANCE.md; "-": none)
 //	BENCH_PROFILE  a directory: ccbulk writes CPU profiles of its runs there
 //	BENCH_SKIP     comma-separated: xlsx, pgloader, growth, report (the
-//	               reports of rejected rows); "others" stops each run after
+//	               reports of rejected rows), serve (the uploads to ccbulk
+//	               serve over HTTP); "others" stops each run after
 //	               the reports (with growth,pgloader: the reports alone)
 //	BENCH_KEEP     set: keep the main database of the last run (ccbulk_bench)
 //	CCBULK         the ccbulk binary (default bin/ccbulk)
@@ -458,7 +459,11 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 		c.dropDB(growthDB)
 	}
 
-	if err := c.setupDB(mainDB, n, mainOrg, xlsxOrg); err != nil {
+	orgs := []string{mainOrg, xlsxOrg}
+	if !c.skip["serve"] {
+		orgs = append(orgs, serveOrgs...)
+	}
+	if err := c.setupDB(mainDB, n, orgs...); err != nil {
 		return err
 	}
 	url := c.dbURL(mainDB)
@@ -599,6 +604,12 @@ func (c *config) oneRun(run int, sh *sheets, outDir, pgloader string, growth []i
 		}
 		res.add("pgloader", s)
 		logf("  pgloader: %.2fs", s.secs)
+	}
+	// (8) ccbulk serve against the command line, on tenants of their own.
+	if !c.skip["serve"] {
+		if err := c.serveRuns(url, sh, outDir, tag("serve"), withXLSX, res); err != nil {
+			return err
+		}
 	}
 	if os.Getenv("BENCH_KEEP") == "" {
 		c.dropDB(mainDB)

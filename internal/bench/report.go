@@ -92,6 +92,17 @@ func render(_ *config, sh *sheets, growth []int, res results, m machineInfo, sta
 		line{what: "psql `\\copy (select …) to` a file (reference)", key: "export-ref", rows: n},
 		line{what: "**ccbulk export**, CSV", key: "export-csv", ref: "export-ref", rows: n, target: "≤ 2×", limit: 2},
 	)
+	if xlsx {
+		lines = append(lines,
+			line{what: "ccbulk import --dry-run, XLSX, new users, on the command line (reference)", key: "dry-xlsx-cli", rows: n},
+			line{what: "**ccbulk serve**: the same XLSX uploaded as a dry run (`POST …/imports?dry_run=true`)", key: "dry-xlsx-http", ref: "dry-xlsx-cli", rows: n, target: "≤ 1.3×", limit: 1.3},
+			line{what: "**ccbulk serve**: four such uploads at once, to four tenants (the server's peak RSS)", key: "dry-xlsx-http4", ref: "dry-xlsx-http", rows: 4 * n, rssTarget: 400},
+		)
+	}
+	lines = append(lines,
+		line{what: "ccbulk import, CSV, new users, into another empty tenant (reference)", key: "import-cli-tenant", rows: n},
+		line{what: "**ccbulk serve**: the same CSV uploaded and applied (`POST …/imports`)", key: "import-http", ref: "import-cli-tenant", rows: n, target: "≤ 1.2×", limit: 1.2},
+	)
 	if pgloader {
 		lines = append(lines, line{what: "pgloader of the same CSV into a table of the same shape (peer)", key: "pgloader", ref: "copy", rows: n})
 	}
@@ -135,6 +146,10 @@ func render(_ *config, sh *sheets, growth []int, res results, m machineInfo, sta
 		fmt.Fprintf(&md, "| %d | %s | %s | %.2f | %s | %s | %s%s | %s | %s | %.1f / %.1f | %.0f%% |\n", i+1, l.what, thousands(l.rows), t,
 			thousands(int(float64(l.rows)/t)), ratio, l.target, verdict, rssCell, rssTarget, cc, sc, 100*spread(ss))
 		fmt.Fprintf(&sum, "%-4d %-62.62s %10d %9.2f %10.0f %7s %8.0f %8.2f %8.2f %7.0f%%\n", i+1, strings.ReplaceAll(l.what, "`", ""), l.rows, t, float64(l.rows)/t, ratio, rss, cc, sc, 100*spread(ss))
+	}
+	if len(res["import-http"]) > 0 || len(res["dry-xlsx-http"]) > 0 {
+		md.WriteString("\nThe rows of **ccbulk serve**: the time is the HTTP request's, from the first byte sent to the answer read (a fresh server each time, on 127.0.0.1); " +
+			"the peak RSS is the server process's (VmHWM), and the client's CPU is the server process's, where the imports run.\n")
 	}
 	if len(planSizes) > 0 {
 		sizes := slices.Clone(planSizes)
