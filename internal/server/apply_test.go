@@ -33,6 +33,11 @@ func TestPlanApply(t *testing.T) {
 	}
 
 	ann := plan(tok, "acme", "ann@acme.example,Ann,A,FALSE\n")
+	// The dry run kept its saved plan, with the plan's SHA-256.
+	var kept bool
+	if err := e.db.Get(&kept, `SELECT body IS NOT NULL AND sha256 = encode(sha256(body), 'hex') FROM plans WHERE id = $1`, ann); err != nil || !kept {
+		t.Fatalf("the dry run's plan is not kept with its SHA-256: %v", err)
+	}
 	a := apply(tok, "acme", ann)
 	m := a.json(t)
 	if a.status != 200 || m["applied"] != true || num(m, "created") != 1 || m["batch_id"] == nil {
