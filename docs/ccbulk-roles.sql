@@ -74,7 +74,6 @@ GRANT SELECT ON changes TO ccbulk_app;
 -- batch it reverses.
 GRANT SELECT, INSERT, DELETE ON activation_outbox TO ccbulk_app;
 
-<<<<<<< HEAD
 -- Saved plans (migration 0011) are sealed with the installation's key: the
 -- first plan creates it (INSERT ... ON CONFLICT DO NOTHING), every plan and
 -- apply reads it. Whoever reads it can forge a plan: grant it to no one else.
@@ -84,7 +83,9 @@ GRANT SELECT, INSERT ON plan_key TO ccbulk_app;
 -- reports of runs made through the server are kept.
 GRANT SELECT, INSERT, UPDATE ON api_tokens TO ccbulk_app;
 GRANT SELECT, INSERT ON plans, reports TO ccbulk_app;
-=======
+-- A kept plan's apply (migration 0014): its state, message and batch are
+-- written on the plan's row; nothing else of a plan is ever changed.
+GRANT UPDATE (apply_state, apply_message, apply_actor, applied_at, batch_id) ON plans TO ccbulk_app;
 -- The web front end (migration 0013): 'ccbulk serve link' records a sign-in
 -- link, which its use marks used; sessions are created, touched on every
 -- request, given their organization and deleted (sign-out, expiry); an
@@ -93,7 +94,6 @@ GRANT SELECT, INSERT ON plans, reports TO ccbulk_app;
 GRANT SELECT, INSERT, UPDATE ON web_sign_in_links TO ccbulk_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON web_sessions TO ccbulk_app;
 GRANT SELECT, INSERT, DELETE ON web_oidc_logins TO ccbulk_app;
->>>>>>> web
 
 -- Not needed, on purpose:
 -- * the identity sequences of batches and activation_outbox: an identity
