@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
@@ -71,7 +72,8 @@ const maxField = 1024
 // (the anti-forgery token among them), then the file, streamed into a dry
 // run that keeps its plan; then it sends the browser to the plan's page.
 func (s *server) uploadPost(w http.ResponseWriter, r *http.Request, or *orgRequest) {
-	r.Body = http.MaxBytesReader(w, r.Body, s.upload)
+	body := &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, s.upload)}
+	r.Body = body
 	mr, err := r.MultipartReader()
 	if err != nil {
 		s.errorPageSess(w, r, or.sess, http.StatusForbidden, "error.csrf")
@@ -110,9 +112,8 @@ func (s *server) uploadPost(w http.ResponseWriter, r *http.Request, or *orgReque
 		req.Org, req.Actor, req.Origin, req.DryRun = or.env.Org.ID, or.env.Actor.Email, origin(or), true
 		req.Name, req.Body = part.FileName(), part
 		o, err := s.runs.Import(r.Context(), req)
-		var tooBig *http.MaxBytesError
 		switch {
-		case errors.As(err, &tooBig):
+		case body.over.Load() && !o.Result.Applied:
 			s.renderUpload(w, r, or, http.StatusRequestEntityTooLarge, or.view.L.T("upload.toobig", s.upload))
 		case outcome.HTTPStatus(err) == http.StatusOK && o.PlanID != "":
 			http.Redirect(w, r, fmt.Sprintf("/orgs/%s/plans/%s", or.env.Org.ID, o.PlanID), http.StatusSeeOther)
@@ -123,6 +124,23 @@ func (s *server) uploadPost(w http.ResponseWriter, r *http.Request, or *orgReque
 		}
 		return
 	}
+}
+
+// limitedBody remembers whether an upload passed its limit: the importer
+// words the read error as a finding about the file, and the answer is
+// still 413.
+type limitedBody struct {
+	io.ReadCloser
+	over atomic.Bool // reads may run on a goroutine of the importer's own
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		b.over.Store(true)
+	}
+	return n, err
 }
 
 func sameToken(got, want string) bool {

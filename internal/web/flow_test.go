@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"html"
 	"io"
 	"mime/multipart"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ccbulk/ccbulk/internal/web"
 )
 
 // upload posts a sheet to the upload form as a browser does: the
@@ -223,4 +226,25 @@ func (f *fixture) status(t *testing.T, email string) string {
 	var s string
 	_ = f.db.Get(&s, `SELECT status FROM users WHERE tenant_id = 'acme' AND email = $1`, email)
 	return s
+}
+
+// TestUploadOverLimit: an upload past Config.MaxUpload is 413 and its plan
+// cannot be applied.
+func TestUploadOverLimit(t *testing.T) {
+	f := newFixtureWith(t, func(c *web.Config) { c.MaxUpload = 4096 })
+	b := f.browser(t)
+	b.signIn("acme", primary)
+	var sheet strings.Builder
+	sheet.WriteString(header)
+	for i := range 200 {
+		fmt.Fprintf(&sheet, "user%d@acme.example,User,%d,,,paris,Active,,FALSE,TRUE,FALSE,FALSE,FALSE,,FALSE\n", i, i)
+	}
+	r := b.upload("acme", b.csrf("/orgs/acme/upload"), "big.csv", sheet.String(), nil)
+	if r.code != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "4096") {
+		t.Errorf("an upload over the limit = %d\n%s", r.code, r.body)
+	}
+	var n int
+	if err := f.db.Get(&n, `SELECT count(*) FROM plans WHERE body IS NOT NULL`); err != nil || n != 0 {
+		t.Errorf("plans that could be applied: %d %v", n, err)
+	}
 }
