@@ -83,7 +83,9 @@ GRANT SELECT, INSERT ON plan_key TO ccbulk_app;
 -- reports of runs made through the server are kept.
 GRANT SELECT, INSERT, UPDATE ON api_tokens TO ccbulk_app;
 GRANT SELECT, INSERT ON plans, reports TO ccbulk_app;
-
+-- A kept plan's apply (migration 0014): its state, message and batch are
+-- written on the plan's row; nothing else of a plan is ever changed.
+GRANT UPDATE (apply_state, apply_message, apply_actor, applied_at, batch_id) ON plans TO ccbulk_app;
 -- The web front end (migration 0013): 'ccbulk serve link' records a sign-in
 -- link, which its use marks used; sessions are created, touched on every
 -- request, given their organization and deleted (sign-out, expiry); an

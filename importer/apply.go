@@ -38,6 +38,8 @@ type ApplyOptions struct {
 	// plan's author, but must be allowed every change of the plan.
 	Actor    string
 	LockWait time.Duration
+	// Origin is recorded on the batch (see Options.Origin).
+	Origin store.Origin
 	// Log and Progress are as in Options.
 	Log      *slog.Logger
 	Progress func(Progress)
@@ -370,7 +372,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 	}
 	// The lock ends with the connection anyway: an error unlocking changes nothing.
 	defer func() { _ = store.Unlock(context.WithoutCancel(ctx), conn, tenant) }()
-	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: env.Actor.Email, FileName: hdr.Input, Mode: hdr.Options.mode()}
+	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: env.Actor.Email, FileName: hdr.Input, Mode: hdr.Options.mode(), Origin: opts.Origin}
 	if err := store.StartBatch(ctx, conn, batch); err != nil {
 		return res, err
 	}

@@ -443,3 +443,50 @@ func planChanges(action, email string, before, after *schema.User) store.UserCha
 	}
 	return c
 }
+
+// PlanInfo is what a saved plan's header says: its organization, its
+// author and the name of the sheet it was made from.
+type PlanInfo struct {
+	Org, Actor, Input string
+}
+
+// PlanChange is one planned change of a saved plan, as ReadPlan gives it:
+// the sheet's row (0 for a deactivation of --sync), the action (create,
+// update, activate or deactivate), the user, and its changes column by
+// column with the sheet's column names.
+type PlanChange struct {
+	Row        int
+	Action     string
+	Email      string
+	Activation bool
+	Columns    []ColumnChange
+}
+
+// ReadPlan reads a saved plan's changes in order, calling fn for each, for
+// showing them (its seal is not checked: Apply checks it). It stops at
+// fn's first error, which it returns.
+func ReadPlan(r io.Reader, fn func(PlanChange) error) (PlanInfo, error) {
+	pr, err := openPlan(r, "the plan", nil)
+	if err != nil {
+		return PlanInfo{}, err
+	}
+	hdr, err := pr.line()
+	if err != nil {
+		return PlanInfo{}, err
+	}
+	info := PlanInfo{Org: hdr.Org, Actor: hdr.Actor, Input: hdr.Input}
+	for {
+		l, err := pr.line()
+		if err != nil {
+			return info, err
+		}
+		if l.Summary != nil {
+			return info, nil
+		}
+		c := PlanChange{Row: l.Row, Action: l.Action, Email: l.Email, Activation: l.Activation}
+		c.Columns = Columns(planChanges(l.Action, l.Email, (*schema.User)(l.Before), (*schema.User)(l.After)))
+		if err := fn(c); err != nil {
+			return info, err
+		}
+	}
+}

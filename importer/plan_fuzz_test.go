@@ -58,3 +58,25 @@ func FuzzPlanFile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadPlan: ReadPlan on any bytes returns its changes or an error,
+// never a panic or a hang.
+func FuzzReadPlan(f *testing.F) {
+	key := bytes.Repeat([]byte{7}, 32)
+	f.Add(sealedPlan(key,
+		`{"ccbulk_plan":1,"org":"acme","actor":"a@acme.example","input":"users.csv","options":{},"org_state":{}}`,
+		`{"row":2,"action":"update","email":"n@acme.example","before":["n@acme.example","N","","","n","paris","active","",false,false,"","",false],"after":["n@acme.example","M","","","n","paris","active","",false,false,"","",false]}`,
+		`{"action":"deactivate","email":"o@acme.example","before":["o@acme.example","O","","","o","paris","active","",false,false,"","",false]}`,
+		`{"summary":{"items":2}}`))
+	f.Add([]byte("Email\nn@acme.example\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n := 0
+		_, err := ReadPlan(bytes.NewReader(b), func(c PlanChange) error {
+			n++
+			return nil
+		})
+		if err == nil && n > 1<<20 {
+			t.Fatalf("%d changes from %d bytes", n, len(b))
+		}
+	})
+}

@@ -1,12 +1,16 @@
 package cli_test
 
 import (
+	"bytes"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -16,7 +20,8 @@ import (
 // webAsRole runs the web front end on db, a connection as the day-to-day
 // role of docs/ccbulk-roles.sql: the sign-in link out (from 'serve link')
 // is used, the session reaches the organization's and a batch's pages and
-// the undo preview, and signs out.
+// the undo preview, uploads a sheet, reads its plan, applies it, and signs
+// out.
 func webAsRole(t *testing.T, db *sqlx.DB, out string) {
 	t.Helper()
 	link, _, _ := strings.Cut(out, "\n")
@@ -53,6 +58,32 @@ func webAsRole(t *testing.T, db *sqlx.DB, out string) {
 	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no anti-forgery token on the organization's page:\n%s", page)
+	}
+	// An upload (a dry run keeping its plan), its plan's page, its apply
+	// (the state written on the plan's row) and its result.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", m[1])
+	fw, _ := mw.CreateFormFile("file", "least.csv")
+	_, _ = io.WriteString(fw, "Email,First Name,Last Name,PBX\nleast.priv@acme.example,Least,Priv,paris\n")
+	_ = mw.Close()
+	req := httptest.NewRequest("POST", "http://ccbulk.test/orgs/acme/upload", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Cookie", cookie)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	plan := rec.Header().Get("Location")
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(plan, "/orgs/acme/plans/") {
+		t.Fatalf("web upload as the day-to-day role: %d %q\n%s", rec.Code, plan, rec.Body)
+	}
+	do("GET", plan, nil, http.StatusOK)
+	do("POST", plan+"/apply", url.Values{"csrf": {m[1]}}, http.StatusSeeOther)
+	deadline := time.Now().Add(60 * time.Second)
+	for res := do("GET", plan+"/result", nil, http.StatusOK); !strings.Contains(res, `id="batch"`); res = do("GET", plan+"/result", nil, http.StatusOK) {
+		if !strings.Contains(res, `http-equiv="refresh"`) || time.Now().After(deadline) {
+			t.Fatalf("the web apply as the day-to-day role:\n%s", res)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	do("POST", "/signout", url.Values{"csrf": {m[1]}}, http.StatusOK)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ccbulk/ccbulk/internal/runs"
 	"github.com/ccbulk/ccbulk/internal/server"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/web"
@@ -84,13 +85,15 @@ func runServe(c *cli.Context) error {
 	if baseURL == "" {
 		baseURL = "http://" + c.String("listen")
 	}
-	pages, err := web.New(web.Config{DB: db, BaseURL: baseURL, Logger: log,
+	// One runs service for the pages and the API: they share its turns.
+	svc := &runs.Service{DB: db, Log: log, MaxRuns: maxRuns}
+	pages, err := web.New(web.Config{DB: db, BaseURL: baseURL, Logger: log, Runs: svc, Context: c.Context, MaxUpload: maxUpload,
 		OIDC: web.OIDCConfig{Issuer: oidc.Issuer, ClientID: oidc.ClientID, ClientSecret: oidc.ClientSecret}})
 	if err != nil {
 		return usagef("%v", err)
 	}
 	h, err := server.New(server.Config{DB: db, BaseURL: c.String("base-url"), MaxUpload: maxUpload, MaxRuns: maxRuns, UploadIdle: c.Duration("upload-idle"), Limits: limits, Log: log,
-		OIDC: oidc, Web: pages})
+		OIDC: oidc, Web: pages, Runs: svc})
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -135,8 +135,8 @@ func TestAPIDocExamples(t *testing.T) {
 	for _, m := range docExample.FindAllStringSubmatch(string(doc), -1) {
 		examples[m[1]] = m[2]
 	}
-	if examples["nightly"] == "" || examples["report"] == "" {
-		t.Fatalf("docs/API.md lacks the examples nightly and report (found %d)", len(examples))
+	if examples["nightly"] == "" || examples["report"] == "" || examples["preview"] == "" {
+		t.Fatalf("docs/API.md lacks the examples nightly, report and preview (found %d)", len(examples))
 	}
 	s := startServe(t)
 	_, file, _, _ = runtime.Caller(0)
@@ -173,6 +173,11 @@ func TestAPIDocExamples(t *testing.T) {
 	if err != nil || !strings.Contains(out, "jean.martin@acme.example\tDisplay Name\tJean Martin\tJean-Pierre Martin") ||
 		!strings.Contains(out, "not-an-email") || !strings.Contains(out, "R-EMAIL") {
 		t.Errorf("the report example: %v\n%s", err, out)
+	}
+	write("new-hires.csv", lines[0]+"\nnina.new@acme.example,Nina,New,,,paris,Active,,FALSE,FALSE,FALSE,FALSE,FALSE,,,FALSE\n")
+	out, err = runExample("preview")
+	if err != nil || !regexp.MustCompile(`^would create 1, update 0, reject 0\napplied as batch \d+\n$`).MatchString(out) {
+		t.Errorf("the preview example: %v\n%s", err, out)
 	}
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve stopped with %v\n%s", err, s.log)

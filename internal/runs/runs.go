@@ -127,6 +127,8 @@ type Outcome struct {
 	ReportRef    string
 	ReportFormat string
 	PlanID       string // a dry run's plan id
+
+	plan *os.File // the dry run's saved plan, until it is kept
 }
 
 // Import runs one import and keeps its report (and, for a dry run, its
@@ -180,7 +182,18 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 		name = "upload"
 	}
 	opts.Name = name
+	var plan *os.File
+	if req.DryRun {
+		// The saved plan goes to a private file (the directory is the
+		// process's own), then into the plan's row.
+		if plan, err = os.OpenFile(filepath.Join(dir, "plan"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+			return finish(res, fmt.Errorf("a place for the plan: %w", err))
+		}
+		defer plan.Close()
+		opts.PlanOut = plan
+	}
 	res, err = importer.Import(ctx, s.DB, opts)
+	out.plan = plan
 	if res.Org == "" {
 		res.Org = req.Org
 	}
@@ -197,7 +210,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 			}
 		}
 	} else if req.DryRun {
-		err = errors.Join(err, s.keepPlan(context.WithoutCancel(ctx), req, res, out.PlanID))
+		err = errors.Join(err, s.keepPlan(context.WithoutCancel(ctx), req, res, out.PlanID, out.plan))
 	}
 	o, err := finish(res, err)
 	if o.PlanID != "" {
@@ -231,8 +244,9 @@ func reportFormat(path, asked string) string {
 	return importer.ReportCSV
 }
 
-// keepPlan records a dry run.
-func (s *Service) keepPlan(ctx context.Context, req ImportRequest, res importer.Result, id string) error {
+// keepPlan records a dry run, with its saved plan (plan, written by the
+// importer) when the importer finished it.
+func (s *Service) keepPlan(ctx context.Context, req ImportRequest, res importer.Result, id string, plan *os.File) error {
 	options, err := json.Marshal(map[string]any{"atomic": req.Atomic, "sync": req.Sync, "mapping": req.Mapping,
 		"sheet": req.Sheet, "encoding": req.Encoding, "activation_emails": !req.NoActivationEmails, "file": req.Name})
 	if err != nil {
@@ -242,10 +256,30 @@ func (s *Service) keepPlan(ctx context.Context, req ImportRequest, res importer.
 	if err != nil {
 		return err
 	}
+	var body []byte
+	var sha *string
+	if plan != nil && res.PlanSHA256 != "" {
+		if body, err = readPlan(plan); err != nil {
+			return err
+		}
+		sha = &res.PlanSHA256
+	}
 	tenant := res.Org
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO plans (id, tenant_id, actor, options, result)
-		SELECT $1, t.id, $3, $4, $5 FROM tenants t WHERE lower(t.id) = lower($2)`, id, tenant, strings.ToLower(req.Actor), options, result)
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO plans (id, tenant_id, actor, options, result, body, sha256)
+		SELECT $1, t.id, $3, $4, $5, $6, $7 FROM tenants t WHERE lower(t.id) = lower($2)`, id, tenant, strings.ToLower(req.Actor), options, result, body, sha)
 	return store.Explain(err)
+}
+
+// readPlan reads the saved plan the importer wrote to f.
+func readPlan(f *os.File) ([]byte, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading the plan: %w", err)
+	}
+	body, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading the plan: %w", err)
+	}
+	return body, nil
 }
 
 // keepReport stores the report the importer wrote: of the batch, or of
@@ -257,7 +291,7 @@ func (s *Service) keepReport(ctx context.Context, req ImportRequest, res importe
 	}
 	switch {
 	case res.DryRun:
-		if err := s.keepPlan(ctx, req, res, out.PlanID); err != nil {
+		if err := s.keepPlan(ctx, req, res, out.PlanID, out.plan); err != nil {
 			return err
 		}
 		_, err = s.DB.ExecContext(ctx, `INSERT INTO reports (tenant_id, plan_id, format, body) SELECT tenant_id, id, $2, $3 FROM plans WHERE id = $1`,

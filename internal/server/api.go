@@ -46,6 +46,7 @@ func (s *Server) apiRoutes() {
 	s.handle("GET /api/v1/orgs/{org}/batches/{id}/report", s.authed(true, s.batchReport))
 	s.handle("POST /api/v1/orgs/{org}/batches/{id}/undo", s.authed(true, s.undo))
 	s.handle("GET /api/v1/orgs/{org}/plans/{plan_id}/report", s.authed(true, s.planReport))
+	s.handle("POST /api/v1/orgs/{org}/plans/{plan_id}/apply", s.authed(true, s.applyPlan))
 	// Anything else under /api/ is an unknown endpoint (not a web page).
 	s.mux.Handle("/api/", s.instrument("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, nil, fmt.Sprintf("no endpoint %s %s: GET /api/v1/openapi.json describes the API", r.Method, r.URL.Path))
@@ -610,5 +611,25 @@ func (s *Server) undo(w http.ResponseWriter, r *http.Request, c caller) {
 		fail(w, err)
 	} else {
 		writeJSON(w, status, j)
+	}
+}
+
+// applyPlan applies a dry run's plan (runs.Apply): the import's object,
+// report_url null (an apply writes no report); 409 when the database moved
+// since the plan (the message says what changed) or it was applied.
+func (s *Server) applyPlan(w http.ResponseWriter, r *http.Request, c caller) {
+	q := newQuery(r)
+	if q.err != nil {
+		fail(w, q.err)
+		return
+	}
+	start := time.Now()
+	o, err := s.runs.Apply(r.Context(), c.token.Org, c.token.Actor, r.PathValue("plan_id"), c.origin())
+	s.metrics.imported(importLabel(o, err), o.Result.Rows, time.Since(start))
+	switch status := statusOf(err); status {
+	case http.StatusNotFound, http.StatusBadRequest:
+		fail(w, err)
+	default:
+		writeJSON(w, status, importAnswer{o.JSON})
 	}
 }

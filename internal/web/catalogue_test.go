@@ -36,7 +36,9 @@ func TestCatalogueComplete(t *testing.T) {
 	// Keys made from values: statuses, kinds, roles, changes, actor kinds.
 	for _, k := range []string{"status.applied", "status.running", "status.aborted", "status.failed", "status.active", "status.inactive",
 		"kind.import", "kind.undo", "role.full", "role.cc_service", "role.readonly", "change.created", "change.changed", "change.deleted",
-		"actor.0", "actor.1", "actor.2", "actor.3", "actor.4", "actor.5", "actor.6"} {
+		"actor.0", "actor.1", "actor.2", "actor.3", "actor.4", "actor.5", "actor.6",
+		"action.create", "action.update", "action.activate", "action.deactivate",
+		"plan.state.running", "plan.state.applied", "plan.state.refused", "plan.state.failed"} {
 		used[k] = true
 	}
 	if len(used) < 50 {

@@ -103,6 +103,9 @@ type view struct {
 	Detail   string // an error page's details (shown as text)
 	Status   int
 	SignedIn bool
+	// Refresh, when set, reloads the page after that many seconds (a
+	// result page of a run under way).
+	Refresh int
 }
 
 // langLink is one entry of the language switch.

@@ -102,6 +102,13 @@ type orgRequest struct {
 // again from the users table now (a demoted or deactivated administrator
 // is refused on the next request).
 func (s *server) inOrg(h func(http.ResponseWriter, *http.Request, *orgRequest)) http.HandlerFunc {
+	return s.orgHandler(true, h)
+}
+
+// orgHandler is inOrg; with formCSRF false a POST's anti-forgery token is
+// left to the handler (an upload reads it from its multipart stream, which
+// it does not buffer).
+func (s *server) orgHandler(formCSRF bool, h func(http.ResponseWriter, *http.Request, *orgRequest)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.currentSession(r)
 		if err != nil {
@@ -116,7 +123,7 @@ func (s *server) inOrg(h func(http.ResponseWriter, *http.Request, *orgRequest)) 
 			s.errorPage(w, r, http.StatusForbidden, "error.signedout")
 			return
 		}
-		if r.Method == http.MethodPost && !validCSRF(r, sess) {
+		if formCSRF && r.Method == http.MethodPost && !validCSRF(r, sess) {
 			s.errorPageSess(w, r, sess, http.StatusForbidden, "error.csrf")
 			return
 		}

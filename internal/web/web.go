@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ccbulk/ccbulk/internal/runs"
 	"github.com/ccbulk/ccbulk/internal/store"
 )
 
@@ -44,7 +45,19 @@ type Config struct {
 	SessionIdle, SessionAbsolute time.Duration
 	// Logger receives what went wrong on the server's side; nil: none.
 	Logger *slog.Logger
+	// Runs runs the uploads and applies (shared with the HTTP API, so
+	// that they share its turns); nil: a service of its own on DB.
+	Runs *runs.Service
+	// Context is the server's: an apply started from a page runs under
+	// it, not under the request's, so that it goes on when the page is
+	// closed. nil: context.Background().
+	Context context.Context
+	// MaxUpload bounds an upload's bytes (0: DefaultMaxUpload).
+	MaxUpload int64
 }
+
+// DefaultMaxUpload bounds an upload when Config.MaxUpload is not set.
+const DefaultMaxUpload = 200 << 20
 
 // server is the web front end.
 type server struct {
@@ -56,6 +69,9 @@ type server struct {
 	log      *slog.Logger
 	oidc     *oidcClient // nil without a provider
 	pages    pages
+	runs     *runs.Service
+	ctx      context.Context
+	upload   int64
 }
 
 // New returns the web front end's handler, to be mounted at "/".
@@ -76,6 +92,16 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s.runs, s.ctx, s.upload = cfg.Runs, cfg.Context, cfg.MaxUpload
+	if s.runs == nil {
+		s.runs = &runs.Service{DB: cfg.DB, Log: s.log}
+	}
+	if s.ctx == nil {
+		s.ctx = context.Background()
+	}
+	if s.upload <= 0 {
+		s.upload = DefaultMaxUpload
 	}
 	if cfg.OIDC.Issuer != "" {
 		if cfg.OIDC.ClientID == "" {
@@ -112,6 +138,12 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /orgs/{org}/batches/{id}", s.inOrg(s.batch))
 	mux.HandleFunc("GET /orgs/{org}/batches/{id}/undo", s.inOrg(s.undoPreview))
 	mux.HandleFunc("POST /orgs/{org}/batches/{id}/undo", s.inOrg(s.undo))
+	mux.HandleFunc("GET /orgs/{org}/upload", s.inOrg(s.uploadPage))
+	mux.HandleFunc("POST /orgs/{org}/upload", s.orgHandler(false, s.uploadPost))
+	mux.HandleFunc("GET /orgs/{org}/plans/{id}", s.inOrg(s.planPage))
+	mux.HandleFunc("GET /orgs/{org}/plans/{id}/report", s.inOrg(s.planReport))
+	mux.HandleFunc("POST /orgs/{org}/plans/{id}/apply", s.inOrg(s.applyPlan))
+	mux.HandleFunc("GET /orgs/{org}/plans/{id}/result", s.inOrg(s.applyResult))
 	mux.HandleFunc("/", s.notFound)
 	return securityHeaders(mux)
 }

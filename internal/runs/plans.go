@@ -1,0 +1,242 @@
+package runs
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/outcome"
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// States of a plan's apply (migration 0014): "" never applied.
+const (
+	ApplyRunning = "running"
+	ApplyApplied = "applied"
+	ApplyRefused = "refused"
+	ApplyFailed  = "failed"
+)
+
+// Plan is a dry run kept by the server, with the state of its apply.
+type Plan struct {
+	ID, Org, Actor string
+	CreatedAt      time.Time
+	// Result is the dry run's --json object.
+	Result outcome.Import
+	// Options are the dry run's options as it recorded them.
+	Options map[string]any
+	// Saved is true when the plan can be applied (an --atomic dry run
+	// with rows rejected keeps none).
+	Saved  bool
+	SHA256 string
+	// ApplyState is "", ApplyRunning, ApplyApplied, ApplyRefused or
+	// ApplyFailed; ApplyMessage says why it was refused or failed; Batch
+	// is the batch that applied it.
+	ApplyState, ApplyMessage string
+	Batch                    int64
+	HasReport                bool
+}
+
+// ApplyRunningError refuses to apply a plan whose apply is under way.
+type ApplyRunningError struct{ Plan string }
+
+func (e *ApplyRunningError) Error() string {
+	return fmt.Sprintf("plan %s is being applied now: wait for its result", e.Plan)
+}
+
+// ExitCode is 4: a refusal that changed nothing.
+func (e *ApplyRunningError) ExitCode() int { return outcome.ExitRefused }
+
+// GetPlan returns a plan of the organization (a *NotFoundError for a plan
+// of another one), after checking that the actor may act there.
+func (s *Service) GetPlan(ctx context.Context, org, actor, id string) (Plan, error) {
+	if err := s.CheckActor(ctx, org, actor); err != nil {
+		return Plan{}, err
+	}
+	var (
+		p                   Plan
+		options, result     []byte
+		sha, state, message sql.NullString
+		batch               sql.NullInt64
+	)
+	err := s.DB.QueryRowxContext(ctx, `SELECT p.id, p.tenant_id, p.actor, p.created_at, p.options, coalesce(p.result, '{}'),
+		p.body IS NOT NULL, p.sha256, p.apply_state, p.apply_message, p.batch_id,
+		EXISTS (SELECT 1 FROM reports r WHERE r.plan_id = p.id)
+		FROM plans p WHERE p.id = $1 AND lower(p.tenant_id) = lower($2)`, id, org).Scan(
+		&p.ID, &p.Org, &p.Actor, &p.CreatedAt, &options, &result, &p.Saved, &sha, &state, &message, &batch, &p.HasReport)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, &NotFoundError{What: fmt.Sprintf("no plan %s in %s", id, org)}
+	}
+	if err != nil {
+		return p, store.Explain(err)
+	}
+	p.SHA256, p.ApplyState, p.ApplyMessage, p.Batch = sha.String, state.String, message.String, batch.Int64
+	if err := json.Unmarshal(options, &p.Options); err != nil {
+		return p, fmt.Errorf("plan %s's options: %w", id, err)
+	}
+	if err := json.Unmarshal(result, &p.Result); err != nil {
+		return p, fmt.Errorf("plan %s's result: %w", id, err)
+	}
+	return p, nil
+}
+
+// claim marks the plan's apply as running and returns the plan's body: a
+// plan of another organization is not found, one applied or being applied
+// is refused (409). A plan whose apply was refused or failed may be tried
+// again (it is refused again while what changed stays changed).
+func (s *Service) claim(ctx context.Context, org, id, actor string) ([]byte, error) {
+	var body []byte
+	err := s.DB.QueryRowxContext(ctx, `UPDATE plans SET apply_state = 'running', apply_message = NULL, apply_actor = $3
+		WHERE id = $1 AND lower(tenant_id) = lower($2) AND body IS NOT NULL
+		AND (apply_state IS NULL OR apply_state IN ('refused', 'failed')) RETURNING body`, id, org, strings.ToLower(actor)).Scan(&body)
+	if err == nil {
+		return body, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, store.Explain(err)
+	}
+	var (
+		saved bool
+		state sql.NullString
+		batch sql.NullInt64
+	)
+	err = s.DB.QueryRowxContext(ctx, `SELECT body IS NOT NULL, apply_state, batch_id FROM plans WHERE id = $1 AND lower(tenant_id) = lower($2)`,
+		id, org).Scan(&saved, &state, &batch)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, &NotFoundError{What: fmt.Sprintf("no plan %s in %s", id, org)}
+	case err != nil:
+		return nil, store.Explain(err)
+	case !saved:
+		return nil, &BadRequestError{Message: fmt.Sprintf("plan %s holds no changes to apply (a dry run with --atomic and rows rejected keeps none): fix the rows and upload the sheet again", id)}
+	case state.String == ApplyApplied:
+		return nil, &importer.PlanAppliedError{Plan: "plan " + id, Batch: batch.Int64}
+	}
+	return nil, &ApplyRunningError{Plan: id}
+}
+
+// Apply applies a plan of the organization kept by a dry run: exactly its
+// changes as one batch (importer.Apply), recorded with its origin, or
+// nothing. A plan of another organization is not found (404); a plan
+// applied already, being applied, or made before the database moved is
+// refused (409, the *importer.PlanDriftError says what changed); an actor
+// who may not make its changes gets F-ACTOR (403).
+func (s *Service) Apply(ctx context.Context, org, actor, planID string, origin store.Origin) (Outcome, error) {
+	started := time.Now()
+	if err := s.CheckActor(ctx, org, actor); err != nil {
+		return s.applied(planID, org, importer.Result{Org: org}, started, err), err
+	}
+	body, err := s.claim(ctx, org, planID, actor)
+	if err != nil {
+		return s.applied(planID, org, importer.Result{Org: org}, started, err), err
+	}
+	return s.runApply(ctx, org, actor, planID, origin, body, started)
+}
+
+// StartApply claims the plan as Apply does, then applies it on a goroutine
+// under ctx (the server's, not a request's: the apply goes on when the
+// page is closed); its state is kept on the plan's row (GetPlan).
+func (s *Service) StartApply(ctx context.Context, org, actor, planID string, origin store.Origin) error {
+	if err := s.CheckActor(ctx, org, actor); err != nil {
+		return err
+	}
+	body, err := s.claim(ctx, org, planID, actor)
+	if err != nil {
+		return err
+	}
+	go func() {
+		_, _ = s.runApply(ctx, org, actor, planID, origin, body, time.Now())
+	}()
+	return nil
+}
+
+// runApply applies a claimed plan and records how it went on its row.
+func (s *Service) runApply(ctx context.Context, org, actor, planID string, origin store.Origin, body []byte, started time.Time) (Outcome, error) {
+	res := importer.Result{Org: org}
+	release, err := s.turn(ctx)
+	if err == nil {
+		res, err = importer.Apply(ctx, s.DB, importer.ApplyOptions{Plan: bytes.NewReader(body), PlanName: "plan " + planID,
+			Actor: actor, Origin: origin, Log: s.log()})
+		release()
+	}
+	state, msg := ApplyApplied, ""
+	switch {
+	case err == nil && res.Applied:
+	case outcome.ExitCode(err) == outcome.ExitRefused || outcome.Rule(err) == schema.FActor:
+		state, msg = ApplyRefused, outcome.Message(err)
+	default:
+		state, msg = ApplyFailed, outcome.Message(err)
+		if err == nil {
+			msg = "nothing was applied"
+		}
+	}
+	var batch *int64
+	if res.Applied {
+		batch = &res.BatchID
+	}
+	if _, uerr := s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE plans SET apply_state = $2, apply_message = nullif($3, ''),
+		batch_id = $4, applied_at = CASE WHEN $2 = 'applied' THEN now() END WHERE id = $1`, planID, state, msg, batch); uerr != nil {
+		s.log().Error("recording a plan's apply", "plan", planID, "err", uerr)
+		err = errors.Join(err, store.Explain(uerr))
+	}
+	return s.applied(planID, org, res, started, err), err
+}
+
+// applied is the Outcome of an apply.
+func (s *Service) applied(planID, org string, res importer.Result, started time.Time, err error) Outcome {
+	if res.Org == "" {
+		res.Org = org
+	}
+	out := Outcome{Result: res, JSON: outcome.ImportOf(res, outcome.Run{Started: started, Finished: time.Now(), Err: err})}
+	out.JSON.Report = nil
+	out.PlanID = planID
+	return out
+}
+
+// PlanChanges returns the changes of a kept plan of the organization whose
+// action is action ("" for all), skipping offset of them and returning at
+// most limit, with how many there are in all. The plan is read from its
+// stored body as it goes (never decoded whole).
+func (s *Service) PlanChanges(ctx context.Context, org, planID, action string, offset, limit int) ([]importer.PlanChange, int, error) {
+	var body []byte
+	err := s.DB.QueryRowxContext(ctx, `SELECT body FROM plans WHERE id = $1 AND lower(tenant_id) = lower($2)`, planID, org).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, &NotFoundError{What: fmt.Sprintf("no plan %s in %s", planID, org)}
+	}
+	if err != nil || body == nil {
+		return nil, 0, store.Explain(err)
+	}
+	var (
+		page  []importer.PlanChange
+		total int
+	)
+	_, err = importer.ReadPlan(bytes.NewReader(body), func(c importer.PlanChange) error {
+		if action != "" && c.Action != action {
+			return nil
+		}
+		if total >= offset && len(page) < limit {
+			page = append(page, c)
+		}
+		total++
+		return nil
+	})
+	return page, total, err
+}
+
+// Deactivations returns who the kept plan's --sync would deactivate (at
+// most limit of them) and how many in all.
+func (s *Service) Deactivations(ctx context.Context, org, planID string, limit int) ([]string, int, error) {
+	cs, n, err := s.PlanChanges(ctx, org, planID, "deactivate", 0, limit)
+	emails := make([]string, len(cs))
+	for i, c := range cs {
+		emails[i] = c.Email
+	}
+	return emails, n, err
+}
