@@ -127,7 +127,7 @@ func TestApplyRefused(t *testing.T) {
 				t.Errorf("err = %v, want a PlanAppliedError naming the batch", err)
 			}
 		}},
-		{"user changed by SQL", func(t *testing.T, tn tenant, plan []byte) []byte {
+		{"user changed by SQL", func(_ *testing.T, tn tenant, plan []byte) []byte {
 			tn.db.MustExec(`UPDATE users SET cc_role = 'Supervisors' WHERE tenant_id = 'acme' AND email = 'paul.david@acme.example'`)
 			return plan
 		}, primary, func(t *testing.T, err error) {
@@ -158,7 +158,7 @@ func TestApplyRefused(t *testing.T) {
 				t.Errorf("err = %v, want a PlanDriftError naming the username", err)
 			}
 		}},
-		{"role changed", func(t *testing.T, tn tenant, plan []byte) []byte {
+		{"role changed", func(_ *testing.T, tn tenant, plan []byte) []byte {
 			tn.db.MustExec(`UPDATE cc_roles SET permissions = '{view}' WHERE tenant_id = 'acme' AND name = 'Supervisors'`)
 			return plan
 		}, primary, func(t *testing.T, err error) {
@@ -173,11 +173,11 @@ func TestApplyRefused(t *testing.T) {
 				t.Errorf("err = %v, want F-ACTOR naming the changes", err)
 			}
 		}},
-		{"truncated", func(t *testing.T, tn tenant, plan []byte) []byte { return plan[:len(plan)-1] }, primary, isPlanFileError},
-		{"cut in its data", func(t *testing.T, tn tenant, plan []byte) []byte { return plan[:len(plan)/2] }, primary, isPlanFileError},
-		{"empty", func(t *testing.T, tn tenant, plan []byte) []byte { return nil }, primary, isPlanFileError},
-		{"not a plan", func(t *testing.T, tn tenant, plan []byte) []byte { return []byte(planSheet) }, primary, isPlanFileError},
-		{"data after its end", func(t *testing.T, tn tenant, plan []byte) []byte { return append(slices.Clone(plan), '\n') }, primary, isPlanFileError},
+		{"truncated", func(_ *testing.T, _ tenant, plan []byte) []byte { return plan[:len(plan)-1] }, primary, isPlanFileError},
+		{"cut in its data", func(_ *testing.T, _ tenant, plan []byte) []byte { return plan[:len(plan)/2] }, primary, isPlanFileError},
+		{"empty", func(_ *testing.T, _ tenant, _ []byte) []byte { return nil }, primary, isPlanFileError},
+		{"not a plan", func(_ *testing.T, _ tenant, _ []byte) []byte { return []byte(planSheet) }, primary, isPlanFileError},
+		{"data after its end", func(_ *testing.T, _ tenant, plan []byte) []byte { return append(slices.Clone(plan), '\n') }, primary, isPlanFileError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tn := newAcme(t)

@@ -29,9 +29,6 @@ const DefaultBatchLimit = 50
 // tableTime is how tables show a time: in UTC, saying so.
 const tableTime = "2006-01-02 15:04 MST"
 
-// jsonTime is how JSON carries a time: RFC 3339 in UTC.
-const jsonTime = "2006-01-02T15:04:05Z"
-
 func batchesCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "batches",

@@ -118,7 +118,7 @@ func runServe(c *cli.Context) error {
 	select {
 	case err := <-done:
 		return err
-	case <-c.Context.Done():
+	case <-c.Done():
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), shutdownGrace)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -160,7 +161,7 @@ func TestAPIDocExamples(t *testing.T) {
 
 	runExample := func(name string) (string, error) {
 		cmd := exec.Command("bash", "-c", examples[name])
-		cmd.Env = append(s.env, "CCBULK_URL="+s.url, "CCBULK_TOKEN="+s.token)
+		cmd.Env = append(slices.Clone(s.env), "CCBULK_URL="+s.url, "CCBULK_TOKEN="+s.token)
 		cmd.Dir = s.dir
 		out, err := cmd.CombinedOutput()
 		return string(out), err

@@ -34,7 +34,7 @@ var openAPI []byte
 func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 
 func (s *Server) apiRoutes() {
-	s.handle("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+	s.handle("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
 	})
@@ -430,7 +430,7 @@ func sheetFormat(q *query) sheet.Format {
 	return sheet.CSV
 }
 
-func (s *Server) template(w http.ResponseWriter, r *http.Request, c caller) {
+func (s *Server) template(w http.ResponseWriter, r *http.Request, _ caller) {
 	q := newQuery(r, "format")
 	format := sheetFormat(q)
 	if q.err != nil {

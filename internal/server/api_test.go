@@ -331,7 +331,7 @@ func TestMultipartAndXLSX(t *testing.T) {
 	if m := a.json(t); a.status != 200 || num(m, "unchanged") != 3 {
 		t.Errorf("multipart XLSX = %d %s", a.status, a.body)
 	}
-	body, ct = multi("x.csv", nil)
+	body, _ = multi("x.csv", nil)
 	body.Reset()
 	w := multipart.NewWriter(body)
 	_ = w.WriteField("other", "x")

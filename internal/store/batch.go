@@ -169,7 +169,7 @@ func StartBatch(ctx context.Context, q Querier, b *Batch) error {
 	}
 	err := sqlx.GetContext(ctx, q, b, `INSERT INTO batches (tenant_id, kind, actor, file_name, file_sha256, mode, undo_of, status, client_host, ccbulk_version, origin_kind, origin_ref)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9, $10, $11) RETURNING id, started_at, db_user, host(client_addr) AS client_addr`,
-		b.Tenant, b.Kind, b.Actor, b.FileName, b.FileSHA256, b.Mode, b.UndoOf, b.ClientHost, b.Version, nullable(b.Origin.Kind), nullable(b.Origin.Ref))
+		b.Tenant, b.Kind, b.Actor, b.FileName, b.FileSHA256, b.Mode, b.UndoOf, b.ClientHost, b.Version, nullable(b.Origin.Kind), nullable(b.Ref))
 	if err == nil {
 		b.Status = "running"
 	}

@@ -49,7 +49,7 @@ func newChromium(t *testing.T) context.Context {
 }
 
 // textOf returns the text of the page's main element.
-func textOf(t *testing.T, ctx context.Context) string {
+func textOf(ctx context.Context, t *testing.T) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
 	if err != nil {
@@ -59,7 +59,7 @@ func textOf(t *testing.T, ctx context.Context) string {
 }
 
 // navigateBy runs steps that load a page and returns its status code.
-func navigateBy(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+func navigateBy(ctx context.Context, t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	resp, err := chromedp.RunResponse(ctx, steps...)
 	if err != nil {
@@ -78,9 +78,9 @@ func TestBrowserLinkExportUndo(t *testing.T) {
 	f := newFixture(t)
 	batch := f.importCSV(t, "acme", primary, "new.agent@acme.example,New,<b>Agent</b>,,,paris,,,FALSE,TRUE,,,,,FALSE\n")
 
-	navigateBy(t, ctx, "opening the link", chromedp.Navigate(f.link(t, "acme", primary)))
-	navigateBy(t, ctx, "signing in", chromedp.Click(chromedp.ID("signin")))
-	org := textOf(t, ctx)
+	navigateBy(ctx, t, "opening the link", chromedp.Navigate(f.link(t, "acme", primary)))
+	navigateBy(ctx, t, "signing in", chromedp.Click(chromedp.ID("signin")))
+	org := textOf(ctx, t)
 	for _, want := range []string{"Acme Assurances", "Contact Center Premium", "paris", "Supervisors", "Recent batches"} {
 		if !strings.Contains(org, want) {
 			t.Errorf("the organization's page lacks %q:\n%s", want, org)
@@ -123,13 +123,13 @@ func TestBrowserLinkExportUndo(t *testing.T) {
 		break
 	}
 
-	navigateBy(t, ctx, "opening the batch", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/orgs/acme/batches/%d"]`, batch))))
-	page := textOf(t, ctx)
+	navigateBy(ctx, t, "opening the batch", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/orgs/acme/batches/%d"]`, batch))))
+	page := textOf(ctx, t)
 	if !strings.Contains(page, "new.agent@acme.example") || !strings.Contains(page, "<b>Agent</b>") {
 		t.Errorf("the batch's page does not show its change as text:\n%s", page)
 	}
-	navigateBy(t, ctx, "previewing the undo", chromedp.Click(chromedp.ID("undo")))
-	if page := textOf(t, ctx); !strings.Contains(page, "would change 1 users: 1 deleted") {
+	navigateBy(ctx, t, "previewing the undo", chromedp.Click(chromedp.ID("undo")))
+	if page := textOf(ctx, t); !strings.Contains(page, "would change 1 users: 1 deleted") {
 		t.Errorf("the undo's preview:\n%s", page)
 	}
 	// The undo is confirmed from the keyboard: Tab to its button, Enter.
@@ -148,8 +148,8 @@ func TestBrowserLinkExportUndo(t *testing.T) {
 	if focused != "confirm-undo" {
 		t.Fatal("the undo's button cannot be reached with the Tab key")
 	}
-	navigateBy(t, ctx, "confirming the undo", chromedp.KeyEvent(kb.Enter))
-	if page := textOf(t, ctx); !strings.Contains(page, fmt.Sprintf("Batch %d was undone", batch)) {
+	navigateBy(ctx, t, "confirming the undo", chromedp.KeyEvent(kb.Enter))
+	if page := textOf(ctx, t); !strings.Contains(page, fmt.Sprintf("Batch %d was undone", batch)) {
 		t.Errorf("after the undo:\n%s", page)
 	}
 	var n int
@@ -163,8 +163,8 @@ func TestBrowserLinkExportUndo(t *testing.T) {
 func TestBrowserOIDC(t *testing.T) {
 	ctx := newChromium(t)
 	f := newOIDCFixture(t)
-	navigateBy(t, ctx, "opening ccbulk", chromedp.Navigate(f.srv.URL+"/?lang=fr"))
-	navigateBy(t, ctx, "going to the provider", chromedp.Click(chromedp.CSS(`a[href="/signin/oidc"]`)))
+	navigateBy(ctx, t, "opening ccbulk", chromedp.Navigate(f.srv.URL+"/?lang=fr"))
+	navigateBy(ctx, t, "going to the provider", chromedp.Click(chromedp.CSS(`a[href="/signin/oidc"]`)))
 	err := chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), "jean"),
@@ -173,12 +173,12 @@ func TestBrowserOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	navigateBy(t, ctx, "signing in at the provider", chromedp.Click(chromedp.CSS(`button[type="submit"]`)))
+	navigateBy(ctx, t, "signing in at the provider", chromedp.Click(chromedp.CSS(`button[type="submit"]`)))
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := textOf(t, ctx)
+	page := textOf(ctx, t)
 	header, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("header")))
 	if err != nil {
 		t.Fatal(err)

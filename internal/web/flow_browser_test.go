@@ -14,7 +14,7 @@ import (
 )
 
 // download clicks the link sel and returns the file it downloads.
-func download(t *testing.T, ctx context.Context, sel string) []byte {
+func download(ctx context.Context, t *testing.T, sel string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	progress := chromedp.Events(ctx, cdpbrowser.DownloadProgress)
@@ -51,7 +51,7 @@ func download(t *testing.T, ctx context.Context, sel string) []byte {
 
 // waitText waits until the page's main element says want (the result page
 // reloads itself while the apply runs) and returns its text.
-func waitText(t *testing.T, ctx context.Context, want string) string {
+func waitText(ctx context.Context, t *testing.T, want string) string {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -99,16 +99,16 @@ func TestBrowserUploadPlanApplyFix(t *testing.T) {
 		strings.Split("yves.new@acme,Yves,Neuf,Yves Neuf,yneuf,paris,Active,,FALSE,TRUE,FALSE,FALSE,FALSE,,FALSE", ","),
 	})
 
-	navigateBy(t, ctx, "opening the link", chromedp.Navigate(f.link(t, "acme", primary)))
-	navigateBy(t, ctx, "signing in", chromedp.Click(chromedp.ID("signin")))
+	navigateBy(ctx, t, "opening the link", chromedp.Navigate(f.link(t, "acme", primary)))
+	navigateBy(ctx, t, "signing in", chromedp.Click(chromedp.ID("signin")))
 	upload := func(path string) string {
 		t.Helper()
-		navigateBy(t, ctx, "opening the upload", chromedp.Click(chromedp.ID("upload")))
+		navigateBy(ctx, t, "opening the upload", chromedp.Click(chromedp.ID("upload")))
 		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("file"), []string{path})); err != nil {
 			t.Fatal(err)
 		}
-		navigateBy(t, ctx, "uploading", chromedp.Click(chromedp.ID("preview")))
-		return textOf(t, ctx)
+		navigateBy(ctx, t, "uploading", chromedp.Click(chromedp.ID("preview")))
+		return textOf(ctx, t)
 	}
 	plan := upload(sheet)
 	for _, want := range []string{"R-EMAIL — 1 rows", "yves.new@acme", "zoe.new@acme.example", "Zoé Nouveau"} {
@@ -116,10 +116,10 @@ func TestBrowserUploadPlanApplyFix(t *testing.T) {
 			t.Errorf("the plan lacks %q:\n%s", want, plan)
 		}
 	}
-	report := download(t, ctx, "report-xlsx")
+	report := download(ctx, t, "report-xlsx")
 
-	navigateBy(t, ctx, "applying", chromedp.Click(chromedp.ID("apply")))
-	waitText(t, ctx, "Applied as")
+	navigateBy(ctx, t, "applying", chromedp.Click(chromedp.ID("apply")))
+	waitText(ctx, t, "Applied as")
 	if s := f.status(t, "zoe.new@acme.example"); s != "active" {
 		t.Errorf("zoe after the apply: %q", s)
 	}
@@ -144,21 +144,21 @@ func TestBrowserUploadPlanApplyFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	x.Close()
-	navigateBy(t, ctx, "back to the organization", chromedp.Navigate(f.srv.URL+"/orgs/acme"))
+	navigateBy(ctx, t, "back to the organization", chromedp.Navigate(f.srv.URL+"/orgs/acme"))
 	plan = upload(fixed)
 	if !strings.Contains(plan, "yves.new@acme.example") || strings.Contains(plan, "R-EMAIL") {
 		t.Errorf("the fixed report's plan:\n%s", plan)
 	}
-	navigateBy(t, ctx, "applying the fix", chromedp.Click(chromedp.ID("apply")))
-	waitText(t, ctx, "Applied as")
+	navigateBy(ctx, t, "applying the fix", chromedp.Click(chromedp.ID("apply")))
+	waitText(ctx, t, "Applied as")
 	if s := f.status(t, "yves.new@acme.example"); s != "active" {
 		t.Errorf("yves after the apply: %q", s)
 	}
 
-	navigateBy(t, ctx, "opening the batch", chromedp.Click(chromedp.ID("batch")))
-	navigateBy(t, ctx, "previewing the undo", chromedp.Click(chromedp.ID("undo")))
-	navigateBy(t, ctx, "undoing", chromedp.Click(chromedp.ID("confirm-undo")))
-	if page := textOf(t, ctx); !strings.Contains(page, "was undone") {
+	navigateBy(ctx, t, "opening the batch", chromedp.Click(chromedp.ID("batch")))
+	navigateBy(ctx, t, "previewing the undo", chromedp.Click(chromedp.ID("undo")))
+	navigateBy(ctx, t, "undoing", chromedp.Click(chromedp.ID("confirm-undo")))
+	if page := textOf(ctx, t); !strings.Contains(page, "was undone") {
 		t.Errorf("after the undo:\n%s", page)
 	}
 	if s := f.status(t, "yves.new@acme.example"); s != "" {
