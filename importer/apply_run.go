@@ -3,7 +3,6 @@ package importer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -35,6 +34,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		return err
 	}
 	r.res.BatchID = batch.ID
+	ending := &batchEnd{db: db, conn: conn, name: "batch", again: "run the import again"}
 	r.log = r.log.With("batch", batch.ID)
 	start = r.phase("locking", start, "org", tenant)
 
@@ -139,9 +139,9 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 			r.res.Deactivated = len(emails)
 		}
 		b := *batch
-		b.Status, b.FileSHA256 = "applied", sha()
+		b.FileSHA256 = sha()
 		r.fillCounts(&b)
-		if err := store.FinishBatch(ctx, tx, &b); err != nil {
+		if err := ending.applied(ctx, tx, b); err != nil {
 			return err
 		}
 		// The report is complete and in place before the COMMIT: if it
@@ -167,38 +167,14 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	r.fillCounts(&b)
 	if errors.Is(err, errAborted) {
 		b.Error = batchError(ctx, atomicAborted(r.res.Rejected))
-	} else {
-		b.Error = batchError(ctx, err)
-	}
-	recorded, ferr := finishFailed(ctx, db, conn, &b)
-	if errors.Is(err, errAborted) {
+		_, ferr := ending.record(ctx, &b)
 		return ferr
 	}
-	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(err, store.ErrConnectionLost)) {
-		// The batch is no longer running: the commit went through
-		// before the run was stopped or the connection broke. The run
-		// never claims less than what happened.
-		if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
-			r.res.Applied = true
-			return nil
-		}
-	}
-	if ctx.Err() != nil {
-		// Stopped (SIGINT, SIGTERM): the server reports the cancelled
-		// statement as its own error; say what happened instead.
-		return fmt.Errorf("batch %d: %w", batch.ID, ctx.Err())
-	}
-	if errors.Is(err, store.ErrConnectionLost) {
-		if ferr != nil && errors.Is(err, store.ErrCommit) {
-			r.commitUnknown = true
-			return fmt.Errorf("%w; it broke while batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", err, batch.ID, tenant)
-		}
-		return fmt.Errorf("%w; nothing of batch %d was applied (its transaction was rolled back); run the import again when the database is back", err, batch.ID)
-	}
-	if ferr != nil && ctx.Err() == nil {
-		return fmt.Errorf("%w (and recording the batch as %s failed too: %v)", err, status, ferr)
-	}
-	return err
+	b.Error = batchError(ctx, err)
+	end := ending.failed(ctx, b, err)
+	r.res.Applied = end.Applied
+	r.commitUnknown = end.CommitUnknown
+	return end.Err
 }
 
 var errAborted = errors.New("atomic import aborted")

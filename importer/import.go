@@ -251,8 +251,8 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 			// The file was refused part-way through (F-FORMAT, F-ENCODING,
 			// F-LIMIT): nothing was applied, and the run leaves no batch
 			// behind, so the database is exactly as it was.
-			if derr := store.DiscardBatch(context.WithoutCancel(ctx), conn, opts.Org, res.BatchID); derr != nil {
-				return res, fmt.Errorf("%w (and removing the unfinished batch %d failed: %v)", err, res.BatchID, derr)
+			if derr := discardBatch(ctx, conn, opts.Org, res.BatchID, err); derr != nil {
+				return res, derr
 			}
 			res.BatchID = 0
 		}

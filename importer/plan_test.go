@@ -49,6 +49,14 @@ func applyPlan(tn tenant, actor string, plan []byte) (importer.Result, error) {
 		Plan: bytes.NewReader(plan), PlanName: "the plan", Actor: actor, ChunkSize: 2})
 }
 
+// versionless returns us with every Version zeroed.
+func versionless(us []schema.User) []schema.User {
+	for i := range us {
+		us[i].Version = 0
+	}
+	return us
+}
+
 // tenantUsers returns every user of the tenant, in email order.
 func tenantUsers(t *testing.T, tn tenant) []schema.User {
 	t.Helper()
@@ -86,8 +94,10 @@ func TestApplyFromReader(t *testing.T) {
 	if !res.Applied || res.Created != 2 || res.Updated != 2 || res.Rejected != 1 || res.Activations != plain.Activations || res.Rows != 6 {
 		t.Errorf("apply: %+v\nplain import: %+v", res, plain)
 	}
-	if !slices.Equal(tenantUsers(t, a), tenantUsers(t, b)) {
-		t.Errorf("users after the plan:\n%v\nafter a plain import:\n%v", tenantUsers(t, a), tenantUsers(t, b))
+	// The Version of a user is its state's number in the database, which
+	// two tenants of one database never share: the rest must match.
+	if planned, imported := versionless(tenantUsers(t, a)), versionless(tenantUsers(t, b)); !slices.Equal(planned, imported) {
+		t.Errorf("users after the plan:\n%v\nafter a plain import:\n%v", planned, imported)
 	}
 	batch, err := store.GetBatch(ctx, a.db, res.BatchID)
 	if err != nil {
