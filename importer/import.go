@@ -95,9 +95,13 @@ func actorErr(rule schema.RuleID, format string, args ...any) error {
 	return &schema.FileError{Rule: rule, Message: fmt.Sprintf(format, args...)}
 }
 
-// Import runs one import. A *schema.FileError means nothing was applied;
+// Import runs one import. An *OptionError (see Options.Validate) means
+// nothing was read; a *schema.FileError means nothing was applied;
 // *store.LockedError and *SyncLimitError mean the run was refused.
 func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err error) {
+	if err := opts.Validate(); err != nil {
+		return Result{File: opts.File, Org: opts.Org, DryRun: opts.DryRun}, err
+	}
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = DefaultChunkSize
 	}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ccbulk/ccbulk/internal/store"
@@ -102,4 +105,119 @@ type Options struct {
 	// PlanOut, when set on a dry run, receives the saved plan (see plan.go)
 	// as the run goes; Result.PlanSHA256 is set once it is complete.
 	PlanOut io.Writer
+}
+
+// Option names an import option in the errors of Options.Validate and
+// ParseThreshold. Each front end words them with its own names: the
+// command line's flags, the HTTP API's query parameters.
+type Option string
+
+// The options Validate checks.
+const (
+	OptDryRun        Option = "dry-run"
+	OptSync          Option = "sync"
+	OptMaxDeactivate Option = "max-deactivate"
+	OptMaxRejected   Option = "max-rejected"
+	OptPlanOut       Option = "plan-out"
+	OptReportFormat  Option = "report-format"
+)
+
+// OptionProblem is what is wrong with an option.
+type OptionProblem int
+
+const (
+	// NeedsOption: the option works only together with OptionError.Needs.
+	NeedsOption OptionProblem = iota
+	// BadPercent: a threshold's percentage is not over 0 and at most 100.
+	BadPercent
+	// BadCount: a threshold is neither a count (0 or more) nor a
+	// percentage.
+	BadCount
+	// BadChoice: the value is not one of OptionError.Choices.
+	BadChoice
+)
+
+// OptionError is an import option that cannot be used as given: which
+// option, its value and what it needs. It carries data, not wording: the
+// front end that took the option words it with its own names for them.
+type OptionError struct {
+	Option  Option
+	Problem OptionProblem
+	Value   string   // the value given (BadPercent, BadCount, BadChoice)
+	Needs   Option   // the option it works with only (NeedsOption)
+	Choices []string // the values allowed (BadChoice)
+}
+
+func (e *OptionError) Error() string {
+	switch e.Problem {
+	case NeedsOption:
+		return fmt.Sprintf("option %s works with %s only", e.Option, e.Needs)
+	case BadPercent:
+		return fmt.Sprintf("option %s %q: a percentage is over 0 and at most 100, like 5%%", e.Option, e.Value)
+	case BadChoice:
+		return fmt.Sprintf("option %s must be %s, not %q", e.Option, strings.Join(e.Choices, ", "), e.Value)
+	}
+	return fmt.Sprintf("option %s %q: write a count or a percentage like 5%%", e.Option, e.Value)
+}
+
+// ReportFormats are the values Options.ReportFormat may take besides "".
+var ReportFormats = []string{ReportCSV, ReportXLSX, ReportJSONL}
+
+// Validate checks the options against each other and their values against
+// what they allow, before anything is read: the first problem found, as an
+// *OptionError, in this order: MaxDeactivate without Sync, a threshold out
+// of range (MaxDeactivate, then MaxRejected), PlanOut without DryRun, an
+// unknown ReportFormat.
+func (o *Options) Validate() error {
+	if o.MaxDeactivate != nil && !o.Sync {
+		return &OptionError{Option: OptMaxDeactivate, Problem: NeedsOption, Needs: OptSync}
+	}
+	for _, t := range []struct {
+		opt Option
+		max *Threshold
+	}{{OptMaxDeactivate, o.MaxDeactivate}, {OptMaxRejected, o.MaxRejected}} {
+		if err := t.max.check(t.opt); err != nil {
+			return err
+		}
+	}
+	if o.PlanOut != nil && !o.DryRun {
+		return &OptionError{Option: OptPlanOut, Problem: NeedsOption, Needs: OptDryRun}
+	}
+	if o.ReportFormat != "" && !slices.Contains(ReportFormats, o.ReportFormat) {
+		return &OptionError{Option: OptReportFormat, Problem: BadChoice, Value: o.ReportFormat, Choices: ReportFormats}
+	}
+	return nil
+}
+
+// check returns an *OptionError for opt when m (nil: not set) is out of
+// range.
+func (m *Threshold) check(opt Option) error {
+	switch {
+	case m == nil:
+		return nil
+	case !(m.Percent >= 0 && m.Percent <= 100): // NaN too
+		return &OptionError{Option: opt, Problem: BadPercent, Value: fmt.Sprintf("%g%%", m.Percent)}
+	case m.Percent == 0 && m.N < 0:
+		return &OptionError{Option: opt, Problem: BadCount, Value: m.String()}
+	}
+	return nil
+}
+
+// ParseThreshold reads the value s of option opt: a count (500) or a share
+// of a whole (5%). A value that is neither, or a percentage not over 0 and
+// at most 100, is an *OptionError.
+func ParseThreshold(opt Option, s string) (*Threshold, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(f > 0 && f <= 100) { // NaN too
+			return nil, &OptionError{Option: opt, Problem: BadPercent, Value: s}
+		}
+		return &Threshold{Percent: f}, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return nil, &OptionError{Option: opt, Problem: BadCount, Value: s}
+	}
+	return &Threshold{N: n}, nil
 }
