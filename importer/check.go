@@ -131,7 +131,7 @@ func (r *run) check(cr *chunkRow, snap *rules.Snapshot) (rules.Outcome, error) {
 		if d, ok := r.src.(sheet.DialectReader); ok {
 			dialect = d.Dialect()
 		}
-		w, err := newReportWriter(r.reportPath, r.reportFormat, r.layout.OriginalHeaders(), dialect)
+		w, err := newReportWriter(r.opts.ReportSink, r.reportPath, r.reportFormat, r.layout.OriginalHeaders(), dialect)
 		if err != nil {
 			return out, err
 		}

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -99,6 +100,14 @@ func actorErr(rule schema.RuleID, format string, args ...any) error {
 // nothing was read; a *schema.FileError means nothing was applied;
 // *store.LockedError and *SyncLimitError mean the run was refused.
 func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err error) {
+	var size int64 // the input's size when a Source says it
+	if src := opts.Source; src != nil {
+		if src.Path != "" {
+			opts.File = src.Path
+		} else {
+			opts.File, opts.Stdin, opts.Name, size = "-", src.Reader, src.Name, src.Size
+		}
+	}
 	if err := opts.Validate(); err != nil {
 		return Result{File: opts.File, Org: opts.Org, DryRun: opts.DryRun}, err
 	}
@@ -175,8 +184,10 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	// whether or not a report turns out to be needed.
 	// (A missing input is left to sheet.Open to report.)
 	reportPath, reportFormat := reportTarget(opts, format)
-	replacesInput := reportReplacesInput(opts, reportPath)
-	if _, err := os.Stat(opts.File); opts.File == "-" || err == nil {
+	replacesInput := opts.ReportSink == nil && reportReplacesInput(opts, reportPath)
+	if opts.ReportSink != nil {
+		reportPath = cmp.Or(opts.Report, "report."+reportFormat)
+	} else if _, err := os.Stat(opts.File); opts.File == "-" || err == nil {
 		checkAgainst := opts.File
 		if replacesInput {
 			checkAgainst = "" // a report of a report: the new one replaces it at the end
@@ -219,7 +230,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	}
 
 	run := &run{opts: opts, env: env, layout: layout, src: src, res: &res, name: name,
-		validator: rules.NewValidator(env), before: before, stopInput: stopInput, log: opts.Log, db: db}
+		validator: rules.NewValidator(env), before: before, stopInput: stopInput, log: opts.Log, db: db, size: size}
 	if run.log == nil {
 		run.log = slog.New(slog.DiscardHandler)
 	}
@@ -270,7 +281,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if u, ok := src.(sheet.UnnamedColumnsReader); ok {
 		res.UnnamedColumns = u.UnnamedColumns() // every row has been read
 	}
-	if res.Applied && res.Report == "" && opts.Report == "" && !replacesInput && file != "-" && IsReport(reportPath) {
+	if res.Applied && res.Report == "" && opts.Report == "" && opts.ReportSink == nil && !replacesInput && file != "-" && IsReport(reportPath) {
 		// A clean run: the report an earlier run left beside this input
 		// lists rows that are now fixed.
 		if os.Remove(reportPath) == nil {
@@ -291,10 +302,12 @@ type run struct {
 
 	reportPath, reportFormat string
 	report                   *reportWriter
-	reportPlaced             string // the file the complete report replaced; "" when none (or a device written in place)
-	replacesInput            bool   // the report goes to the input's own path (a report of a report)
-	inputBackup              string // a hard link to the input the report replaced, until the run ends
-	commitUnknown            bool   // the connection broke during COMMIT: applied or not is unknown
+	reportPlaced             string     // the file the complete report replaced; "" when none (or a device written in place)
+	reportSunk               ReportFile // the report committed to Options.ReportSink; nil when none
+	size                     int64      // the input's size (Source.Size); 0: unknown, or the reader's to tell
+	replacesInput            bool       // the report goes to the input's own path (a report of a report)
+	inputBackup              string     // a hard link to the input the report replaced, until the run ends
+	commitUnknown            bool       // the connection broke during COMMIT: applied or not is unknown
 
 	before    os.FileInfo // the input file when the run started; nil for standard input
 	stopInput func()      // ends the reading of a stream (standard input, a FIFO)

@@ -51,8 +51,26 @@ type MaxDeactivate = Threshold
 // DefaultMaxDeactivate is the default of docs/REFERENCE.md §5, Running it.
 var DefaultMaxDeactivate = MaxDeactivate{N: 500}
 
+// Source is an import's input: a reader with a name and, when known, its
+// size (an upload streamed from an HTTP body as it comes), or a file by
+// its path.
+type Source struct {
+	// Path names a file (or a FIFO) to read; when set, Reader is not used.
+	Path string
+	// Reader is read once, as it comes: CSV or XLSX, told apart by content.
+	Reader io.Reader
+	// Name is how findings and the batch name the input; "" for a reader:
+	// <stdin>.
+	Name string
+	// Size is the reader's size in bytes, for Progress.TotalBytes; 0 when
+	// unknown.
+	Size int64
+}
+
 // Options describe one import.
 type Options struct {
+	// Source, when set, is the input, in place of File, Stdin and Name.
+	Source        *Source
 	File          string    // path, or "-" for CSV on Stdin
 	Stdin         io.Reader // read when File is "-"
 	Org, Actor    string
@@ -65,13 +83,17 @@ type Options struct {
 	MaxRejected *Threshold
 	// NoActivationEmails queues no activation email, whatever the sheet says.
 	NoActivationEmails bool
-	Report             string // report path; "" next to the input
-	ReportFormat       string // csv, xlsx or jsonl; "" after the input's format
-	Encoding           string
-	Sheet              string
-	Limits             sheet.Limits
-	LockWait           time.Duration
-	ChunkSize          int
+	Report             string // report path; "" next to the input (with ReportSink: the report's name)
+	// ReportSink, when set, receives the report instead of a file at
+	// Report (see ReportSink); the report's place is then the sink's to
+	// check.
+	ReportSink   ReportSink
+	ReportFormat string // csv, xlsx or jsonl; "" after the input's format
+	Encoding     string
+	Sheet        string
+	Limits       sheet.Limits
+	LockWait     time.Duration
+	ChunkSize    int
 	// ReadWhole: an organization with at most this many users is read
 	// whole before the first row is checked (0: DefaultReadWhole; negative:
 	// never, always chunk by chunk).

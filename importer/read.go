@@ -170,10 +170,14 @@ func (r *run) readChunks(ctx context.Context, out chan<- parsedChunk) {
 
 // extent returns how far the sheet's reader has got, when it can tell.
 func (r *run) extent() sheet.Extent {
+	var e sheet.Extent
 	if er, ok := r.src.(sheet.ExtentReader); ok {
-		return er.Extent()
+		e = er.Extent()
 	}
-	return sheet.Extent{}
+	if e.TotalBytes == 0 && e.BytesRead > 0 {
+		e.TotalBytes = r.size // a Source that said its size
+	}
+	return e
 }
 
 // progressPhase tells Options.Progress that the phase name has begun.

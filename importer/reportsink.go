@@ -1,13 +1,41 @@
 package importer
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/ccbulk/ccbulk/internal/outfile"
 	"github.com/ccbulk/ccbulk/sheet"
 )
+
+// ReportSink is where a run's report goes instead of a file
+// (Options.ReportSink): a server keeps reports where it wants them. The
+// run calls Create when the first row with a finding needs the report, and
+// then exactly one of the file's Commit (complete and kept: inside the
+// run's transaction, before its COMMIT, so that a report that cannot be
+// kept applies nothing) or Abort (nothing kept).
+type ReportSink interface {
+	Create(format string) (ReportFile, error)
+}
+
+// ReportFile is one report being written; *outfile.File is one.
+type ReportFile interface {
+	io.Writer
+	// Commit completes the report and keeps it.
+	Commit() error
+	// Abort, before Commit, drops what was written.
+	Abort()
+}
+
+// ReportWithdrawer is a ReportFile that can withdraw a committed report: a
+// run whose COMMIT fails after its report was committed withdraws it (a
+// report must not describe a run that did not happen).
+type ReportWithdrawer interface {
+	Withdraw()
+}
 
 // commitReport completes the report (flushed, synced, in place). An import
 // calls it inside its transaction, just before COMMIT, so that a report that
@@ -16,8 +44,8 @@ func (r *run) commitReport() error {
 	if r.report == nil {
 		return nil
 	}
-	out := r.report.out
-	if r.replacesInput && !out.InPlace() {
+	out, isFile := r.report.out.(*outfile.File)
+	if isFile && r.replacesInput && !out.InPlace() {
 		// The report replaces the input: keep the input under a second
 		// name until the run has committed, so that a run whose COMMIT
 		// then fails gives it back.
@@ -27,11 +55,15 @@ func (r *run) commitReport() error {
 			r.inputBackup = backup
 		}
 	}
+	sunk := r.report.out
 	err := r.report.Commit()
 	r.report = nil
 	if err == nil {
 		r.res.Report = r.reportPath
-		if !out.InPlace() {
+		switch {
+		case !isFile:
+			r.reportSunk = sunk
+		case !out.InPlace():
 			r.reportPlaced = out.Path()
 		}
 	}
@@ -48,6 +80,13 @@ func (r *run) withdrawReport() {
 		return
 	}
 	switch {
+	case r.reportSunk != nil:
+		// A report given to Options.ReportSink: withdrawn there, when
+		// the sink can withdraw what it has committed.
+		if w, ok := r.reportSunk.(ReportWithdrawer); ok {
+			w.Withdraw()
+		}
+		r.reportSunk = nil
 	case r.reportPlaced != "" && r.inputBackup != "":
 		// The report replaced the input: the input comes back.
 		if os.Rename(r.inputBackup, r.reportPlaced) == nil {
