@@ -148,14 +148,14 @@ const (
 type OptionProblem int
 
 const (
-	// NeedsOption: the option works only together with OptionError.Needs.
+	// NeedsOption means the option works only together with OptionError.Needs.
 	NeedsOption OptionProblem = iota
-	// BadPercent: a threshold's percentage is not over 0 and at most 100.
+	// BadPercent means a threshold's percentage is not over 0 and at most 100.
 	BadPercent
-	// BadCount: a threshold is neither a count (0 or more) nor a
+	// BadCount means a threshold is neither a count (0 or more) nor a
 	// percentage.
 	BadCount
-	// BadChoice: the value is not one of OptionError.Choices.
+	// BadChoice means the value is not one of OptionError.Choices.
 	BadChoice
 )
 
