@@ -377,6 +377,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		return res, err
 	}
 	res.BatchID = batch.ID
+	ending := &batchEnd{db: db, conn: conn, name: "batch", again: "apply the plan again"}
 	log = log.With("batch", batch.ID)
 	if err := store.RecordPlan(ctx, conn, tenant, batch.ID, hdr.Actor, ""); err != nil {
 		return res, err
@@ -461,10 +462,10 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 			return err
 		}
 		b := *batch
-		b.Status, b.FileSHA256 = "applied", s.InputSHA256
+		b.FileSHA256 = s.InputSHA256
 		b.Rows, b.Created, b.Updated, b.Unchanged = res.Rows, res.Created, res.Updated, res.Unchanged
 		b.Deactivated, b.Rejected, b.Warnings = res.Deactivated, res.Rejected, res.Warnings
-		if err := store.FinishBatch(ctx, tx, &b); err != nil {
+		if err := ending.applied(ctx, tx, b); err != nil {
 			return err
 		}
 		log.Info("writing done", "phase", "writing", "duration", time.Since(start).Round(time.Millisecond), "updated", res.Updated, "deactivated", res.Deactivated)
@@ -491,8 +492,8 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 	var bad *PlanFileError
 	if errors.As(err, &bad) {
 		// Not a plan that can be applied: the run leaves no batch behind.
-		if derr := store.DiscardBatch(context.WithoutCancel(ctx), conn, tenant, batch.ID); derr != nil {
-			return res, fmt.Errorf("%w (and removing the unfinished batch %d failed: %v)", err, batch.ID, derr)
+		if derr := discardBatch(ctx, conn, tenant, batch.ID, err); derr != nil {
+			return res, derr
 		}
 		res.BatchID = 0
 		return res, err
@@ -517,20 +518,9 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		// batches may name one plan; only one applied batch can).
 		_ = store.RecordPlan(context.WithoutCancel(ctx), conn, tenant, batch.ID, hdr.Actor, planSHA)
 	}
-	recorded, ferr := finishFailed(ctx, db, conn, &b)
-	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(err, store.ErrConnectionLost)) {
-		if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, tenant, batch.ID); serr == nil && st == "applied" {
-			res.Applied = true
-			return res, nil
-		}
-	}
-	if ctx.Err() != nil {
-		return res, fmt.Errorf("batch %d: %w", batch.ID, ctx.Err())
-	}
-	if ferr != nil {
-		return res, fmt.Errorf("%w (and recording batch %d as %s failed too: %v)", err, batch.ID, b.Status, ferr)
-	}
-	return res, err
+	end := ending.failed(ctx, b, err)
+	res.Applied = end.Applied
+	return res, end.Err
 }
 
 // applier applies a plan's changes, a chunk at a time, inside the batch's

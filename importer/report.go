@@ -130,7 +130,7 @@ func checkReportTarget(path, input string) error {
 
 // reportOutput is where a report's bytes go: the file itself (tests put a
 // failing writer in between).
-var reportOutput = func(o *outfile.File) io.Writer { return o }
+var reportOutput = func(o ReportFile) io.Writer { return o }
 
 // reportWriter writes the rows that have findings. It writes to a temporary
 // file beside the destination and moves it into place on Commit, so a run
@@ -142,7 +142,7 @@ var reportOutput = func(o *outfile.File) io.Writer { return o }
 // machine with a second core.
 type reportWriter struct {
 	path, format string
-	out          *outfile.File
+	out          ReportFile
 	sheet        sheet.Writer
 	jsonl        *json.Encoder
 	headers      []string
@@ -198,11 +198,19 @@ func (r *reportWriter) stop() error {
 // newReportWriter creates the report at path. A CSV report is written in
 // the dialect of a CSV input (its delimiter and encoding: a person opens the
 // report as they opened the input); the zero Dialect is UTF-8 with ','.
-func newReportWriter(path, format string, headers []string, dialect sheet.Dialect) (*reportWriter, error) {
+//
+// With sink (Options.ReportSink) the report goes there instead of a file.
+func newReportWriter(sink ReportSink, path, format string, headers []string, dialect sheet.Dialect) (*reportWriter, error) {
 	if format == "" {
 		format = strings.TrimPrefix(filepath.Ext(path), ".")
 	}
-	out, err := outfile.Create(path)
+	var out ReportFile
+	var err error
+	if sink != nil {
+		out, err = sink.Create(format)
+	} else {
+		out, err = outfile.Create(path)
+	}
 	if err != nil {
 		return nil, &ReportError{Path: path, Err: err}
 	}

@@ -2,7 +2,6 @@ package importer
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -162,13 +161,11 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return res, err
 	}
 	res.BatchID = batch.ID
+	ending := &batchEnd{db: db, conn: conn, name: "undo batch", again: "run the undo again"}
 	refused := func(err error) (UndoResult, error) {
 		b := *batch
 		b.Status, b.Error = "aborted", batchError(ctx, err)
-		if _, ferr := finishFailed(ctx, db, conn, &b); ferr != nil && ctx.Err() == nil {
-			return res, fmt.Errorf("%w (and recording batch %d as aborted failed too: %v)", err, batch.ID, ferr)
-		}
-		return res, err
+		return res, ending.refused(ctx, b, err)
 	}
 
 	conflicts, total, err := store.UndoConflicts(ctx, conn, org, target.ID, MaxListedConflicts)
@@ -186,9 +183,8 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		}
 		res.Counts = counts
 		b := *batch
-		b.Status = "applied"
 		b.Rows, b.Created, b.Updated, b.Deleted, b.Withdrawn = counts.Users, counts.Recreated, counts.Restored, counts.Deleted, counts.Withdrawn
-		return store.FinishBatch(ctx, tx, &b)
+		return ending.applied(ctx, tx, b)
 	})
 	if err == nil {
 		res.Applied = true
@@ -199,25 +195,9 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	}
 	b := *batch
 	b.Status, b.Error = "failed", batchError(ctx, err)
-	recorded, ferr := finishFailed(ctx, db, conn, &b)
-	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(err, store.ErrConnectionLost)) {
-		// The undo batch is no longer running: the commit went through
-		// before the run was stopped or the connection broke.
-		if st, serr := store.BatchStatus(context.WithoutCancel(ctx), db, org, batch.ID); serr == nil && st == "applied" {
-			res.Applied = true
-			return res, nil
-		}
-	}
-	if ctx.Err() != nil {
-		return res, fmt.Errorf("undo batch %d: %w", batch.ID, ctx.Err())
-	}
-	if errors.Is(err, store.ErrConnectionLost) {
-		if ferr != nil && errors.Is(err, store.ErrCommit) {
-			return res, fmt.Errorf("%w; it broke while undo batch %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it", err, batch.ID, org)
-		}
-		return res, fmt.Errorf("%w; nothing of undo batch %d was applied (its transaction was rolled back); run the undo again when the database is back", err, batch.ID)
-	}
-	return res, err
+	end := ending.failed(ctx, b, err)
+	res.Applied = end.Applied
+	return res, end.Err
 }
 
 // undoDryRun checks target and counts what undoing it would change,
@@ -253,16 +233,6 @@ func undoDryRun(ctx context.Context, db *sqlx.DB, target store.Batch, res UndoRe
 	}
 	n.Withdrawn, n.Sent, err = store.PendingActivations(ctx, db, target.Tenant, target.ID)
 	return res, err
-}
-
-// batchError is the error a batch that did not apply records: the
-// message that ended its run (no message of ccbulk holds a password).
-func batchError(ctx context.Context, err error) sql.NullString {
-	msg := err.Error()
-	if ctx.Err() != nil {
-		msg = "stopped before it finished (" + ctx.Err().Error() + "); nothing of it was applied"
-	}
-	return sql.NullString{String: msg, Valid: true}
 }
 
 // atomicAborted says why an --atomic import applied nothing.

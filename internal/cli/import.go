@@ -68,32 +68,44 @@ func runImport(c *cli.Context) error {
 	if opts.Limits, err = limitsFlags(c); err != nil {
 		return err
 	}
+	// The options are checked by the importer (Options.Validate) and
+	// worded here with their flags, in the order of docs/REFERENCE.md's
+	// messages: --max-deactivate without --sync first, then a threshold
+	// that cannot be read, then the rest.
+	var parseErr error
 	if c.IsSet("max-deactivate") {
-		if !opts.Sync {
-			return usagef("--max-deactivate works with --sync only")
-		}
-		if opts.MaxDeactivate, err = parseThreshold("max-deactivate", c.String("max-deactivate"), "500"); err != nil {
-			return err
+		if opts.MaxDeactivate, parseErr = importer.ParseThreshold(importer.OptMaxDeactivate, c.String("max-deactivate")); parseErr != nil {
+			opts.MaxDeactivate = &importer.Threshold{} // set: Validate says whether it needs --sync
 		}
 	}
 	if c.IsSet("max-rejected") {
-		if opts.MaxRejected, err = parseThreshold("max-rejected", c.String("max-rejected"), "100"); err != nil {
-			return err
+		var err error
+		if opts.MaxRejected, err = importer.ParseThreshold(importer.OptMaxRejected, c.String("max-rejected")); parseErr == nil {
+			parseErr = err
 		}
 	}
 	opts.NoActivationEmails = c.Bool("no-activation-emails")
 	planPath := c.String("plan-out")
-	if c.IsSet("plan-out") && !opts.DryRun {
-		return usagef("--plan-out works with --dry-run only: a dry run makes the plan, 'ccbulk apply PLAN' applies it")
+	if c.IsSet("plan-out") {
+		opts.PlanOut = io.Discard // the plan's file once the arguments are right
 	}
-	if c.IsSet("plan-out") && strings.TrimSpace(planPath) == "" {
+	opts.ReportFormat = c.String("report-format")
+	verr := opts.Validate()
+	var oe *importer.OptionError
+	needs := func(o importer.Option) bool {
+		return errors.As(verr, &oe) && oe.Option == o && oe.Problem == importer.NeedsOption
+	}
+	switch {
+	case needs(importer.OptMaxDeactivate):
+		return optionUsage(verr)
+	case parseErr != nil:
+		return optionUsage(parseErr)
+	case needs(importer.OptPlanOut):
+		return optionUsage(verr)
+	case c.IsSet("plan-out") && strings.TrimSpace(planPath) == "":
 		return usagef("--plan-out names the file to save the plan to")
-	}
-	switch f := c.String("report-format"); f {
-	case "", importer.ReportCSV, importer.ReportXLSX, importer.ReportJSONL:
-		opts.ReportFormat = f
-	default:
-		return usagef("--report-format must be csv, xlsx or jsonl, not %q", f)
+	case verr != nil:
+		return optionUsage(verr)
 	}
 	if c.IsSet("mapping") {
 		prof, err := mapping.Load(c.String("mapping"))
@@ -262,22 +274,38 @@ func limitsFlags(c *cli.Context) (sheet.Limits, error) {
 	return l, nil
 }
 
-// parseThreshold reads a limit written as a count (500) or a share of a
-// whole (5%); example is a count to show in the message.
-func parseThreshold(flag, s, example string) (*importer.Threshold, error) {
-	s = strings.TrimSpace(s)
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || f <= 0 || f > 100 {
-			return nil, usagef("--%s %q: a percentage is over 0 and at most 100, like 5%%", flag, s)
+// orList joins words as "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// optionUsage words an import option the importer refused
+// (*importer.OptionError) with the command line's flags: wrong usage.
+func optionUsage(err error) error {
+	var oe *importer.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	flag := "--" + string(oe.Option)
+	switch oe.Problem {
+	case importer.NeedsOption:
+		if oe.Option == importer.OptPlanOut {
+			return usagef("--plan-out works with --dry-run only: a dry run makes the plan, 'ccbulk apply PLAN' applies it")
 		}
-		return &importer.Threshold{Percent: f}, nil
+		return usagef("%s works with --%s only", flag, oe.Needs)
+	case importer.BadPercent:
+		return usagef("%s %q: a percentage is over 0 and at most 100, like 5%%", flag, oe.Value)
+	case importer.BadChoice:
+		return usagef("%s must be %s, not %q", flag, orList(oe.Choices), oe.Value)
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return nil, usagef("--%s %q: write a count like %s or a percentage like 5%%", flag, s, example)
+	example := "500"
+	if oe.Option == importer.OptMaxRejected {
+		example = "100"
 	}
-	return &importer.Threshold{N: n}, nil
+	return usagef("%s %q: write a count like %s or a percentage like 5%%", flag, oe.Value, example)
 }
 
 // jsonError is the error that ended a run: its file-level rule, if it has

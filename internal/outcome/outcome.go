@@ -40,7 +40,7 @@ var ErrUsage = errors.New("wrong usage")
 // error that carries its own code (ExitCoder) gives it; a refusal that
 // changed nothing (another run holds the lock, --sync or --max-rejected
 // over its limit, an undo that would overwrite later changes) is 4; wrong
-// usage is 2; anything else, a file-level finding included, is 1.
+// usage (an import option refused by Options.Validate included) is 2; anything else, a file-level finding included, is 1.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
@@ -51,11 +51,12 @@ func ExitCode(err error) int {
 		many  *importer.MaxRejectedError
 		taken *store.LockedError
 		later *importer.UndoConflictError
+		opt   *importer.OptionError
 	)
 	switch {
 	case errors.As(err, &coder):
 		return coder.ExitCode()
-	case errors.Is(err, ErrUsage), errors.Is(err, store.ErrBadConfig):
+	case errors.Is(err, ErrUsage), errors.Is(err, store.ErrBadConfig), errors.As(err, &opt):
 		return ExitUsage
 	case errors.As(err, &taken), errors.As(err, &sync), errors.As(err, &many), errors.As(err, &later),
 		errors.Is(err, importer.ErrPlanDrift), errors.Is(err, importer.ErrPlanApplied):

@@ -117,6 +117,48 @@ type ImportRequest struct {
 	Limits       sheet.Limits // zero: sheet.DefaultLimits
 }
 
+// options returns the importer's options of the request.
+func (req ImportRequest) options() importer.Options {
+	return importer.Options{File: "-", Stdin: req.Body, Org: req.Org, Actor: req.Actor, Origin: req.Origin,
+		DryRun: req.DryRun, Atomic: req.Atomic, Sync: req.Sync, MaxDeactivate: req.MaxDeactivate,
+		MaxRejected: req.MaxRejected, NoActivationEmails: req.NoActivationEmails, Encoding: req.Encoding,
+		Sheet: req.Sheet, LockWait: req.LockWait, Limits: req.Limits, ReportFormat: req.ReportFormat}
+}
+
+// Validate checks the request's options as the importer does
+// (importer.Options.Validate), before anything is read: a
+// *BadRequestError naming the query parameters of docs/REFERENCE.md §6.
+func (req ImportRequest) Validate() error {
+	opts := req.options()
+	return OptionError(opts.Validate())
+}
+
+// QueryParam is the query parameter of the HTTP API that sets opt.
+func QueryParam(opt importer.Option) string { return strings.ReplaceAll(string(opt), "-", "_") }
+
+// OptionError words an *importer.OptionError (from Options.Validate or
+// importer.ParseThreshold) with the query parameters of the HTTP API, as a
+// *BadRequestError; any other error (nil too) is returned as it is.
+func OptionError(err error) error {
+	var oe *importer.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	name := QueryParam(oe.Option)
+	var msg string
+	switch oe.Problem {
+	case importer.NeedsOption:
+		msg = fmt.Sprintf("%s works with %s=true only", name, QueryParam(oe.Needs))
+	case importer.BadPercent:
+		msg = fmt.Sprintf("%s=%q: a percentage is over 0 and at most 100, like 5%%", name, oe.Value)
+	case importer.BadChoice:
+		msg = fmt.Sprintf("%s=%q: use %s", name, oe.Value, strings.Join(oe.Choices, " or "))
+	default:
+		msg = fmt.Sprintf("%s=%q: write a count like 500 or a percentage like 5%%", name, oe.Value)
+	}
+	return &BadRequestError{Message: msg}
+}
+
 // Outcome is what an import did, as the --json object of docs/REFERENCE.md §5 says it,
 // with where its report is kept.
 type Outcome struct {
@@ -139,10 +181,8 @@ type Outcome struct {
 func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error) {
 	started := time.Now()
 	var out Outcome
-	opts := importer.Options{File: "-", Stdin: req.Body, Org: req.Org, Actor: req.Actor, Origin: req.Origin,
-		DryRun: req.DryRun, Atomic: req.Atomic, Sync: req.Sync, MaxDeactivate: req.MaxDeactivate,
-		MaxRejected: req.MaxRejected, NoActivationEmails: req.NoActivationEmails, Encoding: req.Encoding,
-		Sheet: req.Sheet, LockWait: req.LockWait, Limits: req.Limits, ReportFormat: req.ReportFormat, Log: s.log()}
+	opts := req.options()
+	opts.Log = s.log()
 	if opts.Limits == (sheet.Limits{}) {
 		opts.Limits = sheet.DefaultLimits
 	}
@@ -153,6 +193,9 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 		return out, err
 	}
 	res := importer.Result{File: "-", Org: req.Org, DryRun: req.DryRun}
+	if err := req.Validate(); err != nil {
+		return finish(res, err)
+	}
 	if req.Mapping != "" {
 		if _, ok := mapping.Builtin(req.Mapping); !ok {
 			return finish(res, &BadRequestError{Message: fmt.Sprintf("mapping %q is not a built-in profile: use one of %s", req.Mapping, strings.Join(mapping.Builtins(), ", "))})

@@ -174,20 +174,11 @@ func (q *query) threshold(name string) *importer.Threshold {
 	if s == "" {
 		return nil
 	}
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || f <= 0 || f > 100 {
-			q.bad("%s=%q: a percentage is over 0 and at most 100, like 5%%", name, s)
-			return nil
-		}
-		return &importer.Threshold{Percent: f}
+	t, err := importer.ParseThreshold(importer.Option(strings.ReplaceAll(name, "_", "-")), s)
+	if err != nil && q.err == nil {
+		q.err = runs.OptionError(err)
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		q.bad("%s=%q: write a count like 500 or a percentage like 5%%", name, s)
-		return nil
-	}
-	return &importer.Threshold{N: n}
+	return t
 }
 
 func (q *query) format(name string, allowed ...string) string {
@@ -232,9 +223,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 		DryRun: q.boolean("dry_run", false), Atomic: q.boolean("atomic", false), Sync: q.boolean("sync", false),
 		MaxDeactivate: q.threshold("max_deactivate"), MaxRejected: q.threshold("max_rejected"), Mapping: q.str("mapping"),
 		Sheet: q.str("sheet"), Encoding: q.str("encoding"), NoActivationEmails: !q.boolean("activation_emails", true),
-		ReportFormat: q.format("report_format", importer.ReportCSV, importer.ReportXLSX, importer.ReportJSONL), Limits: s.cfg.Limits}
-	if req.MaxDeactivate != nil && !req.Sync {
-		q.bad("max_deactivate works with sync=true only")
+		ReportFormat: q.str("report_format"), Limits: s.cfg.Limits}
+	if q.err == nil {
+		q.err = req.Validate() // the importer's checks, worded with the query parameters
 	}
 	if lw := q.str("lock_wait"); lw != "" {
 		d, err := time.ParseDuration(lw)

@@ -1,0 +1,75 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/testdb"
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// TestBatchEndFailed: an import, a saved plan's apply and an undo end a
+// batch that did not apply the one way: recorded as failed, with the run's
+// error worded for what happened (stopped, the connection lost) and naming
+// the batch as the run calls it.
+func TestBatchEndFailed(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testdb.New(t)
+	if err := store.CreateOrg(ctx, db, schema.Org{ID: "acme", Name: "Acme", PBXes: []string{"paris"}, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: "marie.dubois@acme.example"}); err != nil {
+		t.Fatal(err)
+	}
+	lost := fmt.Errorf("%w (read: connection reset by peer)", store.ErrConnectionLost)
+	stopped, stop := context.WithCancel(ctx)
+	stop()
+	for _, tc := range []struct {
+		name, batch, again string
+		ctx                context.Context
+		err                error
+		want               []string
+	}{
+		{name: "import, connection lost", batch: "batch", again: "run the import again", ctx: ctx, err: lost,
+			want: []string{"the database connection was lost", "nothing of batch %d was applied", "run the import again when the database is back"}},
+		{name: "plan, connection lost", batch: "batch", again: "apply the plan again", ctx: ctx, err: lost,
+			want: []string{"nothing of batch %d was applied", "apply the plan again when the database is back"}},
+		{name: "undo, connection lost", batch: "undo batch", again: "run the undo again", ctx: ctx, err: lost,
+			want: []string{"nothing of undo batch %d was applied", "run the undo again"}},
+		{name: "undo, stopped", batch: "undo batch", again: "run the undo again", ctx: stopped, err: errors.New("canceling statement due to user request"),
+			want: []string{"undo batch %d: context canceled"}},
+		{name: "import, other error", batch: "batch", again: "run the import again", ctx: ctx, err: errors.New("disk full"),
+			want: []string{"disk full"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := db.Connx(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = conn.Close() }()
+			batch := store.Batch{Tenant: "acme", Kind: "import", Actor: "marie.dubois@acme.example", FileName: "sheet.csv", Mode: "apply"}
+			if err := store.StartBatch(ctx, conn, &batch); err != nil {
+				t.Fatal(err)
+			}
+			e := &batchEnd{db: db, conn: conn, name: tc.batch, again: tc.again}
+			b := batch
+			b.Status, b.Error = "failed", batchError(tc.ctx, tc.err)
+			end := e.failed(tc.ctx, b, tc.err)
+			if end.Applied || end.CommitUnknown || end.Err == nil {
+				t.Fatalf("ending = %+v, want the run's error", end)
+			}
+			for _, w := range tc.want {
+				if w = strings.ReplaceAll(w, "%d", fmt.Sprint(batch.ID)); !strings.Contains(end.Err.Error(), w) {
+					t.Errorf("error %q does not say %q", end.Err, w)
+				}
+			}
+			if !errors.Is(end.Err, tc.ctx.Err()) && !errors.Is(end.Err, tc.err) {
+				t.Errorf("error %v wraps neither the run's error nor the context's", end.Err)
+			}
+			if st, err := store.BatchStatus(ctx, db, "acme", batch.ID); err != nil || st != "failed" {
+				t.Errorf("batch status = %q, %v; want failed", st, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,132 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/rules"
+)
+
+// dryRun checks every row and reports the plan; it writes nothing. With
+// --sync it lists the users that would be deactivated, inside a
+// transaction that is rolled back.
+func (r *run) dryRun(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn) error {
+	start := time.Now()
+	// The rules look up on a snapshot, as a real run's do (index probes
+	// only, whatever the statistics say), and a saved plan reads the
+	// state of each user the rules saw there too.
+	look, err := store.OpenSnapshot(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer look.Close()
+	if r.planOut != nil {
+		r.planOut.q = look
+	}
+	return withRollback(ctx, conn, func(tx *sqlx.Tx) error {
+		if r.opts.Sync {
+			if err := store.CreateStaging(ctx, tx); err != nil {
+				return err
+			}
+		}
+		whole, err := r.readWhole(ctx, look)
+		if err != nil {
+			return err
+		}
+		err = r.eachChunk(ctx, look, whole, func(chunk []chunkRow, snap *rules.Snapshot) error {
+			var listed []string
+			for i := range chunk {
+				out, err := r.check(&chunk[i], snap)
+				if err != nil {
+					return err
+				}
+				if chunk[i].in.Email != "" {
+					listed = append(listed, chunk[i].in.Email)
+				}
+				r.plan(ctx, &chunk[i], out)
+			}
+			if r.opts.Sync {
+				return store.StageListed(ctx, conn, listed)
+			}
+			return nil
+		})
+		if err == nil {
+			err = r.checkUnchanged()
+		}
+		if err != nil {
+			return err
+		}
+		start = r.phase("reading", start, "rows", r.res.Rows, "rejected", r.res.Rejected)
+		if r.opts.Sync {
+			r.progressPhase("checking")
+			defer func() { r.phase("checking", start, "deactivated", r.res.Deactivated) }()
+			// Over the limit, the plan still lists who would have been
+			// deactivated (the transaction rolls back either way).
+			refused := r.checkSyncLimit(ctx, tx)
+			var limit *SyncLimitError
+			if refused != nil && !errors.As(refused, &limit) {
+				return refused
+			}
+			if refused == nil {
+				if err := r.planDeactivations(ctx, tx); err != nil {
+					return err
+				}
+			}
+			emails, err := store.Deactivate(ctx, tx, r.env.Org.ID, 0)
+			if err != nil {
+				return err
+			}
+			for _, e := range emails {
+				r.planItem(PlanItem{Email: e, Action: "deactivate", Changes: []rules.Change{{Field: rules.FStatus, Old: "active", New: "inactive"}}})
+			}
+			if refused != nil {
+				return refused
+			}
+			r.res.Deactivated = len(emails)
+		}
+		if err := r.flushPlan(ctx); err != nil {
+			return err
+		}
+		return r.checkMaxRejected()
+	})
+}
+
+func (r *run) plan(ctx context.Context, cr *chunkRow, out rules.Outcome) {
+	row := cr.row
+	var p PlanItem
+	switch {
+	case out.Kind == rules.Created:
+		p = PlanItem{Row: row, Email: out.After.Email, Action: "create", Changes: out.Changes, SendActivation: out.SendActivation}
+	case out.Kind == rules.Updated:
+		p = PlanItem{Row: row, Email: out.After.Email, Action: "update", Changes: out.Changes, SendActivation: out.SendActivation}
+	case out.Kind == rules.Unchanged && out.SendActivation:
+		p = PlanItem{Row: row, Email: out.After.Email, Action: "activate", SendActivation: true}
+	default:
+		return
+	}
+	p.Before, p.After = out.Before, &out.After
+	if cr.in.CopyFrom.Set {
+		p.CopiedFrom = cr.in.CopyFrom.V
+	}
+	r.planItem(p)
+	r.planRow(ctx, p)
+}
+
+func (r *run) planItem(p PlanItem) {
+	if r.opts.Plan != nil {
+		r.opts.Plan(p)
+	}
+}
+
+func withRollback(ctx context.Context, conn *sqlx.Conn, fn func(tx *sqlx.Tx) error) error {
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return store.Explain(err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
