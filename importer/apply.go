@@ -492,7 +492,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 	var bad *PlanFileError
 	if errors.As(err, &bad) {
 		// Not a plan that can be applied: the run leaves no batch behind.
-		if derr := discardBatch(ctx, conn, tenant, batch.ID, err); derr != nil {
+		if derr := discardBatch(ctx, db, conn, tenant, batch.ID, err); derr != nil {
 			return res, derr
 		}
 		res.BatchID = 0

@@ -102,8 +102,17 @@ func (e *batchEnd) record(ctx context.Context, b *store.Batch) (bool, error) {
 // input could not be read or applied (runErr; nothing was applied), so
 // that the database is exactly as it was. When it cannot, it returns
 // runErr worded with that failure; else nil.
-func discardBatch(ctx context.Context, conn *sqlx.Conn, tenant string, id int64, runErr error) error {
-	if err := store.DiscardBatch(context.WithoutCancel(ctx), conn, tenant, id); err != nil {
+func discardBatch(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, tenant string, id int64, runErr error) error {
+	ctx = context.WithoutCancel(ctx)
+	err := store.DiscardBatch(ctx, conn, tenant, id)
+	if err != nil {
+		// The run's connection is gone (a COPY cut short leaves it
+		// bad): a fresh one from the pool removes the batch.
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		err = store.DiscardBatch(ctx, db, tenant, id)
+	}
+	if err != nil {
 		return fmt.Errorf("%w (and removing the unfinished batch %d failed: %v)", runErr, id, err)
 	}
 	return nil

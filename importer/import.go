@@ -266,7 +266,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 			// The file was refused part-way through (F-FORMAT, F-ENCODING,
 			// F-LIMIT): nothing was applied, and the run leaves no batch
 			// behind, so the database is exactly as it was.
-			if derr := discardBatch(ctx, conn, opts.Org, res.BatchID, err); derr != nil {
+			if derr := discardBatch(ctx, db, conn, opts.Org, res.BatchID, err); derr != nil {
 				return res, derr
 			}
 			res.BatchID = 0

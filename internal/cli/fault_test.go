@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -669,5 +670,32 @@ func TestUndoKilledMidTransaction(t *testing.T) {
 	var pending int
 	if err := tn.db.Get(&pending, `SELECT count(*) FROM activation_outbox WHERE batch_id = 2 AND sent_at IS NULL`); err != nil || pending != 0 {
 		t.Errorf("%d activation requests of the undone batch still pending (%v)", pending, err)
+	}
+}
+
+// TestLimitWhileCopying: a file refused part-way through (F-LIMIT past
+// --max-rows) while the writer is copying the earlier chunks' new users
+// ends at once, with nothing applied and no batch left. The COPY cut
+// short used to leave lib/pq's connection bad, and closing it waited for
+// the transaction open on it, whose rollback waited for the COPY: the run
+// never ended.
+func TestLimitWhileCopying(t *testing.T) {
+	tn := newTenant(t)
+	var sheet strings.Builder
+	sheet.WriteString("Email,First Name,PBX\n")
+	for i := range 30_000 {
+		fmt.Fprintf(&sheet, "user%05d@acme.example,User %d,paris\n", i, i)
+	}
+	file := filepath.Join(tn.dir, "big.csv")
+	if err := os.WriteFile(file, []byte(sheet.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := dumpTables(t, tn.db)
+	_, stderr := tn.mustRun(1, "import", file, "--org", "acme", "--actor", marie, "--max-rows", "20000")
+	if !strings.Contains(stderr, "F-LIMIT: the file has more than 20000 data rows") || strings.Contains(stderr, "removing the unfinished batch") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	if after := dumpTables(t, tn.db); !maps.Equal(before, after) {
+		t.Errorf("the refused file changed the database")
 	}
 }

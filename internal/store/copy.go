@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"strconv"
 	"unsafe"
 
@@ -38,7 +39,19 @@ func copyRows(ctx context.Context, conn *sqlx.Conn, copyIn string, n int, row fu
 	if n == 0 {
 		return nil
 	}
-	return conn.Raw(func(dc any) error {
+	return conn.Raw(func(dc any) (err error) {
+		// A COPY cut short (its context cancelled: the run is being rolled
+		// back) leaves lib/pq's connection bad, and Conn.Raw closes a
+		// connection whose function says driver.ErrBadConn: it would wait
+		// for the transaction open on it, whose owner waits for this COPY
+		// to return before it rolls back. Said as a lost connection
+		// instead, the error ends the COPY; the rollback then finds the
+		// connection bad and the pool discards it.
+		defer func() {
+			if errors.Is(err, driver.ErrBadConn) {
+				err = fmt.Errorf("%w during a COPY (%v)", ErrConnectionLost, err.Error())
+			}
+		}()
 		prepare, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errNoCopyData
