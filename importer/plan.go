@@ -227,9 +227,7 @@ func (r *run) startPlan(ctx context.Context, db *sqlx.DB) error {
 	if r.opts.PlanOut == nil {
 		return nil
 	}
-	if !r.opts.DryRun {
-		return errors.New("a plan is written by a dry run only (Options.PlanOut without DryRun)")
-	}
+	// Options.Validate has refused PlanOut without DryRun already.
 	key, err := store.PlanKey(ctx, db)
 	if err != nil {
 		return err
