@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/rules"
@@ -94,10 +92,11 @@ type Result struct {
 	Masked bool
 }
 
-// Export writes every user the actor may see, sorted by email, to w.
-func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result, error) {
+// Export writes every user the actor may see, sorted by email, to w,
+// reading them from db (store.New of the pool).
+func Export(ctx context.Context, db Store, w io.Writer, opts Options) (Result, error) {
 	var res Result
-	if err := store.CheckSchema(ctx, db); err != nil {
+	if err := db.SchemaCheck(ctx); err != nil {
 		return res, err
 	}
 	env, err := tenant.Load(ctx, db, opts.Org, opts.Actor)
@@ -121,7 +120,7 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 		// Counted before anything is written: every user of the tenant,
 		// so a masked export near the limit may be refused although the
 		// users it shows would fit.
-		n, err := store.CountUsersUpTo(ctx, db, opts.Org, limit+1)
+		n, err := db.UserCountUpTo(ctx, opts.Org, limit+1)
 		if err != nil {
 			return res, err
 		}
@@ -141,7 +140,7 @@ func Export(ctx context.Context, db *sqlx.DB, w io.Writer, opts Options) (Result
 	if err := out.WriteHeader(schema.Headers()); err != nil {
 		return res, err
 	}
-	err = store.EachUserWhere(ctx, db, env.Org.ID, filter, func(u *schema.User) error {
+	err = db.UserEachWhere(ctx, env.Org.ID, filter, func(u *schema.User) error {
 		if res.Masked && u.IsExternal() && u.AdminRole != schema.RoleCCService {
 			return nil
 		}

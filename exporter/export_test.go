@@ -54,7 +54,7 @@ func TestXLSXTooManyUsers(t *testing.T) {
 		{sheet.CSV, 3, false},
 	} {
 		var buf bytes.Buffer
-		res, err := exporter.Export(ctx, db, &buf, exporter.Options{Org: "acme", Actor: primary, Format: tc.format, MaxXLSXRows: tc.limit})
+		res, err := exporter.Export(ctx, store.New(db), &buf, exporter.Options{Org: "acme", Actor: primary, Format: tc.format, MaxXLSXRows: tc.limit})
 		var tooMany *exporter.TooManyRowsError
 		if got := errors.As(err, &tooMany); got != tc.refused {
 			t.Errorf("%s, limit %d: err = %v, want refused=%v", tc.format, tc.limit, err, tc.refused)
@@ -113,7 +113,7 @@ func TestXLSXExportDropDowns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := exporter.Export(ctx, db, f, exporter.Options{Org: tc.org, Actor: admin, Format: sheet.XLSX}); err != nil {
+			if _, err := exporter.Export(ctx, store.New(db), f, exporter.Options{Org: tc.org, Actor: admin, Format: sheet.XLSX}); err != nil {
 				t.Fatal(err)
 			}
 			f.Close()

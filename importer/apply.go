@@ -348,7 +348,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		return res, pr.bad(fmt.Sprintf("the plan is of format %d, which this ccbulk (format %d) cannot read", hdr.Format, PlanFormat))
 	}
 	res.File, res.Org = hdr.Input, hdr.Org
-	env, err := tenant.Load(ctx, db, hdr.Org, opts.Actor)
+	env, err := tenant.Load(ctx, store.New(db), hdr.Org, opts.Actor)
 	if err != nil {
 		return res, pr.orBad(err)
 	}

@@ -124,7 +124,7 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if err := store.CheckSchema(ctx, db); err != nil {
 		return res, err
 	}
-	env, err := tenant.Load(ctx, db, opts.Org, opts.Actor)
+	env, err := tenant.Load(ctx, store.New(db), opts.Org, opts.Actor)
 	if err != nil {
 		return res, err
 	}

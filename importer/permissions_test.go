@@ -12,6 +12,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -212,7 +213,7 @@ func TestExportPerActorKind(t *testing.T) {
 	for _, actor := range tableActors {
 		t.Run(fmt.Sprintf("%v (%s)", actor.kind, actor.email), func(t *testing.T) {
 			var buf bytes.Buffer
-			res, err := exporter.Export(ctx, tn.db, &buf, exporter.Options{Org: tn.org, Actor: actor.email, Format: sheet.CSV})
+			res, err := exporter.Export(ctx, store.New(tn.db), &buf, exporter.Options{Org: tn.org, Actor: actor.email, Format: sheet.CSV})
 			scope := specExport[actor.kind]
 			if scope == rules.ExportNone {
 				var fe *schema.FileError
@@ -295,7 +296,7 @@ func TestActorMustBeActiveAdministrator(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Rule != schema.FActor {
 			t.Errorf("import as %s: want F-ACTOR, got %v", email, err)
 		}
-		_, err = exporter.Export(context.Background(), tn.db, &bytes.Buffer{}, exporter.Options{Org: tn.org, Actor: email, Format: sheet.CSV})
+		_, err = exporter.Export(context.Background(), store.New(tn.db), &bytes.Buffer{}, exporter.Options{Org: tn.org, Actor: email, Format: sheet.CSV})
 		if !errors.As(err, &fe) || fe.Rule != schema.FActor {
 			t.Errorf("export as %s: want F-ACTOR, got %v", email, err)
 		}
@@ -321,7 +322,7 @@ func (tn tenant) checkNoChange(t *testing.T, actor, sheetCSV string, rows int) {
 func (tn tenant) exportCSV(t *testing.T, actor string) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := exporter.Export(context.Background(), tn.db, &buf, exporter.Options{Org: tn.org, Actor: actor, Format: sheet.CSV}); err != nil {
+	if _, err := exporter.Export(context.Background(), store.New(tn.db), &buf, exporter.Options{Org: tn.org, Actor: actor, Format: sheet.CSV}); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()

@@ -122,7 +122,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	}
 	org := target.Tenant
 	res.Org = org
-	env, err := tenant.Load(ctx, db, org, opts.Actor)
+	env, err := tenant.Load(ctx, store.New(db), org, opts.Actor)
 	if err != nil {
 		return res, err
 	}

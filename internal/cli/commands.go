@@ -167,7 +167,7 @@ func exportCommand() *cli.Command {
 			var res exporter.Result
 			err = writeOutput(c, path, func(w io.Writer, toFile bool) error {
 				var err error
-				res, err = exporter.Export(c.Context, db, w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile, Delimiter: delim, Filter: filter})
+				res, err = exporter.Export(c.Context, store.New(db), w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile, Delimiter: delim, Filter: filter})
 				return err
 			})
 			if err != nil {

@@ -375,7 +375,7 @@ func ContentType(format string) string {
 // it was written in; a CSV report is served as XLSX and the other way
 // round; jsonl only when it was written so.
 func (s *Service) Report(ctx context.Context, org, actor, ref, format string) (Report, error) {
-	if _, err := tenant.Load(ctx, s.DB, org, actor); err != nil {
+	if _, err := tenant.Load(ctx, store.New(s.DB), org, actor); err != nil {
 		return Report{}, err
 	}
 	var r Report
@@ -465,7 +465,7 @@ func (s *Service) batchOf(ctx context.Context, org string, id int64) (store.Batc
 
 // Batches returns the organization's batches, newest first.
 func (s *Service) Batches(ctx context.Context, org, actor string) ([]outcome.Batch, error) {
-	env, err := tenant.Load(ctx, s.DB, org, actor)
+	env, err := tenant.Load(ctx, store.New(s.DB), org, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -492,7 +492,7 @@ type BatchChanges interface {
 // Batch reads one batch of the organization with its changes, as
 // 'ccbulk batches show' does, into w.
 func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w BatchChanges) error {
-	env, err := tenant.Load(ctx, s.DB, org, actor)
+	env, err := tenant.Load(ctx, store.New(s.DB), org, actor)
 	if err != nil {
 		return err
 	}
@@ -522,10 +522,10 @@ func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w Batc
 // Export writes every user the actor may see to w (docs/REFERENCE.md §5's export).
 // Nothing is written to w before the actor and the format are checked.
 func (s *Service) Export(ctx context.Context, org, actor string, format sheet.Format, w io.Writer) (exporter.Result, error) {
-	if _, err := tenant.Load(ctx, s.DB, org, actor); err != nil {
+	if _, err := tenant.Load(ctx, store.New(s.DB), org, actor); err != nil {
 		return exporter.Result{}, err
 	}
-	return exporter.Export(ctx, s.DB, w, exporter.Options{Org: org, Actor: actor, Format: format})
+	return exporter.Export(ctx, store.New(s.DB), w, exporter.Options{Org: org, Actor: actor, Format: format})
 }
 
 // Template writes the empty template sheet.
@@ -536,6 +536,6 @@ func (s *Service) Template(format sheet.Format, w io.Writer) error {
 // CheckActor returns F-ORG or F-ACTOR when the actor may not act in the
 // organization now (its role is read again each time).
 func (s *Service) CheckActor(ctx context.Context, org, actor string) error {
-	_, err := tenant.Load(ctx, s.DB, org, actor)
+	_, err := tenant.Load(ctx, store.New(s.DB), org, actor)
 	return err
 }

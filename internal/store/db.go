@@ -448,6 +448,8 @@ func isUniqueViolation(err error, constraint string) bool {
 // transaction writes the new users at the same time.
 type Snapshot struct {
 	*sqlx.Tx
+	Queries
+	tx   *sqlx.Tx
 	conn *sqlx.Conn
 }
 
@@ -474,7 +476,7 @@ func OpenSnapshot(ctx context.Context, db *sqlx.DB) (*Snapshot, error) {
 		_ = conn.Close()
 		return nil, Explain(err)
 	}
-	return &Snapshot{Tx: tx, conn: conn}, nil
+	return &Snapshot{Tx: tx, Queries: Queries{q: tx}, tx: tx, conn: conn}, nil
 }
 
 // Close ends the snapshot and returns its connection to the pool; it may
@@ -483,7 +485,7 @@ func (s *Snapshot) Close() {
 	if s.conn == nil {
 		return
 	}
-	_ = s.Rollback()
+	_ = s.tx.Rollback()
 	_ = s.conn.Close()
 	s.conn = nil
 }

@@ -15,11 +15,27 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
+// Store is what Load reads of the database; internal/store's handles
+// (store.DB, store.Conn, store.Tx) implement it.
+type Store interface {
+	// OrgGet returns a tenant named in any letter case (an error
+	// wrapping store.ErrNotFound when there is none).
+	OrgGet(ctx context.Context, id string) (schema.Org, error)
+	// ExternalGetAll returns the external organizations by NameKey.
+	ExternalGetAll(ctx context.Context) (map[string]schema.ExternalOrg, error)
+	// RoleGetAll returns the names of a tenant's CC roles by NameKey.
+	RoleGetAll(ctx context.Context, tenant string) (map[string]string, error)
+	// UserGet returns one user of a tenant (store.ErrNotFound when none).
+	UserGet(ctx context.Context, tenant, email string) (schema.User, error)
+	// SeatsUsed counts the active users of a tenant holding each license.
+	SeatsUsed(ctx context.Context, tenant string) (premium, standard int, err error)
+}
+
 // Load loads the tenant (named in any letter case; env.Org.ID is the
 // id as stored), its roles and seats, the external organizations and the
 // actor, and checks the actor may act (F-ORG, F-ACTOR).
-func Load(ctx context.Context, q store.Querier, org, actor string) (*rules.Env, error) {
-	o, err := store.LoadOrg(ctx, q, org)
+func Load(ctx context.Context, q Store, org, actor string) (*rules.Env, error) {
+	o, err := q.OrgGet(ctx, org)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, refused(schema.FOrg, "no organization %q; create it with 'ccbulk org create', or check --org", org)
 	}
@@ -28,17 +44,17 @@ func Load(ctx context.Context, q store.Querier, org, actor string) (*rules.Env, 
 	}
 	org = o.ID
 	env := &rules.Env{Org: o}
-	if env.Externals, err = store.LoadExternals(ctx, q); err != nil {
+	if env.Externals, err = q.ExternalGetAll(ctx); err != nil {
 		return nil, err
 	}
-	if env.CCRoles, err = store.LoadRoles(ctx, q, org); err != nil {
+	if env.CCRoles, err = q.RoleGetAll(ctx, org); err != nil {
 		return nil, err
 	}
 	email, problem := rules.ParseEmail(actor)
 	if problem != "" {
 		return nil, refused(schema.FActor, "--actor: %s", problem)
 	}
-	u, err := store.GetUser(ctx, q, org, email)
+	u, err := q.UserGet(ctx, org, email)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, refused(schema.FActor, "%s is not a user of %s; --actor names an active administrator of the organization", email, org)
 	}
@@ -57,7 +73,7 @@ func Load(ctx context.Context, q store.Querier, org, actor string) (*rules.Env, 
 		return nil, refused(schema.FActor, "%s holds no admin role in %s; only an active administrator can run ccbulk", email, org)
 	}
 	env.Actor, env.ActorKind = u, kind
-	if env.PremiumUsed, env.StandardUsed, err = store.SeatsUsed(ctx, q, org); err != nil {
+	if env.PremiumUsed, env.StandardUsed, err = q.SeatsUsed(ctx, org); err != nil {
 		return nil, err
 	}
 	return env, nil

@@ -33,7 +33,7 @@ func CreateSignInLink(ctx context.Context, db *sqlx.DB, baseURL, org, actor stri
 	if err := store.CheckSchema(ctx, db); err != nil {
 		return "", time.Time{}, err
 	}
-	env, err := tenant.Load(ctx, db, org, actor)
+	env, err := tenant.Load(ctx, store.New(db), org, actor)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -98,7 +98,7 @@ func (s *server) linkSignIn(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if _, err := tenant.Load(r.Context(), s.db, org, email); err != nil {
+	if _, err := tenant.Load(r.Context(), store.New(s.db), org, email); err != nil {
 		var fe *schema.FileError
 		if errors.As(err, &fe) {
 			s.errorPageSess(w, r, nil, http.StatusForbidden, "error.noaccess")

@@ -138,7 +138,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, or *orgRequest) 
 		w.Header().Set("Content-Type", contentType(f))
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-users.%s"`, or.env.Org.ID, f))
 	}}
-	_, err := exporter.Export(r.Context(), s.db, out, exporter.Options{Org: or.env.Org.ID, Actor: or.env.Actor.Email, Format: f, BOM: f == sheet.CSV, MaxXLSXRows: maxXLSXRows})
+	_, err := exporter.Export(r.Context(), store.New(s.db), out, exporter.Options{Org: or.env.Org.ID, Actor: or.env.Actor.Email, Format: f, BOM: f == sheet.CSV, MaxXLSXRows: maxXLSXRows})
 	var tooMany *exporter.TooManyRowsError
 	switch {
 	case err == nil:

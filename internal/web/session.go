@@ -131,7 +131,7 @@ func (s *server) orgHandler(formCSRF bool, h func(http.ResponseWriter, *http.Req
 			s.errorPageSess(w, r, sess, http.StatusForbidden, "error.otherorg")
 			return
 		}
-		env, err := tenant.Load(r.Context(), s.db, sess.Tenant.String, sess.Email)
+		env, err := tenant.Load(r.Context(), store.New(s.db), sess.Tenant.String, sess.Email)
 		var fe *schema.FileError
 		if errors.As(err, &fe) {
 			s.errorPageSess(w, r, sess, http.StatusForbidden, "error.noaccess")
