@@ -18,8 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/rules"
@@ -311,7 +309,7 @@ func (p *planReader) orBad(err error) error {
 // (users, seats, roles or PBXes changed since the plan), an F-ACTOR
 // *schema.FileError (the actor may not make every change of the plan),
 // *store.LockedError. In every case nothing was applied.
-func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err error) {
+func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err error) {
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = planChunk
 	}
@@ -326,10 +324,10 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 	if opts.Plan == nil {
 		return res, errors.New("no plan to apply")
 	}
-	if err := store.CheckSchema(ctx, db); err != nil {
+	if err := db.SchemaCheck(ctx); err != nil {
 		return res, err
 	}
-	key, err := store.PlanKey(ctx, db)
+	key, err := db.PlanKey(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -348,7 +346,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		return res, pr.bad(fmt.Sprintf("the plan is of format %d, which this ccbulk (format %d) cannot read", hdr.Format, PlanFormat))
 	}
 	res.File, res.Org = hdr.Input, hdr.Org
-	env, err := tenant.Load(ctx, store.New(db), hdr.Org, opts.Actor)
+	env, err := tenant.Load(ctx, db, hdr.Org, opts.Actor)
 	if err != nil {
 		return res, pr.orBad(err)
 	}
@@ -362,42 +360,42 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 	}
 
 	start := time.Now()
-	conn, err := db.Connx(ctx)
+	conn, err := db.ConnOpen(ctx)
 	if err != nil {
-		return res, store.Explain(err)
+		return res, err
 	}
 	defer conn.Close()
-	if err := store.Lock(ctx, conn, tenant, opts.LockWait); err != nil {
+	if err := conn.TenantLock(ctx, tenant, opts.LockWait); err != nil {
 		return res, err
 	}
 	// The lock ends with the connection anyway: an error unlocking changes nothing.
-	defer func() { _ = store.Unlock(context.WithoutCancel(ctx), conn, tenant) }()
+	defer func() { _ = conn.TenantUnlock(context.WithoutCancel(ctx), tenant) }()
 	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: env.Actor.Email, FileName: hdr.Input, Mode: hdr.Options.mode(), Origin: opts.Origin}
-	if err := store.StartBatch(ctx, conn, batch); err != nil {
+	if err := conn.BatchStart(ctx, batch); err != nil {
 		return res, err
 	}
 	res.BatchID = batch.ID
 	ending := &batchEnd{db: db, conn: conn, name: "batch", again: "apply the plan again"}
 	log = log.With("batch", batch.ID)
-	if err := store.RecordPlan(ctx, conn, tenant, batch.ID, hdr.Actor, ""); err != nil {
+	if err := conn.PlanRecord(ctx, store.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor}); err != nil {
 		return res, err
 	}
 	log.Info("locking done", "phase", "locking", "duration", time.Since(start).Round(time.Millisecond), "org", tenant)
 	start = time.Now()
 
-	a := &applier{ctx: ctx, conn: conn, tenant: tenant, batch: batch.ID, env: env, plan: pr, res: &res,
+	a := &applier{ctx: ctx, tenant: tenant, batch: batch.ID, env: env, plan: pr, res: &res,
 		drift: &PlanDriftError{Plan: opts.PlanName}, progress: opts.Progress, chunkSize: opts.ChunkSize}
 	var refused bool // drift, applied already or a change the actor may not make: recorded as aborted
 	var summary *planSummary
 	var planSHA string // once the whole plan has been read and checked
-	err = store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
+	err = withTx(ctx, conn, func(tx Tx) error {
 		a.tx = tx
-		now, err := store.LoadOrgState(ctx, tx, tenant)
+		now, err := tx.OrgStateGet(ctx, tenant)
 		if err != nil {
 			return err
 		}
 		orgDrift(hdr.OrgState, now, a.drift)
-		if err := store.CreateStaging(ctx, tx); err != nil {
+		if err := tx.StagingCreate(ctx); err != nil {
 			return err
 		}
 		sha, s, err := a.read()
@@ -406,7 +404,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		}
 		summary, planSHA = s, sha
 		// The plan is whole and as it was made: what it says now counts.
-		if id, err := store.PlanAppliedBy(ctx, tx, tenant, sha); err != nil {
+		if id, err := tx.PlanAppliedBy(ctx, tenant, sha); err != nil {
 			return err
 		} else if id != 0 {
 			refused = true
@@ -430,14 +428,14 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		if a.progress != nil {
 			a.progress(Progress{Phase: "writing", Rows: a.items})
 		}
-		if _, err := store.Merge(ctx, tx, tenant, batch.ID); err != nil {
+		if _, err := tx.UserMerge(ctx, tenant, batch.ID); err != nil {
 			return err
 		}
 		if len(a.deactivate) > 0 {
-			if err := store.StageDeactivations(ctx, conn, a.deactivate); err != nil {
+			if err := tx.DeactivationStage(ctx, a.deactivate); err != nil {
 				return err
 			}
-			emails, err := store.Deactivate(ctx, tx, tenant, batch.ID)
+			emails, err := tx.UserDeactivate(ctx, tenant, batch.ID)
 			if err != nil {
 				return err
 			}
@@ -446,7 +444,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 			}
 			res.Deactivated = len(emails)
 		}
-		if err := store.CheckUsernames(ctx, tx); errors.Is(err, store.ErrUsernameTaken) {
+		if err := tx.UsernameCheck(ctx); errors.Is(err, store.ErrUsernameTaken) {
 			refused = true
 			a.drift.add("a username the plan gives was taken since: %s", strings.TrimPrefix(err.Error(), store.ErrUsernameTaken.Error()+" "))
 			return a.drift
@@ -454,7 +452,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 			return err
 		}
 		res.Rows, res.Unchanged, res.Rejected, res.Warnings = s.Rows, s.Unchanged, s.Rejected, s.Warnings
-		if err := store.RecordPlan(ctx, tx, tenant, batch.ID, hdr.Actor, sha); err != nil {
+		if err := tx.PlanRecord(ctx, store.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor, SHA256: sha}); err != nil {
 			if errors.Is(err, store.ErrPlanApplied) {
 				refused, planSHA = true, sha
 				return &PlanAppliedError{Plan: opts.PlanName}
@@ -502,7 +500,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 	if errors.As(err, &again) && again.Batch == 0 {
 		// The database's own guard refused it (another apply raced past
 		// the check): name the batch that applied it.
-		again.Batch, _ = store.PlanAppliedBy(context.WithoutCancel(ctx), db, tenant, planSHA)
+		again.Batch, _ = db.PlanAppliedBy(context.WithoutCancel(ctx), tenant, planSHA)
 	}
 	b := *batch
 	b.Status, b.Error = "failed", batchError(ctx, err)
@@ -516,7 +514,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 	if planSHA != "" && refused {
 		// The refused batch names the plan it refused (several refused
 		// batches may name one plan; only one applied batch can).
-		_ = store.RecordPlan(context.WithoutCancel(ctx), conn, tenant, batch.ID, hdr.Actor, planSHA)
+		_ = conn.PlanRecord(context.WithoutCancel(ctx), store.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor, SHA256: planSHA})
 	}
 	end := ending.failed(ctx, b, err)
 	res.Applied = end.Applied
@@ -527,8 +525,7 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 // transaction.
 type applier struct {
 	ctx       context.Context
-	conn      *sqlx.Conn
-	tx        *sqlx.Tx
+	tx        Tx
 	tenant    string
 	batch     int64
 	env       *rules.Env
@@ -619,7 +616,7 @@ func (a *applier) apply(chunk []*planLine) error {
 			emails = append(emails, u.Email)
 		}
 	}
-	now, err := store.LockUserStates(a.ctx, a.tx, a.tenant, emails)
+	now, err := a.tx.UserStateLock(a.ctx, a.tenant, emails)
 	if err != nil {
 		return err
 	}
@@ -665,11 +662,11 @@ func (a *applier) apply(chunk []*planLine) error {
 		}
 	}
 	if len(created) > 0 {
-		if err := store.Create(a.ctx, a.conn, a.tenant, a.batch, []store.NewUsers{store.SortNewUsers(created)}); err != nil {
+		if err := a.tx.UserCreate(a.ctx, store.UserCreateParams{Tenant: a.tenant, Batch: a.batch, Users: []store.NewUsers{store.SortNewUsers(created)}}); err != nil {
 			return err
 		}
 	}
-	if err := store.Stage(a.ctx, a.conn, staged); err != nil {
+	if err := a.tx.UserStage(a.ctx, staged); err != nil {
 		return err
 	}
 	if a.progress != nil {

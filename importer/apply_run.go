@@ -5,22 +5,20 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
 // apply runs the import for real: lock, batch, one transaction.
-func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func() string) error {
+func (r *run) apply(ctx context.Context, db Store, conn Conn, sha func() string) error {
 	tenant := r.env.Org.ID
 	start := time.Now()
-	if err := store.Lock(ctx, conn, tenant, r.opts.LockWait); err != nil {
+	if err := conn.TenantLock(ctx, tenant, r.opts.LockWait); err != nil {
 		return err
 	}
 	// The lock ends with the connection anyway: an error unlocking changes nothing.
-	defer func() { _ = store.Unlock(context.WithoutCancel(ctx), conn, tenant) }()
+	defer func() { _ = conn.TenantUnlock(context.WithoutCancel(ctx), tenant) }()
 
 	mode := "apply"
 	switch {
@@ -30,7 +28,7 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 		mode = "atomic"
 	}
 	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode, Origin: r.opts.Origin}
-	if err := store.StartBatch(ctx, conn, batch); err != nil {
+	if err := conn.BatchStart(ctx, batch); err != nil {
 		return err
 	}
 	r.res.BatchID = batch.ID
@@ -39,12 +37,12 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 	start = r.phase("locking", start, "org", tenant)
 
 	var aborted bool
-	err := store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
+	err := withTx(ctx, conn, func(tx Tx) error {
 		// The rules check the state before the batch: a snapshot taken
 		// before the transaction writes anything, on a connection of its
 		// own, so that the server looks up one chunk while it writes
 		// another.
-		look, err := store.OpenSnapshot(ctx, db)
+		look, err := db.SnapshotOpen(ctx)
 		if err != nil {
 			return err
 		}
@@ -59,10 +57,10 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 			// batch slower (a quarter slower for a million new users).
 			look.Close()
 		}
-		if err := store.CreateStaging(ctx, tx); err != nil {
+		if err := tx.StagingCreate(ctx); err != nil {
 			return err
 		}
-		w := startWriter(ctx, conn, tenant, batch.ID)
+		w := startWriter(ctx, tx, tenant, batch.ID)
 		err = r.eachChunk(ctx, look, whole, func(chunk []chunkRow, snap *rules.Snapshot) error {
 			var c chunkWrites
 			var created []store.Staged
@@ -128,11 +126,11 @@ func (r *run) apply(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, sha func(
 			aborted = true
 			return errAborted
 		}
-		if _, err := store.Merge(ctx, tx, tenant, batch.ID); err != nil {
+		if _, err := tx.UserMerge(ctx, tenant, batch.ID); err != nil {
 			return err
 		}
 		if r.opts.Sync {
-			emails, err := store.Deactivate(ctx, tx, tenant, batch.ID)
+			emails, err := tx.UserDeactivate(ctx, tenant, batch.ID)
 			if err != nil {
 				return err
 			}

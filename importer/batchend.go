@@ -2,12 +2,9 @@ package importer
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/store"
 )
@@ -17,8 +14,8 @@ import (
 // recorded as failed or aborted after it, with the error the run returns
 // worded the same way whichever run it was.
 type batchEnd struct {
-	db   *sqlx.DB   // the pool: a fresh connection when the run's is gone
-	conn *sqlx.Conn // the run's connection, which holds the tenant's lock
+	db   Store // the pool: a fresh connection when the run's is gone
+	conn Conn  // the run's connection, which holds the tenant's lock
 	// name is how messages call the batch ("batch", "undo batch"), and
 	// again what to do once the database is back ("run the import again").
 	name, again string
@@ -26,9 +23,9 @@ type batchEnd struct {
 
 // applied records the batch as applied, with the counts of b, inside the
 // run's transaction: the batch is applied if and only if it commits.
-func (e *batchEnd) applied(ctx context.Context, tx *sqlx.Tx, b store.Batch) error {
+func (e *batchEnd) applied(ctx context.Context, tx Tx, b store.Batch) error {
 	b.Status = "applied"
-	return store.FinishBatch(ctx, tx, &b)
+	return tx.BatchFinish(ctx, &b)
 }
 
 // refused records b, a batch refused before anything was applied (its
@@ -62,7 +59,7 @@ func (e *batchEnd) failed(ctx context.Context, b store.Batch, runErr error) batc
 	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(runErr, store.ErrConnectionLost)) {
 		// The batch is no longer running: the commit went through
 		// before the run was stopped or the connection broke.
-		if st, serr := store.BatchStatus(context.WithoutCancel(ctx), e.db, b.Tenant, b.ID); serr == nil && st == "applied" {
+		if st, serr := e.db.BatchStatusGet(context.WithoutCancel(ctx), b.Tenant, b.ID); serr == nil && st == "applied" {
 			return batchEnding{Applied: true}
 		}
 	}
@@ -89,28 +86,28 @@ func (e *batchEnd) failed(ctx context.Context, b store.Batch, runErr error) batc
 // stays running until the next run on the tenant marks it failed.
 func (e *batchEnd) record(ctx context.Context, b *store.Batch) (bool, error) {
 	ctx = context.WithoutCancel(ctx)
-	recorded, err := store.FinishBatchIfRunning(ctx, e.conn, b)
+	recorded, err := e.conn.BatchFinishIfRunning(ctx, b)
 	if err == nil {
 		return recorded, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return store.FinishBatchIfRunning(ctx, e.db, b)
+	return e.db.BatchFinishIfRunning(ctx, b)
 }
 
 // discardBatch removes batch id, which a run started and then found its
 // input could not be read or applied (runErr; nothing was applied), so
 // that the database is exactly as it was. When it cannot, it returns
 // runErr worded with that failure; else nil.
-func discardBatch(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, tenant string, id int64, runErr error) error {
+func discardBatch(ctx context.Context, db Store, conn Conn, tenant string, id int64, runErr error) error {
 	ctx = context.WithoutCancel(ctx)
-	err := store.DiscardBatch(ctx, conn, tenant, id)
+	err := conn.BatchDiscard(ctx, tenant, id)
 	if err != nil {
 		// The run's connection is gone (a COPY cut short leaves it
 		// bad): a fresh one from the pool removes the batch.
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		err = store.DiscardBatch(ctx, db, tenant, id)
+		err = db.BatchDiscard(ctx, tenant, id)
 	}
 	if err != nil {
 		return fmt.Errorf("%w (and removing the unfinished batch %d failed: %v)", runErr, id, err)
@@ -120,10 +117,10 @@ func discardBatch(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, tenant stri
 
 // batchError is the error a batch that did not apply records: the
 // message that ended its run (no message of ccbulk holds a password).
-func batchError(ctx context.Context, err error) sql.NullString {
+func batchError(ctx context.Context, err error) store.NullString {
 	msg := err.Error()
 	if ctx.Err() != nil {
 		msg = "stopped before it finished (" + ctx.Err().Error() + "); nothing of it was applied"
 	}
-	return sql.NullString{String: msg, Valid: true}
+	return store.NullString{String: msg, Valid: true}
 }

@@ -43,16 +43,17 @@ func TestBatchEndFailed(t *testing.T) {
 			want: []string{"disk full"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			conn, err := db.Connx(ctx)
+			pool := Postgres(store.New(db))
+			conn, err := pool.ConnOpen(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer func() { _ = conn.Close() }()
 			batch := store.Batch{Tenant: "acme", Kind: "import", Actor: "marie.dubois@acme.example", FileName: "sheet.csv", Mode: "apply"}
-			if err := store.StartBatch(ctx, conn, &batch); err != nil {
+			if err := conn.BatchStart(ctx, &batch); err != nil {
 				t.Fatal(err)
 			}
-			e := &batchEnd{db: db, conn: conn, name: tc.batch, again: tc.again}
+			e := &batchEnd{db: pool, conn: conn, name: tc.batch, again: tc.again}
 			b := batch
 			b.Status, b.Error = "failed", batchError(tc.ctx, tc.err)
 			end := e.failed(tc.ctx, b, tc.err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -154,8 +153,8 @@ func (r *run) cellOf(cr *chunkRow, c schema.Column) string {
 	return ""
 }
 
-func (r *run) checkSyncLimit(ctx context.Context, q store.Querier) error {
-	active, missing, err := store.SyncCandidates(ctx, q, r.env.Org.ID)
+func (r *run) checkSyncLimit(ctx context.Context, q Queries) error {
+	active, missing, err := q.SyncCandidateCount(ctx, r.env.Org.ID)
 	if err != nil {
 		return err
 	}
@@ -163,7 +162,7 @@ func (r *run) checkSyncLimit(ctx context.Context, q store.Querier) error {
 	// ones are in users already.
 	active -= r.createdMembers
 	if limit := r.opts.MaxDeactivate.Limit(active); missing > limit {
-		emails, err := store.MissingEmails(ctx, q, SyncLimitListed)
+		emails, err := q.MissingEmailList(ctx, SyncLimitListed)
 		if err != nil {
 			return err
 		}

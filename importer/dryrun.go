@@ -5,21 +5,18 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 )
 
 // dryRun checks every row and reports the plan; it writes nothing. With
 // --sync it lists the users that would be deactivated, inside a
 // transaction that is rolled back.
-func (r *run) dryRun(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn) error {
+func (r *run) dryRun(ctx context.Context, db Store, conn Conn) error {
 	start := time.Now()
 	// The rules look up on a snapshot, as a real run's do (index probes
 	// only, whatever the statistics say), and a saved plan reads the
 	// state of each user the rules saw there too.
-	look, err := store.OpenSnapshot(ctx, db)
+	look, err := db.SnapshotOpen(ctx)
 	if err != nil {
 		return err
 	}
@@ -27,9 +24,9 @@ func (r *run) dryRun(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn) error {
 	if r.planOut != nil {
 		r.planOut.q = look
 	}
-	return withRollback(ctx, conn, func(tx *sqlx.Tx) error {
+	return withRollback(ctx, conn, func(tx Tx) error {
 		if r.opts.Sync {
-			if err := store.CreateStaging(ctx, tx); err != nil {
+			if err := tx.StagingCreate(ctx); err != nil {
 				return err
 			}
 		}
@@ -50,7 +47,7 @@ func (r *run) dryRun(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn) error {
 				r.plan(ctx, &chunk[i], out)
 			}
 			if r.opts.Sync {
-				return store.StageListed(ctx, conn, listed)
+				return tx.ListedStage(ctx, listed)
 			}
 			return nil
 		})
@@ -76,7 +73,7 @@ func (r *run) dryRun(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn) error {
 					return err
 				}
 			}
-			emails, err := store.Deactivate(ctx, tx, r.env.Org.ID, 0)
+			emails, err := tx.UserDeactivate(ctx, r.env.Org.ID, 0)
 			if err != nil {
 				return err
 			}
@@ -122,11 +119,11 @@ func (r *run) planItem(p PlanItem) {
 	}
 }
 
-func withRollback(ctx context.Context, conn *sqlx.Conn, fn func(tx *sqlx.Tx) error) error {
-	tx, err := conn.BeginTxx(ctx, nil)
+func withRollback(ctx context.Context, conn Conn, fn func(tx Tx) error) error {
+	tx, err := conn.TxBegin(ctx)
 	if err != nil {
-		return store.Explain(err)
+		return err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	return fn(tx)
 }

@@ -125,7 +125,7 @@ func (tn tenant) importSheet(t *testing.T, actor, csv string, opts func(*importe
 	if opts != nil {
 		opts(&o)
 	}
-	return importer.Import(context.Background(), tn.db, o)
+	return importer.Import(context.Background(), importer.Postgres(store.New(tn.db)), o)
 }
 
 // user returns a user of the tenant, or nil.

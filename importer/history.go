@@ -156,7 +156,7 @@ const MaxListedForbidden = 5
 // those it deleted need the capability to create users; each field set
 // back needs the capability its column needs in an import. It returns an
 // F-ACTOR error naming the first changes the actor may not make.
-func undoPermitted(ctx context.Context, q store.Querier, env *rules.Env, tenant string, batch int64) error {
+func undoPermitted(ctx context.Context, q Queries, env *rules.Env, tenant string, batch int64) error {
 	k := env.ActorKind
 	if k == rules.FullCustomer {
 		return nil // may make every change a batch can hold
@@ -166,7 +166,7 @@ func undoPermitted(ctx context.Context, q store.Querier, env *rules.Env, tenant 
 	}
 	var denied []string
 	total := 0
-	err := store.EachChangeWithHome(ctx, q, tenant, batch, func(c store.UserChange) error {
+	err := q.ChangeEachWithHome(ctx, tenant, batch, func(c store.UserChange) error {
 		u := Reversed(c)
 		caps := deniedChanges(k, u, "re-creating the user (creating users)", "deleting the user (creating users)")
 		for _, d := range caps {

@@ -47,7 +47,7 @@ func TestUndoPermissions(t *testing.T) {
 	}
 	for actor, may := range allowed {
 		for name, id := range batches {
-			_, err := importer.Undo(context.Background(), tn.db, importer.UndoOptions{Batch: id, Actor: actor, DryRun: true})
+			_, err := importer.Undo(context.Background(), importer.Postgres(store.New(tn.db)), importer.UndoOptions{Batch: id, Actor: actor, DryRun: true})
 			want := false
 			for _, m := range may {
 				want = want || m == name

@@ -12,9 +12,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
@@ -99,7 +96,7 @@ func actorErr(rule schema.RuleID, format string, args ...any) error {
 // Import runs one import. An *OptionError (see Options.Validate) means
 // nothing was read; a *schema.FileError means nothing was applied;
 // *store.LockedError and *SyncLimitError mean the run was refused.
-func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err error) {
+func Import(ctx context.Context, db Store, opts Options) (res Result, err error) {
 	var size int64 // the input's size when a Source says it
 	if src := opts.Source; src != nil {
 		if src.Path != "" {
@@ -121,10 +118,10 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if opts.File == "" {
 		return res, errors.New("no file named")
 	}
-	if err := store.CheckSchema(ctx, db); err != nil {
+	if err := db.SchemaCheck(ctx); err != nil {
 		return res, err
 	}
-	env, err := tenant.Load(ctx, store.New(db), opts.Org, opts.Actor)
+	env, err := tenant.Load(ctx, db, opts.Org, opts.Actor)
 	if err != nil {
 		return res, err
 	}
@@ -242,9 +239,9 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 	if err := run.startPlan(ctx, db); err != nil {
 		return res, err
 	}
-	conn, err := db.Connx(ctx)
+	conn, err := db.ConnOpen(ctx)
 	if err != nil {
-		return res, store.Explain(err)
+		return res, err
 	}
 	defer conn.Close()
 
@@ -315,7 +312,7 @@ type run struct {
 	createdMembers int // active members of the tenant the batch created (already in users)
 
 	planOut *planWriter // the saved plan a dry run writes (Options.PlanOut); nil: none
-	db      *sqlx.DB    // the pool: looks up what changed the users of stale rows (R-STALE)
+	db      Store       // the pool: looks up what changed the users of stale rows (R-STALE)
 
 	log *slog.Logger // Options.Log, with the batch once there is one; never nil
 }

@@ -38,7 +38,7 @@ func runImport(t *testing.T, db *sqlx.DB, actor, csv string, mod func(*importer.
 	if mod != nil {
 		mod(&opts)
 	}
-	res, err := importer.Import(context.Background(), db, opts)
+	res, err := importer.Import(context.Background(), importer.Postgres(store.New(db)), opts)
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}

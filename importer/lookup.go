@@ -13,17 +13,17 @@ import (
 // readWhole returns every user of the organization as the rules' snapshot
 // when there are at most Options.ReadWhole of them, and nil otherwise (the
 // chunks are then looked up one by one).
-func (r *run) readWhole(ctx context.Context, q store.Querier) (*rules.Snapshot, error) {
+func (r *run) readWhole(ctx context.Context, q Queries) (*rules.Snapshot, error) {
 	limit := cmp.Or(r.opts.ReadWhole, DefaultReadWhole)
 	if limit < 0 {
 		return nil, nil
 	}
-	n, err := store.CountUsersUpTo(ctx, q, r.env.Org.ID, limit+1)
+	n, err := q.UserCountUpTo(ctx, r.env.Org.ID, limit+1)
 	if err != nil || n > limit {
 		return nil, err
 	}
 	snap := &rules.Snapshot{Users: make(map[string]*schema.User, n), Usernames: make(map[rules.UsernameKey]string, n)}
-	err = store.EachUser(ctx, q, r.env.Org.ID, func(u *schema.User) error {
+	err = q.UserEach(ctx, r.env.Org.ID, func(u *schema.User) error {
 		kept := *u // EachUser reuses u
 		snap.Users[kept.Email] = &kept
 		snap.Usernames[rules.KeyOf(kept.PBX, kept.Username)] = kept.Email
@@ -34,7 +34,7 @@ func (r *run) readWhole(ctx context.Context, q store.Querier) (*rules.Snapshot, 
 
 // snapshot fetches the users a chunk names and the holders of the
 // usernames it would take.
-func (r *run) snapshot(ctx context.Context, q store.Querier, chunk []chunkRow) (*rules.Snapshot, error) {
+func (r *run) snapshot(ctx context.Context, q Queries, chunk []chunkRow) (*rules.Snapshot, error) {
 	emails := make([]string, 0, len(chunk)+8)
 	for i := range chunk {
 		in := &chunk[i].in
@@ -45,7 +45,7 @@ func (r *run) snapshot(ctx context.Context, q store.Querier, chunk []chunkRow) (
 			emails = append(emails, in.CopyFrom.V)
 		}
 	}
-	users, err := store.FetchUsers(ctx, q, r.env.Org.ID, emails)
+	users, err := q.UserFetchByEmails(ctx, r.env.Org.ID, emails)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (r *run) snapshot(ctx context.Context, q store.Querier, chunk []chunkRow) (
 			names = append(names, strings.ToLower(name))
 		}
 	}
-	holders, err := store.FetchUsernameHolders(ctx, q, r.env.Org.ID, pbxes, names)
+	holders, err := q.UsernameHolderFetch(ctx, store.UsernameHolderParams{Tenant: r.env.Org.ID, PBXes: pbxes, Usernames: names})
 	if err != nil {
 		return nil, err
 	}

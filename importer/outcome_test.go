@@ -75,7 +75,7 @@ func TestBatchRecordsItsOutcome(t *testing.T) {
 	if _, err := tn.db.Exec(`UPDATE users SET first_name = 'Jean-Marc' WHERE email = 'jean.martin@acme.example'`); err != nil {
 		t.Fatal(err)
 	}
-	ures, err := importer.Undo(ctx, tn.db, importer.UndoOptions{Batch: applied, Actor: primary})
+	ures, err := importer.Undo(ctx, importer.Postgres(store.New(tn.db)), importer.UndoOptions{Batch: applied, Actor: primary})
 	var conflict *importer.UndoConflictError
 	if !errors.As(err, &conflict) {
 		t.Fatalf("undo after a change outside ccbulk: %v", err)

@@ -14,8 +14,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
@@ -200,7 +198,7 @@ type planWriter struct {
 	gz      *gzip.Writer  // compresses into file
 	out     *bufio.Writer // buffers into gz
 	tenant  string
-	q       store.Querier // the dry run's transaction, once it is open
+	q       Queries // the dry run's transaction, once it is open
 	pending []PlanItem
 	items   int
 	err     error // the first error; the plan is then abandoned
@@ -223,16 +221,16 @@ func (h *hashWriter) Write(p []byte) (int, error) {
 // startPlan begins the plan of a dry run when Options.PlanOut is set: the
 // installation's key, then the header (the organization, the actor, the
 // options and the organization's state as the rules see it).
-func (r *run) startPlan(ctx context.Context, db *sqlx.DB) error {
+func (r *run) startPlan(ctx context.Context, db Store) error {
 	if r.opts.PlanOut == nil {
 		return nil
 	}
 	// Options.Validate has refused PlanOut without DryRun already.
-	key, err := store.PlanKey(ctx, db)
+	key, err := db.PlanKey(ctx)
 	if err != nil {
 		return err
 	}
-	state, err := store.LoadOrgState(ctx, db, r.env.Org.ID)
+	state, err := db.OrgStateGet(ctx, r.env.Org.ID)
 	if err != nil {
 		return err
 	}
@@ -304,7 +302,7 @@ func (p *planWriter) flush(ctx context.Context) {
 	}
 	var states map[string]string
 	if len(emails) > 0 {
-		if states, p.err = store.UserStates(ctx, p.q, p.tenant, emails); p.err != nil {
+		if states, p.err = p.q.UserStateFetch(ctx, p.tenant, emails); p.err != nil {
 			return
 		}
 	}
@@ -334,7 +332,7 @@ func (p *planWriter) flush(ctx context.Context) {
 
 // planDeactivations writes the deactivations of a --sync dry run, with the
 // users as they are before the dry run's Deactivate changes them.
-func (r *run) planDeactivations(ctx context.Context, q store.Querier) error {
+func (r *run) planDeactivations(ctx context.Context, q Queries) error {
 	p := r.planOut
 	if p == nil {
 		return nil
@@ -343,7 +341,7 @@ func (r *run) planDeactivations(ctx context.Context, q store.Querier) error {
 	if p.err != nil {
 		return p.err
 	}
-	err := store.EachMissing(ctx, q, p.tenant, func(u *schema.User, state string) error {
+	err := q.MissingEach(ctx, p.tenant, func(u *schema.User, state string) error {
 		before := planUser(*u)
 		p.line(planItemLine{Action: actionDeactivate, Email: u.Email, State: state, Before: &before})
 		p.items++

@@ -45,7 +45,7 @@ func makePlan(t *testing.T, tn tenant, actor, sheet string, opts func(*importer.
 }
 
 func applyPlan(tn tenant, actor string, plan []byte) (importer.Result, error) {
-	return importer.Apply(context.Background(), tn.db, importer.ApplyOptions{
+	return importer.Apply(context.Background(), importer.Postgres(store.New(tn.db)), importer.ApplyOptions{
 		Plan: bytes.NewReader(plan), PlanName: "the plan", Actor: actor, ChunkSize: 2})
 }
 

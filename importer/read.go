@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -54,7 +53,7 @@ type parsedChunk struct {
 // database state the chunk needs in two queries, and hands the chunk on.
 // Reading and parsing run in a goroutine of their own, a few chunks ahead.
 // With whole (the organization read whole: readWhole) it looks nothing up.
-func (r *run) eachChunk(ctx context.Context, q store.Querier, whole *rules.Snapshot, fn func([]chunkRow, *rules.Snapshot) error) error {
+func (r *run) eachChunk(ctx context.Context, q Queries, whole *rules.Snapshot, fn func([]chunkRow, *rules.Snapshot) error) error {
 	readCtx, cancel := context.WithCancel(ctx)
 	chunks := make(chan parsedChunk, readAhead)
 	go r.readChunks(readCtx, chunks)

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/schema"
@@ -104,12 +102,12 @@ func (e *UndoConflictError) Error() string {
 // error is the one the undo would meet. *UndoRefusedError: no such batch,
 // not applied, or undone already; *UndoConflictError: users changed since;
 // *store.LockedError: another run holds the lock.
-func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, err error) {
+func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err error) {
 	res = UndoResult{UndoOf: opts.Batch, Org: opts.Org, DryRun: opts.DryRun}
-	if err := store.CheckSchema(ctx, db); err != nil {
+	if err := db.SchemaCheck(ctx); err != nil {
 		return res, err
 	}
-	target, err := store.GetBatch(ctx, db, opts.Batch)
+	target, err := db.BatchGet(ctx, opts.Batch)
 	if errors.Is(err, store.ErrNotFound) || err == nil && opts.Org != "" && schema.NameKey(target.Tenant) != schema.NameKey(opts.Org) {
 		where := ""
 		if opts.Org != "" {
@@ -122,7 +120,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	}
 	org := target.Tenant
 	res.Org = org
-	env, err := tenant.Load(ctx, store.New(db), org, opts.Actor)
+	env, err := tenant.Load(ctx, db, org, opts.Actor)
 	if err != nil {
 		return res, err
 	}
@@ -135,19 +133,19 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return undoDryRun(ctx, db, target, res)
 	}
 
-	conn, err := db.Connx(ctx)
+	conn, err := db.ConnOpen(ctx)
 	if err != nil {
-		return res, store.Explain(err)
+		return res, err
 	}
 	defer conn.Close()
-	if err := store.Lock(ctx, conn, org, opts.LockWait); err != nil {
+	if err := conn.TenantLock(ctx, org, opts.LockWait); err != nil {
 		return res, err
 	}
 	// The lock ends with the connection anyway: an error unlocking changes nothing.
-	defer func() { _ = store.Unlock(context.WithoutCancel(ctx), conn, org) }()
+	defer func() { _ = conn.TenantUnlock(context.WithoutCancel(ctx), org) }()
 
 	// Under the lock, the batch's status is final.
-	if target, err = store.GetBatch(ctx, conn, opts.Batch); err != nil {
+	if target, err = conn.BatchGet(ctx, opts.Batch); err != nil {
 		return res, err
 	}
 	if err := undoable(ctx, conn, target); err != nil {
@@ -157,7 +155,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 	batch := &store.Batch{Tenant: org, Kind: "undo", Actor: env.Actor.Email, FileName: target.FileName,
 		FileSHA256: target.FileSHA256, Mode: "undo", Origin: opts.Origin}
 	batch.UndoOf.Int64, batch.UndoOf.Valid = target.ID, true
-	if err := store.StartBatch(ctx, conn, batch); err != nil {
+	if err := conn.BatchStart(ctx, batch); err != nil {
 		return res, err
 	}
 	res.BatchID = batch.ID
@@ -168,7 +166,7 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		return res, ending.refused(ctx, b, err)
 	}
 
-	conflicts, total, err := store.UndoConflicts(ctx, conn, org, target.ID, MaxListedConflicts)
+	conflicts, total, err := conn.UndoConflictList(ctx, store.UndoConflictParams{Tenant: org, Batch: target.ID, Limit: MaxListedConflicts})
 	if err != nil {
 		return refused(err)
 	}
@@ -176,8 +174,8 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 		res.Conflicts, res.More = conflicts, total-len(conflicts)
 		return refused(&UndoConflictError{Batch: target.ID, Conflicts: conflicts, More: res.More})
 	}
-	err = store.WithTx(ctx, conn, func(tx *sqlx.Tx) error {
-		counts, err := store.ApplyUndo(ctx, tx, org, target.ID, batch.ID)
+	err = withTx(ctx, conn, func(tx Tx) error {
+		counts, err := tx.UndoApply(ctx, store.UndoApplyParams{Tenant: org, Batch: target.ID, Undo: batch.ID})
 		if err != nil {
 			return err
 		}
@@ -202,12 +200,12 @@ func Undo(ctx context.Context, db *sqlx.DB, opts UndoOptions) (res UndoResult, e
 
 // undoDryRun checks target and counts what undoing it would change,
 // writing nothing.
-func undoDryRun(ctx context.Context, db *sqlx.DB, target store.Batch, res UndoResult) (UndoResult, error) {
+func undoDryRun(ctx context.Context, db Store, target store.Batch, res UndoResult) (UndoResult, error) {
 	res.DryRun = true
 	if err := undoable(ctx, db, target); err != nil {
 		return res, err
 	}
-	conflicts, total, err := store.UndoConflicts(ctx, db, target.Tenant, target.ID, MaxListedConflicts)
+	conflicts, total, err := db.UndoConflictList(ctx, store.UndoConflictParams{Tenant: target.Tenant, Batch: target.ID, Limit: MaxListedConflicts})
 	if err != nil {
 		return res, err
 	}
@@ -216,7 +214,7 @@ func undoDryRun(ctx context.Context, db *sqlx.DB, target store.Batch, res UndoRe
 		return res, &UndoConflictError{Batch: target.ID, Conflicts: conflicts, More: res.More}
 	}
 	n := &res.Counts
-	err = store.EachChange(ctx, db, target.Tenant, target.ID, func(c store.UserChange) error {
+	err = db.ChangeEach(ctx, target.Tenant, target.ID, func(c store.UserChange) error {
 		n.Users++
 		switch {
 		case c.Created:
@@ -231,7 +229,7 @@ func undoDryRun(ctx context.Context, db *sqlx.DB, target store.Batch, res UndoRe
 	if err != nil {
 		return res, err
 	}
-	n.Withdrawn, n.Sent, err = store.PendingActivations(ctx, db, target.Tenant, target.ID)
+	n.Withdrawn, n.Sent, err = db.ActivationPendingCount(ctx, target.Tenant, target.ID)
 	return res, err
 }
 
@@ -246,7 +244,7 @@ func atomicAborted(rejected int) error {
 
 // undoable refuses a batch that did not apply or that an applied undo has
 // reversed already, saying what to undo instead.
-func undoable(ctx context.Context, q store.Querier, b store.Batch) error {
+func undoable(ctx context.Context, q Queries, b store.Batch) error {
 	switch b.Status {
 	case "applied":
 	case "running":
@@ -261,7 +259,7 @@ func undoable(ctx context.Context, q store.Querier, b store.Batch) error {
 	// whose changes are in place now.
 	last, steps := b, 0
 	for last.UndoneBy.Valid && steps < 10000 {
-		next, err := store.GetBatch(ctx, q, last.UndoneBy.Int64)
+		next, err := q.BatchGet(ctx, last.UndoneBy.Int64)
 		if err != nil {
 			return err
 		}

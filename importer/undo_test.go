@@ -14,7 +14,7 @@ import (
 )
 
 func undo(db *sqlx.DB, batch int64, actor string) (importer.UndoResult, error) {
-	return importer.Undo(context.Background(), db, importer.UndoOptions{Batch: batch, Actor: actor})
+	return importer.Undo(context.Background(), importer.Postgres(store.New(db)), importer.UndoOptions{Batch: batch, Actor: actor})
 }
 
 func mustUndo(t *testing.T, db *sqlx.DB, batch int64) importer.UndoResult {

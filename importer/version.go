@@ -41,7 +41,7 @@ func (r *run) staleOrigins(ctx context.Context, rows []chunkRow, snap *rules.Sna
 	}
 	// On a connection of the pool: the batches and the audit trail it
 	// reads were committed before this run took the organization's lock.
-	origins, err := store.VersionOrigins(ctx, r.db, r.env.Org.ID, stale)
+	origins, err := r.db.VersionOriginFetch(ctx, r.env.Org.ID, stale)
 	if err != nil {
 		return err
 	}

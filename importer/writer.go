@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/internal/store"
 )
 
@@ -21,7 +19,7 @@ type chunkWrites struct {
 	listed  []string         // --sync: every email the chunk lists
 }
 
-// writer writes the chunks in the batch's transaction, open on conn, in a
+// writer writes the chunks in the batch's transaction, tx, in a
 // goroutine of its own: the server writes one chunk while the client looks
 // up and checks the next (the look-ups run on a snapshot of their own
 // connection). Up to writeQueue checked chunks wait while it writes; it
@@ -33,7 +31,7 @@ type writer struct {
 	err    error // read once done is closed
 }
 
-func startWriter(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64) *writer {
+func startWriter(ctx context.Context, tx Tx, tenant string, batch int64) *writer {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &writer{in: make(chan chunkWrites, writeQueue), done: make(chan struct{}), cancel: cancel}
 	go func() {
@@ -46,7 +44,7 @@ func startWriter(ctx context.Context, conn *sqlx.Conn, tenant string, batch int6
 			}
 		}()
 		for c := range w.in {
-			if err := writeChunk(ctx, conn, tenant, batch, w.gather(c)); err != nil {
+			if err := writeChunk(ctx, tx, tenant, batch, w.gather(c)); err != nil {
 				w.err = err
 				return
 			}
@@ -83,14 +81,14 @@ func newUsers(c chunkWrites) int {
 	return n
 }
 
-func writeChunk(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, c chunkWrites) error {
-	if err := store.Create(ctx, conn, tenant, batch, c.created); err != nil {
+func writeChunk(ctx context.Context, tx Tx, tenant string, batch int64, c chunkWrites) error {
+	if err := tx.UserCreate(ctx, store.UserCreateParams{Tenant: tenant, Batch: batch, Users: c.created}); err != nil {
 		return err
 	}
-	if err := store.Stage(ctx, conn, c.staged); err != nil {
+	if err := tx.UserStage(ctx, c.staged); err != nil {
 		return err
 	}
-	return store.StageListed(ctx, conn, c.listed)
+	return tx.ListedStage(ctx, c.listed)
 }
 
 // send hands a chunk to the writer, waiting while it is busy; once a write

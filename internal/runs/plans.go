@@ -162,7 +162,7 @@ func (s *Service) runApply(ctx context.Context, org, actor, planID string, origi
 	res := importer.Result{Org: org}
 	release, err := s.turn(ctx)
 	if err == nil {
-		res, err = importer.Apply(ctx, s.DB, importer.ApplyOptions{Plan: bytes.NewReader(body), PlanName: "plan " + planID,
+		res, err = importer.Apply(ctx, importer.Postgres(store.New(s.DB)), importer.ApplyOptions{Plan: bytes.NewReader(body), PlanName: "plan " + planID,
 			Actor: actor, Origin: origin, Log: s.log()})
 		release()
 	}

@@ -235,7 +235,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 		defer plan.Close()
 		opts.PlanOut = plan
 	}
-	res, err = importer.Import(ctx, s.DB, opts)
+	res, err = importer.Import(ctx, importer.Postgres(store.New(s.DB)), opts)
 	out.plan = plan
 	if res.Org == "" {
 		res.Org = req.Org
@@ -449,7 +449,7 @@ func (s *Service) Undo(ctx context.Context, org, actor string, batch int64, dryR
 	}
 	defer release()
 	if _, err = s.batchOf(ctx, org, batch); err == nil {
-		res, err = importer.Undo(ctx, s.DB, importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin})
+		res, err = importer.Undo(ctx, importer.Postgres(store.New(s.DB)), importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin})
 	}
 	return outcome.UndoOf(res, outcome.Run{Started: started, Finished: time.Now(), Err: err}), err
 }

@@ -56,7 +56,7 @@ func newEnv(t *testing.T, cfg func(*server.Config)) *env {
 			t.Fatal(err)
 		}
 	}
-	res, err := importer.Import(ctx, db, importer.Options{File: "-", Stdin: strings.NewReader(header + admin2 + ",Jean,Martin,TRUE\n"),
+	res, err := importer.Import(ctx, importer.Postgres(store.New(db)), importer.Options{File: "-", Stdin: strings.NewReader(header + admin2 + ",Jean,Martin,TRUE\n"),
 		Org: "acme", Actor: root, Report: t.TempDir() + "/r.csv"})
 	if err != nil || res.Rejected != 0 {
 		t.Fatalf("seeding acme: %v %+v", err, res.Findings)

@@ -144,6 +144,9 @@ type Origin struct {
 	Ref  string `db:"origin_ref" json:"origin_ref,omitempty"`
 }
 
+// NullString is the type of a Batch's optional text (its error, its plan).
+type NullString = sql.NullString
+
 func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // NullText is s as a JSON value: nil (null) when it is NULL.

@@ -447,7 +447,6 @@ func isUniqueViolation(err error, constraint string) bool {
 // its rules check (the users as they were before the batch), while its
 // transaction writes the new users at the same time.
 type Snapshot struct {
-	*sqlx.Tx
 	Queries
 	tx   *sqlx.Tx
 	conn *sqlx.Conn
@@ -476,7 +475,7 @@ func OpenSnapshot(ctx context.Context, db *sqlx.DB) (*Snapshot, error) {
 		_ = conn.Close()
 		return nil, Explain(err)
 	}
-	return &Snapshot{Tx: tx, Queries: Queries{q: tx}, tx: tx, conn: conn}, nil
+	return &Snapshot{Queries: Queries{q: tx}, tx: tx, conn: conn}, nil
 }
 
 // Close ends the snapshot and returns its connection to the pool; it may

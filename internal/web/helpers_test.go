@@ -106,7 +106,7 @@ func (f *fixture) importCSV(t *testing.T, org, actor, rows string) int64 {
 	if err := os.WriteFile(path, []byte(rows), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := importer.Import(context.Background(), f.db, importer.Options{File: path, Org: org, Actor: actor, Report: filepath.Join(dir, "report.jsonl")})
+	res, err := importer.Import(context.Background(), importer.Postgres(store.New(f.db)), importer.Options{File: path, Org: org, Actor: actor, Report: filepath.Join(dir, "report.jsonl")})
 	if err != nil || res.Rejected != 0 {
 		t.Fatalf("import into %s: %v %+v", org, err, res.Findings)
 	}

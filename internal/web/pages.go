@@ -374,7 +374,7 @@ func (s *server) undoPreview(w http.ResponseWriter, r *http.Request, or *orgRequ
 		return
 	}
 	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
-	res, err := importer.Undo(r.Context(), s.db, importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, DryRun: true})
+	res, err := importer.Undo(r.Context(), importer.Postgres(store.New(s.db)), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, DryRun: true})
 	if code := s.undoRefusal(&d, err, rules.Export(or.env.ActorKind) == rules.ExportMasked); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return
@@ -398,7 +398,7 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 		return
 	}
 	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
-	res, err := importer.Undo(r.Context(), s.db, importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second, Origin: origin(or)})
+	res, err := importer.Undo(r.Context(), importer.Postgres(store.New(s.db)), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second, Origin: origin(or)})
 	if code := s.undoRefusal(&d, err, rules.Export(or.env.ActorKind) == rules.ExportMasked); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return

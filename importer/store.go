@@ -1,0 +1,192 @@
+package importer
+
+import (
+	"context"
+	"time"
+
+	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/tenant"
+	"github.com/ccbulk/ccbulk/schema"
+)
+
+// Store is all the importer (an import, a saved plan's apply, an undo)
+// asks of the database: the pool. Postgres(store.New(db)) is the one of a
+// PostgreSQL database; tests give their own to reach what a real database
+// does only under faults (a lock refused, a connection lost at COMMIT).
+//
+// Its methods are named noun first and return the domain types of
+// internal/store. A run holds one Conn (the tenant's lock is the
+// connection's) and, on it, one Tx: everything the transaction writes,
+// COPY included, goes through that Tx.
+type Store interface {
+	Queries
+	// PlanKey returns the installation's key that seals saved plans.
+	PlanKey(ctx context.Context) ([]byte, error)
+	// ConnOpen takes a connection of the pool for a run.
+	ConnOpen(ctx context.Context) (Conn, error)
+	// SnapshotOpen opens a read-only transaction, on a connection of its
+	// own, that sees the database as it is now (store.Snapshot).
+	SnapshotOpen(ctx context.Context) (Snapshot, error)
+}
+
+// Queries are what the importer runs on any handle: the pool, its
+// connection, its transaction or a snapshot.
+type Queries interface {
+	tenant.Store
+	// SchemaCheck returns an error when the schema is missing or older
+	// than this build.
+	SchemaCheck(ctx context.Context) error
+
+	// UserCountUpTo counts the users of a tenant, stopping at limit.
+	UserCountUpTo(ctx context.Context, tenant string, limit int) (int, error)
+	// UserEach calls fn for every user of a tenant.
+	UserEach(ctx context.Context, tenant string, fn func(*schema.User) error) error
+	// UserFetchByEmails returns the users of a tenant with these emails.
+	UserFetchByEmails(ctx context.Context, tenant string, emails []string) (map[string]*schema.User, error)
+	// UsernameHolderFetch returns the users holding usernames in PBXes.
+	UsernameHolderFetch(ctx context.Context, p store.UsernameHolderParams) ([]store.UsernameHolder, error)
+	// UserStateFetch returns the states of users by email (saved plans).
+	UserStateFetch(ctx context.Context, tenant string, emails []string) (map[string]string, error)
+	// VersionOriginFetch returns what changed users whose Version is stale.
+	VersionOriginFetch(ctx context.Context, tenant string, users []store.StaleUser) (map[string]store.VersionOrigin, error)
+	// OrgStateGet returns the state of a tenant a saved plan records.
+	OrgStateGet(ctx context.Context, tenant string) (store.OrgState, error)
+
+	// SyncCandidateCount counts the active members and those a --sync
+	// deactivates (into the transaction's ccbulk_missing).
+	SyncCandidateCount(ctx context.Context, tenant string) (active, missing int, err error)
+	// MissingEmailList returns up to limit emails of ccbulk_missing.
+	MissingEmailList(ctx context.Context, limit int) ([]string, error)
+	// MissingEach calls fn for each user of ccbulk_missing with its state.
+	MissingEach(ctx context.Context, tenant string, fn func(u *schema.User, state string) error) error
+
+	// BatchStart records b as running and sets its ID.
+	BatchStart(ctx context.Context, b *store.Batch) error
+	// BatchFinish records the end of b.
+	BatchFinish(ctx context.Context, b *store.Batch) error
+	// BatchFinishIfRunning records the end of b if it is still running,
+	// and reports whether it was.
+	BatchFinishIfRunning(ctx context.Context, b *store.Batch) (bool, error)
+	// BatchDiscard removes a running batch that applied nothing.
+	BatchDiscard(ctx context.Context, tenant string, id int64) error
+	// BatchStatusGet returns the status of a batch.
+	BatchStatusGet(ctx context.Context, tenant string, id int64) (string, error)
+	// BatchGet returns a batch (store.ErrNotFound when none).
+	BatchGet(ctx context.Context, id int64) (store.Batch, error)
+
+	// PlanAppliedBy returns the batch that applied a saved plan (0: none).
+	PlanAppliedBy(ctx context.Context, tenant, sha string) (int64, error)
+	// PlanRecord records the saved plan a batch applies.
+	PlanRecord(ctx context.Context, p store.PlanRecordParams) error
+
+	// ChangeEach calls fn for each user a batch changed.
+	ChangeEach(ctx context.Context, tenant string, batch int64, fn func(store.UserChange) error) error
+	// ChangeEachWithHome is ChangeEach with each user's Home Organization.
+	ChangeEachWithHome(ctx context.Context, tenant string, batch int64, fn func(store.UserChange) error) error
+	// ActivationPendingCount counts the activation requests of a batch
+	// an undo withdraws and those already sent.
+	ActivationPendingCount(ctx context.Context, tenant string, batch int64) (withdraw, sent int, err error)
+	// UndoConflictList returns the users changed since a batch.
+	UndoConflictList(ctx context.Context, p store.UndoConflictParams) ([]store.UndoConflict, int, error)
+}
+
+// Conn is the connection a run holds: its tenant's lock, its batch, and
+// its one transaction.
+type Conn interface {
+	Queries
+	// TenantLock takes the tenant's lock, waiting up to wait
+	// (*store.LockedError when another run holds it).
+	TenantLock(ctx context.Context, tenant string, wait time.Duration) error
+	// TenantUnlock releases it.
+	TenantUnlock(ctx context.Context, tenant string) error
+	// TxBegin begins the connection's transaction; until it ends, the
+	// connection is written through it only.
+	TxBegin(ctx context.Context) (Tx, error)
+	// Close returns the connection to the pool.
+	Close() error
+}
+
+// Tx is a run's transaction.
+type Tx interface {
+	Queries
+	// Commit commits; its error wraps store.ErrCommit, and
+	// store.ErrConnectionLost when the outcome is unknown.
+	Commit() error
+	// Rollback rolls back; after Commit it does nothing.
+	Rollback() error
+
+	// StagingCreate creates the temporary staging tables.
+	StagingCreate(ctx context.Context) error
+	// UserCreate copies new users in (COPY, streamed).
+	UserCreate(ctx context.Context, p store.UserCreateParams) error
+	// UserStage copies users that exist into the staging table.
+	UserStage(ctx context.Context, rows []store.Staged) error
+	// ListedStage copies the emails a --sync sheet lists.
+	ListedStage(ctx context.Context, emails []string) error
+	// DeactivationStage copies the emails a saved plan deactivates.
+	DeactivationStage(ctx context.Context, emails []string) error
+	// UserMerge writes the staged users with their audit rows.
+	UserMerge(ctx context.Context, tenant string, batch int64) (int64, error)
+	// UserDeactivate sets the users of ccbulk_missing inactive.
+	UserDeactivate(ctx context.Context, tenant string, batch int64) ([]string, error)
+	// UsernameCheck checks the deferred username constraint now
+	// (store.ErrUsernameTaken).
+	UsernameCheck(ctx context.Context) error
+	// UserStateLock locks users and returns them with their states.
+	UserStateLock(ctx context.Context, tenant string, emails []string) (map[string]*store.StatedUser, error)
+	// UndoApply reverts a batch.
+	UndoApply(ctx context.Context, p store.UndoApplyParams) (store.UndoCounts, error)
+}
+
+// Snapshot is a read-only transaction on a connection of its own.
+type Snapshot interface {
+	Queries
+	// Close ends it; it may be called again.
+	Close()
+}
+
+// Postgres is the Store of a PostgreSQL database, internal/store's DB
+// (store.New of the pool): its handles, with the importer's types.
+func Postgres(db *store.DB) Store { return postgres{db} }
+
+type postgres struct{ *store.DB }
+
+func (p postgres) ConnOpen(ctx context.Context) (Conn, error) {
+	c, err := p.DB.ConnOpen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return postgresConn{c}, nil
+}
+
+func (p postgres) SnapshotOpen(ctx context.Context) (Snapshot, error) {
+	s, err := p.DB.SnapshotOpen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type postgresConn struct{ *store.Conn }
+
+func (c postgresConn) TxBegin(ctx context.Context) (Tx, error) {
+	tx, err := c.Conn.TxBegin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+// withTx runs fn in a transaction on conn, committing when fn returns nil
+// and rolling back otherwise.
+func withTx(ctx context.Context, conn Conn, fn func(tx Tx) error) error {
+	tx, err := conn.TxBegin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
