@@ -131,11 +131,11 @@ type fakeStore struct{ fakeQueries }
 func (s fakeStore) PlanKey(context.Context) ([]byte, error) { return []byte("key"), nil }
 
 func (s fakeStore) ConnOpen(context.Context) (importer.Conn, error) {
-	return fakeConn{s.fakeQueries}, nil
+	return fakeConn(s), nil
 }
 
 func (s fakeStore) SnapshotOpen(context.Context) (importer.Snapshot, error) {
-	return fakeSnapshot{s.fakeQueries}, nil
+	return fakeSnapshot(s), nil
 }
 
 type fakeSnapshot struct{ fakeQueries }
@@ -153,7 +153,7 @@ func (c fakeConn) TenantUnlock(context.Context, string) error { return nil }
 
 func (c fakeConn) TxBegin(context.Context) (importer.Tx, error) {
 	c.f.event("begin")
-	return fakeTx{c.fakeQueries}, nil
+	return fakeTx(c), nil
 }
 
 func (c fakeConn) Close() error { return nil }
@@ -172,7 +172,7 @@ func (t fakeTx) Rollback() error {
 
 func (t fakeTx) StagingCreate(context.Context) error { return nil }
 
-func (t fakeTx) UserCreate(_ context.Context, p store.UserCreateParams) error {
+func (t fakeTx) UserCreate(context.Context, store.UserCreateParams) error {
 	if t.f.createErr != nil {
 		return t.f.createErr
 	}
