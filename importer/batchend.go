@@ -119,8 +119,12 @@ func discardBatch(ctx context.Context, db *sqlx.DB, conn *sqlx.Conn, tenant stri
 }
 
 // batchError is the error a batch that did not apply records: the
-// message that ended its run (no message of ccbulk holds a password).
-func batchError(ctx context.Context, err error) sql.NullString {
+// message that ended its run, in the words of the front end that ran it
+// (words; nil: as the error says it). No message of ccbulk holds a password.
+func batchError(ctx context.Context, words func(error) error, err error) sql.NullString {
+	if words != nil {
+		err = words(err)
+	}
 	msg := err.Error()
 	if ctx.Err() != nil {
 		msg = "stopped before it finished (" + ctx.Err().Error() + "); nothing of it was applied"

@@ -91,6 +91,22 @@ type Result struct {
 	PlanSHA256 string
 }
 
+// SyncActorError is the cause of F-ACTOR for a sync (or a saved plan made
+// with one: Plan) asked by an actor who may not deactivate users. Its
+// message names no option: each front end names its own.
+type SyncActorError struct {
+	Actor string
+	Kind  rules.ActorKind
+	Plan  bool
+}
+
+func (e *SyncActorError) Error() string {
+	if e.Plan {
+		return fmt.Sprintf("%s is %s, who may not deactivate users; the plan was made with a sync, so it needs a Full Administrator", e.Actor, e.Kind)
+	}
+	return fmt.Sprintf("%s is %s, who may not deactivate users; a sync needs a Full Administrator", e.Actor, e.Kind)
+}
+
 // ActorError is F-ACTOR or F-ORG: the run may not start.
 func actorErr(rule schema.RuleID, format string, args ...any) error {
 	return &schema.FileError{Rule: rule, Message: fmt.Sprintf(format, args...)}
@@ -133,7 +149,8 @@ func Import(ctx context.Context, db *sqlx.DB, opts Options) (res Result, err err
 		return res, actorErr(schema.FActor, "%s is %s, who may not import into %s", env.Actor.Email, env.ActorKind, opts.Org)
 	}
 	if opts.Sync && rules.Allowed(env.ActorKind, rules.CapManageUsers) != "" {
-		return res, actorErr(schema.FActor, "%s is %s, who may not deactivate users; --sync needs a Full Administrator", env.Actor.Email, env.ActorKind)
+		e := &SyncActorError{Actor: env.Actor.Email, Kind: env.ActorKind}
+		return res, &schema.FileError{Rule: schema.FActor, Message: e.Error(), Err: e}
 	}
 
 	digest := sha256.New()

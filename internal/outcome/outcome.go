@@ -99,12 +99,13 @@ func HTTPStatus(err error) int {
 }
 
 // Message is the message of the error that ended a run, as standard error
-// and the JSON object say it.
+// and the JSON object say it: an error a front end has worded (*Worded) as
+// it is, any other in the server's words (ServerWords).
 func Message(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "interrupted: the run stopped and nothing of it was applied"
 	}
-	return err.Error()
+	return ServerWords(err).Error()
 }
 
 // Error is the error that ended a run: its file-level rule, if it has one,

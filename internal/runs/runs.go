@@ -119,7 +119,7 @@ type ImportRequest struct {
 
 // options returns the importer's options of the request.
 func (req ImportRequest) options() importer.Options {
-	return importer.Options{File: "-", Stdin: req.Body, Org: req.Org, Actor: req.Actor, Origin: req.Origin,
+	return importer.Options{File: "-", Stdin: req.Body, Org: req.Org, Actor: req.Actor, Origin: req.Origin, Words: outcome.ServerWords,
 		DryRun: req.DryRun, Atomic: req.Atomic, Sync: req.Sync, MaxDeactivate: req.MaxDeactivate,
 		MaxRejected: req.MaxRejected, NoActivationEmails: req.NoActivationEmails, Encoding: req.Encoding,
 		Sheet: req.Sheet, LockWait: req.LockWait, Limits: req.Limits, ReportFormat: req.ReportFormat}
@@ -449,7 +449,7 @@ func (s *Service) Undo(ctx context.Context, org, actor string, batch int64, dryR
 	}
 	defer release()
 	if _, err = s.batchOf(ctx, org, batch); err == nil {
-		res, err = importer.Undo(ctx, s.DB, importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin})
+		res, err = importer.Undo(ctx, s.DB, importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin, Words: outcome.ServerWords})
 	}
 	return outcome.UndoOf(res, outcome.Run{Started: started, Finished: time.Now(), Err: err}), err
 }
