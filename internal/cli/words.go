@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,59 +17,45 @@ const planCommand = "ccbulk import FILE --dry-run --plan-out PLAN"
 // batch, the tenant, the actor) into the command line's words, which name
 // its flags and commands (docs/REFERENCE.md §5); any other error is returned as it is.
 // The server's words are outcome.ServerWords.
-func cliWords(err error) error {
-	var (
-		worded    *outcome.Worded
-		sync      *importer.SyncLimitError
-		many      *importer.MaxRejectedError
-		atomic    *importer.AtomicError
-		report    *importer.ReportError
-		undo      *importer.UndoRefusedError
-		drift     *importer.PlanDriftError
-		planFile  *importer.PlanFileError
-		refused   *tenant.RefusedError
-		other     *importer.OtherOrgError
-		syncActor *importer.SyncActorError
-		timeout   *store.TimeoutError
-		schema    *store.SchemaError
-	)
-	switch {
-	case err == nil, errors.As(err, &worded):
-		return err
-	case errors.As(err, &sync):
-		return outcome.Reword(err, sync, fmt.Sprintf("--sync would deactivate %d users, over the limit of %d (--max-deactivate %s); nothing was applied: check that the sheet is complete, or raise --max-deactivate", sync.Would, sync.Limit, sync.Max)+sync.Listed())
-	case errors.As(err, &many):
-		return outcome.Reword(err, many, fmt.Sprintf("%d of %d rows were rejected, over the limit of %d (--max-rejected %s); nothing was applied: fix the rows the report lists, or raise --max-rejected", many.Rejected, many.Rows, many.Limit, many.Max))
-	case errors.As(err, &atomic):
-		return outcome.Reword(err, atomic, "--atomic: "+atomic.RowsRejected()+"; nothing was applied")
-	case errors.As(err, &report):
-		return outcome.Reword(err, report, fmt.Sprintf("--report %s: cannot write the report there (%s); nothing was applied: choose a writable place with --report", report.Path, report.Cause()))
-	case errors.As(err, &undo) && undo.NotFound:
-		return outcome.Reword(err, undo, undo.Message+"; 'ccbulk batches --org ID' lists the batches")
-	case errors.As(err, &drift):
-		return outcome.Reword(err, drift, strings.Replace(drift.Error(), importer.PlanAgain, "make the plan again ("+planCommand+"), check it, and apply the new one", 1))
-	case errors.As(err, &planFile):
+func cliWords(err error) error { return outcome.Reworded(err, cliText) }
+
+// cliText is the command line's words for err.
+func cliText(err error) (string, bool) {
+	switch e := err.(type) {
+	case *importer.SyncLimitError:
+		return fmt.Sprintf("--sync would deactivate %d users, over the limit of %d (--max-deactivate %s); nothing was applied: check that the sheet is complete, or raise --max-deactivate", e.Would, e.Limit, e.Max) + e.Listed(), true
+	case *importer.MaxRejectedError:
+		return fmt.Sprintf("%d of %d rows were rejected, over the limit of %d (--max-rejected %s); nothing was applied: fix the rows the report lists, or raise --max-rejected", e.Rejected, e.Rows, e.Limit, e.Max), true
+	case *importer.AtomicError:
+		return "--atomic: " + e.RowsRejected() + "; nothing was applied", true
+	case *importer.ReportError:
+		return fmt.Sprintf("--report %s: cannot write the report there (%s); nothing was applied: choose a writable place with --report", e.Path, e.Cause()), true
+	case *importer.UndoRefusedError:
+		return e.Message + "; 'ccbulk batches --org ID' lists the batches", e.NotFound
+	case *importer.PlanDriftError:
+		return strings.Replace(e.Error(), importer.PlanAgain, "make the plan again ("+planCommand+"), check it, and apply the new one", 1), true
+	case *importer.PlanFileError:
 		remedy := "make the plan again with '" + planCommand + "'"
-		if planFile.NotAPlan {
+		if e.NotAPlan {
 			remedy = "name a plan that '" + planCommand + "' wrote"
 		}
-		return outcome.Reword(err, planFile, fmt.Sprintf("%s: %s; nothing was applied: %s", planFile.Plan, planFile.Problem, remedy))
-	case errors.As(err, &other):
-		return outcome.Reword(err, other, strings.Replace(other.Error(), other.Remedy(""), other.Remedy("--org "+other.Other), 1))
-	case errors.As(err, &syncActor):
-		text := strings.Replace(syncActor.Error(), "a sync needs", "--sync needs", 1)
-		return outcome.Reword(err, syncActor, strings.Replace(text, "made with a sync", "made with --sync", 1))
-	case errors.As(err, &refused):
-		return outcome.Reword(err, refused, refusedWords(refused))
-	case errors.As(err, &timeout):
-		if timeout.Lock {
-			return outcome.Reword(err, timeout, timeout.Error()+", or raise --lock-timeout")
+		return fmt.Sprintf("%s: %s; nothing was applied: %s", e.Plan, e.Problem, remedy), true
+	case *importer.OtherOrgError:
+		return strings.Replace(e.Error(), e.Remedy(""), e.Remedy("--org "+e.Other), 1), true
+	case *importer.SyncActorError:
+		text := strings.Replace(e.Error(), "a sync needs", "--sync needs", 1)
+		return strings.Replace(text, "made with a sync", "made with --sync", 1), true
+	case *tenant.RefusedError:
+		return refusedWords(e), true
+	case *store.TimeoutError:
+		if e.Lock {
+			return e.Error() + ", or raise --lock-timeout", true
 		}
-		return outcome.Reword(err, timeout, timeout.Error()+"; raise --statement-timeout (0 for no limit) if the database is just slow")
-	case errors.As(err, &schema):
-		return outcome.Reword(err, schema, schema.Error()+"; run 'ccbulk migrate' first")
+		return e.Error() + "; raise --statement-timeout (0 for no limit) if the database is just slow", true
+	case *store.SchemaError:
+		return e.Error() + "; run 'ccbulk migrate' first", true
 	}
-	return err
+	return "", false
 }
 
 // refusedWords words a run tenant.Load refused (F-ORG, F-ACTOR) with the
