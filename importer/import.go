@@ -57,18 +57,12 @@ const MaxKeptFindings = 20
 
 // Result is what an import did.
 type Result struct {
-	File           string
-	BatchID        int64 // 0: no batch (dry run, or nothing started)
-	Org            string
-	DryRun         bool
-	Applied        bool
-	Rows           int
-	Created        int
-	Updated        int
-	Unchanged      int
-	Deactivated    int
-	Rejected       int
-	Warnings       int
+	File    string
+	BatchID int64 // 0: no batch (dry run, or nothing started)
+	Org     string
+	DryRun  bool
+	Applied bool
+	Counts
 	Activations    int
 	IgnoredColumns []string
 	// AliasedColumns are the headers read as template columns under their
@@ -105,6 +99,18 @@ func (e *SyncActorError) Error() string {
 		return fmt.Sprintf("%s is %s, who may not deactivate users; the plan was made with a sync, so it needs a Full Administrator", e.Actor, e.Kind)
 	}
 	return fmt.Sprintf("%s is %s, who may not deactivate users; a sync needs a Full Administrator", e.Actor, e.Kind)
+}
+
+// Counts are what a run did to the rows it read, as a Result, a saved
+// plan's summary and the --json object of docs/REFERENCE.md §5 (in this key order) say it.
+type Counts struct {
+	Rows        int `json:"rows"`
+	Created     int `json:"created"`
+	Updated     int `json:"updated"`
+	Unchanged   int `json:"unchanged"`
+	Deactivated int `json:"deactivated"`
+	Rejected    int `json:"rejected"`
+	Warnings    int `json:"warnings"`
 }
 
 // ActorError is F-ACTOR or F-ORG: the run may not start.
