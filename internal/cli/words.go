@@ -45,6 +45,8 @@ func cliText(err error) (string, bool) {
 	case *importer.SyncActorError:
 		text := strings.Replace(e.Error(), "a sync needs", "--sync needs", 1)
 		return strings.Replace(text, "made with a sync", "made with --sync", 1), true
+	case *importer.CommitUnknownError:
+		return strings.Replace(e.Error(), importer.Shown, fmt.Sprintf("then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", e.Tenant), 1), true
 	case *tenant.RefusedError:
 		return refusedWords(e), true
 	case *store.TimeoutError:

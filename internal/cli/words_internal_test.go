@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/store"
@@ -78,6 +79,9 @@ func TestErrorWordsPerFrontEnd(t *testing.T) {
 		{"plan of a sync by a service administrator", &importer.SyncActorError{Actor: "s@x.example", Kind: rules.CCServiceCustomer, Plan: true}, new(*importer.SyncActorError),
 			"s@x.example is a Contact Center Service Administrator of the customer organization, who may not deactivate users; the plan was made with --sync, so it needs a Full Administrator",
 			"s@x.example is a Contact Center Service Administrator of the customer organization, who may not deactivate users; the plan was made with a sync, so it needs a Full Administrator"},
+		{"commit unknown", &importer.CommitUnknownError{Err: store.ErrConnectionLost, Name: "batch", Batch: 4, Tenant: "acme"}, new(*importer.CommitUnknownError),
+			"the database connection was lost; it broke while batch 4 was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org acme' shows it (applied, or still running: not applied, and the next run marks it failed)",
+			"the database connection was lost; it broke while batch 4 was being committed, so whether it was applied cannot be known until the database is back: then the organization's batches show it (applied, or still running: not applied, and the next run marks it failed)"},
 		{"statement timeout", &store.TimeoutError{Err: errors.New("canceling statement due to statement timeout")}, new(*store.TimeoutError),
 			"a database time limit was reached: a statement ran longer than the statement timeout: canceling statement due to statement timeout; raise --statement-timeout (0 for no limit) if the database is just slow",
 			"a database time limit was reached: a statement ran longer than the statement timeout: canceling statement due to statement timeout; try again when the database is less busy"},
@@ -113,5 +117,17 @@ func TestErrorWordsPerFrontEnd(t *testing.T) {
 				t.Errorf("wording changed the exit code or the rule")
 			}
 		})
+	}
+}
+
+// TestExpiryWords: app's refusal of a token's lifetime names no flag; the
+// command line adds --expires (token.txtar shows the whole message).
+func TestExpiryWords(t *testing.T) {
+	_, err := app.ParseExpiry("soon")
+	if err == nil || namesFlagOrCommand.MatchString(err.Error()) {
+		t.Fatalf("ParseExpiry(soon) = %v, want a refusal that names no flag", err)
+	}
+	if got, want := err.Error(), `"soon": write a duration like 90d, 12h or 30m`; got != want {
+		t.Errorf("ParseExpiry(soon) = %q, want %q", got, want)
 	}
 }
