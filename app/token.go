@@ -91,7 +91,7 @@ func (a *Admin) TokenCreate(ctx context.Context, req TokenRequest, now time.Time
 		return Token{}, "", &InvalidError{Field: "token name", Value: req.Name, Problem: problem}
 	}
 	if req.Expires < 0 {
-		return Token{}, "", &InvalidError{Field: "expires", Value: req.Expires.String(), Problem: "--expires is a duration after now, like 90d or 12h"}
+		return Token{}, "", &InvalidError{Field: "expires", Value: req.Expires.String(), Problem: "a token's lifetime is a duration after now, like 90d or 12h"}
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -159,5 +159,5 @@ func ParseExpiry(s string) (time.Duration, error) {
 	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
 		return d, nil
 	}
-	return 0, &InvalidError{Field: "expires", Value: s, Problem: fmt.Sprintf("--expires %q: write a duration like 90d, 12h or 30m", s)}
+	return 0, &InvalidError{Field: "expires", Value: s, Problem: fmt.Sprintf("%q: write a duration like 90d, 12h or 30m", s)}
 }

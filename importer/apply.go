@@ -38,6 +38,8 @@ type ApplyOptions struct {
 	LockWait time.Duration
 	// Origin is recorded on the batch (see Options.Origin).
 	Origin store.Origin
+	// Words is as in Options.
+	Words func(error) error
 	// Log and Progress are as in Options.
 	Log      *slog.Logger
 	Progress func(Progress)
@@ -80,11 +82,15 @@ func (e *PlanDriftError) Error() string {
 	if e.More > 0 {
 		fmt.Fprintf(&b, "\n  … and %d more", e.More)
 	}
-	b.WriteString("\nmake the plan again (ccbulk import FILE --dry-run --plan-out PLAN), check it, and apply the new one")
+	b.WriteString("\n" + PlanAgain)
 	return b.String()
 }
 
 func (e *PlanDriftError) Unwrap() error { return ErrPlanDrift }
+
+// PlanAgain is the last line of a PlanDriftError's message, which each
+// front end words with its own way of making a plan.
+const PlanAgain = "make the plan again with a new dry run, check it, and apply the new one"
 
 // ErrPlanApplied is wrapped when a plan was applied already.
 var ErrPlanApplied = errors.New("the plan was applied already")
@@ -114,9 +120,9 @@ type PlanFileError struct {
 
 func (e *PlanFileError) Error() string {
 	if e.NotAPlan {
-		return fmt.Sprintf("%s: %s; nothing was applied: name a plan that 'ccbulk import FILE --dry-run --plan-out PLAN' wrote", e.Plan, e.Problem)
+		return fmt.Sprintf("%s: %s; nothing was applied: name a plan that a dry run wrote", e.Plan, e.Problem)
 	}
-	return fmt.Sprintf("%s: %s; nothing was applied: make the plan again with 'ccbulk import FILE --dry-run --plan-out PLAN'", e.Plan, e.Problem)
+	return fmt.Sprintf("%s: %s; nothing was applied: make the plan again with a new dry run", e.Plan, e.Problem)
 }
 
 // maxPlanLine bounds one line of a plan (a user of long cells escaped is
@@ -356,7 +362,8 @@ func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err er
 		return res, actorErr(schema.FActor, "%s is %s, who may not change users of %s, so may not apply a plan", env.Actor.Email, env.ActorKind, tenant)
 	}
 	if hdr.Options.Sync && rules.Allowed(env.ActorKind, rules.CapManageUsers) != "" {
-		return res, pr.orBad(actorErr(schema.FActor, "%s is %s, who may not deactivate users; the plan was made with --sync, so it needs a Full Administrator", env.Actor.Email, env.ActorKind))
+		e := &SyncActorError{Actor: env.Actor.Email, Kind: env.ActorKind, Plan: true}
+		return res, pr.orBad(&schema.FileError{Rule: schema.FActor, Message: e.Error(), Err: e})
 	}
 
 	start := time.Now()
@@ -503,7 +510,7 @@ func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err er
 		again.Batch, _ = db.PlanAppliedBy(context.WithoutCancel(ctx), tenant, planSHA)
 	}
 	b := *batch
-	b.Status, b.Error = "failed", batchError(ctx, err)
+	b.Status, b.Error = "failed", batchError(ctx, opts.Words, err)
 	if refused {
 		b.Status = "aborted"
 	}

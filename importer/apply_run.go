@@ -164,11 +164,11 @@ func (r *run) apply(ctx context.Context, db Store, conn Conn, sha func() string)
 	b.Status, b.FileSHA256 = status, sha()
 	r.fillCounts(&b)
 	if errors.Is(err, errAborted) {
-		b.Error = batchError(ctx, atomicAborted(r.res.Rejected))
+		b.Error = batchError(ctx, r.opts.Words, &AtomicError{Rejected: r.res.Rejected})
 		_, ferr := ending.record(ctx, &b)
 		return ferr
 	}
-	b.Error = batchError(ctx, err)
+	b.Error = batchError(ctx, r.opts.Words, err)
 	end := ending.failed(ctx, b, err)
 	r.res.Applied = end.Applied
 	r.commitUnknown = end.CommitUnknown

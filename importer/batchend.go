@@ -37,6 +37,27 @@ func (e *batchEnd) refused(ctx context.Context, b store.Batch, runErr error) err
 	return runErr
 }
 
+// CommitUnknownError says the connection broke while the batch was being
+// committed: whether it was applied cannot be known until the database is
+// back. Its message names no command: each front end says where the
+// tenant's batches are shown (Shown is the end it replaces).
+type CommitUnknownError struct {
+	Err    error  // the run's error (the connection lost)
+	Name   string // how the message calls the batch ("batch", "undo batch")
+	Batch  int64
+	Tenant string
+}
+
+// Shown is the end of the message that says where the batch's outcome
+// will show.
+const Shown = "then the organization's batches show it (applied, or still running: not applied, and the next run marks it failed)"
+
+func (e *CommitUnknownError) Error() string {
+	return fmt.Sprintf("%v; it broke while %s %d was being committed, so whether it was applied cannot be known until the database is back: %s", e.Err, e.Name, e.Batch, Shown)
+}
+
+func (e *CommitUnknownError) Unwrap() error { return e.Err }
+
 // batchEnding is how a run whose transaction did not commit cleanly ends.
 type batchEnding struct {
 	// Applied: the batch turned out applied after all (its COMMIT went
@@ -70,7 +91,7 @@ func (e *batchEnd) failed(ctx context.Context, b store.Batch, runErr error) batc
 	}
 	if errors.Is(runErr, store.ErrConnectionLost) {
 		if ferr != nil && errors.Is(runErr, store.ErrCommit) {
-			return batchEnding{CommitUnknown: true, Err: fmt.Errorf("%w; it broke while %s %d was being committed, so whether it was applied cannot be known until the database is back: then 'ccbulk batches --org %s' shows it (applied, or still running: not applied, and the next run marks it failed)", runErr, e.name, b.ID, b.Tenant)}
+			return batchEnding{CommitUnknown: true, Err: &CommitUnknownError{Err: runErr, Name: e.name, Batch: b.ID, Tenant: b.Tenant}}
 		}
 		return batchEnding{Err: fmt.Errorf("%w; nothing of %s %d was applied (its transaction was rolled back); %s when the database is back", runErr, e.name, b.ID, e.again)}
 	}
@@ -116,8 +137,12 @@ func discardBatch(ctx context.Context, db Store, conn Conn, tenant string, id in
 }
 
 // batchError is the error a batch that did not apply records: the
-// message that ended its run (no message of ccbulk holds a password).
-func batchError(ctx context.Context, err error) store.NullString {
+// message that ended its run, in the words of the front end that ran it
+// (words; nil: as the error says it). No message of ccbulk holds a password.
+func batchError(ctx context.Context, words func(error) error, err error) store.NullString {
+	if words != nil {
+		err = words(err)
+	}
 	msg := err.Error()
 	if ctx.Err() != nil {
 		msg = "stopped before it finished (" + ctx.Err().Error() + "); nothing of it was applied"

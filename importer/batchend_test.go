@@ -55,7 +55,7 @@ func TestBatchEndFailed(t *testing.T) {
 			}
 			e := &batchEnd{db: pool, conn: conn, name: tc.batch, again: tc.again}
 			b := batch
-			b.Status, b.Error = "failed", batchError(tc.ctx, tc.err)
+			b.Status, b.Error = "failed", batchError(tc.ctx, nil, tc.err)
 			end := e.failed(tc.ctx, b, tc.err)
 			if end.Applied || end.CommitUnknown || end.Err == nil {
 				t.Fatalf("ending = %+v, want the run's error", end)

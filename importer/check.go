@@ -24,7 +24,8 @@ const syncLimitShown = 20
 
 // SyncLimitError says how many users a refused --sync would have
 // deactivated, and who: Emails holds the first SyncLimitListed of them, in
-// email order.
+// email order. Its message names no option: each front end words the
+// remedy with its own names for the limit (Listed gives the users named).
 type SyncLimitError struct {
 	Would, Limit int
 	Max          MaxDeactivate
@@ -35,12 +36,18 @@ type SyncLimitError struct {
 func (e *SyncLimitError) More() int { return e.Would - len(e.Emails) }
 
 func (e *SyncLimitError) Error() string {
-	msg := fmt.Sprintf("--sync would deactivate %d users, over the limit of %d (--max-deactivate %s); nothing was applied: check that the sheet is complete, or raise --max-deactivate", e.Would, e.Limit, e.Max)
+	return fmt.Sprintf("the sync would deactivate %d users, over the limit of %d (%s); nothing was applied: check that the sheet is complete, or raise the limit", e.Would, e.Limit, e.Max) + e.Listed()
+}
+
+// Listed is the end of the message that names the users the sync would
+// have deactivated ("; it would deactivate a, b … and 3 more"), "" when
+// Emails is empty.
+func (e *SyncLimitError) Listed() string {
 	if len(e.Emails) == 0 {
-		return msg
+		return ""
 	}
 	shown := e.Emails[:min(len(e.Emails), syncLimitShown)]
-	msg += "; it would deactivate " + strings.Join(shown, ", ")
+	msg := "; it would deactivate " + strings.Join(shown, ", ")
 	if more := e.Would - len(shown); more > 0 {
 		msg += fmt.Sprintf(" … and %d more", more)
 	}
@@ -53,14 +60,15 @@ func (e *SyncLimitError) Unwrap() error { return ErrSyncLimit }
 var ErrMaxRejected = errors.New("too many rows rejected")
 
 // MaxRejectedError says how many rows a run refused by --max-rejected
-// rejected, against its limit.
+// rejected, against its limit. Its message names no option: each front
+// end words the remedy with its own name for the limit.
 type MaxRejectedError struct {
 	Rejected, Rows, Limit int
 	Max                   Threshold
 }
 
 func (e *MaxRejectedError) Error() string {
-	return fmt.Sprintf("%d of %d rows were rejected, over the limit of %d (--max-rejected %s); nothing was applied: fix the rows the report lists, or raise --max-rejected", e.Rejected, e.Rows, e.Limit, e.Max)
+	return fmt.Sprintf("%d of %d rows were rejected, over the limit of %d (%s); nothing was applied: fix the rows the report lists, or raise the limit", e.Rejected, e.Rows, e.Limit, e.Max)
 }
 
 func (e *MaxRejectedError) Unwrap() error { return ErrMaxRejected }

@@ -54,18 +54,12 @@ const MaxKeptFindings = 20
 
 // Result is what an import did.
 type Result struct {
-	File           string
-	BatchID        int64 // 0: no batch (dry run, or nothing started)
-	Org            string
-	DryRun         bool
-	Applied        bool
-	Rows           int
-	Created        int
-	Updated        int
-	Unchanged      int
-	Deactivated    int
-	Rejected       int
-	Warnings       int
+	File    string
+	BatchID int64 // 0: no batch (dry run, or nothing started)
+	Org     string
+	DryRun  bool
+	Applied bool
+	Counts
 	Activations    int
 	IgnoredColumns []string
 	// AliasedColumns are the headers read as template columns under their
@@ -86,6 +80,34 @@ type Result struct {
 	// PlanSHA256 is the SHA-256 of the plan a dry run wrote to
 	// Options.PlanOut; "" when it wrote none (or none that is complete).
 	PlanSHA256 string
+}
+
+// SyncActorError is the cause of F-ACTOR for a sync (or a saved plan made
+// with one: Plan) asked by an actor who may not deactivate users. Its
+// message names no option: each front end names its own.
+type SyncActorError struct {
+	Actor string
+	Kind  rules.ActorKind
+	Plan  bool
+}
+
+func (e *SyncActorError) Error() string {
+	if e.Plan {
+		return fmt.Sprintf("%s is %s, who may not deactivate users; the plan was made with a sync, so it needs a Full Administrator", e.Actor, e.Kind)
+	}
+	return fmt.Sprintf("%s is %s, who may not deactivate users; a sync needs a Full Administrator", e.Actor, e.Kind)
+}
+
+// Counts are what a run did to the rows it read, as a Result, a saved
+// plan's summary and the --json object of docs/REFERENCE.md §5 (in this key order) say it.
+type Counts struct {
+	Rows        int `json:"rows"`
+	Created     int `json:"created"`
+	Updated     int `json:"updated"`
+	Unchanged   int `json:"unchanged"`
+	Deactivated int `json:"deactivated"`
+	Rejected    int `json:"rejected"`
+	Warnings    int `json:"warnings"`
 }
 
 // ActorError is F-ACTOR or F-ORG: the run may not start.
@@ -130,7 +152,8 @@ func Import(ctx context.Context, db Store, opts Options) (res Result, err error)
 		return res, actorErr(schema.FActor, "%s is %s, who may not import into %s", env.Actor.Email, env.ActorKind, opts.Org)
 	}
 	if opts.Sync && rules.Allowed(env.ActorKind, rules.CapManageUsers) != "" {
-		return res, actorErr(schema.FActor, "%s is %s, who may not deactivate users; --sync needs a Full Administrator", env.Actor.Email, env.ActorKind)
+		e := &SyncActorError{Actor: env.Actor.Email, Kind: env.ActorKind}
+		return res, &schema.FileError{Rule: schema.FActor, Message: e.Error(), Err: e}
 	}
 
 	digest := sha256.New()

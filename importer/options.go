@@ -107,6 +107,9 @@ type Options struct {
 	// Origin is recorded on the batch: where the run came from (the HTTP
 	// API and its token, the web pages and their session).
 	Origin store.Origin
+	// Words, when set, words an error the batch records as the front end
+	// words it (its flags or query parameters); nil: as the error says it.
+	Words func(error) error
 
 	// Header, when set, is called with the sheet's layout once its header
 	// row is matched, before any row is read.

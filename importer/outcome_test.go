@@ -61,7 +61,7 @@ func TestBatchRecordsItsOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check("--atomic", batch(res.BatchID), want{status: "aborted", rows: 2, reject: 1, err: "--atomic: 1 row rejected; nothing was applied"})
+	check("--atomic", batch(res.BatchID), want{status: "aborted", rows: 2, reject: 1, err: "the import is atomic and 1 row rejected; nothing was applied"})
 
 	res, err = tn.importSheet(t, primary, "Email\njean.martin@acme.example\n", func(o *importer.Options) {
 		o.Sync, o.MaxDeactivate = true, &importer.MaxDeactivate{N: 1}

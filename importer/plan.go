@@ -94,32 +94,20 @@ func (o planOptions) mode() string {
 
 // planSummary is what the dry run counted, on the plan's next-to-last line.
 type planSummary struct {
-	Items          int            `json:"items"`
-	InputSHA256    string         `json:"input_sha256"`
-	Rows           int            `json:"rows"`
-	Created        int            `json:"created"`
-	Updated        int            `json:"updated"`
-	Unchanged      int            `json:"unchanged"`
-	Deactivated    int            `json:"deactivated"`
-	Rejected       int            `json:"rejected"`
-	Warnings       int            `json:"warnings"`
+	Items       int    `json:"items"`
+	InputSHA256 string `json:"input_sha256"`
+	Counts
 	Activations    int            `json:"activations"`
 	IgnoredColumns []string       `json:"ignored_columns"`
 	FindingsByRule map[string]int `json:"findings_by_rule"`
 }
 
-// planLine is any line of a plan, as it is read.
+// planLine is any line of a plan, as it is read: the header, a planned
+// change or the summary.
 type planLine struct {
 	planHeader
-	Row        int          `json:"row,omitempty"`
-	Action     string       `json:"action,omitempty"`
-	Email      string       `json:"email,omitempty"`
-	State      string       `json:"state,omitempty"`
-	Before     *planUser    `json:"before,omitempty"`
-	After      *planUser    `json:"after,omitempty"`
-	Activation bool         `json:"activation,omitempty"`
-	Uses       []planUse    `json:"uses,omitempty"`
-	Summary    *planSummary `json:"summary,omitempty"`
+	planItemLine
+	Summary *planSummary `json:"summary,omitempty"`
 }
 
 // planUse is another user a change was computed from, with its state.
@@ -389,8 +377,7 @@ func (r *run) finishPlan(inputSHA string) error {
 		return nil
 	}
 	res := r.res
-	s := planSummary{Items: p.items, InputSHA256: inputSHA, Rows: res.Rows, Created: res.Created, Updated: res.Updated,
-		Unchanged: res.Unchanged, Deactivated: res.Deactivated, Rejected: res.Rejected, Warnings: res.Warnings,
+	s := planSummary{Items: p.items, InputSHA256: inputSHA, Counts: res.Counts,
 		Activations: res.Activations, IgnoredColumns: res.IgnoredColumns, FindingsByRule: map[string]int{}}
 	for rule, n := range res.FindingsByRule {
 		s.FindingsByRule[string(rule)] = n

@@ -89,15 +89,19 @@ func IsReport(path string) bool {
 }
 
 // ReportError says the report could not be written where --report (or its
-// default) puts it: the run applies nothing.
+// default, or the front end) puts it: the run applies nothing. Its message
+// names no option; Cause words Err without repeating the path.
 type ReportError struct {
 	Path string
 	Err  error
 }
 
 func (e *ReportError) Error() string {
-	return fmt.Sprintf("--report %s: cannot write the report there (%s); nothing was applied: choose a writable place with --report", e.Path, reportCause(e.Err))
+	return fmt.Sprintf("cannot write the report at %s (%s); nothing was applied", e.Path, e.Cause())
 }
+
+// Cause is why the report could not be written, without the path.
+func (e *ReportError) Cause() string { return reportCause(e.Err) }
 
 func (e *ReportError) Unwrap() error { return e.Err }
 

@@ -56,7 +56,7 @@ func TestReportFailureAppliesNothing(t *testing.T) {
 				if !errors.As(err, &re) {
 					t.Fatalf("%s: err = %v, want a ReportError", mode, err)
 				}
-				for _, want := range []string{"--report " + report + ":", "no space left on device", "nothing was applied"} {
+				for _, want := range []string{"cannot write the report at " + report + " (", "no space left on device", "nothing was applied"} {
 					if !strings.Contains(err.Error(), want) {
 						t.Errorf("%s: message %q lacks %q", mode, err, want)
 					}
@@ -125,7 +125,7 @@ func TestReportPlaceCheckedFirst(t *testing.T) {
 				if !errors.As(err, &re) {
 					t.Fatalf("err = %v, want a ReportError", err)
 				}
-				want := "--report " + report + ": cannot write the report there (" + tc.cause
+				want := "cannot write the report at " + report + " (" + tc.cause
 				if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "nothing was applied") {
 					t.Errorf("message %q, want it to start %q", err, want)
 				}

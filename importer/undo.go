@@ -16,7 +16,9 @@ import (
 type UndoOptions struct {
 	Batch int64
 	// Origin is recorded on the undo's batch (see Options.Origin).
-	Origin   store.Origin
+	Origin store.Origin
+	// Words is as in Options.
+	Words    func(error) error
 	Org      string // optional: the batch must belong to it
 	Actor    string
 	LockWait time.Duration
@@ -43,7 +45,14 @@ const MaxListedConflicts = 50
 
 // UndoRefusedError means the batch cannot be undone as asked: it does not
 // exist, did not apply, or was undone already. Nothing was changed.
-type UndoRefusedError struct{ Message string }
+type UndoRefusedError struct {
+	Message string
+	// NotFound: the batch does not exist (in Org, when the undo named
+	// one); the front end says where the batches are listed.
+	NotFound bool
+	Batch    int64
+	Org      string
+}
 
 func (e *UndoRefusedError) Error() string { return e.Message }
 
@@ -113,7 +122,7 @@ func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err 
 		if opts.Org != "" {
 			where = " in " + opts.Org
 		}
-		return res, &UndoRefusedError{fmt.Sprintf("no batch %d%s; 'ccbulk batches --org ID' lists the batches", opts.Batch, where)}
+		return res, &UndoRefusedError{Message: fmt.Sprintf("no batch %d%s", opts.Batch, where), NotFound: true, Batch: opts.Batch, Org: opts.Org}
 	}
 	if err != nil {
 		return res, err
@@ -162,7 +171,7 @@ func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err 
 	ending := &batchEnd{db: db, conn: conn, name: "undo batch", again: "run the undo again"}
 	refused := func(err error) (UndoResult, error) {
 		b := *batch
-		b.Status, b.Error = "aborted", batchError(ctx, err)
+		b.Status, b.Error = "aborted", batchError(ctx, opts.Words, err)
 		return res, ending.refused(ctx, b, err)
 	}
 
@@ -192,7 +201,7 @@ func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err 
 		return refused(fmt.Errorf("batch %d cannot be undone: %w; nothing was changed", target.ID, err))
 	}
 	b := *batch
-	b.Status, b.Error = "failed", batchError(ctx, err)
+	b.Status, b.Error = "failed", batchError(ctx, opts.Words, err)
 	end := ending.failed(ctx, b, err)
 	res.Applied = end.Applied
 	return res, end.Err
@@ -233,13 +242,22 @@ func undoDryRun(ctx context.Context, db Store, target store.Batch, res UndoResul
 	return res, err
 }
 
-// atomicAborted says why an --atomic import applied nothing.
-func atomicAborted(rejected int) error {
+// AtomicError says why an atomic import (--atomic) applied nothing: rows
+// were rejected. Its message names no option: each front end words it with
+// its own name for the option.
+type AtomicError struct{ Rejected int }
+
+func (e *AtomicError) Error() string {
+	return fmt.Sprintf("the import is atomic and %s; nothing was applied", e.RowsRejected())
+}
+
+// RowsRejected says how many rows were rejected ("1 row rejected").
+func (e *AtomicError) RowsRejected() string {
 	rows := "rows"
-	if rejected == 1 {
+	if e.Rejected == 1 {
 		rows = "row"
 	}
-	return fmt.Errorf("--atomic: %d %s rejected; nothing was applied", rejected, rows)
+	return fmt.Sprintf("%d %s rejected", e.Rejected, rows)
 }
 
 // undoable refuses a batch that did not apply or that an applied undo has
@@ -248,9 +266,9 @@ func undoable(ctx context.Context, q Queries, b store.Batch) error {
 	switch b.Status {
 	case "applied":
 	case "running":
-		return &UndoRefusedError{fmt.Sprintf("batch %d is still recorded as running; wait for it to finish", b.ID)}
+		return &UndoRefusedError{Message: fmt.Sprintf("batch %d is still recorded as running; wait for it to finish", b.ID)}
 	default:
-		return &UndoRefusedError{fmt.Sprintf("batch %d is %s: it changed nothing, so there is nothing to undo", b.ID, b.Status)}
+		return &UndoRefusedError{Message: fmt.Sprintf("batch %d is %s: it changed nothing, so there is nothing to undo", b.ID, b.Status)}
 	}
 	if !b.UndoneBy.Valid {
 		return nil
@@ -266,7 +284,7 @@ func undoable(ctx context.Context, q Queries, b store.Batch) error {
 		last, steps = next, steps+1
 	}
 	if steps%2 == 1 {
-		return &UndoRefusedError{fmt.Sprintf("batch %d was undone already (by batch %d); its changes are not in place", b.ID, last.ID)}
+		return &UndoRefusedError{Message: fmt.Sprintf("batch %d was undone already (by batch %d); its changes are not in place", b.ID, last.ID)}
 	}
-	return &UndoRefusedError{fmt.Sprintf("batch %d was undone (by batch %d) and redone since (by batch %d); to reverse it again, undo batch %d", b.ID, b.UndoneBy.Int64, last.ID, last.ID)}
+	return &UndoRefusedError{Message: fmt.Sprintf("batch %d was undone (by batch %d) and redone since (by batch %d); to reverse it again, undo batch %d", b.ID, b.UndoneBy.Int64, last.ID, last.ID)}
 }

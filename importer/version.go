@@ -17,9 +17,27 @@ func (r *run) checkVersionOrg(row int, in *rules.Input) error {
 	if !ok {
 		return nil
 	}
-	return &schema.FileError{Rule: schema.FOrg, File: r.name, Row: row, Column: in.Headers[schema.ColVersion],
-		Message: fmt.Sprintf("the Version %q names organization %s, but this import is into %s: the sheet was exported from another organization; import it with --org %s, or clear its Version column to apply it here; nothing was applied",
-			in.Version.V, other, r.env.Org.ID, other)}
+	e := &OtherOrgError{Version: in.Version.V, Other: other, Org: r.env.Org.ID}
+	return &schema.FileError{Rule: schema.FOrg, File: r.name, Row: row, Column: in.Headers[schema.ColVersion], Message: e.Error(), Err: e}
+}
+
+// OtherOrgError is the cause of F-ORG for a sheet exported from another
+// organization (Other; Version is the cell that names it) imported into
+// Org. Its message names no option: each front end says how to import
+// into the other organization.
+type OtherOrgError struct{ Version, Other, Org string }
+
+func (e *OtherOrgError) Error() string {
+	return fmt.Sprintf("the Version %q names organization %s, but this import is into %s: the sheet was exported from another organization; %s", e.Version, e.Other, e.Org, e.Remedy(""))
+}
+
+// Remedy is what to do, with into naming how to import into the other
+// organization ("" for none).
+func (e *OtherOrgError) Remedy(into string) string {
+	if into == "" {
+		return "import it into that organization, or clear its Version column to apply it here; nothing was applied"
+	}
+	return fmt.Sprintf("import it with %s, or clear its Version column to apply it here; nothing was applied", into)
 }
 
 // staleOrigins looks up, for the rows of a chunk whose Version is not the

@@ -36,6 +36,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
+
+	"github.com/ccbulk/ccbulk/internal/outcome"
 )
 
 func main() {
@@ -242,18 +244,9 @@ func (c *config) ccbulkRun(url, profile string, args ...string) (sample, []byte,
 	return measure(nil, c.ccbulk, append(full, args...)...)
 }
 
-// importResult is the part of ccbulk's --json summary the bench checks.
-type importResult struct {
-	BatchID     *int64 `json:"batch_id"`
-	Rows        int    `json:"rows"`
-	Created     int    `json:"created"`
-	Updated     int    `json:"updated"`
-	Unchanged   int    `json:"unchanged"`
-	Deactivated int    `json:"deactivated"`
-	Rejected    int    `json:"rejected"`
-	Warnings    int    `json:"warnings"`
-	Applied     bool   `json:"applied"`
-}
+// importResult is ccbulk's --json summary, of which the bench checks the
+// counts.
+type importResult = outcome.Import
 
 func (c *config) importFile(url, profile, file, org string, extra ...string) (sample, importResult, error) {
 	args := append([]string{"import", file, "--org", org, "--actor", primaryAdmin, "--json"}, extra...)

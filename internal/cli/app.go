@@ -108,9 +108,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	code := exitCode(err)
 	var applied *appliedError
 	if errors.As(err, &applied) {
-		fmt.Fprintf(stderr, "ccbulk: %v\n", applied)
+		fmt.Fprintf(stderr, "ccbulk: %v\n", cliWords(applied))
 		return code
 	}
+	err = cliWords(err)
 	if errors.Is(err, context.Canceled) {
 		err = errors.New(errorMessage(err))
 	}

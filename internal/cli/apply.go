@@ -46,7 +46,7 @@ func runApply(c *cli.Context) error {
 	started := time.Now()
 	name := displayName(path)
 	res := importer.Result{File: name}
-	opts := importer.ApplyOptions{PlanName: name, Actor: c.String("actor"), LockWait: c.Duration("lock-wait")}
+	opts := importer.ApplyOptions{PlanName: name, Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), Words: cliWords}
 	if opts.Log, err = newLogger(c, c.App.ErrWriter); err != nil {
 		return err
 	}

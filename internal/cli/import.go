@@ -63,7 +63,7 @@ func runImport(c *cli.Context) error {
 		File: file, Stdin: c.App.Reader, Org: c.String("org"), Actor: c.String("actor"),
 		DryRun: c.Bool("dry-run"), Atomic: c.Bool("atomic"), Sync: c.Bool("sync"),
 		Report: c.String("report"), Encoding: c.String("encoding"), Sheet: c.String("sheet"),
-		LockWait: c.Duration("lock-wait"), Origin: store.Origin{Kind: "cli"},
+		LockWait: c.Duration("lock-wait"), Origin: store.Origin{Kind: "cli"}, Words: cliWords,
 	}
 	if opts.Limits, err = limitsFlags(c); err != nil {
 		return err
@@ -325,7 +325,7 @@ func failedJSON(w io.Writer, asJSON bool, err error) error {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(struct {
 		Error *jsonError `json:"error"`
-	}{errorJSON(err)})
+	}{errorJSON(cliWords(err))})
 	return err
 }
 
@@ -343,7 +343,7 @@ func errorJSON(err error) *jsonError { return outcome.ErrorOf(err) }
 func printJSON(w io.Writer, r importer.Result, run jsonRun) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(outcome.ImportOf(r, outcome.Run{Started: run.started, Finished: run.finished, Err: run.err}))
+	_ = enc.Encode(outcome.ImportOf(r, outcome.Run{Started: run.started, Finished: run.finished, Err: cliWords(run.err)}))
 }
 
 // printFindings prints a run's findings as compiler-style lines (on

@@ -21,7 +21,7 @@ func TestMetricsFileParses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ccbulk.prom")
 	start := time.Date(2026, 11, 30, 2, 15, 0, 0, time.UTC)
 	m := runMetrics{command: "import", org: "acme", started: start, finished: start.Add(90 * time.Second), exit: 3,
-		res: importer.Result{Applied: true, Rows: 10, Created: 2, Updated: 1, Unchanged: 5, Rejected: 2, Activations: 2,
+		res: importer.Result{Applied: true, Counts: importer.Counts{Rows: 10, Created: 2, Updated: 1, Unchanged: 5, Rejected: 2}, Activations: 2,
 			FindingsByRule: map[schema.RuleID]int{schema.RBool: 2}}}
 	if err := writeMetrics(path, m); err != nil {
 		t.Fatal(err)

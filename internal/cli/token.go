@@ -63,7 +63,7 @@ func runTokenCreate(c *cli.Context) error {
 	if c.IsSet("expires") {
 		d, err := app.ParseExpiry(c.String("expires"))
 		if err != nil {
-			return usagef("%v", err)
+			return usagef("--expires %v", err)
 		}
 		req.Expires = d
 	}

@@ -61,7 +61,7 @@ func runUndo(c *cli.Context) error {
 	db, err := openDB(c)
 	if err == nil {
 		defer db.Close()
-		res, err = importer.Undo(c.Context, importer.Postgres(store.New(db)), importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run"), Origin: store.Origin{Kind: "cli"}})
+		res, err = importer.Undo(c.Context, importer.Postgres(store.New(db)), importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run"), Origin: store.Origin{Kind: "cli"}, Words: cliWords})
 		// Once the undo is committed, a later error is a warning (exit 0).
 		err = afterCommit(res.Applied, res.BatchID, 0, err)
 	}
@@ -98,7 +98,7 @@ func runUndo(c *cli.Context) error {
 func printUndoJSON(w io.Writer, r importer.UndoResult, run jsonRun) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(outcome.UndoOf(r, outcome.Run{Started: run.started, Finished: run.finished, Err: run.err}))
+	_ = enc.Encode(outcome.UndoOf(r, outcome.Run{Started: run.started, Finished: run.finished, Err: cliWords(run.err)}))
 }
 
 // printUndoPlan writes what a dry-run undo would change, user by user, as

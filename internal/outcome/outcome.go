@@ -99,12 +99,13 @@ func HTTPStatus(err error) int {
 }
 
 // Message is the message of the error that ended a run, as standard error
-// and the JSON object say it.
+// and the JSON object say it: an error a front end has worded (*Worded) as
+// it is, any other in the server's words (ServerWords).
 func Message(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "interrupted: the run stopped and nothing of it was applied"
 	}
-	return err.Error()
+	return ServerWords(err).Error()
 }
 
 // Error is the error that ended a run: its file-level rule, if it has one,
@@ -130,17 +131,11 @@ func ErrorOf(err error) *Error {
 // Import is the --json object of docs/REFERENCE.md §5; the key order is fixed. The
 // server adds ReportURL and PlanID.
 type Import struct {
-	BatchID          *int64         `json:"batch_id"`
-	Org              string         `json:"org"`
-	DryRun           bool           `json:"dry_run"`
-	Applied          bool           `json:"applied"`
-	Rows             int            `json:"rows"`
-	Created          int            `json:"created"`
-	Updated          int            `json:"updated"`
-	Unchanged        int            `json:"unchanged"`
-	Deactivated      int            `json:"deactivated"`
-	Rejected         int            `json:"rejected"`
-	Warnings         int            `json:"warnings"`
+	BatchID *int64 `json:"batch_id"`
+	Org     string `json:"org"`
+	DryRun  bool   `json:"dry_run"`
+	Applied bool   `json:"applied"`
+	importer.Counts
 	IgnoredColumns   []string       `json:"ignored_columns"`
 	Report           *string        `json:"report"`
 	ActivationEmails int            `json:"activation_emails"`
@@ -177,9 +172,8 @@ type Run struct {
 
 // ImportOf builds the --json object of an import.
 func ImportOf(r importer.Result, run Run) Import {
-	j := Import{Org: r.Org, DryRun: r.DryRun, Applied: r.Applied, Rows: r.Rows, Created: r.Created,
-		Updated: r.Updated, Unchanged: r.Unchanged, Deactivated: r.Deactivated, Rejected: r.Rejected,
-		Warnings: r.Warnings, IgnoredColumns: slices.Clone(r.IgnoredColumns), ActivationEmails: r.Activations,
+	j := Import{Org: r.Org, DryRun: r.DryRun, Applied: r.Applied, Counts: r.Counts,
+		IgnoredColumns: slices.Clone(r.IgnoredColumns), ActivationEmails: r.Activations,
 		FindingsByRule: map[string]int{}, StartedAt: run.Started.UTC().Format(time.RFC3339),
 		FinishedAt: run.Finished.UTC().Format(time.RFC3339), Version: version.String(), Error: ErrorOf(run.Err)}
 	if !r.DryRun && !r.Applied {

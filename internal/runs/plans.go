@@ -163,7 +163,7 @@ func (s *Service) runApply(ctx context.Context, org, actor, planID string, origi
 	release, err := s.turn(ctx)
 	if err == nil {
 		res, err = importer.Apply(ctx, importer.Postgres(store.New(s.DB)), importer.ApplyOptions{Plan: bytes.NewReader(body), PlanName: "plan " + planID,
-			Actor: actor, Origin: origin, Log: s.log()})
+			Actor: actor, Origin: origin, Words: outcome.ServerWords, Log: s.log()})
 		release()
 	}
 	state, msg := ApplyApplied, ""

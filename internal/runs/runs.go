@@ -119,7 +119,7 @@ type ImportRequest struct {
 
 // options returns the importer's options of the request.
 func (req ImportRequest) options() importer.Options {
-	return importer.Options{File: "-", Stdin: req.Body, Org: req.Org, Actor: req.Actor, Origin: req.Origin,
+	return importer.Options{File: "-", Stdin: req.Body, Org: req.Org, Actor: req.Actor, Origin: req.Origin, Words: outcome.ServerWords,
 		DryRun: req.DryRun, Atomic: req.Atomic, Sync: req.Sync, MaxDeactivate: req.MaxDeactivate,
 		MaxRejected: req.MaxRejected, NoActivationEmails: req.NoActivationEmails, Encoding: req.Encoding,
 		Sheet: req.Sheet, LockWait: req.LockWait, Limits: req.Limits, ReportFormat: req.ReportFormat}
@@ -214,12 +214,14 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 		return finish(res, err)
 	}
 	defer release()
-	dir, err := os.MkdirTemp("", "report-")
+	dir, err := os.MkdirTemp("", "run-")
 	if err != nil {
 		return finish(res, fmt.Errorf("a place for the report: %w", err))
 	}
 	defer os.RemoveAll(dir)
-	opts.Report = filepath.Join(dir, "report")
+	report := &reportSpool{dir: dir}
+	defer report.close()
+	opts.ReportSink = report
 	name := req.Name
 	if name == "" {
 		name = "upload"
@@ -245,8 +247,8 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 		out.PlanID = newID()
 	}
 	if res.Report != "" {
-		out.ReportFormat = reportFormat(res.Report, req.ReportFormat)
-		if serr := s.keepReport(context.WithoutCancel(ctx), req, res, &out); serr != nil && err == nil {
+		out.ReportFormat = report.format
+		if serr := s.keepReport(context.WithoutCancel(ctx), req, res, report, &out); serr != nil && err == nil {
 			s.log().Error("keeping the report", "org", res.Org, "batch", res.BatchID, "err", serr)
 			if !res.Applied {
 				err = serr
@@ -274,17 +276,6 @@ func newID() string {
 	var b [18]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// reportFormat is the format of the report the importer wrote.
-func reportFormat(path, asked string) string {
-	if asked == importer.ReportJSONL {
-		return asked
-	}
-	if f, err := sheet.DetectFile(path); err == nil && f == sheet.XLSX {
-		return importer.ReportXLSX
-	}
-	return importer.ReportCSV
 }
 
 // keepPlan records a dry run, with its saved plan (plan, written by the
@@ -325,14 +316,18 @@ func readPlan(f *os.File) ([]byte, error) {
 	return body, nil
 }
 
-// keepReport stores the report the importer wrote: of the batch, or of
-// the dry run's plan.
-func (s *Service) keepReport(ctx context.Context, req ImportRequest, res importer.Result, out *Outcome) error {
-	body, err := os.ReadFile(res.Report)
+// keepReport stores the report the importer wrote to its sink: of the
+// batch, or of the dry run's plan.
+func (s *Service) keepReport(ctx context.Context, req ImportRequest, res importer.Result, report *reportSpool, out *Outcome) error {
+	body, err := report.body()
 	if err != nil {
-		return fmt.Errorf("reading the report: %w", err)
+		return err
 	}
 	switch {
+	case body == nil && res.DryRun:
+		return s.keepPlan(ctx, req, res, out.PlanID, out.plan) // the report was withdrawn: the plan stays
+	case body == nil:
+		return nil // withdrawn or aborted: nothing to keep
 	case res.DryRun:
 		if err := s.keepPlan(ctx, req, res, out.PlanID, out.plan); err != nil {
 			return err
@@ -449,7 +444,7 @@ func (s *Service) Undo(ctx context.Context, org, actor string, batch int64, dryR
 	}
 	defer release()
 	if _, err = s.batchOf(ctx, org, batch); err == nil {
-		res, err = importer.Undo(ctx, importer.Postgres(store.New(s.DB)), importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin})
+		res, err = importer.Undo(ctx, importer.Postgres(store.New(s.DB)), importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin, Words: outcome.ServerWords})
 	}
 	return outcome.UndoOf(res, outcome.Run{Started: started, Finished: time.Now(), Err: err}), err
 }

@@ -363,6 +363,23 @@ var ErrCommit = errors.New("commit")
 // ErrTimeout is wrapped when a statement hit statement_timeout or lock_timeout.
 var ErrTimeout = errors.New("a database time limit was reached")
 
+// TimeoutError is a statement that hit the statement timeout, or (Lock)
+// waited longer than the lock timeout; it wraps ErrTimeout. Its message
+// names no setting: each front end says how its timeouts are raised.
+type TimeoutError struct {
+	Lock bool
+	Err  error // the server's error
+}
+
+func (e *TimeoutError) Error() string {
+	if e.Lock {
+		return fmt.Sprintf("%v: waited longer than the lock timeout for a lock another session holds: %v; find it in pg_stat_activity", ErrTimeout, e.Err)
+	}
+	return fmt.Sprintf("%v: a statement ran longer than the statement timeout: %v", ErrTimeout, e.Err)
+}
+
+func (e *TimeoutError) Unwrap() error { return ErrTimeout }
+
 // lostConnection reports errors that mean the session is gone.
 func lostConnection(err error) bool {
 	var pqErr *pq.Error
@@ -410,9 +427,9 @@ func Explain(err error) error {
 	if errors.As(err, &pqErr) {
 		switch {
 		case pqErr.Code == "57014" && strings.Contains(pqErr.Message, "statement timeout"):
-			return fmt.Errorf("%w: a statement ran longer than the statement timeout: %v; raise --statement-timeout (0 for no limit) if the database is just slow", ErrTimeout, err)
+			return &TimeoutError{Err: err}
 		case pqErr.Code == "55P03":
-			return fmt.Errorf("%w: waited longer than the lock timeout for a lock another session holds: %v; find it in pg_stat_activity, or raise --lock-timeout", ErrTimeout, err)
+			return &TimeoutError{Lock: true, Err: err}
 		}
 	}
 	return err

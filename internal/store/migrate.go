@@ -97,15 +97,27 @@ func (e *MigrationRefusedError) Error() string {
 
 func (e *MigrationRefusedError) Unwrap() error { return e.Err }
 
-// CheckSchema returns an error that says to run 'ccbulk migrate' when the
-// schema is missing.
+// SchemaError says the database's schema is missing (Missing ""), or older
+// than this ccbulk (Missing names the first migration not applied). Its
+// message names no command: each front end says how migrations are run.
+type SchemaError struct{ Missing string }
+
+func (e *SchemaError) Error() string {
+	if e.Missing == "" {
+		return "the database has no ccbulk schema"
+	}
+	return fmt.Sprintf("the database schema is older than this ccbulk (migration %s is not applied)", e.Missing)
+}
+
+// CheckSchema returns a *SchemaError when the schema is missing or older
+// than this ccbulk.
 func CheckSchema(ctx context.Context, q Querier) error {
 	var ok bool
 	if err := sqlx.GetContext(ctx, q, &ok, `SELECT to_regclass('users') IS NOT NULL AND to_regclass('schema_migrations') IS NOT NULL`); err != nil {
 		return Explain(err)
 	}
 	if !ok {
-		return fmt.Errorf("the database has no ccbulk schema; run 'ccbulk migrate' first")
+		return &SchemaError{}
 	}
 	var done []string
 	if err := sqlx.SelectContext(ctx, q, &done, `SELECT name FROM schema_migrations`); err != nil {
@@ -117,7 +129,7 @@ func CheckSchema(ctx context.Context, q Querier) error {
 	}
 	for _, path := range names {
 		if name := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql"); !slices.Contains(done, name) {
-			return fmt.Errorf("the database schema is older than this ccbulk (migration %s is not applied); run 'ccbulk migrate' first", name)
+			return &SchemaError{Missing: name}
 		}
 	}
 	return nil

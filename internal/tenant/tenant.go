@@ -37,7 +37,7 @@ type Store interface {
 func Load(ctx context.Context, q Store, org, actor string) (*rules.Env, error) {
 	o, err := q.OrgGet(ctx, org)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, refused(schema.FOrg, "no organization %q; create it with 'ccbulk org create', or check --org", org)
+		return nil, refused(&RefusedError{Reason: NoOrg, Org: org})
 	}
 	if err != nil {
 		return nil, err
@@ -52,17 +52,17 @@ func Load(ctx context.Context, q Store, org, actor string) (*rules.Env, error) {
 	}
 	email, problem := rules.ParseEmail(actor)
 	if problem != "" {
-		return nil, refused(schema.FActor, "--actor: %s", problem)
+		return nil, refused(&RefusedError{Reason: ActorNotEmail, Org: org, Actor: actor, Problem: problem})
 	}
 	u, err := q.UserGet(ctx, org, email)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, refused(schema.FActor, "%s is not a user of %s; --actor names an active administrator of the organization", email, org)
+		return nil, refused(&RefusedError{Reason: ActorNotUser, Org: org, Actor: email})
 	}
 	if err != nil {
 		return nil, err
 	}
 	if u.Status != schema.StatusActive {
-		return nil, refused(schema.FActor, "%s is inactive in %s; only an active administrator can run ccbulk", email, org)
+		return nil, refused(&RefusedError{Reason: ActorInactive, Org: org, Actor: email})
 	}
 	var home schema.ExternalKind
 	if u.HomeOrg != "" {
@@ -70,7 +70,7 @@ func Load(ctx context.Context, q Store, org, actor string) (*rules.Env, error) {
 	}
 	kind, ok := rules.KindOf(u.AdminRole, home)
 	if !ok {
-		return nil, refused(schema.FActor, "%s holds no admin role in %s; only an active administrator can run ccbulk", email, org)
+		return nil, refused(&RefusedError{Reason: ActorNotAdmin, Org: org, Actor: email})
 	}
 	env.Actor, env.ActorKind = u, kind
 	if env.PremiumUsed, env.StandardUsed, err = q.SeatsUsed(ctx, org); err != nil {
@@ -79,7 +79,52 @@ func Load(ctx context.Context, q Store, org, actor string) (*rules.Env, error) {
 	return env, nil
 }
 
+// Reason is why Load refused a run.
+type Reason int
+
+// The reasons of a RefusedError.
+const (
+	NoOrg         Reason = iota // F-ORG: no such organization
+	ActorNotEmail               // F-ACTOR: the actor is no email address
+	ActorNotUser                // F-ACTOR: the actor is not a user of the organization
+	ActorInactive               // F-ACTOR: the actor is inactive
+	ActorNotAdmin               // F-ACTOR: the actor holds no admin role
+)
+
+// RefusedError is why Load refused a run (F-ORG, F-ACTOR), with the data a
+// front end words it from; Load returns it as the cause (Err) of a
+// *schema.FileError whose message is this error's. Its message names no
+// flag or command: the front end adds its own remedy.
+type RefusedError struct {
+	Reason  Reason
+	Org     string
+	Actor   string // the actor's email (as given, for ActorNotEmail)
+	Problem string // what is wrong with the actor's email, for ActorNotEmail
+}
+
+// Rule is F-ORG or F-ACTOR.
+func (e *RefusedError) Rule() schema.RuleID {
+	if e.Reason == NoOrg {
+		return schema.FOrg
+	}
+	return schema.FActor
+}
+
+func (e *RefusedError) Error() string {
+	switch e.Reason {
+	case NoOrg:
+		return fmt.Sprintf("no organization %q", e.Org)
+	case ActorNotEmail:
+		return "the acting administrator's email: " + e.Problem
+	case ActorNotUser:
+		return fmt.Sprintf("%s is not a user of %s", e.Actor, e.Org)
+	case ActorInactive:
+		return fmt.Sprintf("%s is inactive in %s; only an active administrator can act", e.Actor, e.Org)
+	}
+	return fmt.Sprintf("%s holds no admin role in %s; only an active administrator can act", e.Actor, e.Org)
+}
+
 // refused is F-ACTOR or F-ORG: the run may not start.
-func refused(rule schema.RuleID, format string, args ...any) error {
-	return &schema.FileError{Rule: rule, Message: fmt.Sprintf(format, args...)}
+func refused(e *RefusedError) error {
+	return &schema.FileError{Rule: e.Rule(), Message: e.Error(), Err: e}
 }

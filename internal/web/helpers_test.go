@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,9 +15,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
+	"github.com/ccbulk/ccbulk/internal/testorg"
 	"github.com/ccbulk/ccbulk/internal/web"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -26,24 +25,16 @@ import (
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 // primary is acme's primary administrator.
-const primary = "marie.dubois@acme.example"
+const primary = testorg.Primary
 
 // seedUsers are acme's users besides its primary administrator: one
 // administrator of every actor kind of docs/REFERENCE.md §3, and agents.
-const seedUsers = `Email,First Name,Last Name,Display Name,Username,PBX,Status,Home Organization,Contact Center Premium,Contact Center Standard,Full Administrator,Contact Center Service Administrator,Read-only Administrator,CC Role,Send Activation Email
-jean.martin@acme.example,Jean,Martin,Jean Martin,jmartin,paris,Active,,FALSE,FALSE,TRUE,FALSE,FALSE,,FALSE
-tom.baker@northwind.example,Tom,Baker,Tom Baker (Northwind),tbaker,paris,Active,northwind,FALSE,FALSE,TRUE,FALSE,FALSE,,FALSE
-olga.berg@contoso.example,Olga,Berg,Olga Berg (Contoso),oberg,paris,Active,contoso,FALSE,FALSE,TRUE,FALSE,FALSE,,FALSE
-sophie.laurent@acme.example,Sophie,Laurent,Sophie Laurent,slaurent,paris,Active,,TRUE,FALSE,FALSE,TRUE,FALSE,Supervisors,FALSE
-ana.silva@contoso.example,Ana,Silva,Ana Silva (Contoso),asilva,warsaw,Active,contoso,FALSE,FALSE,FALSE,TRUE,FALSE,,FALSE
-pawel.kowalski@acme.example,Paweł,Kowalski,Paweł Kowalski,pkowalski,warsaw,Active,,FALSE,FALSE,FALSE,FALSE,TRUE,,FALSE
-kasia.lis@northwind.example,Kasia,Lis,Kasia Lis (Northwind),klis,paris,Active,northwind,FALSE,FALSE,FALSE,FALSE,TRUE,,FALSE
-lea.girard@acme.example,Léa,Girard,Léa Girard,lgirard,paris,Active,,FALSE,TRUE,FALSE,FALSE,FALSE,,FALSE
-noe.blanc@acme.example,Noé,Blanc,Noé Blanc,nblanc,paris,Active,,FALSE,TRUE,FALSE,FALSE,FALSE,,FALSE
-`
+var seedUsers = testorg.UsersOf("jean.martin@acme.example", "tom.baker@northwind.example", "olga.berg@contoso.example",
+	"sophie.laurent@acme.example", "ana.silva@contoso.example", "pawel.kowalski@acme.example", "kasia.lis@northwind.example",
+	"lea.girard@acme.example", "noe.blanc@acme.example")
 
 // header is the template's header row.
-const header = "Email,First Name,Last Name,Display Name,Username,PBX,Status,Home Organization,Contact Center Premium,Contact Center Standard,Full Administrator,Contact Center Service Administrator,Read-only Administrator,CC Role,Send Activation Email\n"
+const header = testorg.Header
 
 // fixture is a database with the tenants acme (seedUsers) and globex (its
 // own primary administrator only), and a web front end over it.
@@ -61,26 +52,12 @@ func newFixtureWith(t *testing.T, configure func(*web.Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, _ := testdb.New(t)
-	for _, e := range []schema.ExternalOrg{
-		{ID: "northwind", Name: "Northwind Partners", Kind: schema.KindPartner},
-		{ID: "contoso", Name: "Contoso Consulting", Kind: schema.KindOther},
-	} {
-		if err := store.CreateExternal(ctx, db, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	org := schema.Org{ID: "acme", Name: "Acme Assurances", PBXes: []string{"paris", "warsaw"}, PremiumSeats: 10, StandardSeats: -1, PrimaryAdmin: primary}
-	if err := store.CreateOrg(ctx, db, org); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.CreateRole(ctx, db, "acme", "Supervisors", []string{"view", "write"}); err != nil {
-		t.Fatal(err)
-	}
+	testorg.Register(t, db, testorg.Externals[:2]...) // northwind and contoso
+	testorg.Tenant(t, db, "acme", 10, -1, seedUsers)
 	if err := store.CreateOrg(ctx, db, schema.Org{ID: "globex", Name: "Globex", PBXes: []string{"main"}, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: "hank@globex.example"}); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db}
-	f.importCSV(t, "acme", primary, seedUsers)
 
 	var h http.Handler
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
@@ -101,12 +78,7 @@ func (f *fixture) importCSV(t *testing.T, org, actor, rows string) int64 {
 	if !strings.HasPrefix(rows, "Email,") {
 		rows = header + rows
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "users.csv")
-	if err := os.WriteFile(path, []byte(rows), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := importer.Import(context.Background(), importer.Postgres(store.New(f.db)), importer.Options{File: path, Org: org, Actor: actor, Report: filepath.Join(dir, "report.jsonl")})
+	res, err := testorg.Import(t, f.db, org, actor, rows, nil)
 	if err != nil || res.Rejected != 0 {
 		t.Fatalf("import into %s: %v %+v", org, err, res.Findings)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
@@ -398,7 +399,7 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 		return
 	}
 	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
-	res, err := importer.Undo(r.Context(), importer.Postgres(store.New(s.db)), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second, Origin: origin(or)})
+	res, err := importer.Undo(r.Context(), importer.Postgres(store.New(s.db)), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second, Origin: origin(or), Words: outcome.ServerWords})
 	if code := s.undoRefusal(&d, err, rules.Export(or.env.ActorKind) == rules.ExportMasked); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return
