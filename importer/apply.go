@@ -377,6 +377,9 @@ func Apply(ctx context.Context, db *sqlx.DB, opts ApplyOptions) (res Result, err
 		return res, err
 	}
 	res.BatchID = batch.ID
+	if opts.Progress != nil {
+		opts.Progress(Progress{Phase: "reading", Batch: batch.ID})
+	}
 	ending := &batchEnd{db: db, conn: conn, name: "batch", again: "apply the plan again"}
 	log = log.With("batch", batch.ID)
 	if err := store.RecordPlan(ctx, conn, tenant, batch.ID, hdr.Actor, ""); err != nil {

@@ -288,6 +288,10 @@ var flowText = map[string]map[string]string{
 		"result.applied": "Applied as", "result.refused": "Nothing was applied: the organization changed since the plan was made.",
 		"result.again": "Upload the sheet again for a new plan", "result.failed": "Applying failed; nothing was applied.",
 		"result.notyet": "This plan has not been applied.",
+		"stage.queued":  "Waiting for its turn", "stage.reading": "Checking the changes against the organization",
+		"stage.writing": "Writing the changes", "stage.committing": "Committing",
+		"result.progress": "%d of %d changes checked", "result.progressof": "Progress of the apply",
+		"batch.follow": "follow its progress", "batch.result": "its plan's result",
 	},
 	"fr": {
 		"org.upload": "Importer une feuille…", "error.noplan": "Cette organisation n'a pas ce plan.",
@@ -315,6 +319,10 @@ var flowText = map[string]map[string]string{
 		"result.applied": "Appliqué :", "result.refused": "Rien n'a été appliqué : l'organisation a changé depuis le plan.",
 		"result.again": "Importer la feuille à nouveau pour un nouveau plan", "result.failed": "L'application a échoué ; rien n'a été appliqué.",
 		"result.notyet": "Ce plan n'a pas été appliqué.",
+		"stage.queued":  "En attente de son tour", "stage.reading": "Vérification des changements par rapport à l'organisation",
+		"stage.writing": "Écriture des changements", "stage.committing": "Validation",
+		"result.progress": "%d changements vérifiés sur %d", "result.progressof": "Progression de l'application",
+		"batch.follow": "suivre sa progression", "batch.result": "le résultat de son plan",
 	},
 	"pl": {
 		"org.upload": "Prześlij arkusz…", "error.noplan": "Ta organizacja nie ma takiego planu.",
@@ -342,6 +350,10 @@ var flowText = map[string]map[string]string{
 		"result.applied": "Zastosowano jako", "result.refused": "Nic nie zostało zastosowane: organizacja zmieniła się od czasu planu.",
 		"result.again": "Prześlij arkusz ponownie, aby uzyskać nowy plan", "result.failed": "Stosowanie nie powiodło się; nic nie zostało zastosowane.",
 		"result.notyet": "Ten plan nie został zastosowany.",
+		"stage.queued":  "Czeka na swoją kolej", "stage.reading": "Sprawdzanie zmian względem organizacji",
+		"stage.writing": "Zapisywanie zmian", "stage.committing": "Zatwierdzanie",
+		"result.progress": "Sprawdzono %d z %d zmian", "result.progressof": "Postęp stosowania",
+		"batch.follow": "śledź postęp", "batch.result": "wynik jej planu",
 	},
 }
 
