@@ -62,6 +62,7 @@ func (s *server) renderUpload(w http.ResponseWriter, r *http.Request, or *orgReq
 	v := or.view
 	v.Title = v.L.T("upload.title")
 	v.Data = uploadData{Mappings: mapping.Builtins(), Error: msg}
+	v.Scripts = []script{uploadScript}
 	s.render(w, r, code, "upload", v)
 }
 
