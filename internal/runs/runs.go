@@ -304,8 +304,15 @@ func reportFormat(path, asked string) string {
 // importer) when the importer finished it.
 func (s *Service) keepPlan(ctx context.Context, req ImportRequest, res importer.Result, out *Outcome) error {
 	id, plan := out.PlanID, out.plan
+	limit := func(t *importer.Threshold) string {
+		if t == nil {
+			return ""
+		}
+		return t.String()
+	}
 	options, err := json.Marshal(map[string]any{"atomic": req.Atomic, "sync": req.Sync, "mapping": req.Mapping,
-		"sheet": req.Sheet, "encoding": req.Encoding, "activation_emails": !req.NoActivationEmails, "file": req.Name})
+		"sheet": req.Sheet, "encoding": req.Encoding, "activation_emails": !req.NoActivationEmails, "file": req.Name,
+		"max_deactivate": limit(req.MaxDeactivate), "max_rejected": limit(req.MaxRejected)})
 	if err != nil {
 		return err
 	}

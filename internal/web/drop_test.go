@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"context"
 	"crypto/sha512"
 	"encoding/base64"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -102,4 +105,72 @@ func TestBrowserDropFile(t *testing.T) {
 	if err := f.db.Get(&file, `SELECT options->>'file' FROM plans`); err != nil || file != "dropped.csv" {
 		t.Errorf("the plan's file = %q %v, want dropped.csv", file, err)
 	}
+}
+
+// accessibilityProblems lists, in the page Chromium shows, every form
+// control without a label (a label for it, around it, or an aria-label),
+// every status told without words (its marks aside: by colour alone),
+// every button without text and every table without headers.
+const accessibilityProblems = `(() => {
+	const bad = [];
+	for (const el of document.querySelectorAll("input, select, textarea, progress")) {
+		if (el.type === "hidden") continue;
+		const labelled = (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.closest("label") ||
+			el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+		if (!labelled) bad.push("a control without a label: " + el.outerHTML);
+	}
+	for (const el of document.querySelectorAll(".status")) {
+		if (!el.textContent.replace(/[✓✗…↻]/g, "").trim()) bad.push("a status without words: " + el.outerHTML);
+	}
+	for (const el of document.querySelectorAll("button")) {
+		if (!el.textContent.trim() && !el.getAttribute("aria-label")) bad.push("a button without text: " + el.outerHTML);
+	}
+	for (const el of document.querySelectorAll("table")) {
+		if (!el.querySelector("th")) bad.push("a table without headers: " + el.outerHTML.slice(0, 200));
+	}
+	return bad;
+})()`
+
+// accessible fails the test for each accessibility problem of the page.
+func accessible(ctx context.Context, t *testing.T, page string) {
+	t.Helper()
+	bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](accessibilityProblems))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range bad {
+		t.Errorf("%s: %s", page, p)
+	}
+}
+
+// TestBrowserAccessible: in Chromium, the pages of the upload, plan and
+// apply flow (the organization, the upload form, the plan with a finding,
+// the result, the batches, a batch) have a label for every control, words
+// for every status, text on every button and headers on every table.
+func TestBrowserAccessible(t *testing.T) {
+	ctx := newChromium(t)
+	f := newFixture(t)
+	navigateBy(ctx, t, "opening the link", chromedp.Navigate(f.link(t, "acme", primary)))
+	navigateBy(ctx, t, "signing in", chromedp.Click(chromedp.ID("signin")))
+	accessible(ctx, t, "the organization's page")
+	navigateBy(ctx, t, "opening the upload", chromedp.Click(chromedp.ID("upload")))
+	accessible(ctx, t, "the upload page")
+	sheet := filepath.Join(t.TempDir(), "mixed.csv")
+	if err := os.WriteFile(sheet, []byte(header+
+		"acc.new@acme.example,Acc,Neuf,Acc Neuf,aneuf,paris,Active,,FALSE,TRUE,FALSE,FALSE,FALSE,,FALSE\n"+
+		"not-an-email,X,Y,X Y,xy,paris,Active,,FALSE,FALSE,FALSE,FALSE,FALSE,,FALSE\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("file"), []string{sheet})); err != nil {
+		t.Fatal(err)
+	}
+	navigateBy(ctx, t, "uploading", chromedp.Click(chromedp.ID("preview")))
+	accessible(ctx, t, "the plan's page")
+	navigateBy(ctx, t, "applying", chromedp.Click(chromedp.ID("apply")))
+	waitText(ctx, t, "Applied as")
+	accessible(ctx, t, "the result page")
+	navigateBy(ctx, t, "opening the batches", chromedp.Navigate(f.srv.URL+"/orgs/acme/batches"))
+	accessible(ctx, t, "the batch list")
+	navigateBy(ctx, t, "opening the batch", chromedp.Navigate(f.srv.URL+"/orgs/acme/batches/2"))
+	accessible(ctx, t, "the batch's page")
 }

@@ -204,3 +204,46 @@ func newFixtureOn(t *testing.T, db *sqlx.DB) *fixture {
 	}
 	return g
 }
+
+// TestRefusedApplyOffersNewPlan: when the organization moved since a plan,
+// the refused apply's result page and the plan's page offer a new plan:
+// the upload page with the plan's options preselected, naming the file it
+// was made from; an upload refused keeps the options it was sent with.
+func TestRefusedApplyOffersNewPlan(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.signIn("acme", primary)
+	r := b.upload("acme", b.csrf("/orgs/acme/upload"), "drift.csv",
+		header+"yves.new@acme.example,Yves,Neuf,Yves Neuf,yneuf,paris,Active,,TRUE,FALSE,FALSE,FALSE,FALSE,,FALSE\n",
+		map[string]string{"atomic": "1", "max_rejected": "2", "no_activation_emails": "1"})
+	plan := r.header.Get("Location")
+	if r.code != http.StatusSeeOther || !planPathRE.MatchString(plan) {
+		t.Fatalf("upload = %d\n%s", r.code, r.body)
+	}
+	if _, err := f.db.Exec(`UPDATE tenants SET premium_seats = 20 WHERE id = 'acme'`); err != nil {
+		t.Fatal(err)
+	}
+	res := b.applied(plan)
+	again := `id="again" href="/orgs/acme/upload?atomic=1&amp;max_rejected=2&amp;no_activation_emails=1&amp;previous=drift.csv"`
+	if res.code != http.StatusConflict || !strings.Contains(res.body, again) {
+		t.Errorf("the refused apply's result page does not offer a new plan with the options (%d):\n%s", res.code, res.body)
+	}
+	if p := b.get(plan); !strings.Contains(p.body, again) {
+		t.Errorf("the refused plan's page does not offer a new plan:\n%s", p.body)
+	}
+	page := b.get("/orgs/acme/upload?atomic=1&max_rejected=2&no_activation_emails=1&previous=drift.csv")
+	for _, want := range []string{`name="atomic" value="1" checked>`, `name="max_rejected" size="8" value="2">`,
+		`name="no_activation_emails" value="1" checked>`, `name="sync" value="1">`, "A new plan of drift.csv"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the upload page offered lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("%s", page.body)
+	}
+	// An upload refused keeps its options.
+	r = b.upload("acme", b.csrf("/orgs/acme/upload"), "users.csv", header, map[string]string{"sync": "1", "max_deactivate": "lots"})
+	if r.code != http.StatusBadRequest || !strings.Contains(r.body, `name="sync" value="1" checked>`) || !strings.Contains(r.body, `value="lots"`) {
+		t.Errorf("a refused upload = %d, its options not kept:\n%s", r.code, r.body)
+	}
+}
