@@ -315,7 +315,9 @@ func TestServeKilledMidApply(t *testing.T) {
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-s.exited
+	if err := <-s.exited; err == nil {
+		t.Fatal("serve exited 0 when killed")
+	}
 	_ = tx.Rollback()
 	// The lease (30 s) runs out: the heartbeat of the killed process is
 	// made older than it rather than waited for.

@@ -104,10 +104,10 @@ func (s *Service) heartbeat(ctx context.Context, planID, run string, prog *progr
 }
 
 // Sweep marks failed every apply under way whose lease expired
-// (ServerStoppedMessage), then the batches such applies left running, in
-// the organizations where no run holds the lock (as the next run there
-// would); it returns how many applies it marked. Their plans can be
-// applied again.
+// (ServerStoppedMessage), then the batches left running in the
+// organizations where no run holds the lock (as the next run there would:
+// store.RunEndedMessage); it returns how many applies it marked. Their
+// plans can be applied again.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	rows, err := s.DB.QueryxContext(ctx, `UPDATE plans SET apply_state = 'failed', apply_message = $1,
 		apply_run = NULL, apply_heartbeat = NULL, apply_stage = NULL
@@ -129,11 +129,11 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return n, store.Explain(err)
 	}
-	// The batch of an apply that ended (or was marked failed) and still
-	// shows as running.
+	// A batch is running only while its run holds the organization's
+	// lock: one running where nobody holds it was left by a process that
+	// died (an apply's, an import's or an undo's, of any front end).
 	var tenants []string
-	if err := s.DB.SelectContext(ctx, &tenants, `SELECT DISTINCT p.tenant_id FROM plans p JOIN batches b ON b.id = p.batch_id
-		WHERE b.status = 'running' AND p.apply_state IN ('failed', 'refused')`); err != nil {
+	if err := s.DB.SelectContext(ctx, &tenants, `SELECT DISTINCT tenant_id FROM batches WHERE status = 'running'`); err != nil {
 		return n, store.Explain(err)
 	}
 	for _, tenant := range tenants {
@@ -146,7 +146,8 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 // endStaleBatches marks failed the organization's batches still recorded as
 // running, when no run holds its lock (store.Lock does it once it holds
-// the lock); when a run holds it, that run has done so.
+// the lock, which it then releases); when a run holds it, that run did so
+// when it took it.
 func (s *Service) endStaleBatches(ctx context.Context, tenant string) error {
 	conn, err := s.DB.Connx(ctx)
 	if err != nil {

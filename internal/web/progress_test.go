@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/runs"
+	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/web"
 )
 
@@ -245,5 +246,58 @@ func TestRefusedApplyOffersNewPlan(t *testing.T) {
 	r = b.upload("acme", b.csrf("/orgs/acme/upload"), "users.csv", header, map[string]string{"sync": "1", "max_deactivate": "lots"})
 	if r.code != http.StatusBadRequest || !strings.Contains(r.body, `name="sync" value="1" checked>`) || !strings.Contains(r.body, `value="lots"`) {
 		t.Errorf("a refused upload = %d, its options not kept:\n%s", r.code, r.body)
+	}
+}
+
+// TestSweepEndsStaleBatches: a sweep marks failed a batch left running by
+// a process that died (its organization's lock is free), as the next run
+// there would, and leaves alone the batch of a run that holds the lock.
+func TestSweepEndsStaleBatches(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	start := func(org string) int64 {
+		t.Helper()
+		conn, err := f.db.Connx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		b := &store.Batch{Tenant: org, Kind: "import", Actor: primary, FileName: "died.csv"}
+		if org == "globex" {
+			b.Actor = "hank@globex.example"
+		}
+		if err := store.StartBatch(ctx, conn, b); err != nil {
+			t.Fatal(err)
+		}
+		return b.ID
+	}
+	status := func(id int64) (s, msg string) {
+		_ = f.db.QueryRow(`SELECT status, coalesce(error, '') FROM batches WHERE id = $1`, id).Scan(&s, &msg)
+		return s, msg
+	}
+	stale := start("acme")
+	ended := start("globex")
+	holder, err := f.db.Connx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if err := store.Lock(ctx, holder, "globex", 0); err != nil {
+		t.Fatal(err)
+	}
+	// Taking globex's lock ended its running batch; the run holding it
+	// starts its own.
+	if s, _ := status(ended); s != "failed" {
+		t.Errorf("a batch running when the lock was taken: %q", s)
+	}
+	live := start("globex")
+	if _, err := (&runs.Service{DB: f.db}).Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, msg := status(stale); s != "failed" || msg != store.RunEndedMessage {
+		t.Errorf("the stale batch: %q %q", s, msg)
+	}
+	if s, _ := status(live); s != "running" {
+		t.Errorf("the batch of the run holding the lock: %q", s)
 	}
 }

@@ -24,3 +24,6 @@ UPDATE plans SET apply_heartbeat = now() WHERE apply_state = 'running';
 CREATE INDEX plans_running ON plans (apply_heartbeat) WHERE apply_state = 'running';
 -- The batch lists find the plan a batch applied.
 CREATE INDEX plans_batch ON plans (batch_id) WHERE batch_id IS NOT NULL;
+-- Every serve process looks for batches left running by a process that
+-- died (their organization's lock is free) every ten seconds.
+CREATE INDEX batches_running ON batches (tenant_id) WHERE status = 'running';
