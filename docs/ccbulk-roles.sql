@@ -86,6 +86,10 @@ GRANT SELECT, INSERT ON plans, reports TO ccbulk_app;
 -- A kept plan's apply (migration 0014): its state, message and batch are
 -- written on the plan's row; nothing else of a plan is ever changed.
 GRANT UPDATE (apply_state, apply_message, apply_actor, applied_at, batch_id) ON plans TO ccbulk_app;
+-- An apply under way (migration 0015) holds a lease: its run, heartbeat and
+-- progress are written on the plan's row, and any serve process marks
+-- failed an apply whose heartbeat stopped (the columns above).
+GRANT UPDATE (apply_run, apply_heartbeat, apply_stage, apply_done) ON plans TO ccbulk_app;
 -- The web front end (migration 0013): 'ccbulk serve link' records a sign-in
 -- link, which its use marks used; sessions are created, touched on every
 -- request, given their organization and deleted (sign-out, expiry); an

@@ -382,6 +382,9 @@ func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err er
 		return res, err
 	}
 	res.BatchID = batch.ID
+	if opts.Progress != nil {
+		opts.Progress(Progress{Phase: "reading", Batch: batch.ID})
+	}
 	ending := &batchEnd{db: db, conn: conn, name: "batch", again: "apply the plan again"}
 	log = log.With("batch", batch.ID)
 	if err := conn.PlanRecord(ctx, store.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor}); err != nil {

@@ -31,6 +31,9 @@ type Progress struct {
 	// ExpectedRows is the number of data rows an XLSX worksheet declares
 	// (0: none): an estimate, which the rows read may pass.
 	ExpectedRows int
+	// Batch is the batch the run records, reported once by Apply as soon
+	// as it has started it (0 in every other report).
+	Batch int64
 }
 
 // PlanItem is one change a dry run would make.

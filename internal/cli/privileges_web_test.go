@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ccbulk/ccbulk/internal/runs"
 	"github.com/ccbulk/ccbulk/internal/web"
 )
 
@@ -84,6 +86,10 @@ func webAsRole(t *testing.T, db *sqlx.DB, out string) {
 			t.Fatalf("the web apply as the day-to-day role:\n%s", res)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// A sweep of applies whose server stopped (columns of migration 0015).
+	if _, err := (&runs.Service{DB: db, Lease: time.Nanosecond}).Sweep(context.Background()); err != nil {
+		t.Errorf("a sweep as the day-to-day role: %v", err)
 	}
 	do("POST", "/signout", url.Values{"csrf": {m[1]}}, http.StatusOK)
 }

@@ -87,6 +87,9 @@ func runServe(c *cli.Context) error {
 	}
 	// One runs service for the pages and the API: they share its turns.
 	svc := &runs.Service{DB: db, Log: log, MaxRuns: maxRuns}
+	// Applies whose server stopped while they ran (their lease expired)
+	// are marked failed, now and periodically: any serve process does it.
+	go svc.KeepSweeping(c.Context)
 	pages, err := web.New(web.Config{DB: db, BaseURL: baseURL, Logger: log, Runs: svc, Context: c.Context, MaxUpload: maxUpload,
 		OIDC: web.OIDCConfig{Issuer: oidc.Issuer, ClientID: oidc.ClientID, ClientSecret: oidc.ClientSecret}})
 	if err != nil {

@@ -61,8 +61,15 @@ func startServe(t *testing.T) *served {
 	run("bash", filepath.Join(root, "fixtures", "demo", "org.sh"))
 	run(bin, "import", filepath.Join(root, "fixtures", "demo", "users.csv"), "--org", "acme", "--actor", "marie.dubois@acme.example", "--report", filepath.Join(s.dir, "seed.report.csv"))
 	s.token = strings.TrimSpace(run(bin, "token", "create", "--org", "acme", "--actor", "marie.dubois@acme.example", "--name", "doc"))
+	s.launch(t)
+	return s
+}
 
-	s.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
+// launch starts 'ccbulk serve' on the served database (again, after the
+// last one stopped).
+func (s *served) launch(t *testing.T) {
+	t.Helper()
+	s.cmd = exec.Command(filepath.Join(binDir, "ccbulk"), "serve", "--listen", "127.0.0.1:0")
 	s.cmd.Env, s.cmd.Dir = s.env, s.dir
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -73,6 +80,7 @@ func startServe(t *testing.T) *served {
 	}
 	s.exited = make(chan error, 1)
 	addr := make(chan string, 1)
+	cmd, exited := s.cmd, s.exited
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -82,11 +90,11 @@ func startServe(t *testing.T) *served {
 				addr <- u
 			}
 		}
-		s.exited <- s.cmd.Wait()
+		exited <- cmd.Wait()
 	}()
 	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
-			_ = s.cmd.Process.Kill()
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
 		}
 	})
 	select {
@@ -96,7 +104,6 @@ func startServe(t *testing.T) *served {
 	case <-time.After(60 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	return s
 }
 
 // stop sends SIGTERM and returns how serve exited.
@@ -248,5 +255,101 @@ func TestServeStopsRunsInFlight(t *testing.T) {
 	_ = db.Get(&n, `SELECT count(*) FROM users WHERE email LIKE 'late%'`)
 	if n != 0 {
 		t.Errorf("%d users of the cancelled run were applied", n)
+	}
+}
+
+// TestServeKilledMidApply: a serve process killed (SIGKILL) while it
+// applies a plan of 3,001 changes loses nothing and leaves nothing stuck:
+// once the apply's lease has expired, another serve process marks the
+// apply failed (the server stopped while it ran) and its batch failed,
+// nothing of it is applied, and the plan is applied again, whole.
+func TestServeKilledMidApply(t *testing.T) {
+	s := startServe(t)
+	db, err := sqlx.Open("postgres", s.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	post := func(path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, s.url+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(data)
+	}
+	var sheet strings.Builder
+	sheet.WriteString("Email,First Name,Last Name,Display Name,PBX\njean.martin@acme.example,Jean,Martin,Jean-Pierre Martin,\n")
+	for i := range 3000 {
+		fmt.Fprintf(&sheet, "kill%d@acme.example,Kill,%d,,paris\n", i, i)
+	}
+	code, body := post("/api/v1/orgs/acme/imports?dry_run=true", sheet.String())
+	m := regexp.MustCompile(`"plan_id":"([^"]+)"`).FindStringSubmatch(body)
+	if code != http.StatusOK || m == nil {
+		t.Fatalf("dry run = %d %s", code, body)
+	}
+	plan := m[1]
+
+	// Jean's row held: the apply waits on it, its batch running.
+	tx, err := db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.Exec(`SELECT 1 FROM users WHERE tenant_id = 'acme' AND email = 'jean.martin@acme.example' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = post("/api/v1/orgs/acme/plans/"+plan+"/apply", "") }()
+	var batch int64
+	waitFor(t, "the apply's batch to be linked to its plan by its heartbeat", func() bool {
+		return db.Get(&batch, `SELECT p.batch_id FROM plans p JOIN batches b ON b.id = p.batch_id
+			WHERE p.id = $1 AND p.apply_state = 'running' AND b.status = 'running'`, plan) == nil
+	})
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-s.exited; err == nil {
+		t.Fatal("serve exited 0 when killed")
+	}
+	_ = tx.Rollback()
+	// The lease (30 s) runs out: the heartbeat of the killed process is
+	// made older than it rather than waited for.
+	if _, err := db.Exec(`UPDATE plans SET apply_heartbeat = now() - interval '1 hour' WHERE id = $1`, plan); err != nil {
+		t.Fatal(err)
+	}
+
+	s.launch(t)
+	var state, msg string
+	waitFor(t, "another serve process to mark the apply failed", func() bool {
+		return db.QueryRow(`SELECT apply_state, coalesce(apply_message, '') FROM plans WHERE id = $1`, plan).Scan(&state, &msg) == nil && state == "failed"
+	})
+	if !strings.Contains(msg, "the server stopped while it applied the plan") {
+		t.Errorf("the apply's message: %q", msg)
+	}
+	var status string
+	waitFor(t, "the batch to be marked failed", func() bool {
+		return db.Get(&status, `SELECT status FROM batches WHERE id = $1`, batch) == nil && status != "running"
+	})
+	if status != "failed" {
+		t.Errorf("batch %d is %s, want failed", batch, status)
+	}
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM users WHERE tenant_id = 'acme' AND (email LIKE 'kill%' OR display_name = 'Jean-Pierre Martin')`); err != nil || n != 0 {
+		t.Errorf("%d users of the killed apply were applied (%v)", n, err)
+	}
+
+	code, body = post("/api/v1/orgs/acme/plans/"+plan+"/apply", "")
+	if code != http.StatusOK || !strings.Contains(body, `"created":3000`) || !strings.Contains(body, `"updated":1`) {
+		t.Errorf("applying the plan again = %d %s", code, body)
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("serve stopped with %v\n%s", err, s.log)
 	}
 }

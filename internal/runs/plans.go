@@ -42,7 +42,24 @@ type Plan struct {
 	ApplyState, ApplyMessage string
 	Batch                    int64
 	HasReport                bool
+	// Items is how many changes the plan holds (-1: not known, a plan
+	// kept before migration 0015). While the apply runs, ApplyStage is
+	// how far it has got (StageQueued, StageReading, StageWriting,
+	// StageCommitting) and ApplyDone how many of the changes it has read
+	// and checked, as its process last recorded (about once a second).
+	Items      int
+	ApplyStage string
+	ApplyDone  int
 }
+
+// Stages of an apply under way (Plan.ApplyStage): waiting for a turn or
+// the organization's lock, then the importer's phases.
+const (
+	StageQueued     = "queued"
+	StageReading    = "reading"
+	StageWriting    = "writing"
+	StageCommitting = "committing"
+)
 
 // ApplyRunningError refuses to apply a plan whose apply is under way.
 type ApplyRunningError struct{ Plan string }
@@ -65,12 +82,15 @@ func (s *Service) GetPlan(ctx context.Context, org, actor, id string) (Plan, err
 		options, result     []byte
 		sha, state, message sql.NullString
 		batch               sql.NullInt64
+		stage               sql.NullString
 	)
 	err := s.DB.QueryRowxContext(ctx, `SELECT p.id, p.tenant_id, p.actor, p.created_at, p.options, coalesce(p.result, '{}'),
 		p.body IS NOT NULL, p.sha256, p.apply_state, p.apply_message, p.batch_id,
-		EXISTS (SELECT 1 FROM reports r WHERE r.plan_id = p.id)
+		EXISTS (SELECT 1 FROM reports r WHERE r.plan_id = p.id),
+		coalesce(p.items, -1), p.apply_stage, coalesce(p.apply_done, 0)
 		FROM plans p WHERE p.id = $1 AND lower(p.tenant_id) = lower($2)`, id, org).Scan(
-		&p.ID, &p.Org, &p.Actor, &p.CreatedAt, &options, &result, &p.Saved, &sha, &state, &message, &batch, &p.HasReport)
+		&p.ID, &p.Org, &p.Actor, &p.CreatedAt, &options, &result, &p.Saved, &sha, &state, &message, &batch, &p.HasReport,
+		&p.Items, &stage, &p.ApplyDone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, &NotFoundError{What: fmt.Sprintf("no plan %s in %s", id, org)}
 	}
@@ -78,6 +98,7 @@ func (s *Service) GetPlan(ctx context.Context, org, actor, id string) (Plan, err
 		return p, store.Explain(err)
 	}
 	p.SHA256, p.ApplyState, p.ApplyMessage, p.Batch = sha.String, state.String, message.String, batch.Int64
+	p.ApplyStage = stage.String
 	if err := json.Unmarshal(options, &p.Options); err != nil {
 		return p, fmt.Errorf("plan %s's options: %w", id, err)
 	}
@@ -87,15 +108,17 @@ func (s *Service) GetPlan(ctx context.Context, org, actor, id string) (Plan, err
 	return p, nil
 }
 
-// claim marks the plan's apply as running and returns the plan's body: a
-// plan of another organization is not found, one applied or being applied
-// is refused (409). A plan whose apply was refused or failed may be tried
-// again (it is refused again while what changed stays changed).
-func (s *Service) claim(ctx context.Context, org, id, actor string) ([]byte, error) {
+// claim marks the plan's apply as running, with a lease held by the apply
+// run (a new random id), and returns the plan's body: a plan of another
+// organization is not found, one applied or being applied is refused
+// (409). A plan whose apply was refused or failed may be tried again (it
+// is refused again while what changed stays changed).
+func (s *Service) claim(ctx context.Context, org, id, actor, run string) ([]byte, error) {
 	var body []byte
-	err := s.DB.QueryRowxContext(ctx, `UPDATE plans SET apply_state = 'running', apply_message = NULL, apply_actor = $3
+	err := s.DB.QueryRowxContext(ctx, `UPDATE plans SET apply_state = 'running', apply_message = NULL, apply_actor = $3,
+		apply_run = $4, apply_heartbeat = now(), apply_stage = 'queued', apply_done = 0, batch_id = NULL
 		WHERE id = $1 AND lower(tenant_id) = lower($2) AND body IS NOT NULL
-		AND (apply_state IS NULL OR apply_state IN ('refused', 'failed')) RETURNING body`, id, org, strings.ToLower(actor)).Scan(&body)
+		AND (apply_state IS NULL OR apply_state IN ('refused', 'failed')) RETURNING body`, id, org, strings.ToLower(actor), run).Scan(&body)
 	if err == nil {
 		return body, nil
 	}
@@ -133,11 +156,12 @@ func (s *Service) Apply(ctx context.Context, org, actor, planID string, origin s
 	if err := s.CheckActor(ctx, org, actor); err != nil {
 		return s.applied(planID, org, importer.Result{Org: org}, started, err), err
 	}
-	body, err := s.claim(ctx, org, planID, actor)
+	run := newID()
+	body, err := s.claim(ctx, org, planID, actor, run)
 	if err != nil {
 		return s.applied(planID, org, importer.Result{Org: org}, started, err), err
 	}
-	return s.runApply(ctx, org, actor, planID, origin, body, started)
+	return s.runApply(ctx, org, actor, planID, run, origin, body, started)
 }
 
 // StartApply claims the plan as Apply does, then applies it on a goroutine
@@ -147,25 +171,31 @@ func (s *Service) StartApply(ctx context.Context, org, actor, planID string, ori
 	if err := s.CheckActor(ctx, org, actor); err != nil {
 		return err
 	}
-	body, err := s.claim(ctx, org, planID, actor)
+	run := newID()
+	body, err := s.claim(ctx, org, planID, actor, run)
 	if err != nil {
 		return err
 	}
 	go func() {
-		_, _ = s.runApply(ctx, org, actor, planID, origin, body, time.Now())
+		_, _ = s.runApply(ctx, org, actor, planID, run, origin, body, time.Now())
 	}()
 	return nil
 }
 
-// runApply applies a claimed plan and records how it went on its row.
-func (s *Service) runApply(ctx context.Context, org, actor, planID string, origin store.Origin, body []byte, started time.Time) (Outcome, error) {
+// runApply applies a claimed plan and records how it went on its row;
+// while it runs, it keeps the lease of its run and records its progress
+// (heartbeat).
+func (s *Service) runApply(ctx context.Context, org, actor, planID, run string, origin store.Origin, body []byte, started time.Time) (Outcome, error) {
 	res := importer.Result{Org: org}
+	prog := &progress{}
+	stopBeat := s.heartbeat(context.WithoutCancel(ctx), planID, run, prog)
 	release, err := s.turn(ctx)
 	if err == nil {
 		res, err = importer.Apply(ctx, importer.Postgres(store.New(s.DB)), importer.ApplyOptions{Plan: bytes.NewReader(body), PlanName: "plan " + planID,
-			Actor: actor, Origin: origin, Words: outcome.ServerWords, Log: s.log()})
+			Actor: actor, Origin: origin, Words: outcome.ServerWords, Log: s.log(), Progress: prog.set})
 		release()
 	}
+	stopBeat()
 	state, msg := ApplyApplied, ""
 	switch {
 	case err == nil && res.Applied:
@@ -178,11 +208,17 @@ func (s *Service) runApply(ctx context.Context, org, actor, planID string, origi
 		}
 	}
 	var batch *int64
-	if res.Applied {
+	if res.BatchID != 0 {
 		batch = &res.BatchID
 	}
+	// The batch is kept when the apply was applied or refused (aborted),
+	// and linked to the plan then; a failed run's batch is removed. A run
+	// whose lease was taken from it (marked failed, and maybe claimed
+	// again since) records only that it applied: what happened is true.
 	if _, uerr := s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE plans SET apply_state = $2, apply_message = nullif($3, ''),
-		batch_id = $4, applied_at = CASE WHEN $2 = 'applied' THEN now() END WHERE id = $1`, planID, state, msg, batch); uerr != nil {
+		batch_id = (SELECT b.id FROM batches b WHERE b.id = $4), applied_at = CASE WHEN $2 = 'applied' THEN now() END,
+		apply_run = NULL, apply_heartbeat = NULL, apply_stage = NULL
+		WHERE id = $1 AND (apply_run = $5 OR $2 = 'applied')`, planID, state, msg, batch, run); uerr != nil {
 		s.log().Error("recording a plan's apply", "plan", planID, "err", uerr)
 		err = errors.Join(err, store.Explain(uerr))
 	}

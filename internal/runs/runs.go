@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -43,6 +44,11 @@ type Service struct {
 	// and more for the other requests; otherwise runs waiting for their
 	// next connection would wait for each other for ever.
 	MaxRuns int
+	// Lease is how long an apply's heartbeat may be missing before any
+	// serve process takes the apply for dead and marks it failed (Sweep);
+	// 0: DefaultLease. Every serve process on a database should use the
+	// same.
+	Lease time.Duration
 
 	once  sync.Once
 	turns chan struct{}
@@ -170,7 +176,8 @@ type Outcome struct {
 	ReportFormat string
 	PlanID       string // a dry run's plan id
 
-	plan *os.File // the dry run's saved plan, until it is kept
+	plan  *os.File      // the dry run's saved plan, until it is kept
+	items *atomic.Int64 // the plan's changes from rows, as the dry run counts them
 }
 
 // Import runs one import and keeps its report (and, for a dry run, its
@@ -236,6 +243,12 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 		}
 		defer plan.Close()
 		opts.PlanOut = plan
+		// The plan's changes are counted as the dry run hands them over,
+		// so that its apply can show how far it has got (the --sync
+		// deactivations, written last, are in res.Deactivated).
+		items := new(atomic.Int64)
+		out.items = items
+		opts.Plan = func(importer.PlanItem) { items.Add(1) }
 	}
 	res, err = importer.Import(ctx, importer.Postgres(store.New(s.DB)), opts)
 	out.plan = plan
@@ -255,7 +268,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 			}
 		}
 	} else if req.DryRun {
-		err = errors.Join(err, s.keepPlan(context.WithoutCancel(ctx), req, res, out.PlanID, out.plan))
+		err = errors.Join(err, s.keepPlan(context.WithoutCancel(ctx), req, res, &out))
 	}
 	o, err := finish(res, err)
 	if o.PlanID != "" {
@@ -280,9 +293,17 @@ func newID() string {
 
 // keepPlan records a dry run, with its saved plan (plan, written by the
 // importer) when the importer finished it.
-func (s *Service) keepPlan(ctx context.Context, req ImportRequest, res importer.Result, id string, plan *os.File) error {
+func (s *Service) keepPlan(ctx context.Context, req ImportRequest, res importer.Result, out *Outcome) error {
+	id, plan := out.PlanID, out.plan
+	limit := func(t *importer.Threshold) string {
+		if t == nil {
+			return ""
+		}
+		return t.String()
+	}
 	options, err := json.Marshal(map[string]any{"atomic": req.Atomic, "sync": req.Sync, "mapping": req.Mapping,
-		"sheet": req.Sheet, "encoding": req.Encoding, "activation_emails": !req.NoActivationEmails, "file": req.Name})
+		"sheet": req.Sheet, "encoding": req.Encoding, "activation_emails": !req.NoActivationEmails, "file": req.Name,
+		"max_deactivate": limit(req.MaxDeactivate), "max_rejected": limit(req.MaxRejected)})
 	if err != nil {
 		return err
 	}
@@ -292,15 +313,20 @@ func (s *Service) keepPlan(ctx context.Context, req ImportRequest, res importer.
 	}
 	var body []byte
 	var sha *string
+	var items *int64
 	if plan != nil && res.PlanSHA256 != "" {
 		if body, err = readPlan(plan); err != nil {
 			return err
 		}
 		sha = &res.PlanSHA256
+		if out.items != nil {
+			n := out.items.Load() + int64(res.Deactivated)
+			items = &n
+		}
 	}
 	tenant := res.Org
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO plans (id, tenant_id, actor, options, result, body, sha256)
-		SELECT $1, t.id, $3, $4, $5, $6, $7 FROM tenants t WHERE lower(t.id) = lower($2)`, id, tenant, strings.ToLower(req.Actor), options, result, body, sha)
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO plans (id, tenant_id, actor, options, result, body, sha256, items)
+		SELECT $1, t.id, $3, $4, $5, $6, $7, $8 FROM tenants t WHERE lower(t.id) = lower($2)`, id, tenant, strings.ToLower(req.Actor), options, result, body, sha, items)
 	return store.Explain(err)
 }
 
@@ -325,11 +351,11 @@ func (s *Service) keepReport(ctx context.Context, req ImportRequest, res importe
 	}
 	switch {
 	case body == nil && res.DryRun:
-		return s.keepPlan(ctx, req, res, out.PlanID, out.plan) // the report was withdrawn: the plan stays
+		return s.keepPlan(ctx, req, res, out) // the report was withdrawn: the plan stays
 	case body == nil:
 		return nil // withdrawn or aborted: nothing to keep
 	case res.DryRun:
-		if err := s.keepPlan(ctx, req, res, out.PlanID, out.plan); err != nil {
+		if err := s.keepPlan(ctx, req, res, out); err != nil {
 			return err
 		}
 		_, err = s.DB.ExecContext(ctx, `INSERT INTO reports (tenant_id, plan_id, format, body) SELECT tenant_id, id, $2, $3 FROM plans WHERE id = $1`,

@@ -52,16 +52,72 @@ func origin(or *orgRequest) store.Origin {
 type uploadData struct {
 	Mappings []string
 	Error    string // why the last upload was refused (shown as text)
+	// Form holds the options the form starts with: those of the upload
+	// refused, or of the query (the link a refused apply offers, with its
+	// plan's options); Previous is the file that plan was made from.
+	Form     url.Values
+	Previous string
 }
+
+// On reports whether the checkbox name starts checked.
+func (d uploadData) On(name string) bool { return d.Form.Get(name) != "" }
+
+// Value is the value the field name starts with.
+func (d uploadData) Value(name string) string { return d.Form.Get(name) }
+
+// uploadOptions are the upload form's fields besides the file and the
+// token.
+var uploadOptions = []string{"atomic", "sync", "max_deactivate", "max_rejected", "no_activation_emails", "sheet", "encoding", "mapping"}
 
 func (s *server) uploadPage(w http.ResponseWriter, r *http.Request, or *orgRequest) {
-	s.renderUpload(w, r, or, http.StatusOK, "")
+	s.renderUpload(w, r, or, http.StatusOK, "", r.URL.Query())
 }
 
-func (s *server) renderUpload(w http.ResponseWriter, r *http.Request, or *orgRequest, code int, msg string) {
+// againURL is the upload page with the options of a plan preselected: a
+// new plan of the same sheet, or of its newer version.
+func againURL(org string, p runs.Plan) string {
+	q := url.Values{}
+	str := func(key string) string { v, _ := p.Options[key].(string); return v }
+	on := func(key string) bool { v, _ := p.Options[key].(bool); return v }
+	if on("atomic") {
+		q.Set("atomic", "1")
+	}
+	if on("sync") {
+		q.Set("sync", "1")
+	}
+	if v, ok := p.Options["activation_emails"].(bool); ok && !v {
+		q.Set("no_activation_emails", "1")
+	}
+	for _, k := range []string{"max_deactivate", "max_rejected", "sheet", "encoding", "mapping"} {
+		if v := str(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	if v := str("file"); v != "" {
+		q.Set("previous", v)
+	}
+	u := "/orgs/" + org + "/upload"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+func (s *server) renderUpload(w http.ResponseWriter, r *http.Request, or *orgRequest, code int, msg string, form url.Values) {
 	v := or.view
 	v.Title = v.L.T("upload.title")
-	v.Data = uploadData{Mappings: mapping.Builtins(), Error: msg}
+	preset := url.Values{}
+	for _, k := range uploadOptions {
+		if val := strings.TrimSpace(form.Get(k)); val != "" && len(val) <= maxField {
+			preset.Set(k, val)
+		}
+	}
+	previous := form.Get("previous")
+	if len(previous) > maxField {
+		previous = ""
+	}
+	v.Data = uploadData{Mappings: mapping.Builtins(), Error: msg, Form: preset, Previous: previous}
+	v.Scripts = []script{uploadScript}
 	s.render(w, r, code, "upload", v)
 }
 
@@ -80,6 +136,7 @@ func (s *server) uploadPost(w http.ResponseWriter, r *http.Request, or *orgReque
 		return
 	}
 	form := url.Values{}
+	render := func(code int, msg string) { s.renderUpload(w, r, or, code, msg, form) }
 	for {
 		part, err := mr.NextPart()
 		if err != nil {
@@ -87,13 +144,13 @@ func (s *server) uploadPost(w http.ResponseWriter, r *http.Request, or *orgReque
 				s.errorPageSess(w, r, or.sess, http.StatusForbidden, "error.csrf")
 				return
 			}
-			s.renderUpload(w, r, or, http.StatusBadRequest, or.view.L.T("upload.nofile"))
+			render(http.StatusBadRequest, or.view.L.T("upload.nofile"))
 			return
 		}
 		if part.FormName() != "file" {
 			b, err := io.ReadAll(io.LimitReader(part, maxField))
 			if err != nil {
-				s.renderUpload(w, r, or, http.StatusBadRequest, err.Error())
+				render(http.StatusBadRequest, err.Error())
 				return
 			}
 			form.Add(part.FormName(), string(b))
@@ -106,7 +163,7 @@ func (s *server) uploadPost(w http.ResponseWriter, r *http.Request, or *orgReque
 		}
 		req, msg := importRequest(form)
 		if msg != "" {
-			s.renderUpload(w, r, or, http.StatusBadRequest, msg)
+			render(http.StatusBadRequest, msg)
 			return
 		}
 		req.Org, req.Actor, req.Origin, req.DryRun = or.env.Org.ID, or.env.Actor.Email, origin(or), true
@@ -114,13 +171,13 @@ func (s *server) uploadPost(w http.ResponseWriter, r *http.Request, or *orgReque
 		o, err := s.runs.Import(r.Context(), req)
 		switch {
 		case body.over.Load() && !o.Result.Applied:
-			s.renderUpload(w, r, or, http.StatusRequestEntityTooLarge, or.view.L.T("upload.toobig", s.upload))
+			render(http.StatusRequestEntityTooLarge, or.view.L.T("upload.toobig", s.upload))
 		case outcome.HTTPStatus(err) == http.StatusOK && o.PlanID != "":
 			http.Redirect(w, r, fmt.Sprintf("/orgs/%s/plans/%s", or.env.Org.ID, o.PlanID), http.StatusSeeOther)
 		case outcome.HTTPStatus(err) == http.StatusInternalServerError:
 			s.serverError(w, r, err)
 		default:
-			s.renderUpload(w, r, or, outcome.HTTPStatus(err), outcome.Message(err))
+			render(outcome.HTTPStatus(err), outcome.Message(err))
 		}
 		return
 	}
@@ -225,6 +282,7 @@ type planData struct {
 	Deactivate    []string
 	DeactivateAll int
 	File          string
+	Again         string // a new plan: the upload page with this plan's options
 }
 
 // planActions are the actions the plan's list filters by.
@@ -239,7 +297,7 @@ func (s *server) planPage(w http.ResponseWriter, r *http.Request, or *orgRequest
 	if !ok {
 		return
 	}
-	d := planData{Plan: p, Actions: planActions, Page: pageNumber(r)}
+	d := planData{Plan: p, Actions: planActions, Page: pageNumber(r), Again: againURL(or.env.Org.ID, p)}
 	d.File, _ = p.Options["file"].(string)
 	if a := r.URL.Query().Get("action"); a != "" {
 		for _, known := range planActions {
@@ -436,6 +494,13 @@ func (s *server) applyPlan(w http.ResponseWriter, r *http.Request, or *orgReques
 	}
 }
 
+// resultData is the result page of an apply: the plan, and the link to
+// a new plan (the upload page with the plan's options).
+type resultData struct {
+	runs.Plan
+	Again string
+}
+
 // applyResult shows the apply's state: under way (the page reloads
 // itself), applied (a link to the batch), or refused (what changed, and
 // an offer to upload again).
@@ -449,7 +514,7 @@ func (s *server) applyResult(w http.ResponseWriter, r *http.Request, or *orgRequ
 	if p.ApplyState == runs.ApplyRunning {
 		v.Refresh = resultRefresh
 	}
-	v.Data = p
+	v.Data = resultData{Plan: p, Again: againURL(or.env.Org.ID, p)}
 	code := http.StatusOK
 	if p.ApplyState == runs.ApplyRefused {
 		code = http.StatusConflict

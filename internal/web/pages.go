@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
@@ -45,6 +47,9 @@ type batchRow struct {
 	store.Batch
 	UndoOf, UndoneBy int64
 	Error            string
+	// Plan is the plan whose apply (from the web or the API) ran as the
+	// batch: the lists link to its result page. "" for other batches.
+	Plan string
 }
 
 func batchRows(bs []store.Batch) []batchRow {
@@ -53,6 +58,34 @@ func batchRows(bs []store.Batch) []batchRow {
 		rows[i] = batchRow{Batch: b, UndoOf: b.UndoOf.Int64, UndoneBy: b.UndoneBy.Int64, Error: b.Error.String}
 	}
 	return rows
+}
+
+// withPlans fills in the plan each batch applied, when a plan kept by the
+// server did (migration 0015 links a running apply's batch too).
+func (s *server) withPlans(r *http.Request, or *orgRequest, rows []batchRow) ([]batchRow, error) {
+	if len(rows) == 0 {
+		return rows, nil
+	}
+	ids := make([]int64, len(rows))
+	for i, b := range rows {
+		ids[i] = b.ID
+	}
+	var links []struct {
+		Batch int64  `db:"batch_id"`
+		Plan  string `db:"id"`
+	}
+	if err := s.db.SelectContext(r.Context(), &links, `SELECT batch_id, id FROM plans WHERE tenant_id = $1 AND batch_id = ANY($2)`,
+		or.env.Org.ID, pq.Array(ids)); err != nil {
+		return nil, store.Explain(err)
+	}
+	plans := make(map[int64]string, len(links))
+	for _, l := range links {
+		plans[l.Batch] = l.Plan
+	}
+	for i := range rows {
+		rows[i].Plan = plans[rows[i].ID]
+	}
+	return rows, nil
 }
 
 // orgPage shows the organization: seats used and free per tier, PBXes, CC
@@ -65,6 +98,11 @@ func (s *server) orgPage(w http.ResponseWriter, r *http.Request, or *orgRequest)
 		return
 	}
 	bs, err := store.RecentBatches(r.Context(), s.db, or.env.Org.ID, recentBatches)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	rows, err := s.withPlans(r, or, batchRows(bs))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -84,7 +122,7 @@ func (s *server) orgPage(w http.ResponseWriter, r *http.Request, or *orgRequest)
 	v := or.view
 	v.Title = d.Name
 	v.Data = orgData{OrgDetails: d, PremiumFree: app.Free(d.PremiumSeats, d.PremiumUsed), StandardFree: app.Free(d.StandardSeats, d.StandardUsed),
-		Batches: batchRows(bs), KindKey: fmt.Sprintf("actor.%d", or.env.ActorKind), MayExport: scope != rules.ExportNone, Masked: scope == rules.ExportMasked}
+		Batches: rows, KindKey: fmt.Sprintf("actor.%d", or.env.ActorKind), MayExport: scope != rules.ExportNone, Masked: scope == rules.ExportMasked}
 	s.render(w, r, http.StatusOK, "org", v)
 }
 
@@ -176,12 +214,17 @@ func (s *server) batches(w http.ResponseWriter, r *http.Request, or *orgRequest)
 		s.serverError(w, r, err)
 		return
 	}
+	rows, err := s.withPlans(r, or, batchRows(bs))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	v := or.view
 	v.Title = v.L.T("batches.title")
 	v.Data = struct {
 		Batches []batchRow
 		Limit   int
-	}{batchRows(bs), batchListLimit}
+	}{rows, batchListLimit}
 	s.render(w, r, http.StatusOK, "batches", v)
 }
 

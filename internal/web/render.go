@@ -25,6 +25,16 @@ func staticFiles() http.Handler {
 	return http.FileServerFS(sub)
 }
 
+// script is a script of the site's own, loaded by a page from the
+// embedded static files with its Subresource Integrity hash.
+type script struct{ Src, Integrity string }
+
+// uploadScript is the upload page's drag and drop (static/upload.js,
+// version 1), pinned by the SHA-384 of its bytes: the browser runs it only
+// if they are these (TestUploadScriptPinned checks the hash against the
+// file). The form works without it.
+var uploadScript = script{Src: "/static/upload.js?v=1", Integrity: "sha384-hPR6BVTid/w1dUGq8hYxZqZ9UuJ89Yr7wwUxGCWlKeQdRAvjY01wCsB9Im7er1wN"}
+
 // pages are the parsed page templates by name, each with the layout.
 type pages map[string]*template.Template
 
@@ -106,6 +116,8 @@ type view struct {
 	// Refresh, when set, reloads the page after that many seconds (a
 	// result page of a run under way).
 	Refresh int
+	// Scripts are the page's scripts (none but the site's own files).
+	Scripts []script
 }
 
 // langLink is one entry of the language switch.
