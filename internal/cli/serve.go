@@ -86,7 +86,7 @@ func runServe(c *cli.Context) error {
 		baseURL = "http://" + c.String("listen")
 	}
 	// One runs service for the pages and the API: they share its turns.
-	svc := &runs.Service{DB: db, Log: log, MaxRuns: maxRuns}
+	svc := &runs.Service{DB: db, Log: log, MaxRuns: maxRuns, Running: limitServeMemory()}
 	pages, err := web.New(web.Config{DB: db, BaseURL: baseURL, Logger: log, Runs: svc, Context: c.Context, MaxUpload: maxUpload,
 		OIDC: web.OIDCConfig{Issuer: oidc.Issuer, ClientID: oidc.ClientID, ClientSecret: oidc.ClientSecret}})
 	if err != nil {
