@@ -214,13 +214,27 @@ func ascii(s string) string {
 type sheets struct {
 	rows      int
 	csv, sync string
-	xlsx      string         // "" when XLSX is skipped
-	prefixes  map[int]string // smaller CSVs: the first rows of csv
-	dir       string
+	xlsx      string // "" when XLSX is skipped
+	// serveXLSX is the workbook uploaded to ccbulk serve, of
+	// serveXLSXRows rows (the first rows of xlsx; xlsx itself when
+	// they are as many); "" when those rows are not measured.
+	serveXLSX     string
+	serveXLSXRows int
+	prefixes      map[int]string // smaller CSVs: the first rows of csv
+	dir           string
 }
 
-// generate writes the sheets of n users into dir (kept between runs).
-func generate(dir string, n int, prefixSizes []int, withXLSX bool) (*sheets, error) {
+// serveRows is how many rows the workbook uploaded to ccbulk serve has.
+func (s *sheets) serveRows() int {
+	if s.serveXLSXRows > 0 {
+		return s.serveXLSXRows
+	}
+	return s.rows
+}
+
+// generate writes the sheets of n users into dir (kept between runs), and
+// a workbook of the first serveXLSX of them for ccbulk serve (0: none).
+func generate(dir string, n int, prefixSizes []int, withXLSX bool, serveXLSX int) (*sheets, error) {
 	s := &sheets{rows: n, prefixes: map[int]string{}, dir: dir}
 	name := func(kind string, rows int, ext string) string {
 		return filepath.Join(dir, fmt.Sprintf("%s-%d-v%d.%s", kind, rows, genVersion, ext))
@@ -231,11 +245,15 @@ func generate(dir string, n int, prefixSizes []int, withXLSX bool) (*sheets, err
 	}
 	if withXLSX {
 		s.xlsx = name("users", n, "xlsx")
+		if serveXLSX > 0 {
+			s.serveXLSXRows = min(serveXLSX, n)
+			s.serveXLSX = name("users", s.serveXLSXRows, "xlsx")
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	all := []string{s.csv, s.sync, s.xlsx}
+	all := []string{s.csv, s.sync, s.xlsx, s.serveXLSX}
 	for _, p := range s.prefixes {
 		all = append(all, p)
 	}
@@ -287,18 +305,38 @@ func generate(dir string, n int, prefixSizes []int, withXLSX bool) (*sheets, err
 		}
 		outs = append(outs, o)
 	}
-	var xw sheet.Writer
-	var xf *os.File
+	// The workbooks: of n rows, and the smaller one for ccbulk serve.
+	type book struct {
+		path  string
+		file  *os.File
+		w     sheet.Writer
+		limit int
+	}
+	var books []*book
 	if withXLSX {
-		var err error
-		if xf, err = os.Create(s.xlsx + ".tmp"); err != nil {
-			return nil, err
+		paths := []struct {
+			path  string
+			limit int
+		}{{s.xlsx, n}}
+		if s.serveXLSX != "" && s.serveXLSX != s.xlsx {
+			paths = append(paths, struct {
+				path  string
+				limit int
+			}{s.serveXLSX, s.serveXLSXRows})
 		}
-		if xw, err = sheet.NewWriter(sheet.XLSX, xf, sheet.WriterOptions{SheetName: "Users"}); err != nil {
-			return nil, err
-		}
-		if err := xw.WriteHeader(schema.TemplateHeaders()); err != nil {
-			return nil, err
+		for _, p := range paths {
+			f, err := os.Create(p.path + ".tmp")
+			if err != nil {
+				return nil, err
+			}
+			w, err := sheet.NewWriter(sheet.XLSX, f, sheet.WriterOptions{SheetName: "Users"})
+			if err != nil {
+				return nil, err
+			}
+			if err := w.WriteHeader(schema.TemplateHeaders()); err != nil {
+				return nil, err
+			}
+			books = append(books, &book{path: p.path, file: f, w: w, limit: p.limit})
 		}
 	}
 	var g generator
@@ -318,9 +356,11 @@ func generate(dir string, n int, prefixSizes []int, withXLSX bool) (*sheets, err
 				return nil, err
 			}
 		}
-		if xw != nil {
-			if err := xw.WriteRow(cells, nil); err != nil {
-				return nil, err
+		for _, b := range books {
+			if i <= b.limit {
+				if err := b.w.WriteRow(cells, nil); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -339,14 +379,14 @@ func generate(dir string, n int, prefixSizes []int, withXLSX bool) (*sheets, err
 			return nil, err
 		}
 	}
-	if xw != nil {
-		if err := xw.Close(); err != nil {
+	for _, b := range books {
+		if err := b.w.Close(); err != nil {
 			return nil, err
 		}
-		if err := xf.Close(); err != nil {
+		if err := b.file.Close(); err != nil {
 			return nil, err
 		}
-		if err := os.Rename(s.xlsx+".tmp", s.xlsx); err != nil {
+		if err := os.Rename(b.path+".tmp", b.path); err != nil {
 			return nil, err
 		}
 	}

@@ -16,6 +16,10 @@
 //	               serve over HTTP); "others" stops each run after
 //	               the reports (with growth,pgloader: the reports alone)
 //	BENCH_KEEP     set: keep the main database of the last run (ccbulk_bench)
+//	BENCH_SERVE_XLSX_ROWS  users of the workbook the rows of ccbulk serve
+//	               upload as a dry run, one and four at once (default
+//	               100000, at most BENCH_ROWS); their CSV import over HTTP
+//	               uses BENCH_ROWS
 //	CCBULK         the ccbulk binary (default bin/ccbulk)
 package main
 
@@ -82,6 +86,10 @@ type config struct {
 	ccbulk  string
 	self    string
 	adminDB string // DATABASE_URL
+
+	// serveXLSXRows are the rows of the workbook uploaded to ccbulk
+	// serve (BENCH_SERVE_XLSX_ROWS, at most rows).
+	serveXLSXRows int
 }
 
 func envInt(name string, def int) (int, error) {
@@ -107,6 +115,10 @@ func loadConfig() (*config, error) {
 	if c.runs, err = envInt("BENCH_RUNS", 3); err != nil {
 		return nil, err
 	}
+	if c.serveXLSXRows, err = envInt("BENCH_SERVE_XLSX_ROWS", defaultServeXLSXRows); err != nil {
+		return nil, err
+	}
+	c.serveXLSXRows = min(c.serveXLSXRows, c.rows)
 	growth := os.Getenv("BENCH_GROWTH")
 	if growth == "" {
 		growth = "100000,300000"
@@ -149,6 +161,19 @@ func loadConfig() (*config, error) {
 		}
 	}
 	return c, nil
+}
+
+// defaultServeXLSXRows is the size of the workbook uploaded to ccbulk
+// serve: issue 17 measures the upload of a 100,000-row workbook.
+const defaultServeXLSXRows = 100_000
+
+// serveXLSX is how many rows the workbook of the serve rows has: 0 when
+// those rows are not measured (no XLSX, or no serve).
+func (c *config) serveXLSX() int {
+	if c.skip["xlsx"] || c.skip["serve"] {
+		return 0
+	}
+	return c.serveXLSXRows
 }
 
 // sample is one measured child process.
@@ -330,7 +355,7 @@ func generateSheets() error {
 	if cfg.skip["growth"] {
 		growth = nil
 	}
-	_, err = generate(filepath.Join(cfg.dir, "sheets"), cfg.rows, growth, !cfg.skip["xlsx"])
+	_, err = generate(filepath.Join(cfg.dir, "sheets"), cfg.rows, growth, !cfg.skip["xlsx"], cfg.serveXLSX())
 	return err
 }
 
@@ -361,7 +386,7 @@ func run() error {
 	if err := gen.Run(); err != nil {
 		return fmt.Errorf("generating sheets: %w", err)
 	}
-	sh, err := generate(filepath.Join(cfg.dir, "sheets"), cfg.rows, growth, withXLSX)
+	sh, err := generate(filepath.Join(cfg.dir, "sheets"), cfg.rows, growth, withXLSX, cfg.serveXLSX())
 	if err != nil {
 		return fmt.Errorf("generating sheets: %w", err)
 	}

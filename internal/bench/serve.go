@@ -32,8 +32,9 @@ type serveProc struct {
 
 // startServe starts ccbulk serve on database dbURL and waits until it
 // answers /healthz. Each measurement starts its own, so that the server's
-// peak RSS (VmHWM) is that measurement's.
-func (c *config) startServe(dbURL, logPath string) (*serveProc, error) {
+// peak RSS (VmHWM) is that measurement's. profile names the server's CPU
+// profile, written when BENCH_PROFILE is set (as it stops).
+func (c *config) startServe(dbURL, logPath, profile string) (*serveProc, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -45,7 +46,11 @@ func (c *config) startServe(dbURL, logPath string) (*serveProc, error) {
 		return nil, err
 	}
 	p := &serveProc{base: "http://" + addr, log: log, exited: make(chan error, 1)}
-	p.cmd = exec.Command(c.ccbulk, "serve", "--listen", addr, "--base-url", p.base)
+	var args []string
+	if c.profile != "" && profile != "" {
+		args = append(args, "--cpuprofile", filepath.Join(c.profile, profile+".pprof"))
+	}
+	p.cmd = exec.Command(c.ccbulk, append(args, "serve", "--listen", addr, "--base-url", p.base)...)
 	p.cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
 	p.cmd.Stdout, p.cmd.Stderr = log, log
 	if err := p.cmd.Start(); err != nil {
@@ -181,8 +186,8 @@ func (p *serveProc) upload(tok, org, file string, dryRun bool) (importResult, er
 // timedUploads starts a fresh server, uploads file to each of orgs at
 // once, and measures: the wall time until the last answer, the server's
 // peak RSS and CPU (as the client's: the imports run in it), and the
-// PostgreSQL server's CPU.
-func (c *config) timedUploads(dbURL, logPath, file string, orgs []string, dryRun bool) (sample, []importResult, error) {
+// PostgreSQL server's CPU. profile names the server's CPU profile.
+func (c *config) timedUploads(dbURL, logPath, profile, file string, orgs []string, dryRun bool) (sample, []importResult, error) {
 	toks := make([]string, len(orgs))
 	for i, org := range orgs {
 		t, err := c.token(dbURL, org)
@@ -191,7 +196,7 @@ func (c *config) timedUploads(dbURL, logPath, file string, orgs []string, dryRun
 		}
 		toks[i] = t
 	}
-	p, err := c.startServe(dbURL, logPath)
+	p, err := c.startServe(dbURL, logPath, profile)
 	if err != nil {
 		return sample{}, nil, err
 	}
@@ -218,21 +223,22 @@ func (c *config) timedUploads(dbURL, logPath, file string, orgs []string, dryRun
 // files: an XLSX dry run uploaded over HTTP against the command line's
 // --dry-run, four such uploads at once to four tenants (the server's peak
 // RSS), and a CSV uploaded and applied against the command line's import.
+// The workbook is sh.serveXLSX (issue 17: 100,000 rows), the CSV sh.csv.
 // The tenants of serveOrgs are empty when it starts.
 func (c *config) serveRuns(dbURL string, sh *sheets, outDir, tag string, withXLSX bool, res results) error {
 	logPath := filepath.Join(outDir, "serve.log")
-	n := sh.rows
-	check := func(what string, r importResult, applied bool) error {
+	check := func(what string, n int, r importResult, applied bool) error {
 		if r.Created != n || r.Rejected > 0 || r.Applied != applied {
 			return fmt.Errorf("%s of %d new users: %d created, %d rejected, applied=%v", what, n, r.Created, r.Rejected, r.Applied)
 		}
 		return nil
 	}
-	if withXLSX {
+	if withXLSX && sh.serveXLSX != "" {
+		m := sh.serveRows()
 		if err := c.settle(dbURL); err != nil {
 			return err
 		}
-		s, out, err := c.ccbulkRun(dbURL, tag+"-dry-xlsx", "import", sh.xlsx, "--org", serveOrgs[0], "--actor", primaryAdmin, "--json", "--dry-run")
+		s, out, err := c.ccbulkRun(dbURL, tag+"-dry-xlsx", "import", sh.serveXLSX, "--org", serveOrgs[0], "--actor", primaryAdmin, "--json", "--dry-run")
 		if err != nil {
 			return err
 		}
@@ -240,18 +246,18 @@ func (c *config) serveRuns(dbURL string, sh *sheets, outDir, tag string, withXLS
 		if err := json.Unmarshal(out, &r); err != nil {
 			return fmt.Errorf("ccbulk import --dry-run: reading its --json summary: %v (%s)", err, out)
 		}
-		if err := check("the command line's XLSX dry run", r, false); err != nil {
+		if err := check("the command line's XLSX dry run", m, r, false); err != nil {
 			return err
 		}
 		res.add("dry-xlsx-cli", s)
 		if err := c.settle(dbURL); err != nil {
 			return err
 		}
-		s, rs, err := c.timedUploads(dbURL, logPath, sh.xlsx, serveOrgs[:1], true)
+		s, rs, err := c.timedUploads(dbURL, logPath, tag+"-dry-xlsx-http", sh.serveXLSX, serveOrgs[:1], true)
 		if err != nil {
 			return err
 		}
-		if err := check("the XLSX dry run over HTTP", rs[0], false); err != nil {
+		if err := check("the XLSX dry run over HTTP", m, rs[0], false); err != nil {
 			return err
 		}
 		res.add("dry-xlsx-http", s)
@@ -259,12 +265,12 @@ func (c *config) serveRuns(dbURL string, sh *sheets, outDir, tag string, withXLS
 		if err := c.settle(dbURL); err != nil {
 			return err
 		}
-		s, rs, err = c.timedUploads(dbURL, logPath, sh.xlsx, serveOrgs, true)
+		s, rs, err = c.timedUploads(dbURL, logPath, tag+"-dry-xlsx-http4", sh.serveXLSX, serveOrgs, true)
 		if err != nil {
 			return err
 		}
 		for _, r := range rs {
-			if err := check("an XLSX dry run of four at once over HTTP", r, false); err != nil {
+			if err := check("an XLSX dry run of four at once over HTTP", m, r, false); err != nil {
 				return err
 			}
 		}
@@ -279,18 +285,18 @@ func (c *config) serveRuns(dbURL string, sh *sheets, outDir, tag string, withXLS
 	if err != nil {
 		return err
 	}
-	if err := check("the command line's import", r, true); err != nil {
+	if err := check("the command line's import", sh.rows, r, true); err != nil {
 		return err
 	}
 	res.add("import-cli-tenant", s)
 	if err := c.settle(dbURL); err != nil {
 		return err
 	}
-	s, rs, err := c.timedUploads(dbURL, logPath, sh.csv, serveOrgs[1:2], false)
+	s, rs, err := c.timedUploads(dbURL, logPath, tag+"-import-http", sh.csv, serveOrgs[1:2], false)
 	if err != nil {
 		return err
 	}
-	if err := check("the CSV import over HTTP", rs[0], true); err != nil {
+	if err := check("the CSV import over HTTP", sh.rows, rs[0], true); err != nil {
 		return err
 	}
 	res.add("import-http", s)

@@ -86,7 +86,7 @@ func runServe(c *cli.Context) error {
 		baseURL = "http://" + c.String("listen")
 	}
 	// One runs service for the pages and the API: they share its turns.
-	svc := &runs.Service{DB: db, Log: log, MaxRuns: maxRuns}
+	svc := &runs.Service{DB: db, Log: log, MaxRuns: maxRuns, Running: limitServeMemory()}
 	// Applies whose server stopped while they ran (their lease expired)
 	// are marked failed, now and periodically: any serve process does it.
 	go svc.KeepSweeping(c.Context)

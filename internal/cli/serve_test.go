@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ccbulk/ccbulk/internal/cli"
 	"github.com/ccbulk/ccbulk/internal/testdb"
 )
 
@@ -212,6 +214,12 @@ func TestServeStopsRunsInFlight(t *testing.T) {
 	if err := db.Get(&origin, `SELECT coalesce(origin_kind, 'none') FROM batches ORDER BY id LIMIT 1`); err != nil || origin != "cli" {
 		t.Errorf("the command line's batch records origin %q (%v), want cli", origin, err)
 	}
+	// The collector's settings: the memory limit grows with the runs in
+	// flight (unless GOGC or GOMEMLIMIT says otherwise).
+	tuned := os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == ""
+	if tuned {
+		checkMemory(t, s.url, "idle", cli.ServeMemoryLimit(0))
+	}
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.url+"/api/v1/orgs/acme/imports", pr)
@@ -241,6 +249,9 @@ func TestServeStopsRunsInFlight(t *testing.T) {
 			t.Fatalf("the import did not start\n%s", s.log)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if tuned {
+		checkMemory(t, s.url, "one run in flight", cli.ServeMemoryLimit(1))
 	}
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve stopped with %v\n%s", err, s.log)
@@ -351,5 +362,30 @@ func TestServeKilledMidApply(t *testing.T) {
 	}
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve stopped with %v\n%s", err, s.log)
+	}
+}
+
+// checkMemory checks the server's collector settings in its /metrics: the
+// GOGC of limitServeMemory and the memory limit want.
+func checkMemory(t *testing.T, url, when string, want int64) {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]float64{"go_gc_gomemlimit_bytes": float64(want), "go_gc_gogc_percent": cli.ServeGCPercent} {
+		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindSubmatch(body)
+		if m == nil {
+			t.Errorf("%s: /metrics has no %s", when, name)
+			continue
+		}
+		if got, err := strconv.ParseFloat(string(m[1]), 64); err != nil || got != want {
+			t.Errorf("%s: %s is %s, want %v", when, name, m[1], want)
+		}
 	}
 }

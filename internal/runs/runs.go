@@ -49,9 +49,17 @@ type Service struct {
 	// 0: DefaultLease. Every serve process on a database should use the
 	// same.
 	Lease time.Duration
+	// Running, when set, is told how many imports and undos are in
+	// flight each time that number changes ('ccbulk serve' sizes the
+	// process's memory limit by it: the runs share one heap). Calls are
+	// made one at a time, in the order of the changes.
+	Running func(inFlight int)
 
 	once  sync.Once
 	turns chan struct{}
+
+	mu       sync.Mutex // orders the calls of Running
+	inFlight int
 }
 
 // ConnsPerRun is the most database connections one import or undo holds
@@ -64,9 +72,23 @@ func (s *Service) turn(ctx context.Context) (release func(), err error) {
 	s.once.Do(func() { s.turns = make(chan struct{}, max(s.MaxRuns, 1)) })
 	select {
 	case s.turns <- struct{}{}:
-		return func() { <-s.turns }, nil
+		s.running(+1)
+		return func() {
+			s.running(-1)
+			<-s.turns
+		}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// running counts a run starting (+1) or ending (-1) and tells Running.
+func (s *Service) running(delta int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inFlight += delta
+	if s.Running != nil {
+		s.Running(s.inFlight)
 	}
 }
 

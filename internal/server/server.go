@@ -16,6 +16,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ccbulk/ccbulk/app"
@@ -129,6 +130,12 @@ func New(cfg Config) (*Server, error) {
 	reg := cfg.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
+		// The Go runtime's figures, among them the collector's settings
+		// (go_gc_gogc_percent, go_gc_gomemlimit_bytes: 'ccbulk serve'
+		// sizes its memory limit by the runs in flight).
+		if err := reg.Register(collectors.NewGoCollector()); err != nil {
+			return nil, err
+		}
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
