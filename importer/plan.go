@@ -373,12 +373,11 @@ func (r *run) startPlan(ctx context.Context, db *sqlx.DB) error {
 	if err != nil {
 		return err
 	}
-	state, err := store.LoadOrgState(ctx, db, r.env.Org.ID)
+	// The rules count seats from the environment they were given.
+	state, err := store.OrgStateWithSeatsUsed(ctx, db, r.env.Org.ID, r.env.PremiumUsed, r.env.StandardUsed)
 	if err != nil {
 		return err
 	}
-	// The rules count seats from the environment they were given.
-	state.PremiumUsed, state.StandardUsed = r.env.PremiumUsed, r.env.StandardUsed
 	file := &hashWriter{w: r.opts.PlanOut, sha: sha256.New(), mac: hmac.New(sha256.New, key)}
 	gz, err := gzip.NewWriterLevel(file, gzip.BestSpeed)
 	if err != nil {

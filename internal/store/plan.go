@@ -158,14 +158,24 @@ type OrgState struct {
 
 // LoadOrgState reads a tenant's OrgState.
 func LoadOrgState(ctx context.Context, q Querier, tenant string) (OrgState, error) {
+	s, err := OrgStateWithSeatsUsed(ctx, q, tenant, 0, 0)
+	if err != nil {
+		return s, err
+	}
+	s.PremiumUsed, s.StandardUsed, err = SeatsUsed(ctx, q, tenant)
+	return s, err
+}
+
+// OrgStateWithSeatsUsed reads a tenant's OrgState but for the seats in use
+// per tier, which the caller counted already and gives (a dry run: those
+// its rules count from). Counting them reads every user of the tenant.
+func OrgStateWithSeatsUsed(ctx context.Context, q Querier, tenant string, premiumUsed, standardUsed int) (OrgState, error) {
 	org, err := LoadOrg(ctx, q, tenant)
 	if err != nil {
 		return OrgState{}, err
 	}
-	s := OrgState{PremiumSeats: org.PremiumSeats, StandardSeats: org.StandardSeats, PBXes: org.PBXes, Roles: map[string]string{}}
-	if s.PremiumUsed, s.StandardUsed, err = SeatsUsed(ctx, q, org.ID); err != nil {
-		return s, err
-	}
+	s := OrgState{PremiumSeats: org.PremiumSeats, StandardSeats: org.StandardSeats, PBXes: org.PBXes, Roles: map[string]string{},
+		PremiumUsed: premiumUsed, StandardUsed: standardUsed}
 	rows, err := q.QueryxContext(ctx, `SELECT name, array_to_string(ARRAY(SELECT p FROM unnest(permissions) AS p ORDER BY p), ',')
 		FROM cc_roles WHERE tenant_id = $1`, org.ID)
 	if err != nil {
