@@ -350,6 +350,8 @@ func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err er
 		return res, &PlanFileError{Plan: opts.PlanName, Problem: "this is not a plan of ccbulk (its first line is not a plan's header)", NotAPlan: true}
 	case hdr.Format > PlanFormat:
 		return res, pr.bad(fmt.Sprintf("the plan is of format %d, which this ccbulk (format %d) cannot read", hdr.Format, PlanFormat))
+	case hdr.Format < PlanFormat:
+		return res, pr.bad(fmt.Sprintf("the plan is of format %d, which an earlier ccbulk wrote and this one (format %d) no longer applies", hdr.Format, PlanFormat))
 	}
 	res.File, res.Org = hdr.Input, hdr.Org
 	env, err := tenant.Load(ctx, db, hdr.Org, opts.Actor)
@@ -630,23 +632,31 @@ func (a *applier) apply(chunk []*planLine) error {
 	if err != nil {
 		return err
 	}
+	var moved []*planLine // users changed since the plan, to be named
 	for _, l := range chunk {
-		cur := now[l.Email]
+		cur, exists := now[l.Email]
 		switch {
-		case l.Action == actionCreate && cur != nil:
+		case l.Action == actionCreate && exists:
 			a.drift.add("user %s was created since the plan", l.Email)
 		case l.Action == actionCreate:
-		case cur == nil:
+		case !exists:
 			a.drift.add("user %s was deleted since the plan", l.Email)
-		case cur.State != l.State:
-			a.drift.add("user %s changed since the plan (%s)", l.Email, changedFields((*schema.User)(l.Before), &cur.User))
+		case cur != l.State:
+			if len(moved) < MaxListedDrift {
+				moved = append(moved, l)
+			} else {
+				a.drift.More++
+			}
 		}
 		for _, u := range l.Uses {
-			if now[u.Email] == nil || now[u.Email].State != u.State {
+			if state, ok := now[u.Email]; !ok || state != u.State {
 				a.drift.add("user %s, whose privileges row %d copies, changed since the plan", u.Email, l.Row)
 			}
 		}
 		a.permit(l)
+	}
+	if err := a.nameMoved(moved); err != nil {
+		return err
 	}
 	writing := !a.drift.found() && a.deniedTotal == 0
 	if !writing {
@@ -681,6 +691,32 @@ func (a *applier) apply(chunk []*planLine) error {
 	}
 	if a.progress != nil {
 		a.progress(Progress{Phase: "reading", Rows: a.items})
+	}
+	return nil
+}
+
+// nameMoved adds to the drift the users of lines whose state moved since
+// the plan, each with the fields in which it differs now from the plan's
+// view of it: their rows are read (at most MaxListedDrift of them a chunk)
+// only to say so.
+func (a *applier) nameMoved(moved []*planLine) error {
+	if len(moved) == 0 {
+		return nil
+	}
+	emails := make([]string, len(moved))
+	for i, l := range moved {
+		emails[i] = l.Email
+	}
+	users, err := a.tx.UserFetchByEmails(a.ctx, a.tenant, emails)
+	if err != nil {
+		return err
+	}
+	for _, l := range moved {
+		if u := users[l.Email]; u != nil {
+			a.drift.add("user %s changed since the plan (%s)", l.Email, changedFields((*schema.User)(l.Before), u))
+		} else {
+			a.drift.add("user %s was deleted since the plan", l.Email)
+		}
 	}
 	return nil
 }

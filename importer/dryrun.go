@@ -14,21 +14,23 @@ import (
 func (r *run) dryRun(ctx context.Context, db Store, conn Conn) error {
 	start := time.Now()
 	// The rules look up on a snapshot, as a real run's do (index probes
-	// only, whatever the statistics say), and a saved plan reads the
-	// state of each user the rules saw there too.
+	// only, whatever the statistics say); a saved plan records the states
+	// of the users the rules saw there.
 	look, err := db.SnapshotOpen(ctx)
 	if err != nil {
 		return err
 	}
 	defer look.Close()
-	if r.planOut != nil {
-		r.planOut.q = look
-	}
 	return withRollback(ctx, conn, func(tx Tx) error {
+		var w *writer
 		if r.opts.Sync {
 			if err := tx.StagingCreate(ctx); err != nil {
 				return err
 			}
+			// The listed emails are copied by the writer, as a real
+			// run's are: the server stages one chunk while the client
+			// looks up and checks the next.
+			w = startWriter(ctx, tx, r.env.Org.ID, 0)
 		}
 		whole, err := r.readWhole(ctx, look)
 		if err != nil {
@@ -41,16 +43,24 @@ func (r *run) dryRun(ctx context.Context, db Store, conn Conn) error {
 				if err != nil {
 					return err
 				}
-				if chunk[i].in.Email != "" {
+				if w != nil && chunk[i].in.Email != "" {
 					listed = append(listed, chunk[i].in.Email)
 				}
-				r.plan(ctx, &chunk[i], out)
+				r.plan(&chunk[i], out, snap)
 			}
-			if r.opts.Sync {
-				return tx.ListedStage(ctx, listed)
+			if r.planOut != nil && r.planOut.err != nil {
+				return r.planOut.err
+			}
+			if w != nil {
+				return w.send(chunkWrites{listed: listed})
 			}
 			return nil
 		})
+		if w != nil {
+			if werr := w.finish(err != nil); err == nil {
+				err = werr
+			}
+		}
 		if err == nil {
 			err = r.checkUnchanged()
 		}
@@ -85,14 +95,14 @@ func (r *run) dryRun(ctx context.Context, db Store, conn Conn) error {
 			}
 			r.res.Deactivated = len(emails)
 		}
-		if err := r.flushPlan(ctx); err != nil {
-			return err
+		if r.planOut != nil && r.planOut.err != nil {
+			return r.planOut.err
 		}
 		return r.checkMaxRejected()
 	})
 }
 
-func (r *run) plan(ctx context.Context, cr *chunkRow, out rules.Outcome) {
+func (r *run) plan(cr *chunkRow, out rules.Outcome, snap *rules.Snapshot) {
 	row := cr.row
 	var p PlanItem
 	switch {
@@ -110,7 +120,7 @@ func (r *run) plan(ctx context.Context, cr *chunkRow, out rules.Outcome) {
 		p.CopiedFrom = cr.in.CopyFrom.V
 	}
 	r.planItem(p)
-	r.planRow(ctx, p)
+	r.planRow(p, snap)
 }
 
 func (r *run) planItem(p PlanItem) {

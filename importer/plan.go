@@ -2,17 +2,19 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
@@ -33,10 +35,13 @@ import (
 //	{"hmac":"…"}
 //
 // A user is an array of its stored fields in the order of planFields. state
-// is the user's state as the store computes it (store.UserStates): the plan
-// applies only while every user it touches still has that state, and every
-// user whose privileges a change copies (uses: Copy Privileges From a user
-// of the database) still has the state the dry run saw. The seal
+// is the user's state (store.UserState: its version, which the rules' own
+// look-ups read with the user, so the dry run asks nothing more of the
+// database for it): the plan applies only while every user it touches
+// still has that state, and every user whose privileges a change copies
+// (uses: Copy Privileges From a user of the database) still has the state
+// the dry run saw. Format 1 recorded a digest of the row as the state; its
+// plans are refused (made again, they are format 2). The seal
 // is an HMAC-SHA256, keyed with the installation's key (store.PlanKey), of
 // every byte of the file before it (the compressed stream, as written), in
 // lower-case hex: every byte of a plan is fixed by its content and the key,
@@ -44,7 +49,7 @@ import (
 // plan's SHA-256, of the whole file, names one plan.
 
 // PlanFormat is the version of the plan format this ccbulk writes and reads.
-const PlanFormat = 1
+const PlanFormat = 2
 
 // planChunk is how many planned changes share one database query, when the
 // plan is written and when it is applied.
@@ -131,16 +136,92 @@ type planItemLine struct {
 // planUser is a user in a plan: its stored fields as one JSON array.
 type planUser schema.User
 
+// numPlanFields is how many fields a planUser's array holds.
+const numPlanFields = 13
+
 // planFields names the elements of a planUser's array, in order.
 var planFields = []string{"email", "first_name", "last_name", "display_name", "username", "pbx", "status",
 	"home_org", "premium", "standard", "admin_role", "cc_role", "is_primary"}
 
-func (u *planUser) MarshalJSON() ([]byte, error) {
-	return json.Marshal([]any{u.Email, u.FirstName, u.LastName, u.DisplayName, u.Username, u.PBX, u.Status,
-		u.HomeOrg, u.Premium, u.Standard, u.AdminRole, u.CCRole, u.Primary})
+func (u *planUser) MarshalJSON() ([]byte, error) { return u.appendJSON(nil), nil }
+
+// appendJSON appends the user's array (see planFields) to b.
+func (u *planUser) appendJSON(b []byte) []byte {
+	b = append(b, '[')
+	for i, s := range [...]string{u.Email, u.FirstName, u.LastName, u.DisplayName, u.Username, u.PBX, string(u.Status), u.HomeOrg} {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = store.AppendJSONString(b, s)
+	}
+	b = append(b, ',')
+	b = strconv.AppendBool(b, u.Premium)
+	b = append(b, ',')
+	b = strconv.AppendBool(b, u.Standard)
+	b = append(b, ',')
+	b = store.AppendJSONString(b, string(u.AdminRole))
+	b = append(b, ',')
+	b = store.AppendJSONString(b, u.CCRole)
+	b = append(b, ',')
+	b = strconv.AppendBool(b, u.Primary)
+	return append(b, ']')
+}
+
+// appendJSON appends the line as encoding/json would write it (without
+// its escaping of HTML), by hand: a plan holds a line for every change of a
+// sheet, and reflection was a tenth of a dry run's CPU.
+func (l *planItemLine) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	if l.Row != 0 {
+		b = append(b, `"row":`...)
+		b = strconv.AppendInt(b, int64(l.Row), 10)
+		b = append(b, ',')
+	}
+	b = append(b, `"action":`...)
+	b = store.AppendJSONString(b, l.Action)
+	b = append(b, `,"email":`...)
+	b = store.AppendJSONString(b, l.Email)
+	if l.State != "" {
+		b = append(b, `,"state":`...)
+		b = store.AppendJSONString(b, l.State)
+	}
+	if l.Before != nil {
+		b = append(b, `,"before":`...)
+		b = l.Before.appendJSON(b)
+	}
+	if l.After != nil {
+		b = append(b, `,"after":`...)
+		b = l.After.appendJSON(b)
+	}
+	if l.Activation {
+		b = append(b, `,"activation":true`...)
+	}
+	if len(l.Uses) > 0 {
+		b = append(b, `,"uses":[`...)
+		for i, u := range l.Uses {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"email":`...)
+			b = store.AppendJSONString(b, u.Email)
+			b = append(b, `,"state":`...)
+			b = store.AppendJSONString(b, u.State)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (u *planUser) UnmarshalJSON(b []byte) error {
+	if u.decodeFast(b) {
+		return nil
+	}
+	return u.decodeSlow(b)
+}
+
+// decodeSlow decodes a user's array with encoding/json, a value at a time.
+func (u *planUser) decodeSlow(b []byte) error {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
@@ -167,6 +248,67 @@ func (u *planUser) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// decodeFast decodes a user's array as appendJSON writes it: no spaces,
+// strings without escapes in valid UTF-8, the flags true or false. For
+// such an array it gives what encoding/json gives; anything else (it
+// returns false, having set nothing) goes through encoding/json. Applying
+// a plan decodes a user or two per change, and encoding/json, a value at a
+// time, was most of an apply's CPU.
+func (u *planUser) decodeFast(b []byte) bool {
+	var texts [numPlanFields]string
+	var flags [numPlanFields]bool
+	if len(b) < 2 || b[0] != '[' {
+		return false
+	}
+	i := 1
+	for f := range planFields {
+		if f > 0 {
+			if i >= len(b) || b[i] != ',' {
+				return false
+			}
+			i++
+		}
+		switch f {
+		case 8, 9, 12: // premium, standard, is_primary
+			switch {
+			case bytes.HasPrefix(b[i:], []byte("true")):
+				flags[f] = true
+				i += 4
+			case bytes.HasPrefix(b[i:], []byte("false")):
+				i += 5
+			default:
+				return false
+			}
+		default:
+			if i >= len(b) || b[i] != '"' {
+				return false
+			}
+			end := bytes.IndexByte(b[i+1:], '"')
+			if end < 0 {
+				return false
+			}
+			s := b[i+1 : i+1+end]
+			if bytes.IndexByte(s, '\\') >= 0 || !utf8.Valid(s) {
+				return false
+			}
+			for _, c := range s {
+				if c < 0x20 {
+					return false
+				}
+			}
+			texts[f] = string(s)
+			i += end + 2
+		}
+	}
+	if i != len(b)-1 || b[i] != ']' {
+		return false
+	}
+	*u = planUser{Email: texts[0], FirstName: texts[1], LastName: texts[2], DisplayName: texts[3], Username: texts[4],
+		PBX: texts[5], Status: schema.Status(texts[6]), HomeOrg: texts[7], Premium: flags[8], Standard: flags[9],
+		AdminRole: schema.AdminRole(texts[10]), CCRole: texts[11], Primary: flags[12]}
+	return true
+}
+
 // sealLen is the length of a plan's seal line: {"hmac":"<64 hex digits>"}
 // and a newline.
 const sealLen = len(`{"hmac":""}`) + 2*sha256.Size + 1
@@ -177,19 +319,18 @@ func seal(mac []byte) []byte {
 	return []byte(`{"hmac":"` + hex.EncodeToString(mac) + "\"}\n")
 }
 
-// planWriter writes a plan as a dry run goes. Planned changes wait in
-// pending until a chunk of them can have their users' states looked up in
-// one query on the dry run's transaction; then they are written, so the
-// plan is never held in memory whatever the size of the sheet.
+// planWriter writes a plan as a dry run goes, a change at a time, so the
+// plan is never held in memory whatever the size of the sheet. The states
+// of the users are those the rules saw (see store.UserState): writing a
+// change asks the database nothing.
 type planWriter struct {
-	file    *hashWriter   // the plan as written (compressed), hashed
-	gz      *gzip.Writer  // compresses into file
-	out     *bufio.Writer // buffers into gz
-	tenant  string
-	q       Queries // the dry run's transaction, once it is open
-	pending []PlanItem
-	items   int
-	err     error // the first error; the plan is then abandoned
+	file   *hashWriter   // the plan as written (compressed), hashed
+	gz     *gzip.Writer  // compresses into file
+	out    *bufio.Writer // buffers into gz
+	tenant string
+	buf    []byte // a line being written
+	items  int
+	err    error // the first error; the plan is then abandoned
 }
 
 // hashWriter writes to w and hashes what it writes: the SHA-256 of the
@@ -218,12 +359,11 @@ func (r *run) startPlan(ctx context.Context, db Store) error {
 	if err != nil {
 		return err
 	}
-	state, err := db.OrgStateGet(ctx, r.env.Org.ID)
+	// The rules count seats from the environment they were given.
+	state, err := db.OrgStateGetSeatsCounted(ctx, r.env.Org.ID, r.env.PremiumUsed, r.env.StandardUsed)
 	if err != nil {
 		return err
 	}
-	// The rules count seats from the environment they were given.
-	state.PremiumUsed, state.StandardUsed = r.env.PremiumUsed, r.env.StandardUsed
 	file := &hashWriter{w: r.opts.PlanOut, sha: sha256.New(), mac: hmac.New(sha256.New, key)}
 	gz, err := gzip.NewWriterLevel(file, gzip.BestSpeed)
 	if err != nil {
@@ -262,60 +402,34 @@ func (p *planWriter) line(v any) {
 	}
 }
 
-// add takes a planned change of a row; it is written with the next chunk.
-func (p *planWriter) add(ctx context.Context, item PlanItem) {
+// add writes a planned change of a row; uses is the state of the user
+// whose privileges it copies, when that user is in the database ("" for one
+// an earlier row of the sheet creates: the plan holds its creation).
+func (p *planWriter) add(item PlanItem, uses string) {
 	if p.err != nil {
 		return
 	}
-	p.pending = append(p.pending, item)
-	if len(p.pending) >= planChunk {
-		p.flush(ctx)
+	l := planItemLine{Row: item.Row, Action: item.Action, Email: item.Email, Activation: item.SendActivation}
+	if item.Before != nil {
+		l.Before = (*planUser)(item.Before)
+		l.State = store.UserState(item.Before)
 	}
+	if item.Action != actionActivate {
+		l.After = (*planUser)(item.After)
+	}
+	if item.CopiedFrom != "" && uses != "" {
+		l.Uses = []planUse{{Email: item.CopiedFrom, State: uses}}
+	}
+	p.writeItem(&l)
 }
 
-// flush looks up the states of the users the pending changes touch and
-// writes the changes.
-func (p *planWriter) flush(ctx context.Context) {
-	if p.err != nil || len(p.pending) == 0 {
-		return
+// writeItem writes one planned change.
+func (p *planWriter) writeItem(l *planItemLine) {
+	p.buf = append(l.appendJSON(p.buf[:0]), '\n')
+	if _, err := p.out.Write(p.buf); err != nil {
+		p.err = fmt.Errorf("writing the plan: %w", err)
 	}
-	emails := make([]string, 0, len(p.pending))
-	for _, it := range p.pending {
-		if it.Before != nil {
-			emails = append(emails, it.Email)
-		}
-		if it.CopiedFrom != "" {
-			emails = append(emails, it.CopiedFrom)
-		}
-	}
-	var states map[string]string
-	if len(emails) > 0 {
-		if states, p.err = p.q.UserStateFetch(ctx, p.tenant, emails); p.err != nil {
-			return
-		}
-	}
-	for _, it := range p.pending {
-		l := planItemLine{Row: it.Row, Action: it.Action, Email: it.Email, Activation: it.SendActivation}
-		if it.Before != nil {
-			l.Before = (*planUser)(it.Before)
-			l.State = states[it.Email]
-			if l.State == "" {
-				p.err = fmt.Errorf("planning: user %s is no longer in the database", it.Email)
-				return
-			}
-		}
-		if it.Action != actionActivate {
-			l.After = (*planUser)(it.After)
-		}
-		// A user the copy names that is not in the database is one an
-		// earlier row of the sheet creates: the plan holds its creation.
-		if state := states[it.CopiedFrom]; it.CopiedFrom != "" && state != "" {
-			l.Uses = []planUse{{Email: it.CopiedFrom, State: state}}
-		}
-		p.line(l)
-		p.items++
-	}
-	p.pending = p.pending[:0]
+	p.items++
 }
 
 // planDeactivations writes the deactivations of a --sync dry run, with the
@@ -325,14 +439,11 @@ func (r *run) planDeactivations(ctx context.Context, q Queries) error {
 	if p == nil {
 		return nil
 	}
-	p.flush(ctx)
 	if p.err != nil {
 		return p.err
 	}
-	err := q.MissingEach(ctx, p.tenant, func(u *schema.User, state string) error {
-		before := planUser(*u)
-		p.line(planItemLine{Action: actionDeactivate, Email: u.Email, State: state, Before: &before})
-		p.items++
+	err := q.MissingEach(ctx, p.tenant, func(u *schema.User) error {
+		p.writeItem(&planItemLine{Action: actionDeactivate, Email: u.Email, State: store.UserState(u), Before: (*planUser)(u)})
 		return p.err
 	})
 	if err != nil {
@@ -341,21 +452,17 @@ func (r *run) planDeactivations(ctx context.Context, q Queries) error {
 	return err
 }
 
-// planRow hands a dry run's planned change of a row to the plan.
-func (r *run) planRow(ctx context.Context, item PlanItem) {
-	if r.planOut != nil && item.Row > 0 {
-		r.planOut.add(ctx, item)
+// planRow hands a dry run's planned change of a row to the plan, with the
+// rules' snapshot of the chunk (the states of the users it names).
+func (r *run) planRow(item PlanItem, snap *rules.Snapshot) {
+	if r.planOut == nil || item.Row <= 0 {
+		return
 	}
-}
-
-// flushPlan writes the planned changes still waiting, on the dry run's
-// transaction, before it is rolled back.
-func (r *run) flushPlan(ctx context.Context) error {
-	if r.planOut == nil {
-		return nil
+	var uses string
+	if u := snap.Users[item.CopiedFrom]; item.CopiedFrom != "" && u != nil {
+		uses = store.UserState(u)
 	}
-	r.planOut.flush(ctx)
-	return r.planOut.err
+	r.planOut.add(item, uses)
 }
 
 // finishPlan ends the plan of a dry run that completed: the summary, the
@@ -369,9 +476,6 @@ func (r *run) finishPlan(inputSHA string) error {
 	}
 	if p.err != nil {
 		return p.err
-	}
-	if len(p.pending) > 0 {
-		return errors.New("internal error: planned changes were left unwritten")
 	}
 	if r.opts.Atomic && r.res.Rejected > 0 {
 		return nil

@@ -29,7 +29,7 @@ func sealedPlan(key []byte, lines ...string) []byte {
 func FuzzPlanFile(f *testing.F) {
 	key := bytes.Repeat([]byte{7}, 32)
 	f.Add(sealedPlan(key,
-		`{"ccbulk_plan":1,"org":"acme","actor":"a@acme.example","input":"users.csv","options":{},"org_state":{}}`,
+		`{"ccbulk_plan":2,"org":"acme","actor":"a@acme.example","input":"users.csv","options":{},"org_state":{}}`,
 		`{"row":2,"action":"create","email":"n@acme.example","after":["n@acme.example","N","","","n","paris","active","",false,false,"","",false]}`,
 		`{"summary":{"items":1}}`))
 	f.Add([]byte("Email\nn@acme.example\n"))
@@ -64,7 +64,7 @@ func FuzzPlanFile(f *testing.F) {
 func FuzzReadPlan(f *testing.F) {
 	key := bytes.Repeat([]byte{7}, 32)
 	f.Add(sealedPlan(key,
-		`{"ccbulk_plan":1,"org":"acme","actor":"a@acme.example","input":"users.csv","options":{},"org_state":{}}`,
+		`{"ccbulk_plan":2,"org":"acme","actor":"a@acme.example","input":"users.csv","options":{},"org_state":{}}`,
 		`{"row":2,"action":"update","email":"n@acme.example","before":["n@acme.example","N","","","n","paris","active","",false,false,"","",false],"after":["n@acme.example","M","","","n","paris","active","",false,false,"","",false]}`,
 		`{"action":"deactivate","email":"o@acme.example","before":["o@acme.example","O","","","o","paris","active","",false,false,"","",false]}`,
 		`{"summary":{"items":2}}`))

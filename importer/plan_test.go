@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"slices"
@@ -285,5 +286,28 @@ copy.two@acme.example,paris,,,lead@acme.example
 	}
 	if u := tn.user(t, "copy.two@acme.example"); u == nil || u.AdminRole != schema.RoleCCService || u.CCRole != "Supervisors" {
 		t.Errorf("copy.two: %+v", u)
+	}
+}
+
+// TestPlanOldFormat: a plan of format 1 (whose states were digests of the
+// rows) is refused as a plan this ccbulk no longer applies, saying to make
+// it again; nothing is applied and no batch is left.
+func TestPlanOldFormat(t *testing.T) {
+	tn := newAcme(t)
+	var plan bytes.Buffer
+	gz := gzip.NewWriter(&plan)
+	_, _ = gz.Write([]byte(`{"ccbulk_plan":1,"org":"acme","actor":"marie.dubois@acme.example","input":"users.csv","options":{},"org_state":{}}` + "\n" +
+		`{"summary":{"items":0}}` + "\n"))
+	_ = gz.Close()
+	plan.WriteString(`{"hmac":"` + strings.Repeat("0", 64) + "\"}\n")
+	before := tenantUsers(t, tn)
+	res, err := importer.Apply(context.Background(), importer.Postgres(store.New(tn.db)), importer.ApplyOptions{Plan: &plan, PlanName: "old.plan", Actor: primary})
+	var bad *importer.PlanFileError
+	if !errors.As(err, &bad) || !strings.Contains(err.Error(), "old.plan: the plan is of format 1, which an earlier ccbulk wrote") ||
+		!strings.Contains(err.Error(), "make the plan again") {
+		t.Errorf("err = %v, want a PlanFileError saying the format is old", err)
+	}
+	if res.Applied || res.BatchID != 0 || !slices.Equal(tenantUsers(t, tn), before) {
+		t.Errorf("an old plan was applied (%+v)", res)
 	}
 }

@@ -194,7 +194,7 @@ func (t fakeTx) UserDeactivate(context.Context, string, int64) ([]string, error)
 	return nil, errNotExpected
 }
 func (t fakeTx) UsernameCheck(context.Context) error { return errNotExpected }
-func (t fakeTx) UserStateLock(context.Context, string, []string) (map[string]*store.StatedUser, error) {
+func (t fakeTx) UserStateLock(context.Context, string, []string) (map[string]string, error) {
 	return nil, errNotExpected
 }
 func (t fakeTx) UndoApply(context.Context, store.UndoApplyParams) (store.UndoCounts, error) {

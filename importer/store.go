@@ -45,20 +45,21 @@ type Queries interface {
 	UserFetchByEmails(ctx context.Context, tenant string, emails []string) (map[string]*schema.User, error)
 	// UsernameHolderFetch returns the users holding usernames in PBXes.
 	UsernameHolderFetch(ctx context.Context, p store.UsernameHolderParams) ([]store.UsernameHolder, error)
-	// UserStateFetch returns the states of users by email (saved plans).
-	UserStateFetch(ctx context.Context, tenant string, emails []string) (map[string]string, error)
 	// VersionOriginFetch returns what changed users whose Version is stale.
 	VersionOriginFetch(ctx context.Context, tenant string, users []store.StaleUser) (map[string]store.VersionOrigin, error)
 	// OrgStateGet returns the state of a tenant a saved plan records.
 	OrgStateGet(ctx context.Context, tenant string) (store.OrgState, error)
+	// OrgStateGetSeatsCounted returns the state of a tenant but for the
+	// seats in use, which the caller counted already.
+	OrgStateGetSeatsCounted(ctx context.Context, tenant string, premiumUsed, standardUsed int) (store.OrgState, error)
 
 	// SyncCandidateCount counts the active members and those a --sync
 	// deactivates (into the transaction's ccbulk_missing).
 	SyncCandidateCount(ctx context.Context, tenant string) (active, missing int, err error)
 	// MissingEmailList returns up to limit emails of ccbulk_missing.
 	MissingEmailList(ctx context.Context, limit int) ([]string, error)
-	// MissingEach calls fn for each user of ccbulk_missing with its state.
-	MissingEach(ctx context.Context, tenant string, fn func(u *schema.User, state string) error) error
+	// MissingEach calls fn for each user of ccbulk_missing.
+	MissingEach(ctx context.Context, tenant string, fn func(u *schema.User) error) error
 
 	// BatchStart records b as running and sets its ID.
 	BatchStart(ctx context.Context, b *store.Batch) error
@@ -133,7 +134,7 @@ type Tx interface {
 	// (store.ErrUsernameTaken).
 	UsernameCheck(ctx context.Context) error
 	// UserStateLock locks users and returns them with their states.
-	UserStateLock(ctx context.Context, tenant string, emails []string) (map[string]*store.StatedUser, error)
+	UserStateLock(ctx context.Context, tenant string, emails []string) (map[string]string, error)
 	// UndoApply reverts a batch.
 	UndoApply(ctx context.Context, p store.UndoApplyParams) (store.UndoCounts, error)
 }

@@ -466,6 +466,11 @@ func appendCreatedValues(dst []byte, u *schema.User) []byte {
 	return append(dst, '}')
 }
 
+// AppendJSONString appends s to dst as a JSON string, as the audit trail's
+// values are written (see appendJSONString): for the writers of other JSON
+// that is written a great deal, such as a saved plan's lines.
+func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
+
 // appendJSONString appends s as a JSON string: quotes, backslashes and
 // control characters escaped, and each byte that is not UTF-8 written as
 // U+FFFD, as encoding/json does (FuzzAppendJSONString holds them to it).

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -14,78 +15,46 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// userStateExpr is a user's state as a saved plan records it: a digest of
-// the stored row (every field of schema.UserFields and the primary flag, as
-// the row's text, so that NULL and ” differ) that changes whenever the row
-// changes, by ccbulk or by plain SQL. It is the one place the state is
-// computed: a version column kept by the database could replace it here.
-const userStateExpr = `md5(ROW(u.email, u.first_name, u.last_name, u.display_name, u.username, u.pbx, u.status,
-	u.home_org, u.premium, u.standard, u.admin_role, u.cc_role, u.is_primary)::text)`
+// UserState is a user's state as a saved plan records it: the user's
+// version (users.version, migration 0010), the id of the transaction that
+// last wrote the row, in decimal. It moves whenever any stored field of
+// the user changes, by ccbulk or by plain SQL (the trigger users_version
+// covers every field of schema.UserFields and the primary flag), and it is
+// read with every user the rules look up, so a dry run records the states
+// of the users it plans to change without a query of its own.
+func UserState(u *schema.User) string { return strconv.FormatInt(u.Version, 10) }
 
-// userStateFields are the stored fields userStateExpr covers, for the test
-// that checks them against schema.UserFields.
-var userStateFields = []string{"email", "first_name", "last_name", "display_name", "username", "pbx", "status",
-	"home_org", "premium", "standard", "admin_role", "cc_role", "is_primary"}
-
-// UserStates returns the state (see userStateExpr) of the users of a tenant
-// with the given emails, by email; a user that does not exist is not in the
-// map. A dry run that saves its plan calls it on the transaction its rules
-// read from, a chunk of emails at a time.
-func UserStates(ctx context.Context, q Querier, tenant string, emails []string) (map[string]string, error) {
-	rows, err := q.QueryxContext(ctx, `SELECT u.email, `+userStateExpr+` AS state
-		FROM unnest($2::text[]) AS k(wanted) JOIN users u ON u.tenant_id = $1 AND u.email = k.wanted`, tenant, pq.StringArray(emails))
-	if err != nil {
-		return nil, Explain(err)
-	}
-	defer rows.Close()
-	m := make(map[string]string, len(emails))
-	for rows.Next() {
-		var email, state string
-		if err := rows.Scan(&email, &state); err != nil {
-			return nil, Explain(err)
-		}
-		m[email] = state
-	}
-	return m, Explain(rows.Err())
-}
-
-// StatedUser is a stored user with its state (see userStateExpr).
-type StatedUser struct {
-	User  schema.User
-	State string
-}
-
-// LockUserStates returns the users of a tenant with the given emails, with
-// their state, by email, and locks their rows until the transaction ends
-// (FOR UPDATE): what an apply checks is what it then writes over.
-func LockUserStates(ctx context.Context, tx *sqlx.Tx, tenant string, emails []string) (map[string]*StatedUser, error) {
-	rows, err := tx.QueryxContext(ctx, `SELECT `+userColumns+`, `+userStateExpr+` AS state
+// LockUserStates returns the states (see UserState) of the users of a
+// tenant with the given emails, by email, and locks their rows until the
+// transaction ends (FOR UPDATE): what an apply checks is what it then
+// writes over. A user that does not exist is not in the map. Only the key
+// and the version are read: an apply fetches the rows of the few users
+// that moved (FetchUsers), to say what changed.
+func LockUserStates(ctx context.Context, tx *sqlx.Tx, tenant string, emails []string) (map[string]string, error) {
+	rows, err := tx.QueryxContext(ctx, `SELECT u.email, u.version
 		FROM users u WHERE u.tenant_id = $1 AND u.email = ANY($2::text[])
 		ORDER BY u.email FOR UPDATE OF u`, tenant, pq.StringArray(emails))
 	if err != nil {
 		return nil, Explain(err)
 	}
 	defer rows.Close()
-	m := make(map[string]*StatedUser, len(emails))
+	m := make(map[string]string, len(emails))
+	var u schema.User
 	for rows.Next() {
-		s := new(StatedUser)
-		var status, role string
-		u := &s.User
-		if err := rows.Scan(&u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.Username, &u.PBX, &status,
-			&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &u.Version, &s.State); err != nil {
+		if err := rows.Scan(&u.Email, &u.Version); err != nil {
 			return nil, Explain(err)
 		}
-		u.Status, u.AdminRole = schema.Status(status), schema.AdminRole(role)
-		m[u.Email] = s
+		m[u.Email] = UserState(&u)
 	}
 	return m, Explain(rows.Err())
 }
 
 // EachMissing calls fn, in email order, for each user SyncCandidates left in
 // ccbulk_missing (the members a --sync would deactivate), with the user's
-// row and state as they are before Deactivate changes them.
-func EachMissing(ctx context.Context, q Querier, tenant string, fn func(u *schema.User, state string) error) error {
-	rows, err := q.QueryxContext(ctx, `SELECT `+userColumns+`, `+userStateExpr+` AS state
+// row (with its version: see UserState) as it is before Deactivate changes
+// it.
+func EachMissing(ctx context.Context, q Querier, tenant string, fn func(u *schema.User) error) error {
+	rows, err := q.QueryxContext(ctx, `SELECT `+userColumns+`
 		FROM users u WHERE u.tenant_id = $1 AND u.email IN (SELECT m.email FROM ccbulk_missing m)
 		AND u.status = 'active' AND u.home_org IS NULL AND NOT u.is_primary
 		ORDER BY u.email`, tenant)
@@ -95,13 +64,13 @@ func EachMissing(ctx context.Context, q Querier, tenant string, fn func(u *schem
 	defer rows.Close()
 	var u schema.User
 	for rows.Next() {
-		var status, role, state string
+		var status, role string
 		if err := rows.Scan(&u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.Username, &u.PBX, &status,
-			&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &u.Version, &state); err != nil {
+			&u.HomeOrg, &u.Premium, &u.Standard, &role, &u.CCRole, &u.Primary, &u.Version); err != nil {
 			return Explain(err)
 		}
 		u.Status, u.AdminRole = schema.Status(status), schema.AdminRole(role)
-		if err := fn(&u, state); err != nil {
+		if err := fn(&u); err != nil {
 			return err
 		}
 	}
@@ -189,14 +158,24 @@ type OrgState struct {
 
 // LoadOrgState reads a tenant's OrgState.
 func LoadOrgState(ctx context.Context, q Querier, tenant string) (OrgState, error) {
+	s, err := OrgStateWithSeatsUsed(ctx, q, tenant, 0, 0)
+	if err != nil {
+		return s, err
+	}
+	s.PremiumUsed, s.StandardUsed, err = SeatsUsed(ctx, q, tenant)
+	return s, err
+}
+
+// OrgStateWithSeatsUsed reads a tenant's OrgState but for the seats in use
+// per tier, which the caller counted already and gives (a dry run: those
+// its rules count from). Counting them reads every user of the tenant.
+func OrgStateWithSeatsUsed(ctx context.Context, q Querier, tenant string, premiumUsed, standardUsed int) (OrgState, error) {
 	org, err := LoadOrg(ctx, q, tenant)
 	if err != nil {
 		return OrgState{}, err
 	}
-	s := OrgState{PremiumSeats: org.PremiumSeats, StandardSeats: org.StandardSeats, PBXes: org.PBXes, Roles: map[string]string{}}
-	if s.PremiumUsed, s.StandardUsed, err = SeatsUsed(ctx, q, org.ID); err != nil {
-		return s, err
-	}
+	s := OrgState{PremiumSeats: org.PremiumSeats, StandardSeats: org.StandardSeats, PBXes: org.PBXes, Roles: map[string]string{},
+		PremiumUsed: premiumUsed, StandardUsed: standardUsed}
 	rows, err := q.QueryxContext(ctx, `SELECT name, array_to_string(ARRAY(SELECT p FROM unnest(permissions) AS p ORDER BY p), ',')
 		FROM cc_roles WHERE tenant_id = $1`, org.ID)
 	if err != nil {

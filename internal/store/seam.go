@@ -89,12 +89,6 @@ func (s Queries) UsernameHolderFetch(ctx context.Context, p UsernameHolderParams
 	return FetchUsernameHolders(ctx, s.q, p.Tenant, p.PBXes, p.Usernames)
 }
 
-// UserStateFetch returns the state (see UserStates) of the users of a
-// tenant with these emails, by email.
-func (s Queries) UserStateFetch(ctx context.Context, tenant string, emails []string) (map[string]string, error) {
-	return UserStates(ctx, s.q, tenant, emails)
-}
-
 // VersionOriginFetch returns, for users whose Version is stale, what
 // changed them since (see VersionOrigins).
 func (s Queries) VersionOriginFetch(ctx context.Context, tenant string, users []StaleUser) (map[string]VersionOrigin, error) {
@@ -104,6 +98,12 @@ func (s Queries) VersionOriginFetch(ctx context.Context, tenant string, users []
 // OrgStateGet returns the state of a tenant a saved plan records.
 func (s Queries) OrgStateGet(ctx context.Context, tenant string) (OrgState, error) {
 	return LoadOrgState(ctx, s.q, tenant)
+}
+
+// OrgStateGetSeatsCounted returns the state of a tenant but for the seats
+// in use, which the caller counted already (OrgStateWithSeatsUsed).
+func (s Queries) OrgStateGetSeatsCounted(ctx context.Context, tenant string, premiumUsed, standardUsed int) (OrgState, error) {
+	return OrgStateWithSeatsUsed(ctx, s.q, tenant, premiumUsed, standardUsed)
 }
 
 // SyncCandidateCount counts a tenant's active members and those of them a
@@ -117,8 +117,8 @@ func (s Queries) MissingEmailList(ctx context.Context, limit int) ([]string, err
 	return MissingEmails(ctx, s.q, limit)
 }
 
-// MissingEach calls fn for each user of ccbulk_missing with its state.
-func (s Queries) MissingEach(ctx context.Context, tenant string, fn func(u *schema.User, state string) error) error {
+// MissingEach calls fn for each user of ccbulk_missing.
+func (s Queries) MissingEach(ctx context.Context, tenant string, fn func(u *schema.User) error) error {
 	return EachMissing(ctx, s.q, tenant, fn)
 }
 
@@ -319,8 +319,8 @@ func (t *Tx) UserDeactivate(ctx context.Context, tenant string, batch int64) ([]
 func (t *Tx) UsernameCheck(ctx context.Context) error { return CheckUsernames(ctx, t.tx) }
 
 // UserStateLock locks the users of a tenant with these emails and returns
-// them with their states (see LockUserStates).
-func (t *Tx) UserStateLock(ctx context.Context, tenant string, emails []string) (map[string]*StatedUser, error) {
+// their states (see LockUserStates).
+func (t *Tx) UserStateLock(ctx context.Context, tenant string, emails []string) (map[string]string, error) {
 	return LockUserStates(ctx, t.tx, tenant, emails)
 }
 
