@@ -133,7 +133,7 @@ type Tx interface {
 	// UsernameCheck checks the deferred username constraint now
 	// (store.ErrUsernameTaken).
 	UsernameCheck(ctx context.Context) error
-	// UserStateLock locks users and returns them with their states.
+	// UserStateLock locks users (FOR UPDATE) and returns their states by email.
 	UserStateLock(ctx context.Context, tenant string, emails []string) (map[string]string, error)
 	// UndoApply reverts a batch.
 	UndoApply(ctx context.Context, p store.UndoApplyParams) (store.UndoCounts, error)
