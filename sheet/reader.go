@@ -84,28 +84,21 @@ var DefaultLimits = Limits{
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxRows <= 0 {
-		l.MaxRows = DefaultLimits.MaxRows
-	}
-	if l.MaxColumns <= 0 {
-		l.MaxColumns = DefaultLimits.MaxColumns
-	}
-	if l.MaxUnzipSize <= 0 {
-		l.MaxUnzipSize = DefaultLimits.MaxUnzipSize
-	}
-	if l.MaxXMLSize <= 0 {
-		l.MaxXMLSize = DefaultLimits.MaxXMLSize
-	}
-	if l.MaxRowBytes <= 0 {
-		l.MaxRowBytes = DefaultLimits.MaxRowBytes
-	}
-	if l.MaxSharedStrings <= 0 {
-		l.MaxSharedStrings = DefaultLimits.MaxSharedStrings
-	}
-	if l.MaxSharedStringsSize <= 0 {
-		l.MaxSharedStringsSize = DefaultLimits.MaxSharedStringsSize
-	}
+	defaultIfUnset(&l.MaxRows, DefaultLimits.MaxRows)
+	defaultIfUnset(&l.MaxColumns, DefaultLimits.MaxColumns)
+	defaultIfUnset(&l.MaxUnzipSize, DefaultLimits.MaxUnzipSize)
+	defaultIfUnset(&l.MaxXMLSize, DefaultLimits.MaxXMLSize)
+	defaultIfUnset(&l.MaxRowBytes, DefaultLimits.MaxRowBytes)
+	defaultIfUnset(&l.MaxSharedStrings, DefaultLimits.MaxSharedStrings)
+	defaultIfUnset(&l.MaxSharedStringsSize, DefaultLimits.MaxSharedStringsSize)
 	return l
+}
+
+// defaultIfUnset sets *v to d when it is zero or negative (unset).
+func defaultIfUnset[T int | int64](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 // Options tell Open how to read a file.

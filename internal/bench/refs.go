@@ -288,15 +288,25 @@ func refXLSXRead(path string) error {
 	return rows.Error()
 }
 
+// openCSV opens a generated CSV for reading record by record (the record
+// reused); the caller closes the file.
+func openCSV(path string) (*os.File, *csv.Reader, error) {
+	in, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := csv.NewReader(bufio.NewReaderSize(in, 1<<20))
+	r.ReuseRecord = true
+	return in, r, nil
+}
+
 // refXLSXWrite is the bare excelize streaming write of the rows of a CSV.
 func refXLSXWrite(csvPath, out string) error {
-	in, err := os.Open(csvPath)
+	in, r, err := openCSV(csvPath)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	r := csv.NewReader(bufio.NewReaderSize(in, 1<<20))
-	r.ReuseRecord = true
 	book := excelize.NewFile()
 	defer book.Close()
 	sw, err := book.NewStreamWriter("Sheet1")

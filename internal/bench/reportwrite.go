@@ -23,13 +23,11 @@ func rejectedSheet(src, dst string) error {
 	if _, err := os.Stat(dst); err == nil {
 		return nil
 	}
-	in, err := os.Open(src)
+	in, r, err := openCSV(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	r := csv.NewReader(bufio.NewReaderSize(in, 1<<20))
-	r.ReuseRecord = true
 	out, err := outfile.Create(dst)
 	if err != nil {
 		return err

@@ -112,6 +112,20 @@ func exportFilter(c *cli.Context) (exporter.Filter, error) {
 // writeOutput writes through fn to path, or to stdout when path is "" or
 // "-". A file is replaced only once complete (outfile); a device or FIFO is
 // written in place; new files get the permissions the umask allows.
+// sheetOutput reads where a sheet goes (-o, standard output when unset or
+// "-") and in what format (--format, else from -o's extension, else CSV);
+// a workbook is not written to a terminal.
+func sheetOutput(c *cli.Context) (path string, format sheet.Format, err error) {
+	path = c.String("output")
+	if format, err = outputFormat(c, path); err != nil {
+		return "", "", err
+	}
+	if format == sheet.XLSX && path == "" && isTerminal(c.App.Writer) {
+		return "", "", usagef("will not write XLSX to a terminal; name the file with -o")
+	}
+	return path, format, nil
+}
+
 func writeOutput(c *cli.Context, path string, fn func(w io.Writer, toFile bool) error) error {
 	return outfile.WriteTo(path, c.App.Writer, fn)
 }
@@ -138,13 +152,9 @@ func exportCommand() *cli.Command {
 			if err := need(c, "org", "actor"); err != nil {
 				return err
 			}
-			path := c.String("output")
-			format, err := outputFormat(c, path)
+			path, format, err := sheetOutput(c)
 			if err != nil {
 				return err
-			}
-			if format == sheet.XLSX && path == "" && isTerminal(c.App.Writer) {
-				return usagef("will not write XLSX to a terminal; name the file with -o")
 			}
 			delim, err := delimiterFlag(c, format)
 			if err != nil {
@@ -197,13 +207,9 @@ func templateCommand() *cli.Command {
 			if c.NArg() > 0 {
 				return usagef("template takes no arguments; name the file with -o")
 			}
-			path := c.String("output")
-			format, err := outputFormat(c, path)
+			path, format, err := sheetOutput(c)
 			if err != nil {
 				return err
-			}
-			if format == sheet.XLSX && path == "" && isTerminal(c.App.Writer) {
-				return usagef("will not write XLSX to a terminal; name the file with -o")
 			}
 			err = writeOutput(c, path, func(w io.Writer, toFile bool) error { return exporter.Template(w, format, toFile) })
 			if err == nil && path != "" && path != "-" {

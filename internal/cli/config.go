@@ -79,30 +79,28 @@ func withEnv(f cli.Flag) cli.Flag {
 	if name == "db" {
 		return f
 	}
-	env := []string{envVar(name)}
-	switch f := f.(type) {
-	case *cli.StringFlag:
-		if len(f.EnvVars) == 0 {
-			f.EnvVars = env
-		}
-	case *cli.BoolFlag:
-		if len(f.EnvVars) == 0 {
-			f.EnvVars = env
-		}
-	case *cli.IntFlag:
-		if len(f.EnvVars) == 0 {
-			f.EnvVars = env
-		}
-	case *cli.DurationFlag:
-		if len(f.EnvVars) == 0 {
-			f.EnvVars = env
-		}
-	case *cli.StringSliceFlag:
-		if len(f.EnvVars) == 0 {
-			f.EnvVars = env
-		}
+	if vars := envVarsOf(f); vars != nil && len(*vars) == 0 {
+		*vars = []string{envVar(name)}
 	}
 	return f
+}
+
+// envVarsOf returns where a flag of the kinds ccbulk uses keeps its
+// environment variables (nil for any other kind).
+func envVarsOf(f cli.Flag) *[]string {
+	switch f := f.(type) {
+	case *cli.StringFlag:
+		return &f.EnvVars
+	case *cli.BoolFlag:
+		return &f.EnvVars
+	case *cli.IntFlag:
+		return &f.EnvVars
+	case *cli.DurationFlag:
+		return &f.EnvVars
+	case *cli.StringSliceFlag:
+		return &f.EnvVars
+	}
+	return nil
 }
 
 // withoutEnv copies a global flag for use after the command name, without

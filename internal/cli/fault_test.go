@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -210,7 +211,6 @@ var interruptPoints = []interruptAt{
 // pid of that session. release ends the row lock of p.holdRow.
 func (tn *tenant) startInterruptible(p interruptAt) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer, pid int, release func()) {
 	tn.t.Helper()
-	ctx := context.Background()
 	big := tn.bigSheet("big.csv", faultRows(tn.t)/max(p.shrink, 1))
 	release = func() {}
 	args := []string{"import", big, "--org", "acme", "--actor", marie}
@@ -223,15 +223,8 @@ func (tn *tenant) startInterruptible(p interruptAt) (cmd *exec.Cmd, stdout, stde
 		if err := f.Close(); err != nil {
 			tn.t.Fatal(err)
 		}
-		tx, err := tn.db.BeginTxx(ctx, nil)
-		if err != nil {
-			tn.t.Fatal(err)
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM users WHERE tenant_id = 'acme' AND email = $1 FOR UPDATE`, p.holdRow); err != nil {
-			tn.t.Fatal(err)
-		}
-		release = func() { _ = tx.Rollback() }
-		tn.t.Cleanup(release)
+		unlock := tn.lockRow(p.holdRow)
+		release = func() { _ = unlock() }
 		args = append([]string{"--lock-timeout", "0"}, args...)
 	}
 	cmd, stdout, stderr = tn.command(args...)
@@ -550,27 +543,43 @@ func TestLockWait(t *testing.T) {
 	}
 }
 
+// lockRow holds the user's row of acme locked (SELECT … FOR UPDATE in a
+// transaction of the test's own) until the returned function, also called
+// when the test ends, rolls it back.
+func (tn *tenant) lockRow(email string) (unlock func() error) {
+	tn.t.Helper()
+	ctx := context.Background()
+	tx, err := tn.db.BeginTxx(ctx, nil)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM users WHERE tenant_id = 'acme' AND email = $1 FOR UPDATE`, email); err != nil {
+		_ = tx.Rollback()
+		tn.t.Fatal(err)
+	}
+	var once sync.Once
+	var rollbackErr error
+	unlock = func() error {
+		once.Do(func() { rollbackErr = tx.Rollback() })
+		return rollbackErr
+	}
+	tn.t.Cleanup(func() { _ = unlock() })
+	return unlock
+}
+
 // TestTimeLimits: a statement that waits past --lock-timeout for a row
 // another session holds fails the run with exit 1, a message naming the
 // setting, and nothing applied.
 func TestTimeLimits(t *testing.T) {
 	tn := newTenant(t)
 	before := tn.snapshot()
-	ctx := context.Background()
-	tx, err := tn.db.BeginTxx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM users WHERE tenant_id = 'acme' AND email = 'lucas.bernard@acme.example' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	unlock := tn.lockRow("lucas.bernard@acme.example")
 	sheet := tn.writeFile("one.csv", "Email,First Name\nlucas.bernard@acme.example,Luc\n")
 	_, stderr := tn.mustRun(1, "--lock-timeout", "200ms", "import", sheet, "--org", "acme", "--actor", marie)
 	if !strings.Contains(stderr, "waited longer than the lock timeout for a lock another session holds") || !strings.Contains(stderr, "--lock-timeout") {
 		t.Errorf("stderr %q does not explain the lock timeout", stderr)
 	}
-	if err := tx.Rollback(); err != nil {
+	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
 	if after := tn.snapshot(); after != before {
@@ -623,15 +632,7 @@ func TestUndoKilledMidTransaction(t *testing.T) {
 	tn.mustRun(0, "import", big, "--org", "acme", "--actor", marie)
 	before := tn.snapshot()
 
-	ctx := context.Background()
-	tx, err := tn.db.BeginTxx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM users WHERE tenant_id = 'acme' AND email = 'bulk0000000@acme.example' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	unlock := tn.lockRow("bulk0000000@acme.example")
 	cmd, _, _ := tn.command("--lock-timeout", "0", "undo", "2", "--actor", marie)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -646,7 +647,7 @@ func TestUndoKilledMidTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	if err := tx.Rollback(); err != nil {
+	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the killed undo's session to end", func() bool {
