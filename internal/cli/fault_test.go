@@ -228,15 +228,7 @@ func (tn *tenant) startInterruptible(p interruptAt) (cmd *exec.Cmd, stdout, stde
 		args = append([]string{"--lock-timeout", "0"}, args...)
 	}
 	cmd, stdout, stderr = tn.command(args...)
-	if err := cmd.Start(); err != nil {
-		tn.t.Fatal(err)
-	}
-	tn.t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
+	startCommand(tn.t, cmd)
 	waitFor(tn.t, "ccbulk to reach "+p.name, func() bool {
 		var status string
 		if err := tn.db.Get(&status, `SELECT status FROM batches WHERE id = 2`); err != nil || status != "running" {
@@ -262,14 +254,7 @@ func TestKilledMidTransaction(t *testing.T) {
 			tn := newTenant(t)
 			before := tn.snapshot()
 			cmd, _, _, _, release := tn.startInterruptible(p)
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			err := cmd.Wait()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-				t.Fatalf("ccbulk was not killed: %v", err)
-			}
+			killCommand(t, cmd)
 			release()
 			// The server ends the dead client's session and rolls back.
 			waitFor(t, "the killed run's session to end", func() bool {
@@ -540,6 +525,35 @@ func TestLockWait(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"updated":1,`) {
 		t.Errorf("--lock-wait run: %s", out)
+	}
+}
+
+// startCommand starts cmd and kills it when the test ends, if it has not
+// been waited for by then.
+func startCommand(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+}
+
+// killCommand kills cmd with SIGKILL and waits for it, failing the test
+// unless the signal is what ended it.
+func killCommand(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("ccbulk was not killed: %v", err)
 	}
 }
 

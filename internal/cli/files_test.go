@@ -6,7 +6,6 @@ package cli_test
 // files behind.
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -283,26 +282,10 @@ func TestNoTemporaryFilesLeft(t *testing.T) {
 
 			// The held user's row is locked: the run waits inside its
 			// merge, with its worksheet spilled and its report begun.
-			ctx := context.Background()
-			tx, err := tn.db.BeginTxx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback()
-			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM users WHERE tenant_id = 'acme' AND email = $1 FOR UPDATE`, held); err != nil {
-				t.Fatal(err)
-			}
+			unlock := tn.lockRow(held)
 			cmd, stdout, stderr := tn.command(args...)
 			cmd.Env = append(cmd.Env, "TMPDIR="+tmp)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if cmd.ProcessState == nil {
-					_ = cmd.Process.Kill()
-					_ = cmd.Wait()
-				}
-			})
+			startCommand(t, cmd)
 			waitFor(t, "ccbulk to wait inside its merge", func() bool {
 				var pid int
 				return tn.db.Get(&pid, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ccbulk'
@@ -321,7 +304,7 @@ func TestNoTemporaryFilesLeft(t *testing.T) {
 				t.Fatal(err)
 			}
 			code := exitCode(t, cmd.Wait())
-			tx.Rollback()
+			_ = unlock()
 			if sig == syscall.SIGTERM {
 				if code != 1 {
 					t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", code, stdout, stderr)

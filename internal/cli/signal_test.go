@@ -6,7 +6,6 @@ package cli_test
 import (
 	"bytes"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,14 +28,7 @@ import (
 func TestKilledInLongStatementReleasesLock(t *testing.T) {
 	tn := newTenant(t)
 	cmd, _, _, pid, _ := tn.startInterruptible(interruptPoints[1]) // the merge, waiting on a held row
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("ccbulk was not killed: %v", err)
-	}
+	killCommand(t, cmd)
 	// The row stays locked: without the check, the killed run's statement
 	// would wait for it, holding the advisory lock, for ever.
 	small := tn.writeFile("one.csv", "Email,First Name,Last Name,PBX,Send Activation Email\nnew.user@acme.example,New,User,paris,FALSE\n")
@@ -268,15 +260,7 @@ func TestImportFromFIFO(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd, stdout, stderr := tn.command("import", fifo, "--org", "acme", "--actor", marie, "--json")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
+	startCommand(t, cmd)
 	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
