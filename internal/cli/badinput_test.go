@@ -529,15 +529,29 @@ func zipBomb(t *testing.T, path string) {
 	size := uint64(len(prefix)) + megabytes*mb + uint64(len(suffix))
 
 	parts := zipParts(t, workbook(t, csvRow(good1)))
+	writeZip(t, path, parts, map[string]func(*zip.Writer) error{
+		"xl/worksheets/sheet1.xml": func(zw *zip.Writer) error {
+			w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate, CRC32: crc,
+				CompressedSize64: uint64(stream.Len()), UncompressedSize64: size})
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(stream.Bytes())
+			return err
+		},
+	})
+}
+
+// writeZip writes parts as a zip archive at path, in name order; a part
+// named in raw is written by its function instead (already compressed,
+// say, with sizes that lie).
+func writeZip(t *testing.T, path string, parts map[string][]byte, raw map[string]func(*zip.Writer) error) {
+	t.Helper()
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
 	for _, name := range sortedKeys(parts) {
-		if name == "xl/worksheets/sheet1.xml" {
-			w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: crc,
-				CompressedSize64: uint64(stream.Len()), UncompressedSize64: size})
-			noErr(t, err)
-			_, err = w.Write(stream.Bytes())
-			noErr(t, err)
+		if write, ok := raw[name]; ok {
+			noErr(t, write(zw))
 			continue
 		}
 		w, err := zw.Create(name)
@@ -609,16 +623,7 @@ func externalLinksAndMacros() badInput {
 			ct := string(parts["[Content_Types].xml"])
 			ct = strings.Replace(ct, "</Types>", `<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/></Types>`, 1)
 			parts["[Content_Types].xml"] = []byte(ct)
-			var out bytes.Buffer
-			zw := zip.NewWriter(&out)
-			for _, name := range sortedKeys(parts) {
-				w, err := zw.Create(name)
-				noErr(t, err)
-				_, err = w.Write(parts[name])
-				noErr(t, err)
-			}
-			noErr(t, zw.Close())
-			writeInput(t, path, out.Bytes())
+			writeZip(t, path, parts, nil)
 		},
 		stdout: []string{`^macros\.xlsx: 1 rows: 1 created, 0 updated, 0 unchanged, 0 rejected\n`},
 		check: func(t *testing.T, _ *sqlx.DB, _ string) {
