@@ -33,7 +33,7 @@ func newDB(t *testing.T) *sqlx.DB {
 
 func registerExternals(t *testing.T, db *sqlx.DB) {
 	t.Helper()
-	testorg.Register(t, db, testorg.Externals...)
+	testorg.Register(t, store.New(db), testorg.Externals...)
 }
 
 // tenant is one organization of a test database.
@@ -56,7 +56,7 @@ func addTenant(t *testing.T, db *sqlx.DB, id string) tenant {
 // hold 1 Premium and 8 Standard seats.
 func addTenantWithSeats(t *testing.T, db *sqlx.DB, id string, premium, standard int) tenant {
 	t.Helper()
-	testorg.Tenant(t, db, id, premium, standard, seedUsers)
+	testorg.Tenant(t, store.New(db), id, premium, standard, seedUsers)
 	return tenant{db: db, org: id}
 }
 
@@ -64,7 +64,7 @@ func addTenantWithSeats(t *testing.T, db *sqlx.DB, id string, premium, standard 
 // otherwise. The report goes to the test's temporary directory.
 func (tn tenant) importSheet(t *testing.T, actor, csv string, opts func(*importer.Options)) (importer.Result, error) {
 	t.Helper()
-	return testorg.Import(t, tn.db, tn.org, actor, csv, opts)
+	return testorg.Import(t, store.New(tn.db), tn.org, actor, csv, opts)
 }
 
 // user returns a user of the tenant, or nil.

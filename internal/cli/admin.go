@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/app"
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -24,7 +23,7 @@ func withAdmin(c *cli.Context, fn func(*app.Admin) error) error {
 	db, err := openDB(c)
 	if err == nil {
 		defer db.Close()
-		err = adminErr(fn(&app.Admin{Store: store.Admin{DB: db}}))
+		err = adminErr(fn(&app.Admin{Store: db.Admin()}))
 	}
 	// The commands that print JSON print it on failure too.
 	return failedJSON(c.App.Writer, hasJSON(c), err)

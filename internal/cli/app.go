@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -322,7 +321,7 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 
 // openDB opens the database named by --db, DATABASE_URL or PG* variables,
 // with the session settings of --statement-timeout and --lock-timeout.
-func openDB(c *cli.Context) (*sqlx.DB, error) {
+func openDB(c *cli.Context) (*store.DB, error) {
 	s := store.Settings{StatementTimeout: globalDuration(c, "statement-timeout"), LockTimeout: globalDuration(c, "lock-timeout")}
 	if s.StatementTimeout < 0 || s.LockTimeout < 0 {
 		return nil, usagef("--statement-timeout and --lock-timeout take a duration such as 30m or 10s (0: no limit)")

@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
-	"github.com/ccbulk/ccbulk/internal/store"
 )
 
 func applyCommand() *cli.Command {
@@ -74,7 +73,7 @@ func runApply(c *cli.Context) error {
 			return err
 		}
 		defer db.Close()
-		res, err = importer.Apply(c.Context, importer.Postgres(store.New(db)), opts)
+		res, err = importer.Apply(c.Context, importer.Postgres(db), opts)
 		bar.done()
 		// Once the batch is committed, a later error is a warning (exit 0 or 3).
 		return afterCommit(res.Applied, res.BatchID, res.Rejected, err)

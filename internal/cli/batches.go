@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/gocarina/gocsv"
-	"github.com/jmoiron/sqlx"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
@@ -70,7 +69,7 @@ func runBatches(c *cli.Context) error {
 
 // openOrg opens the database, checks the schema and the tenant (named in
 // any letter case), and returns the tenant's stored id.
-func openOrg(c *cli.Context) (*sqlx.DB, string, error) {
+func openOrg(c *cli.Context) (*store.DB, string, error) {
 	if err := need(c, "org"); err != nil {
 		return nil, "", err
 	}
@@ -78,11 +77,11 @@ func openOrg(c *cli.Context) (*sqlx.DB, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if err := store.CheckSchema(c.Context, db); err != nil {
+	if err := db.SchemaCheck(c.Context); err != nil {
 		db.Close()
 		return nil, "", err
 	}
-	org, err := store.LoadOrg(c.Context, db, c.String("org"))
+	org, err := db.OrgGet(c.Context, c.String("org"))
 	if err != nil {
 		db.Close()
 		if errors.Is(err, store.ErrNotFound) {
@@ -103,7 +102,7 @@ func listBatches(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	bs, err := store.RecentBatches(c.Context, db, org, limit+min(limit, 1))
+	bs, err := db.BatchListRecent(c.Context, org, limit+min(limit, 1))
 	if err != nil {
 		return err
 	}
@@ -202,7 +201,7 @@ func showBatch(c *cli.Context, arg string) error {
 		return err
 	}
 	defer db.Close()
-	b, err := store.GetBatch(c.Context, db, id)
+	b, err := db.BatchGet(c.Context, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && b.Tenant != org {
 		return fmt.Errorf("no batch %d in %s; 'ccbulk batches --org %s' lists its batches", id, org, org)
 	}
@@ -222,7 +221,7 @@ func showBatch(c *cli.Context, arg string) error {
 	if err := w.begin(b); err != nil {
 		return err
 	}
-	err = store.EachChange(c.Context, db, org, id, func(uc store.UserChange) error {
+	err = db.ChangeEach(c.Context, org, id, func(uc store.UserChange) error {
 		for _, cc := range importer.Columns(uc) {
 			if err := w.change(cc); err != nil {
 				return err
@@ -236,7 +235,7 @@ func showBatch(c *cli.Context, arg string) error {
 	if err := w.endChanges(); err != nil {
 		return err
 	}
-	err = store.EachActivation(c.Context, db, org, id, func(a store.Activation) error {
+	err = db.ActivationEach(c.Context, org, id, func(a store.Activation) error {
 		return w.activation(a)
 	})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/internal/outfile"
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
@@ -24,7 +23,7 @@ func migrateCommand() *cli.Command {
 				return err
 			}
 			defer db.Close()
-			applied, err := store.Migrate(c.Context, db)
+			applied, err := db.Migrate(c.Context)
 			if err != nil {
 				return err
 			}
@@ -177,7 +176,7 @@ func exportCommand() *cli.Command {
 			var res exporter.Result
 			err = writeOutput(c, path, func(w io.Writer, toFile bool) error {
 				var err error
-				res, err = exporter.Export(c.Context, store.New(db), w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile, Delimiter: delim, Filter: filter})
+				res, err = exporter.Export(c.Context, db, w, exporter.Options{Org: c.String("org"), Actor: c.String("actor"), Format: format, BOM: toFile, Delimiter: delim, Filter: filter})
 				return err
 			})
 			if err != nil {

@@ -177,7 +177,7 @@ func runImport(c *cli.Context) error {
 			defer plan.Abort()
 			opts.PlanOut = plan
 		}
-		res, err = importer.Import(c.Context, importer.Postgres(store.New(db)), opts)
+		res, err = importer.Import(c.Context, importer.Postgres(db), opts)
 		bar.done()
 		if plan != nil && err == nil && res.PlanSHA256 != "" {
 			if err = plan.Commit(); err != nil {

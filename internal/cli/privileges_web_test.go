@@ -16,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/runs"
+	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/web"
 )
 
@@ -31,7 +32,7 @@ func webAsRole(t *testing.T, db *sqlx.DB, out string) {
 	if err != nil {
 		t.Fatalf("serve link printed %q: %v", out, err)
 	}
-	h, err := web.New(web.Config{DB: db, BaseURL: "http://ccbulk.test"})
+	h, err := web.New(web.Config{DB: store.New(db), BaseURL: "http://ccbulk.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func webAsRole(t *testing.T, db *sqlx.DB, out string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// A sweep of applies whose server stopped (columns of migration 0015).
-	if _, err := (&runs.Service{DB: db, Lease: time.Nanosecond}).Sweep(context.Background()); err != nil {
+	if _, err := (&runs.Service{DB: store.New(db), Lease: time.Nanosecond}).Sweep(context.Background()); err != nil {
 		t.Errorf("a sweep as the day-to-day role: %v", err)
 	}
 	do("POST", "/signout", url.Values{"csrf": {m[1]}}, http.StatusOK)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ccbulk/ccbulk/internal/runs"
 	"github.com/ccbulk/ccbulk/internal/server"
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/web"
 	"github.com/ccbulk/ccbulk/sheet"
 )
@@ -74,7 +73,7 @@ func runServe(c *cli.Context) error {
 	if maxRuns < 1 {
 		return usagef("--max-runs must be 1 or more, not %d", maxRuns)
 	}
-	if err := store.CheckSchema(c.Context, db); err != nil {
+	if err := db.SchemaCheck(c.Context); err != nil {
 		return err
 	}
 	oidc := server.OIDC{Issuer: c.String("oidc-issuer"), ClientID: c.String("oidc-client-id"), ClientSecretFile: c.String("oidc-client-secret-file")}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
@@ -61,7 +60,7 @@ func runUndo(c *cli.Context) error {
 	db, err := openDB(c)
 	if err == nil {
 		defer db.Close()
-		res, err = importer.Undo(c.Context, importer.Postgres(store.New(db)), importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run"), Origin: store.Origin{Kind: "cli"}, Words: cliWords})
+		res, err = importer.Undo(c.Context, importer.Postgres(db), importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run"), Origin: store.Origin{Kind: "cli"}, Words: cliWords})
 		// Once the undo is committed, a later error is a warning (exit 0).
 		err = afterCommit(res.Applied, res.BatchID, 0, err)
 	}
@@ -103,7 +102,7 @@ func printUndoJSON(w io.Writer, r importer.UndoResult, run jsonRun) {
 
 // printUndoPlan writes what a dry-run undo would change, user by user, as
 // the audit trail is read.
-func printUndoPlan(c *cli.Context, db *sqlx.DB, res importer.UndoResult) error {
+func printUndoPlan(c *cli.Context, db *store.DB, res importer.UndoResult) error {
 	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
 	n := res.Counts
 	fmt.Fprintf(w, "dry run: undoing batch %d of %s would change %d %s: %d deleted, %d set back, %d re-created",
@@ -115,7 +114,7 @@ func printUndoPlan(c *cli.Context, db *sqlx.DB, res importer.UndoResult) error {
 		fmt.Fprintf(w, "; %d activation %s sent already", n.Sent, plural(n.Sent, "email was", "emails were"))
 	}
 	fmt.Fprintln(w)
-	err := store.EachChange(c.Context, db, res.Org, res.UndoOf, func(uc store.UserChange) error {
+	err := db.ChangeEach(c.Context, res.Org, res.UndoOf, func(uc store.UserChange) error {
 		u := importer.Reversed(uc)
 		switch {
 		case u.Deleted:
@@ -143,7 +142,7 @@ func printUndoPlan(c *cli.Context, db *sqlx.DB, res importer.UndoResult) error {
 	if err != nil {
 		return err
 	}
-	err = store.EachWithdrawal(c.Context, db, res.Org, res.UndoOf, func(email string) error {
+	err = db.WithdrawalEach(c.Context, res.Org, res.UndoOf, func(email string) error {
 		_, err := fmt.Fprintf(w, "  withdraw the unsent activation email to %s\n", email)
 		return err
 	})

@@ -89,9 +89,7 @@ func (s *Service) heartbeat(ctx context.Context, planID, run string, prog *progr
 			case <-t.C:
 			}
 			stage, n, batch := prog.stage()
-			_, err := s.DB.ExecContext(ctx, `UPDATE plans SET apply_heartbeat = now(), apply_stage = $3, apply_done = $4,
-				batch_id = coalesce(nullif($5, 0), batch_id)
-				WHERE id = $1 AND apply_run = $2 AND apply_state = 'running'`, planID, run, stage, n, batch)
+			err := s.DB.PlanApplyBeat(ctx, store.PlanApplyBeatParams{Plan: planID, Run: run, Stage: stage, Done: n, Batch: batch})
 			if err != nil && !errors.Is(err, context.Canceled) {
 				s.log().Error("recording an apply's heartbeat", "plan", planID, "err", store.Explain(err))
 			}
@@ -109,59 +107,27 @@ func (s *Service) heartbeat(ctx context.Context, planID, run string, prog *progr
 // store.RunEndedMessage); it returns how many applies it marked. Their
 // plans can be applied again.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
-	rows, err := s.DB.QueryxContext(ctx, `UPDATE plans SET apply_state = 'failed', apply_message = $1,
-		apply_run = NULL, apply_heartbeat = NULL, apply_stage = NULL
-		WHERE apply_state = 'running' AND coalesce(apply_heartbeat, '-infinity') < now() - make_interval(secs => $2)
-		RETURNING id, tenant_id`, ServerStoppedMessage, s.lease().Seconds())
+	swept, err := s.DB.PlanApplySweep(ctx, ServerStoppedMessage, s.lease())
+	for _, p := range swept {
+		s.log().Warn("an apply's server stopped while it ran: marked failed", "plan", p.ID, "org", p.Tenant)
+	}
+	n := len(swept)
 	if err != nil {
-		return 0, store.Explain(err)
-	}
-	n := 0
-	for rows.Next() {
-		var id, tenant string
-		if err := rows.Scan(&id, &tenant); err != nil {
-			rows.Close()
-			return n, store.Explain(err)
-		}
-		n++
-		s.log().Warn("an apply's server stopped while it ran: marked failed", "plan", id, "org", tenant)
-	}
-	if err := rows.Err(); err != nil {
-		return n, store.Explain(err)
+		return n, err
 	}
 	// A batch is running only while its run holds the organization's
 	// lock: one running where nobody holds it was left by a process that
 	// died (an apply's, an import's or an undo's, of any front end).
-	var tenants []string
-	if err := s.DB.SelectContext(ctx, &tenants, `SELECT DISTINCT tenant_id FROM batches WHERE status = 'running'`); err != nil {
-		return n, store.Explain(err)
+	tenants, err := s.DB.BatchRunningTenants(ctx)
+	if err != nil {
+		return n, err
 	}
 	for _, tenant := range tenants {
-		if err := s.endStaleBatches(ctx, tenant); err != nil {
+		if err := s.DB.BatchStaleEnd(ctx, tenant); err != nil {
 			return n, err
 		}
 	}
 	return n, nil
-}
-
-// endStaleBatches marks failed the organization's batches still recorded as
-// running, when no run holds its lock (store.Lock does it once it holds
-// the lock, which it then releases); when a run holds it, that run did so
-// when it took it.
-func (s *Service) endStaleBatches(ctx context.Context, tenant string) error {
-	conn, err := s.DB.Connx(ctx)
-	if err != nil {
-		return store.Explain(err)
-	}
-	defer conn.Close()
-	err = store.Lock(ctx, conn, tenant, 0)
-	if errors.Is(err, store.ErrLocked) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return store.Unlock(ctx, conn, tenant)
 }
 
 // KeepSweeping sweeps (Sweep) at once, then every third of the lease,

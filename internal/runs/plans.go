@@ -3,7 +3,6 @@ package runs
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,28 +76,17 @@ func (s *Service) GetPlan(ctx context.Context, org, actor, id string) (Plan, err
 	if err := s.CheckActor(ctx, org, actor); err != nil {
 		return Plan{}, err
 	}
-	var (
-		p                   Plan
-		options, result     []byte
-		sha, state, message sql.NullString
-		batch               sql.NullInt64
-		stage               sql.NullString
-	)
-	err := s.DB.QueryRowxContext(ctx, `SELECT p.id, p.tenant_id, p.actor, p.created_at, p.options, coalesce(p.result, '{}'),
-		p.body IS NOT NULL, p.sha256, p.apply_state, p.apply_message, p.batch_id,
-		EXISTS (SELECT 1 FROM reports r WHERE r.plan_id = p.id),
-		coalesce(p.items, -1), p.apply_stage, coalesce(p.apply_done, 0)
-		FROM plans p WHERE p.id = $1 AND lower(p.tenant_id) = lower($2)`, id, org).Scan(
-		&p.ID, &p.Org, &p.Actor, &p.CreatedAt, &options, &result, &p.Saved, &sha, &state, &message, &batch, &p.HasReport,
-		&p.Items, &stage, &p.ApplyDone)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, &NotFoundError{What: fmt.Sprintf("no plan %s in %s", id, org)}
+	kp, err := s.DB.PlanGet(ctx, org, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Plan{}, &NotFoundError{What: fmt.Sprintf("no plan %s in %s", id, org)}
 	}
 	if err != nil {
-		return p, store.Explain(err)
+		return Plan{}, err
 	}
-	p.SHA256, p.ApplyState, p.ApplyMessage, p.Batch = sha.String, state.String, message.String, batch.Int64
-	p.ApplyStage = stage.String
+	p := Plan{ID: kp.ID, Org: kp.Tenant, Actor: kp.Actor, CreatedAt: kp.CreatedAt, Saved: kp.Saved, SHA256: kp.SHA256,
+		ApplyState: kp.ApplyState, ApplyMessage: kp.ApplyMessage, Batch: kp.Batch, HasReport: kp.HasReport,
+		Items: kp.Items, ApplyStage: kp.ApplyStage, ApplyDone: kp.ApplyDone}
+	options, result := kp.Options, kp.Result
 	if err := json.Unmarshal(options, &p.Options); err != nil {
 		return p, fmt.Errorf("plan %s's options: %w", id, err)
 	}
@@ -114,33 +102,23 @@ func (s *Service) GetPlan(ctx context.Context, org, actor, id string) (Plan, err
 // (409). A plan whose apply was refused or failed may be tried again (it
 // is refused again while what changed stays changed).
 func (s *Service) claim(ctx context.Context, org, id, actor, run string) ([]byte, error) {
-	var body []byte
-	err := s.DB.QueryRowxContext(ctx, `UPDATE plans SET apply_state = 'running', apply_message = NULL, apply_actor = $3,
-		apply_run = $4, apply_heartbeat = now(), apply_stage = 'queued', apply_done = 0, batch_id = NULL
-		WHERE id = $1 AND lower(tenant_id) = lower($2) AND body IS NOT NULL
-		AND (apply_state IS NULL OR apply_state IN ('refused', 'failed')) RETURNING body`, id, org, strings.ToLower(actor), run).Scan(&body)
-	if err == nil {
+	body, started, err := s.DB.PlanApplyStart(ctx, store.PlanApplyStartParams{Tenant: org, Plan: id, Actor: strings.ToLower(actor), Run: run})
+	if err != nil {
+		return nil, err
+	}
+	if started {
 		return body, nil
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, store.Explain(err)
-	}
-	var (
-		saved bool
-		state sql.NullString
-		batch sql.NullInt64
-	)
-	err = s.DB.QueryRowxContext(ctx, `SELECT body IS NOT NULL, apply_state, batch_id FROM plans WHERE id = $1 AND lower(tenant_id) = lower($2)`,
-		id, org).Scan(&saved, &state, &batch)
+	st, err := s.DB.PlanApplyStateGet(ctx, org, id)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, store.ErrNotFound):
 		return nil, &NotFoundError{What: fmt.Sprintf("no plan %s in %s", id, org)}
 	case err != nil:
-		return nil, store.Explain(err)
-	case !saved:
+		return nil, err
+	case !st.Saved:
 		return nil, &BadRequestError{Message: fmt.Sprintf("plan %s holds no changes to apply (a dry run with --atomic and rows rejected keeps none): fix the rows and upload the sheet again", id)}
-	case state.String == ApplyApplied:
-		return nil, &importer.PlanAppliedError{Plan: "plan " + id, Batch: batch.Int64}
+	case st.State == ApplyApplied:
+		return nil, &importer.PlanAppliedError{Plan: "plan " + id, Batch: st.Batch}
 	}
 	return nil, &ApplyRunningError{Plan: id}
 }
@@ -191,7 +169,7 @@ func (s *Service) runApply(ctx context.Context, org, actor, planID, run string, 
 	stopBeat := s.heartbeat(context.WithoutCancel(ctx), planID, run, prog)
 	release, err := s.turn(ctx)
 	if err == nil {
-		res, err = importer.Apply(ctx, importer.Postgres(store.New(s.DB)), importer.ApplyOptions{Plan: bytes.NewReader(body), PlanName: "plan " + planID,
+		res, err = importer.Apply(ctx, importer.Postgres(s.DB), importer.ApplyOptions{Plan: bytes.NewReader(body), PlanName: "plan " + planID,
 			Actor: actor, Origin: origin, Words: outcome.ServerWords, Log: s.log(), Progress: prog.set})
 		release()
 	}
@@ -207,20 +185,14 @@ func (s *Service) runApply(ctx context.Context, org, actor, planID, run string, 
 			msg = "nothing was applied"
 		}
 	}
-	var batch *int64
-	if res.BatchID != 0 {
-		batch = &res.BatchID
-	}
 	// The batch is kept when the apply was applied or refused (aborted),
 	// and linked to the plan then; a failed run's batch is removed. A run
 	// whose lease was taken from it (marked failed, and maybe claimed
 	// again since) records only that it applied: what happened is true.
-	if _, uerr := s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE plans SET apply_state = $2, apply_message = nullif($3, ''),
-		batch_id = (SELECT b.id FROM batches b WHERE b.id = $4), applied_at = CASE WHEN $2 = 'applied' THEN now() END,
-		apply_run = NULL, apply_heartbeat = NULL, apply_stage = NULL
-		WHERE id = $1 AND (apply_run = $5 OR $2 = 'applied')`, planID, state, msg, batch, run); uerr != nil {
+	if uerr := s.DB.PlanApplyFinish(context.WithoutCancel(ctx), store.PlanApplyFinishParams{Plan: planID, Run: run, State: state,
+		Message: msg, Batch: res.BatchID}); uerr != nil {
 		s.log().Error("recording a plan's apply", "plan", planID, "err", uerr)
-		err = errors.Join(err, store.Explain(uerr))
+		err = errors.Join(err, uerr)
 	}
 	return s.applied(planID, org, res, started, err), err
 }
@@ -241,13 +213,12 @@ func (s *Service) applied(planID, org string, res importer.Result, started time.
 // most limit, with how many there are in all. The plan is read from its
 // stored body as it goes (never decoded whole).
 func (s *Service) PlanChanges(ctx context.Context, org, planID, action string, offset, limit int) ([]importer.PlanChange, int, error) {
-	var body []byte
-	err := s.DB.QueryRowxContext(ctx, `SELECT body FROM plans WHERE id = $1 AND lower(tenant_id) = lower($2)`, planID, org).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
+	body, err := s.DB.PlanBodyGet(ctx, org, planID)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, &NotFoundError{What: fmt.Sprintf("no plan %s in %s", planID, org)}
 	}
 	if err != nil || body == nil {
-		return nil, 0, store.Explain(err)
+		return nil, 0, err
 	}
 	var (
 		page  []importer.PlanChange

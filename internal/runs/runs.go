@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,8 +22,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
@@ -36,7 +33,7 @@ import (
 
 // Service runs imports and the rest for the server's front ends.
 type Service struct {
-	DB  *sqlx.DB
+	DB  *store.DB
 	Log *slog.Logger // nil: slog.Default()
 	// MaxRuns bounds the imports and undos that run at once (0: 1); the
 	// others wait for a turn. A run holds up to ConnsPerRun connections
@@ -272,7 +269,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 		out.items = items
 		opts.Plan = func(importer.PlanItem) { items.Add(1) }
 	}
-	res, err = importer.Import(ctx, importer.Postgres(store.New(s.DB)), opts)
+	res, err = importer.Import(ctx, importer.Postgres(s.DB), opts)
 	out.plan = plan
 	if res.Org == "" {
 		res.Org = req.Org
@@ -346,10 +343,8 @@ func (s *Service) keepPlan(ctx context.Context, req ImportRequest, res importer.
 			items = &n
 		}
 	}
-	tenant := res.Org
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO plans (id, tenant_id, actor, options, result, body, sha256, items)
-		SELECT $1, t.id, $3, $4, $5, $6, $7, $8 FROM tenants t WHERE lower(t.id) = lower($2)`, id, tenant, strings.ToLower(req.Actor), options, result, body, sha, items)
-	return store.Explain(err)
+	return s.DB.PlanSave(ctx, store.PlanSaveParams{ID: id, Tenant: res.Org, Actor: strings.ToLower(req.Actor),
+		Options: options, Result: result, Body: body, SHA256: sha, Items: items})
 }
 
 // readPlan reads the saved plan the importer wrote to f.
@@ -380,17 +375,15 @@ func (s *Service) keepReport(ctx context.Context, req ImportRequest, res importe
 		if err := s.keepPlan(ctx, req, res, out); err != nil {
 			return err
 		}
-		_, err = s.DB.ExecContext(ctx, `INSERT INTO reports (tenant_id, plan_id, format, body) SELECT tenant_id, id, $2, $3 FROM plans WHERE id = $1`,
-			out.PlanID, out.ReportFormat, body)
+		err = s.DB.ReportSave(ctx, store.ReportSaveParams{Plan: out.PlanID, Format: out.ReportFormat, Body: body})
 		out.ReportRef = out.PlanID
 	case res.BatchID != 0:
-		_, err = s.DB.ExecContext(ctx, `INSERT INTO reports (tenant_id, batch_id, format, body) SELECT tenant_id, id, $2, $3 FROM batches WHERE id = $1`,
-			res.BatchID, out.ReportFormat, body)
+		err = s.DB.ReportSave(ctx, store.ReportSaveParams{Batch: res.BatchID, Format: out.ReportFormat, Body: body})
 		out.ReportRef = fmt.Sprint(res.BatchID)
 	default:
 		return nil // a run that recorded nothing keeps no report
 	}
-	return store.Explain(err)
+	return err
 }
 
 // Report is a stored report.
@@ -418,18 +411,17 @@ func ContentType(format string) string {
 // it was written in; a CSV report is served as XLSX and the other way
 // round; jsonl only when it was written so.
 func (s *Service) Report(ctx context.Context, org, actor, ref, format string) (Report, error) {
-	if _, err := tenant.Load(ctx, store.New(s.DB), org, actor); err != nil {
+	if _, err := tenant.Load(ctx, s.DB, org, actor); err != nil {
 		return Report{}, err
 	}
-	var r Report
-	err := s.DB.QueryRowxContext(ctx, `SELECT r.format, r.body FROM reports r
-		WHERE lower(r.tenant_id) = lower($1) AND (r.batch_id::text = $2 OR r.plan_id = $2)`, org, ref).Scan(&r.Format, &r.Body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, &NotFoundError{What: fmt.Sprintf("no report of %s in %s: the run had no finding, or it ran from the command line (its report is beside its file)", ref, org)}
+	kr, err := s.DB.ReportGet(ctx, org, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return Report{}, &NotFoundError{What: fmt.Sprintf("no report of %s in %s: the run had no finding, or it ran from the command line (its report is beside its file)", ref, org)}
 	}
 	if err != nil {
-		return r, store.Explain(err)
+		return Report{}, err
 	}
+	r := Report(kr)
 	if format == "" || format == r.Format {
 		return r, nil
 	}
@@ -492,14 +484,14 @@ func (s *Service) Undo(ctx context.Context, org, actor string, batch int64, dryR
 	}
 	defer release()
 	if _, err = s.batchOf(ctx, org, batch); err == nil {
-		res, err = importer.Undo(ctx, importer.Postgres(store.New(s.DB)), importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin, Words: outcome.ServerWords})
+		res, err = importer.Undo(ctx, importer.Postgres(s.DB), importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin, Words: outcome.ServerWords})
 	}
 	return outcome.UndoOf(res, outcome.Run{Started: started, Finished: time.Now(), Err: err}), err
 }
 
 // batchOf returns a batch of the organization, or a *NotFoundError.
 func (s *Service) batchOf(ctx context.Context, org string, id int64) (store.Batch, error) {
-	b, err := store.GetBatch(ctx, s.DB, id)
+	b, err := s.DB.BatchGet(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !strings.EqualFold(b.Tenant, org) {
 		return b, &NotFoundError{What: fmt.Sprintf("no batch %d in %s", id, org)}
 	}
@@ -508,11 +500,11 @@ func (s *Service) batchOf(ctx context.Context, org string, id int64) (store.Batc
 
 // Batches returns the organization's batches, newest first.
 func (s *Service) Batches(ctx context.Context, org, actor string) ([]outcome.Batch, error) {
-	env, err := tenant.Load(ctx, store.New(s.DB), org, actor)
+	env, err := tenant.Load(ctx, s.DB, org, actor)
 	if err != nil {
 		return nil, err
 	}
-	bs, err := store.ListBatches(ctx, s.DB, env.Org.ID)
+	bs, err := s.DB.BatchList(ctx, env.Org.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +527,7 @@ type BatchChanges interface {
 // Batch reads one batch of the organization with its changes, as
 // 'ccbulk batches show' does, into w.
 func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w BatchChanges) error {
-	env, err := tenant.Load(ctx, store.New(s.DB), org, actor)
+	env, err := tenant.Load(ctx, s.DB, org, actor)
 	if err != nil {
 		return err
 	}
@@ -546,7 +538,7 @@ func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w Batc
 	if err := w.Begin(outcome.BatchOf(b)); err != nil {
 		return err
 	}
-	err = store.EachChange(ctx, s.DB, env.Org.ID, id, func(uc store.UserChange) error {
+	err = s.DB.ChangeEach(ctx, env.Org.ID, id, func(uc store.UserChange) error {
 		for _, cc := range importer.Columns(uc) {
 			if err := w.Change(outcome.ChangeOf(cc)); err != nil {
 				return err
@@ -557,7 +549,7 @@ func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w Batc
 	if err != nil {
 		return err
 	}
-	return store.EachActivation(ctx, s.DB, env.Org.ID, id, func(a store.Activation) error {
+	return s.DB.ActivationEach(ctx, env.Org.ID, id, func(a store.Activation) error {
 		return w.Activation(outcome.ActivationOf(a))
 	})
 }
@@ -565,10 +557,10 @@ func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w Batc
 // Export writes every user the actor may see to w (docs/REFERENCE.md §5's export).
 // Nothing is written to w before the actor and the format are checked.
 func (s *Service) Export(ctx context.Context, org, actor string, format sheet.Format, w io.Writer) (exporter.Result, error) {
-	if _, err := tenant.Load(ctx, store.New(s.DB), org, actor); err != nil {
+	if _, err := tenant.Load(ctx, s.DB, org, actor); err != nil {
 		return exporter.Result{}, err
 	}
-	return exporter.Export(ctx, store.New(s.DB), w, exporter.Options{Org: org, Actor: actor, Format: format})
+	return exporter.Export(ctx, s.DB, w, exporter.Options{Org: org, Actor: actor, Format: format})
 }
 
 // Template writes the empty template sheet.
@@ -579,6 +571,6 @@ func (s *Service) Template(format sheet.Format, w io.Writer) error {
 // CheckActor returns F-ORG or F-ACTOR when the actor may not act in the
 // organization now (its role is read again each time).
 func (s *Service) CheckActor(ctx context.Context, org, actor string) error {
-	_, err := tenant.Load(ctx, store.New(s.DB), org, actor)
+	_, err := tenant.Load(ctx, s.DB, org, actor)
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ccbulk/ccbulk/internal/server"
+	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
 )
 
@@ -416,7 +417,7 @@ func TestOIDCSettings(t *testing.T) {
 		{server.OIDC{Issuer: "https://login.example"}, false},
 		{server.OIDC{Issuer: "https://login.example", ClientID: "ccbulk", ClientSecretFile: secret + ".missing"}, false},
 	} {
-		srv, err := server.New(server.Config{DB: db, OIDC: tc.oidc})
+		srv, err := server.New(server.Config{DB: store.New(db), OIDC: tc.oidc})
 		if (err == nil) != tc.ok {
 			t.Errorf("%+v: err = %v", tc.oidc, err)
 		}

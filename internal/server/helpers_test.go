@@ -61,7 +61,7 @@ func newEnv(t *testing.T, cfg func(*server.Config)) *env {
 	if err != nil || res.Rejected != 0 {
 		t.Fatalf("seeding acme: %v %+v", err, res.Findings)
 	}
-	c := server.Config{DB: db, MaxUpload: 1 << 20, Log: slog.New(slog.DiscardHandler)}
+	c := server.Config{DB: store.New(db), MaxUpload: 1 << 20, Log: slog.New(slog.DiscardHandler)}
 	if cfg != nil {
 		cfg(&c)
 	}
@@ -71,7 +71,7 @@ func newEnv(t *testing.T, cfg func(*server.Config)) *env {
 	}
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	return &env{db: db, admin: &app.Admin{Store: store.Admin{DB: db}}, srv: ts, url: ts.URL}
+	return &env{db: db, admin: &app.Admin{Store: store.New(db).Admin()}, srv: ts, url: ts.URL}
 }
 
 // token creates a token of org acting as actor, valid for d (0: for ever).

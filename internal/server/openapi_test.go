@@ -10,6 +10,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/ccbulk/ccbulk/internal/server"
+	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
 )
 
@@ -26,7 +27,7 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatalf("the OpenAPI document is not valid: %v", err)
 	}
 	db, _ := testdb.New(t)
-	srv, err := server.New(server.Config{DB: db, Log: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Config{DB: store.New(db), Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

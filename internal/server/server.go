@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -50,7 +49,7 @@ type OIDC struct {
 
 // Config is what a server needs.
 type Config struct {
-	DB *sqlx.DB
+	DB *store.DB
 	// BaseURL is the server's address as clients reach it (report_url is
 	// under it); "": the address each request was sent to.
 	BaseURL string
@@ -142,7 +141,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), runs: cfg.Runs,
-		admin: &app.Admin{Store: store.Admin{DB: cfg.DB}}, metrics: m, log: cfg.Log}
+		admin: &app.Admin{Store: cfg.DB.Admin()}, metrics: m, log: cfg.Log}
 	if s.runs == nil {
 		s.runs = &runs.Service{DB: cfg.DB, Log: cfg.Log, MaxRuns: cfg.MaxRuns}
 	}
@@ -247,7 +246,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := store.CheckSchema(ctx, s.cfg.DB); err != nil {
+	if err := s.cfg.DB.SchemaCheck(ctx); err != nil {
 		writeError(w, http.StatusServiceUnavailable, nil, "not ready: "+err.Error())
 		return
 	}

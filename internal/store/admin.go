@@ -13,39 +13,39 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// Admin implements app.Store on a database.
+// Admin implements app.Store on a database (DB.Admin).
 type Admin struct {
-	DB *sqlx.DB
+	db *sqlx.DB
 }
 
 var _ app.Store = Admin{}
 
 // SchemaCheck implements app.Store.
-func (a Admin) SchemaCheck(ctx context.Context) error { return CheckSchema(ctx, a.DB) }
+func (a Admin) SchemaCheck(ctx context.Context) error { return CheckSchema(ctx, a.db) }
 
 // OrgCreate implements app.Store.
 func (a Admin) OrgCreate(ctx context.Context, org schema.Org) error {
-	return CreateOrg(ctx, a.DB, org)
+	return CreateOrg(ctx, a.db, org)
 }
 
 // OrgGet implements app.Store.
 func (a Admin) OrgGet(ctx context.Context, id string) (schema.Org, error) {
-	id, err := tenantID(ctx, a.DB, id)
+	id, err := tenantID(ctx, a.db, id)
 	if err != nil {
 		return schema.Org{}, err
 	}
-	org, err := LoadOrg(ctx, a.DB, id)
+	org, err := LoadOrg(ctx, a.db, id)
 	return org, err
 }
 
 // ExternalCreate implements app.Store.
 func (a Admin) ExternalCreate(ctx context.Context, ext schema.ExternalOrg) error {
-	return CreateExternal(ctx, a.DB, ext)
+	return CreateExternal(ctx, a.db, ext)
 }
 
 // RoleCreate implements app.Store.
 func (a Admin) RoleCreate(ctx context.Context, tenant string, role schema.CCRole) error {
-	return CreateRole(ctx, a.DB, tenant, role.Name, role.Permissions)
+	return CreateRole(ctx, a.db, tenant, role.Name, role.Permissions)
 }
 
 // OrgList implements app.Store.
@@ -58,7 +58,7 @@ func (a Admin) OrgList(ctx context.Context) ([]schema.Org, error) {
 		PBXes    pq.StringArray `db:"pbxes"`
 		Primary  string         `db:"primary_admin"`
 	}
-	err := a.DB.SelectContext(ctx, &rows, `SELECT t.id, t.name, t.premium_seats, t.standard_seats,
+	err := a.db.SelectContext(ctx, &rows, `SELECT t.id, t.name, t.premium_seats, t.standard_seats,
 			coalesce((SELECT array_agg(p.name ORDER BY p.position, p.name) FROM pbxes p WHERE p.tenant_id = t.id), '{}') AS pbxes,
 			coalesce((SELECT u.email FROM users u WHERE u.tenant_id = t.id AND u.is_primary), '') AS primary_admin
 		FROM tenants t ORDER BY t.id`)
@@ -87,7 +87,7 @@ func nullSeats(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Vali
 // organization never races a run. When a run holds it, it returns a
 // *LockedError at once.
 func (a Admin) lockedTx(ctx context.Context, tenant string, fn func(tx *sqlx.Tx) error) error {
-	conn, err := a.DB.Connx(ctx)
+	conn, err := a.db.Connx(ctx)
 	if err != nil {
 		return Explain(err)
 	}
@@ -120,7 +120,7 @@ func tenantID(ctx context.Context, q Querier, id string) (string, error) {
 
 // OrgUpdate implements app.Store.
 func (a Admin) OrgUpdate(ctx context.Context, p app.OrgUpdateParams) (schema.Org, error) {
-	tenant, err := tenantID(ctx, a.DB, p.ID)
+	tenant, err := tenantID(ctx, a.db, p.ID)
 	if err != nil {
 		return schema.Org{}, err
 	}
@@ -192,7 +192,7 @@ func deref(n *int) int {
 
 // OrgPrimarySet implements app.Store.
 func (a Admin) OrgPrimarySet(ctx context.Context, tenant, email string) error {
-	tenant, err := tenantID(ctx, a.DB, tenant)
+	tenant, err := tenantID(ctx, a.db, tenant)
 	if err != nil {
 		return err
 	}
@@ -225,14 +225,14 @@ func (a Admin) OrgPrimarySet(ctx context.Context, tenant, email string) error {
 // OrgUsage implements app.Store.
 func (a Admin) OrgUsage(ctx context.Context, tenant string) (app.Usage, error) {
 	var u app.Usage
-	tenant, err := tenantID(ctx, a.DB, tenant)
+	tenant, err := tenantID(ctx, a.db, tenant)
 	if err != nil {
 		return u, err
 	}
-	if u.PremiumUsed, u.StandardUsed, err = SeatsUsed(ctx, a.DB, tenant); err != nil {
+	if u.PremiumUsed, u.StandardUsed, err = SeatsUsed(ctx, a.db, tenant); err != nil {
 		return u, err
 	}
-	rows, err := a.DB.QueryxContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND admin_role IS NOT NULL ORDER BY email`, tenant)
+	rows, err := a.db.QueryxContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND admin_role IS NOT NULL ORDER BY email`, tenant)
 	err = eachScanned(rows, err, func(user *schema.User) error {
 		u.Administrators = append(u.Administrators, *user)
 		return nil
@@ -242,7 +242,7 @@ func (a Admin) OrgUsage(ctx context.Context, tenant string) (app.Usage, error) {
 
 // RoleList implements app.Store.
 func (a Admin) RoleList(ctx context.Context, tenant string) ([]app.RoleInfo, error) {
-	tenant, err := tenantID(ctx, a.DB, tenant)
+	tenant, err := tenantID(ctx, a.db, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (a Admin) RoleList(ctx context.Context, tenant string) ([]app.RoleInfo, err
 		Perms   pq.StringArray `db:"permissions"`
 		Holders int            `db:"holders"`
 	}
-	err = a.DB.SelectContext(ctx, &rows, `SELECT r.name, r.permissions,
+	err = a.db.SelectContext(ctx, &rows, `SELECT r.name, r.permissions,
 			(SELECT count(*) FROM users u WHERE u.tenant_id = r.tenant_id AND u.cc_role = r.name) AS holders
 		FROM cc_roles r WHERE r.tenant_id = $1 ORDER BY r.name`, tenant)
 	if err != nil {
@@ -277,7 +277,7 @@ func roleName(ctx context.Context, q Querier, tenant, name string) (string, erro
 
 // RoleUpdate implements app.Store.
 func (a Admin) RoleUpdate(ctx context.Context, tenant string, role schema.CCRole) (schema.CCRole, error) {
-	tenant, err := tenantID(ctx, a.DB, tenant)
+	tenant, err := tenantID(ctx, a.db, tenant)
 	if err != nil {
 		return role, err
 	}
@@ -293,7 +293,7 @@ func (a Admin) RoleUpdate(ctx context.Context, tenant string, role schema.CCRole
 
 // RoleDelete implements app.Store.
 func (a Admin) RoleDelete(ctx context.Context, tenant, name string) (string, error) {
-	tenant, err := tenantID(ctx, a.DB, tenant)
+	tenant, err := tenantID(ctx, a.db, tenant)
 	if err != nil {
 		return name, err
 	}

@@ -16,7 +16,7 @@ import (
 func TestAdminWaitsForNoRun(t *testing.T) {
 	db, _ := testdb.New(t)
 	ctx := t.Context()
-	a := store.Admin{DB: db}
+	a := store.New(db).Admin()
 	if err := a.OrgCreate(ctx, schema.Org{ID: "acme", Name: "Acme", PrimaryAdmin: "root@acme.example", PremiumSeats: 5, StandardSeats: -1}); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestAdminWaitsForNoRun(t *testing.T) {
 func TestSeatsBelowUse(t *testing.T) {
 	db, _ := testdb.New(t)
 	ctx := t.Context()
-	a := store.Admin{DB: db}
+	a := store.New(db).Admin()
 	if err := a.OrgCreate(ctx, schema.Org{ID: "acme", Name: "Acme", PrimaryAdmin: "root@acme.example", PremiumSeats: -1, StandardSeats: -1}); err != nil {
 		t.Fatal(err)
 	}

@@ -213,7 +213,7 @@ func TestConnectLikePsql(t *testing.T) {
 			defer db.Close()
 			var app, interval string
 			var tls bool
-			if err := db.QueryRow(`SELECT current_setting('application_name'), current_setting('client_connection_check_interval'),
+			if err := db.Pool().QueryRow(`SELECT current_setting('application_name'), current_setting('client_connection_check_interval'),
 				(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())`).Scan(&app, &interval, &tls); err != nil {
 				t.Fatal(err)
 			}

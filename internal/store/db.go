@@ -47,7 +47,7 @@ type Settings struct {
 var DefaultSettings = Settings{StatementTimeout: 30 * time.Minute, LockTimeout: 30 * time.Second}
 
 // Open connects to the database at url with DefaultSettings; see OpenWith.
-func Open(ctx context.Context, url string) (*sqlx.DB, error) {
+func Open(ctx context.Context, url string) (*DB, error) {
 	return OpenWith(ctx, url, DefaultSettings)
 }
 
@@ -72,7 +72,8 @@ const ConnectionCheckInterval = time.Second
 // set from s, client_connection_check_interval set to
 // ConnectionCheckInterval, and application_name ApplicationName unless the
 // URL or PGAPPNAME names one. No error it returns holds the password.
-func OpenWith(ctx context.Context, url string, s Settings) (*sqlx.DB, error) {
+// The pool is returned as a DB, through which every query goes.
+func OpenWith(ctx context.Context, url string, s Settings) (*DB, error) {
 	cfg, err := ConnConfig(url, s)
 	if err != nil {
 		return nil, err
@@ -95,7 +96,7 @@ func OpenWith(ctx context.Context, url string, s Settings) (*sqlx.DB, error) {
 		}
 		return nil, err
 	}
-	return db, nil
+	return New(db), nil
 }
 
 // connect opens a pool with cfg and checks that it reaches the server.

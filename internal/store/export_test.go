@@ -1,5 +1,7 @@
 package store
 
+import "github.com/jmoiron/sqlx"
+
 // UndoDriftQuery and UndoLaterQuery are the conflict check of an undo, for
 // their plans to be examined.
 const (
@@ -11,3 +13,6 @@ const (
 var CopyRows = copyRows
 
 type CopyLine = copyLine
+
+// Pool is the pool a DB wraps, for the tests that query it themselves.
+func (d *DB) Pool() *sqlx.DB { return d.db }

@@ -198,13 +198,16 @@ func (s Queries) UndoConflictList(ctx context.Context, p UndoConflictParams) ([]
 	return UndoConflicts(ctx, s.q, p.Tenant, p.Batch, p.Limit)
 }
 
-// DB is the pool, as the importer and exporter reach it.
+// DB is the pool, as every package but this one reaches it: the importer
+// and the exporter through their interfaces, the front ends through its
+// methods (pool.go, front.go, runs.go). The pool itself is not exported.
 type DB struct {
 	Queries
 	db *sqlx.DB
 }
 
-// New wraps a pool opened by Open.
+// New wraps a pool opened elsewhere (the tests' database, internal/testdb);
+// Open and OpenWith return one wrapped already.
 func New(db *sqlx.DB) *DB { return &DB{Queries: Queries{q: db}, db: db} }
 
 // PlanKey returns the installation's key that seals saved plans.

@@ -41,7 +41,7 @@ func (r tokenRow) token() app.Token {
 // TokenCreate implements app.Store.
 func (a Admin) TokenCreate(ctx context.Context, t *app.Token, sha [32]byte) error {
 	var r tokenRow
-	err := sqlx.GetContext(ctx, a.DB, &r, `INSERT INTO api_tokens (tenant_id, actor, name, token_sha256, expires_at)
+	err := sqlx.GetContext(ctx, a.db, &r, `INSERT INTO api_tokens (tenant_id, actor, name, token_sha256, expires_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING `+tokenColumns, t.Org, t.Actor, t.Name, sha[:], t.ExpiresAt)
 	if err != nil {
 		return Explain(err)
@@ -53,7 +53,7 @@ func (a Admin) TokenCreate(ctx context.Context, t *app.Token, sha [32]byte) erro
 // TokenList implements app.Store.
 func (a Admin) TokenList(ctx context.Context, tenant string) ([]app.Token, error) {
 	var rows []tokenRow
-	if err := sqlx.SelectContext(ctx, a.DB, &rows, `SELECT `+tokenColumns+` FROM api_tokens WHERE tenant_id = $1 ORDER BY id`, tenant); err != nil {
+	if err := sqlx.SelectContext(ctx, a.db, &rows, `SELECT `+tokenColumns+` FROM api_tokens WHERE tenant_id = $1 ORDER BY id`, tenant); err != nil {
 		return nil, Explain(err)
 	}
 	ts := make([]app.Token, len(rows))
@@ -66,7 +66,7 @@ func (a Admin) TokenList(ctx context.Context, tenant string) ([]app.Token, error
 // TokenRevoke implements app.Store.
 func (a Admin) TokenRevoke(ctx context.Context, id int64) (app.Token, error) {
 	var r tokenRow
-	err := sqlx.GetContext(ctx, a.DB, &r, `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING `+tokenColumns, id)
+	err := sqlx.GetContext(ctx, a.db, &r, `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING `+tokenColumns, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.Token{}, &app.NotFoundError{What: "token", Name: fmt.Sprint(id)}
 	}
@@ -76,7 +76,7 @@ func (a Admin) TokenRevoke(ctx context.Context, id int64) (app.Token, error) {
 // TokenUse implements app.Store.
 func (a Admin) TokenUse(ctx context.Context, sha [32]byte) (app.Token, error) {
 	var r tokenRow
-	err := sqlx.GetContext(ctx, a.DB, &r, `UPDATE api_tokens SET last_used_at = CASE WHEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) THEN now() ELSE last_used_at END WHERE token_sha256 = $1 RETURNING `+tokenColumns, sha[:])
+	err := sqlx.GetContext(ctx, a.db, &r, `UPDATE api_tokens SET last_used_at = CASE WHEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) THEN now() ELSE last_used_at END WHERE token_sha256 = $1 RETURNING `+tokenColumns, sha[:])
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.Token{}, fmt.Errorf("token: %w", app.ErrNotFound)
 	}

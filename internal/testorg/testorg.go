@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
@@ -84,10 +82,10 @@ var Externals = []schema.ExternalOrg{
 }
 
 // Register registers external organizations.
-func Register(t testing.TB, db *sqlx.DB, externals ...schema.ExternalOrg) {
+func Register(t testing.TB, db *store.DB, externals ...schema.ExternalOrg) {
 	t.Helper()
 	for _, e := range externals {
-		if err := store.CreateExternal(context.Background(), db, e); err != nil {
+		if err := db.Admin().ExternalCreate(context.Background(), e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,14 +95,14 @@ func Register(t testing.TB, db *sqlx.DB, externals ...schema.ExternalOrg) {
 // primary administrator, the PBXes paris and warsaw, the seats given (-1:
 // no limit) and the CC role Supervisors, and imports users (a sheet with
 // its header) into it as Primary, none of them rejected.
-func Tenant(t testing.TB, db *sqlx.DB, id string, premium, standard int, users string) {
+func Tenant(t testing.TB, db *store.DB, id string, premium, standard int, users string) {
 	t.Helper()
 	ctx := context.Background()
 	org := schema.Org{ID: id, Name: "Acme Assurances", PBXes: []string{"paris", "warsaw"}, PremiumSeats: premium, StandardSeats: standard, PrimaryAdmin: Primary}
-	if err := store.CreateOrg(ctx, db, org); err != nil {
+	if err := db.Admin().OrgCreate(ctx, org); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.CreateRole(ctx, db, id, "Supervisors", []string{"view", "write"}); err != nil {
+	if err := db.Admin().RoleCreate(ctx, id, schema.CCRole{Name: "Supervisors", Permissions: []string{"view", "write"}}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := Import(t, db, id, Primary, users, nil)
@@ -116,7 +114,7 @@ func Tenant(t testing.TB, db *sqlx.DB, id string, premium, standard int, users s
 // Import imports a CSV sheet into org as actor, as a real run unless opts
 // says otherwise. The sheet and its report go to the test's temporary
 // directory.
-func Import(t testing.TB, db *sqlx.DB, org, actor, csv string, opts func(*importer.Options)) (importer.Result, error) {
+func Import(t testing.TB, db *store.DB, org, actor, csv string, opts func(*importer.Options)) (importer.Result, error) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "users.csv")
@@ -127,5 +125,5 @@ func Import(t testing.TB, db *sqlx.DB, org, actor, csv string, opts func(*import
 	if opts != nil {
 		opts(&o)
 	}
-	return importer.Import(context.Background(), importer.Postgres(store.New(db)), o)
+	return importer.Import(context.Background(), importer.Postgres(db), o)
 }

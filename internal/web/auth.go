@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/schema"
@@ -26,19 +24,19 @@ const LinkPath = "/signin/link?token="
 // administrator of org (checked now, and again when the link is used), and
 // returns the link under baseURL and when it expires. Only the token's hash
 // is stored.
-func CreateSignInLink(ctx context.Context, db *sqlx.DB, baseURL, org, actor string, ttl time.Duration) (link string, expires time.Time, err error) {
+func CreateSignInLink(ctx context.Context, db *store.DB, baseURL, org, actor string, ttl time.Duration) (link string, expires time.Time, err error) {
 	if ttl <= 0 {
 		return "", time.Time{}, fmt.Errorf("a sign-in link's time to live is a positive duration such as 15m, not %s", ttl)
 	}
-	if err := store.CheckSchema(ctx, db); err != nil {
+	if err := db.SchemaCheck(ctx); err != nil {
 		return "", time.Time{}, err
 	}
-	env, err := tenant.Load(ctx, store.New(db), org, actor)
+	env, err := tenant.Load(ctx, db, org, actor)
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	tok := randomToken()
-	expires, err = store.CreateSignInLink(ctx, db, hashToken(tok), env.Org.ID, env.Actor.Email, ttl)
+	expires, err = db.SignInLinkCreate(ctx, store.SignInLinkParams{TokenHash: hashToken(tok), Tenant: env.Org.ID, Email: env.Actor.Email, TTL: ttl})
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -83,7 +81,7 @@ func (s *server) linkSignIn(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "error.link.unknown")
 		return
 	}
-	org, email, err := store.UseSignInLink(r.Context(), s.db, hashToken(tok))
+	org, email, err := s.db.SignInLinkUse(r.Context(), hashToken(tok))
 	switch {
 	case errors.Is(err, store.ErrLinkUsed):
 		s.errorPageSess(w, r, nil, http.StatusForbidden, "error.link.used")
@@ -98,7 +96,7 @@ func (s *server) linkSignIn(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if _, err := tenant.Load(r.Context(), store.New(s.db), org, email); err != nil {
+	if _, err := tenant.Load(r.Context(), s.db, org, email); err != nil {
 		var fe *schema.FileError
 		if errors.As(err, &fe) {
 			s.errorPageSess(w, r, nil, http.StatusForbidden, "error.noaccess")
@@ -131,7 +129,7 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) {
 		s.errorPageSess(w, r, sess, http.StatusForbidden, "error.csrf")
 		return
 	}
-	if err := store.DeleteSession(r.Context(), s.db, sess.idHash); err != nil {
+	if err := s.db.SessionDelete(r.Context(), sess.idHash); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
@@ -152,7 +150,7 @@ func (s *server) chooseTenant(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	ids, err := store.AdminTenants(r.Context(), s.db, sess.Email)
+	ids, err := s.db.AdminTenantList(r.Context(), sess.Email)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -183,7 +181,7 @@ func (s *server) chooseTenantPost(w http.ResponseWriter, r *http.Request) {
 		s.errorPageSess(w, r, sess, http.StatusForbidden, "error.csrf")
 		return
 	}
-	ids, err := store.AdminTenants(r.Context(), s.db, sess.Email)
+	ids, err := s.db.AdminTenantList(r.Context(), sess.Email)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -194,7 +192,7 @@ func (s *server) chooseTenantPost(w http.ResponseWriter, r *http.Request) {
 		s.errorPageSess(w, r, sess, http.StatusForbidden, "error.otherorg")
 		return
 	}
-	if err := store.SetSessionTenant(r.Context(), s.db, sess.idHash, ids[i]); err != nil {
+	if err := s.db.SessionTenantSet(r.Context(), sess.idHash, ids[i]); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

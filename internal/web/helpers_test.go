@@ -52,8 +52,8 @@ func newFixtureWith(t *testing.T, configure func(*web.Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, _ := testdb.New(t)
-	testorg.Register(t, db, testorg.Externals[:2]...) // northwind and contoso
-	testorg.Tenant(t, db, "acme", 10, -1, seedUsers)
+	testorg.Register(t, store.New(db), testorg.Externals[:2]...) // northwind and contoso
+	testorg.Tenant(t, store.New(db), "acme", 10, -1, seedUsers)
 	if err := store.CreateOrg(ctx, db, schema.Org{ID: "globex", Name: "Globex", PBXes: []string{"main"}, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: "hank@globex.example"}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func newFixtureWith(t *testing.T, configure func(*web.Config)) *fixture {
 	var h http.Handler
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(f.srv.Close)
-	cfg := web.Config{DB: db, BaseURL: f.srv.URL}
+	cfg := web.Config{DB: store.New(db), BaseURL: f.srv.URL}
 	configure(&cfg)
 	var err error
 	if h, err = web.New(cfg); err != nil {
@@ -78,7 +78,7 @@ func (f *fixture) importCSV(t *testing.T, org, actor, rows string) int64 {
 	if !strings.HasPrefix(rows, "Email,") {
 		rows = header + rows
 	}
-	res, err := testorg.Import(t, f.db, org, actor, rows, nil)
+	res, err := testorg.Import(t, store.New(f.db), org, actor, rows, nil)
 	if err != nil || res.Rejected != 0 {
 		t.Fatalf("import into %s: %v %+v", org, err, res.Findings)
 	}
@@ -147,7 +147,7 @@ func (b *browser) post(path string, form url.Values) response {
 // link makes a one-time sign-in link for email in org.
 func (f *fixture) link(t *testing.T, org, email string) string {
 	t.Helper()
-	link, _, err := web.CreateSignInLink(context.Background(), f.db, f.srv.URL, org, email, time.Minute)
+	link, _, err := web.CreateSignInLink(context.Background(), store.New(f.db), f.srv.URL, org, email, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func (s *server) oidcStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
-	if err := store.CreateOIDCLogin(r.Context(), s.db, hashToken(state), nonce, verifier, oidcLoginTTL); err != nil {
+	if err := s.db.OIDCLoginCreate(r.Context(), store.OIDCLoginParams{StateHash: hashToken(state), Nonce: nonce, Verifier: verifier, TTL: oidcLoginTTL}); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
@@ -90,7 +90,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "error.oidc.state")
 		return
 	}
-	nonce, verifier, err := store.UseOIDCLogin(r.Context(), s.db, hashToken(state))
+	nonce, verifier, err := s.db.OIDCLoginUse(r.Context(), hashToken(state))
 	if errors.Is(err, store.ErrNotFound) {
 		s.errorPage(w, r, http.StatusForbidden, "error.oidc.state")
 		return
@@ -109,7 +109,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorDetail(w, r, nil, http.StatusForbidden, "error.oidc.refused", err.Error())
 		return
 	}
-	ids, err := store.AdminTenants(r.Context(), s.db, email)
+	ids, err := s.db.AdminTenantList(r.Context(), email)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
@@ -70,17 +68,9 @@ func (s *server) withPlans(r *http.Request, or *orgRequest, rows []batchRow) ([]
 	for i, b := range rows {
 		ids[i] = b.ID
 	}
-	var links []struct {
-		Batch int64  `db:"batch_id"`
-		Plan  string `db:"id"`
-	}
-	if err := s.db.SelectContext(r.Context(), &links, `SELECT batch_id, id FROM plans WHERE tenant_id = $1 AND batch_id = ANY($2)`,
-		or.env.Org.ID, pq.Array(ids)); err != nil {
-		return nil, store.Explain(err)
-	}
-	plans := make(map[int64]string, len(links))
-	for _, l := range links {
-		plans[l.Batch] = l.Plan
+	plans, err := s.db.PlanLinksByBatch(r.Context(), or.env.Org.ID, ids)
+	if err != nil {
+		return nil, err
 	}
 	for i := range rows {
 		rows[i].Plan = plans[rows[i].ID]
@@ -91,13 +81,13 @@ func (s *server) withPlans(r *http.Request, or *orgRequest, rows []batchRow) ([]
 // orgPage shows the organization: seats used and free per tier, PBXes, CC
 // roles, administrators and recent batches.
 func (s *server) orgPage(w http.ResponseWriter, r *http.Request, or *orgRequest) {
-	a := app.Admin{Store: store.Admin{DB: s.db}}
+	a := app.Admin{Store: s.db.Admin()}
 	d, err := a.OrgShow(r.Context(), or.env.Org.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	bs, err := store.RecentBatches(r.Context(), s.db, or.env.Org.ID, recentBatches)
+	bs, err := s.db.BatchListRecent(r.Context(), or.env.Org.ID, recentBatches)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -177,7 +167,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, or *orgRequest) 
 		w.Header().Set("Content-Type", contentType(f))
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-users.%s"`, or.env.Org.ID, f))
 	}}
-	_, err := exporter.Export(r.Context(), store.New(s.db), out, exporter.Options{Org: or.env.Org.ID, Actor: or.env.Actor.Email, Format: f, BOM: f == sheet.CSV, MaxXLSXRows: maxXLSXRows})
+	_, err := exporter.Export(r.Context(), s.db, out, exporter.Options{Org: or.env.Org.ID, Actor: or.env.Actor.Email, Format: f, BOM: f == sheet.CSV, MaxXLSXRows: maxXLSXRows})
 	var tooMany *exporter.TooManyRowsError
 	switch {
 	case err == nil:
@@ -209,7 +199,7 @@ func (d *download) Write(p []byte) (int, error) {
 
 // batches lists the organization's batches, newest first.
 func (s *server) batches(w http.ResponseWriter, r *http.Request, or *orgRequest) {
-	bs, err := store.RecentBatches(r.Context(), s.db, or.env.Org.ID, batchListLimit)
+	bs, err := s.db.BatchListRecent(r.Context(), or.env.Org.ID, batchListLimit)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -236,7 +226,7 @@ func (s *server) loadBatch(w http.ResponseWriter, r *http.Request, or *orgReques
 		s.errorPageSess(w, r, or.sess, http.StatusNotFound, "error.nobatch")
 		return store.Batch{}, false
 	}
-	b, err := store.GetBatch(r.Context(), s.db, id)
+	b, err := s.db.BatchGet(r.Context(), id)
 	if errStoreNotFound(err) || err == nil && b.Tenant != or.env.Org.ID {
 		s.errorPageSess(w, r, or.sess, http.StatusNotFound, "error.nobatch")
 		return b, false
@@ -288,11 +278,11 @@ func (s *server) collectChanges(r *http.Request, or *orgRequest, batch int64, re
 	masked := rules.Export(or.env.ActorKind) == rules.ExportMasked
 	p := changePage{Page: pageNumber(r)}
 	first, last := (p.Page-1)*changesPerPage, p.Page*changesPerPage
-	each := store.EachChange
+	each := s.db.ChangeEach
 	if masked {
-		each = store.EachChangeWithHome
+		each = s.db.ChangeEachWithHome
 	}
-	err := each(r.Context(), s.db, or.env.Org.ID, batch, func(uc store.UserChange) error {
+	err := each(r.Context(), or.env.Org.ID, batch, func(uc store.UserChange) error {
 		if reversed {
 			uc = importer.Reversed(uc)
 		}
@@ -348,7 +338,7 @@ func (s *server) hiddenUser(r *http.Request, or *orgRequest, uc store.UserChange
 	if _, touched := uc.New["admin_role"]; touched || uc.Created || uc.Deleted {
 		return true, nil
 	}
-	u, err := store.GetUser(r.Context(), s.db, or.env.Org.ID, uc.Email)
+	u, err := s.db.UserGet(r.Context(), or.env.Org.ID, uc.Email)
 	if errStoreNotFound(err) {
 		return true, nil
 	}
@@ -368,9 +358,9 @@ func (s *server) batch(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 		return
 	}
 	masked := rules.Export(or.env.ActorKind) == rules.ExportMasked
-	err = store.EachActivation(r.Context(), s.db, or.env.Org.ID, b.ID, func(a store.Activation) error {
+	err = s.db.ActivationEach(r.Context(), or.env.Org.ID, b.ID, func(a store.Activation) error {
 		if masked {
-			u, err := store.GetUser(r.Context(), s.db, or.env.Org.ID, a.Email)
+			u, err := s.db.UserGet(r.Context(), or.env.Org.ID, a.Email)
 			if err != nil && !errStoreNotFound(err) {
 				return err
 			}
@@ -418,7 +408,7 @@ func (s *server) undoPreview(w http.ResponseWriter, r *http.Request, or *orgRequ
 		return
 	}
 	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
-	res, err := importer.Undo(r.Context(), importer.Postgres(store.New(s.db)), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, DryRun: true})
+	res, err := importer.Undo(r.Context(), importer.Postgres(s.db), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, DryRun: true})
 	if code := s.undoRefusal(&d, err, rules.Export(or.env.ActorKind) == rules.ExportMasked); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return
@@ -442,7 +432,7 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 		return
 	}
 	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
-	res, err := importer.Undo(r.Context(), importer.Postgres(store.New(s.db)), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second, Origin: origin(or), Words: outcome.ServerWords})
+	res, err := importer.Undo(r.Context(), importer.Postgres(s.db), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second, Origin: origin(or), Words: outcome.ServerWords})
 	if code := s.undoRefusal(&d, err, rules.Export(or.env.ActorKind) == rules.ExportMasked); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return
@@ -494,7 +484,7 @@ func (s *server) renderUndo(w http.ResponseWriter, r *http.Request, or *orgReque
 		// count among "… and N more".
 		shown := d.Conflicts[:0:0]
 		for _, c := range d.Conflicts {
-			u, err := store.GetUser(r.Context(), s.db, or.env.Org.ID, c.Email)
+			u, err := s.db.UserGet(r.Context(), or.env.Org.ID, c.Email)
 			if err != nil && !errStoreNotFound(err) {
 				s.serverError(w, r, err)
 				return

@@ -144,7 +144,7 @@ func TestApplyLease(t *testing.T) {
 	}
 	waitUntil(t, "the apply to run", func() bool { s, _ := state(); return s == runs.ApplyRunning })
 
-	live := &runs.Service{DB: f.db}
+	live := &runs.Service{DB: store.New(f.db)}
 	if n, err := live.Sweep(context.Background()); err != nil || n != 0 {
 		t.Fatalf("a sweep with the default lease marked %d applies (%v)", n, err)
 	}
@@ -152,7 +152,7 @@ func TestApplyLease(t *testing.T) {
 		t.Fatalf("after a sweep, a live apply is %q", s)
 	}
 
-	other := &runs.Service{DB: f.db, Lease: time.Nanosecond}
+	other := &runs.Service{DB: store.New(f.db), Lease: time.Nanosecond}
 	if n, err := other.Sweep(context.Background()); err != nil || n != 1 {
 		t.Fatalf("a sweep past the lease marked %d applies (%v), want 1", n, err)
 	}
@@ -200,7 +200,7 @@ func newFixtureOn(t *testing.T, db *sqlx.DB) *fixture {
 	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(g.srv.Close)
 	var err error
-	if h, err = web.New(web.Config{DB: db, BaseURL: g.srv.URL}); err != nil {
+	if h, err = web.New(web.Config{DB: store.New(db), BaseURL: g.srv.URL}); err != nil {
 		t.Fatal(err)
 	}
 	return g
@@ -291,7 +291,7 @@ func TestSweepEndsStaleBatches(t *testing.T) {
 		t.Errorf("a batch running when the lock was taken: %q", s)
 	}
 	live := start("globex")
-	if _, err := (&runs.Service{DB: f.db}).Sweep(ctx); err != nil {
+	if _, err := (&runs.Service{DB: store.New(f.db)}).Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if s, msg := status(stale); s != "failed" || msg != store.RunEndedMessage {

@@ -47,7 +47,7 @@ func (s *server) currentSession(r *http.Request) (*session, error) {
 		return nil, nil
 	}
 	h := hashToken(c.Value)
-	ws, err := store.TouchSession(r.Context(), s.db, h, s.idle, s.absolute)
+	ws, err := s.db.SessionTouch(r.Context(), h, s.idle, s.absolute)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -61,7 +61,7 @@ func (s *server) currentSession(r *http.Request) (*session, error) {
 // session the browser held is ended), tenant "" until one is chosen.
 func (s *server) startSession(w http.ResponseWriter, r *http.Request, email, tenant, via string) error {
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
-		if err := store.DeleteSession(r.Context(), s.db, hashToken(old.Value)); err != nil {
+		if err := s.db.SessionDelete(r.Context(), hashToken(old.Value)); err != nil {
 			return err
 		}
 	}
@@ -70,7 +70,7 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, email, ten
 	if tenant != "" {
 		ws.Tenant.String, ws.Tenant.Valid = tenant, true
 	}
-	if err := store.CreateSession(r.Context(), s.db, hashToken(id), ws, s.idle, s.absolute); err != nil {
+	if err := s.db.SessionCreate(r.Context(), store.SessionParams{IDHash: hashToken(id), Session: ws, Idle: s.idle, Absolute: s.absolute}); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
@@ -131,7 +131,7 @@ func (s *server) orgHandler(formCSRF bool, h func(http.ResponseWriter, *http.Req
 			s.errorPageSess(w, r, sess, http.StatusForbidden, "error.otherorg")
 			return
 		}
-		env, err := tenant.Load(r.Context(), store.New(s.db), sess.Tenant.String, sess.Email)
+		env, err := tenant.Load(r.Context(), s.db, sess.Tenant.String, sess.Email)
 		var fe *schema.FileError
 		if errors.As(err, &fe) {
 			s.errorPageSess(w, r, sess, http.StatusForbidden, "error.noaccess")

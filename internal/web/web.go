@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/ccbulk/ccbulk/internal/runs"
 	"github.com/ccbulk/ccbulk/internal/store"
 )
@@ -34,7 +32,7 @@ type OIDCConfig struct {
 // Config is what the web front end needs.
 type Config struct {
 	// DB is ccbulk's database, migrated (migration 0013 holds sessions).
-	DB *sqlx.DB
+	DB *store.DB
 	// BaseURL is where browsers reach the handler, such as
 	// https://ccbulk.example.com: links and the OpenID Connect callback
 	// are made from it, and cookies are Secure when it is https.
@@ -61,7 +59,7 @@ const DefaultMaxUpload = 200 << 20
 
 // server is the web front end.
 type server struct {
-	db       *sqlx.DB
+	db       *store.DB
 	base     *url.URL
 	secure   bool
 	idle     time.Duration

@@ -95,7 +95,7 @@ func TestSignInLinkRefusesNonAdministrators(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	for _, email := range []string{"lea.girard@acme.example", "nobody@acme.example", "hank@globex.example"} {
-		if _, _, err := web.CreateSignInLink(ctx, f.db, f.srv.URL, "acme", email, time.Minute); err == nil {
+		if _, _, err := web.CreateSignInLink(ctx, store.New(f.db), f.srv.URL, "acme", email, time.Minute); err == nil {
 			t.Errorf("a link was made for %s, who is no administrator of acme", email)
 		}
 	}
@@ -139,7 +139,7 @@ func TestSessionCookie(t *testing.T) {
 	}
 
 	// Over https the cookie is Secure.
-	h, err := web.New(web.Config{DB: f.db, BaseURL: "https://ccbulk.example.com"})
+	h, err := web.New(web.Config{DB: store.New(f.db), BaseURL: "https://ccbulk.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,16 +282,16 @@ func TestNewChecksConfig(t *testing.T) {
 	f := newFixture(t)
 	for name, c := range map[string]web.Config{
 		"no database":   {BaseURL: "http://localhost:8080"},
-		"no base URL":   {DB: f.db},
-		"ftp base URL":  {DB: f.db, BaseURL: "ftp://x"},
-		"no host":       {DB: f.db, BaseURL: "https://"},
-		"issuer, no id": {DB: f.db, BaseURL: "http://localhost:8080", OIDC: web.OIDCConfig{Issuer: "https://id.example"}},
+		"no base URL":   {DB: store.New(f.db)},
+		"ftp base URL":  {DB: store.New(f.db), BaseURL: "ftp://x"},
+		"no host":       {DB: store.New(f.db), BaseURL: "https://"},
+		"issuer, no id": {DB: store.New(f.db), BaseURL: "http://localhost:8080", OIDC: web.OIDCConfig{Issuer: "https://id.example"}},
 	} {
 		if _, err := web.New(c); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, err := web.New(web.Config{DB: f.db, BaseURL: "https://ccbulk.example.com/", OIDC: web.OIDCConfig{Issuer: "https://unreachable.invalid", ClientID: "x"}}); err != nil {
+	if _, err := web.New(web.Config{DB: store.New(f.db), BaseURL: "https://ccbulk.example.com/", OIDC: web.OIDCConfig{Issuer: "https://unreachable.invalid", ClientID: "x"}}); err != nil {
 		t.Errorf("a provider that is down at start: %v", err)
 	}
 }
