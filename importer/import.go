@@ -12,10 +12,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // Progress is how far an import has got.

@@ -32,7 +32,7 @@ type fake struct {
 
 	mu       sync.Mutex
 	events   []string
-	recorded *store.Batch // what BatchFinishIfRunning recorded
+	recorded *schema.Batch // what BatchFinishIfRunning recorded
 }
 
 const fakeAdmin = "marie.dubois@acme.example"
@@ -98,18 +98,18 @@ func (q fakeQueries) UserEach(_ context.Context, _ string, fn func(*schema.User)
 	return fn(q.admin())
 }
 
-func (q fakeQueries) BatchStart(_ context.Context, b *store.Batch) error {
+func (q fakeQueries) BatchStart(_ context.Context, b *schema.Batch) error {
 	q.f.event("batch start")
 	b.ID = 7
 	return nil
 }
 
-func (q fakeQueries) BatchFinish(_ context.Context, b *store.Batch) error {
+func (q fakeQueries) BatchFinish(_ context.Context, b *schema.Batch) error {
 	q.f.event("batch finish %s", b.Status)
 	return nil
 }
 
-func (q fakeQueries) BatchFinishIfRunning(_ context.Context, b *store.Batch) (bool, error) {
+func (q fakeQueries) BatchFinishIfRunning(_ context.Context, b *schema.Batch) (bool, error) {
 	q.f.event("batch record %s", b.Status)
 	if q.f.recordErr != nil {
 		return false, q.f.recordErr
@@ -172,7 +172,7 @@ func (t fakeTx) Rollback() error {
 
 func (t fakeTx) StagingCreate(context.Context) error { return nil }
 
-func (t fakeTx) UserCreate(context.Context, store.UserCreateParams) error {
+func (t fakeTx) UserCreate(context.Context, schema.UserCreateParams) error {
 	if t.f.createErr != nil {
 		return t.f.createErr
 	}
@@ -180,8 +180,8 @@ func (t fakeTx) UserCreate(context.Context, store.UserCreateParams) error {
 	return nil
 }
 
-func (t fakeTx) UserStage(context.Context, []store.Staged) error { return nil }
-func (t fakeTx) ListedStage(context.Context, []string) error     { return nil }
+func (t fakeTx) UserStage(context.Context, []schema.Staged) error { return nil }
+func (t fakeTx) ListedStage(context.Context, []string) error      { return nil }
 func (t fakeTx) UserMerge(context.Context, string, int64) (int64, error) {
 	t.f.event("merge")
 	return 0, nil
@@ -197,8 +197,8 @@ func (t fakeTx) UsernameCheck(context.Context) error { return errNotExpected }
 func (t fakeTx) UserStateLock(context.Context, string, []string) (map[string]string, error) {
 	return nil, errNotExpected
 }
-func (t fakeTx) UndoApply(context.Context, store.UndoApplyParams) (store.UndoCounts, error) {
-	return store.UndoCounts{}, errNotExpected
+func (t fakeTx) UndoApply(context.Context, schema.UndoApplyParams) (schema.UndoCounts, error) {
+	return schema.UndoCounts{}, errNotExpected
 }
 
 // TestOrchestrationFaults: how a run ends when the database refuses the

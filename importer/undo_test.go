@@ -9,12 +9,13 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
 func undo(db *sqlx.DB, batch int64, actor string) (importer.UndoResult, error) {
-	return importer.Undo(context.Background(), importer.Postgres(store.New(db)), importer.UndoOptions{Batch: batch, Actor: actor})
+	return importer.Undo(context.Background(), pgimporter.New(store.New(db)), importer.UndoOptions{Batch: batch, Actor: actor})
 }
 
 func mustUndo(t *testing.T, db *sqlx.DB, batch int64) importer.UndoResult {

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 )
 
@@ -74,7 +75,7 @@ func runApply(c *cli.Context) error {
 			return err
 		}
 		defer db.Close()
-		res, err = importer.Apply(c.Context, importer.Postgres(store.New(db)), opts)
+		res, err = importer.Apply(c.Context, pgimporter.New(store.New(db)), opts)
 		bar.done()
 		// Once the batch is committed, a later error is a warning (exit 0 or 3).
 		return afterCommit(res.Applied, res.BatchID, res.Rejected, err)

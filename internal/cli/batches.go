@@ -169,7 +169,7 @@ func listBatches(c *cli.Context) error {
 // API answers too).
 type jsonBatch = outcome.Batch
 
-func batchJSON(b store.Batch) jsonBatch { return outcome.BatchOf(b) }
+func batchJSON(b schema.Batch) jsonBatch { return outcome.BatchOf(b) }
 
 // parseBatchID reads a BATCH_ID argument.
 func parseBatchID(cmd, arg string) (int64, error) {
@@ -222,7 +222,7 @@ func showBatch(c *cli.Context, arg string) error {
 	if err := w.begin(b); err != nil {
 		return err
 	}
-	err = store.EachChange(c.Context, db, org, id, func(uc store.UserChange) error {
+	err = store.EachChange(c.Context, db, org, id, func(uc schema.UserChange) error {
 		for _, cc := range importer.Columns(uc) {
 			if err := w.change(cc); err != nil {
 				return err
@@ -250,7 +250,7 @@ func showBatch(c *cli.Context, arg string) error {
 
 // changeWriter writes 'batches show' as changes come, holding none of them.
 type changeWriter interface {
-	begin(store.Batch) error
+	begin(schema.Batch) error
 	change(importer.ColumnChange) error
 	endChanges() error
 	activation(store.Activation) error
@@ -266,7 +266,7 @@ func activationState(a store.Activation, layout string) string {
 }
 
 // batchTitle is the line above a batch's table.
-func batchTitle(b store.Batch) string {
+func batchTitle(b schema.Batch) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "batch %d of %s: %s, %s", b.ID, b.Tenant, b.Kind, b.Status)
 	if b.UndoneBy.Valid {
@@ -311,7 +311,7 @@ func cellText(v string, none bool) string {
 	return v
 }
 
-func (t *tableChanges) begin(b store.Batch) error {
+func (t *tableChanges) begin(b schema.Batch) error {
 	_, err := fmt.Fprintln(t.w, batchTitle(b))
 	return err
 }
@@ -418,7 +418,7 @@ func newCSVChanges(w io.Writer) *csvChanges {
 	return &csvChanges{w: gocsv.NewSafeCSVWriter(csv.NewWriter(w)), block: make([]csvChange, 0, csvBlock)}
 }
 
-func (c *csvChanges) begin(store.Batch) error { return nil }
+func (c *csvChanges) begin(schema.Batch) error { return nil }
 
 func (c *csvChanges) add(r csvChange) error {
 	for _, s := range []*string{&r.Email, &r.Change, &r.Column, &r.Old, &r.New} {
@@ -500,7 +500,7 @@ func marshalJSON(v any) ([]byte, error) {
 	return []byte(strings.TrimSuffix(s.String(), "\n")), nil
 }
 
-func (j *jsonChanges) begin(b store.Batch) error {
+func (j *jsonChanges) begin(b schema.Batch) error {
 	data, err := marshalJSON(batchJSON(b))
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -127,5 +128,5 @@ func Import(t testing.TB, db *sqlx.DB, org, actor, csv string, opts func(*import
 	if opts != nil {
 		opts(&o)
 	}
-	return importer.Import(context.Background(), importer.Postgres(store.New(db)), o)
+	return importer.Import(context.Background(), pgimporter.New(store.New(db)), o)
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // DefaultLinkTTL is how long a sign-in link works unless told otherwise.
