@@ -129,8 +129,8 @@ func TestExportChecker(t *testing.T) {
 import (
 	"context"
 
-	"example.com/m/internal/store"
-	st "example.com/m/internal/store"
+	"example.com/m/internal/db"
+	st "example.com/m/internal/db"
 	"example.com/m/schema"
 )
 `
@@ -138,27 +138,27 @@ import (
 		name, src string
 		want      []string // the identifiers reported, in order
 	}{
-		{"parameter", `func F(ctx context.Context, b store.Batch) {}`, []string{"p.F"}},
-		{"result", `func F() (*store.Batch, error) { return nil, nil }`, []string{"p.F"}},
-		{"renamed import", `func F(b []st.Batch) {}`, []string{"p.F"}},
-		{"in a func type", `func F(fn func(store.UserChange) error) {}`, []string{"p.F"}},
+		{"parameter", `func F(ctx context.Context, b db.Row) {}`, []string{"p.F"}},
+		{"result", `func F() (*db.Row, error) { return nil, nil }`, []string{"p.F"}},
+		{"renamed import", `func F(b []st.Row) {}`, []string{"p.F"}},
+		{"in a func type", `func F(fn func(db.Change) error) {}`, []string{"p.F"}},
 		{"method", `type T struct{}
-func (T) M(m map[string]store.Batch) {}`, []string{"p.T.M"}},
-		{"struct field", `type T struct { B store.Batch; n int }`, []string{"p.T.B"}},
-		{"embedded field", `type T struct { store.Origin }`, []string{"p.T"}},
-		{"interface method", `type I interface { M(ctx context.Context, p store.Params) error }`, []string{"p.I.M"}},
-		{"embedded interface", `type I interface { store.Queries }`, []string{"p.I"}},
-		{"alias", `type B = store.Batch`, []string{"p.B"}},
-		{"definition", `type B []store.Batch`, []string{"p.B"}},
-		{"variable", `var V store.Batch`, []string{"p.V"}},
-		{"public types only", `func F(b schema.Batch) context.Context { return nil }`, nil},
-		{"unexported function", `func f(b store.Batch) {}`, nil},
-		{"unexported field", `type T struct { b store.Batch }`, nil},
-		{"unexported interface method", `type I interface { m(store.Batch) }`, nil},
+func (T) M(m map[string]db.Row) {}`, []string{"p.T.M"}},
+		{"struct field", `type T struct { B db.Row; n int }`, []string{"p.T.B"}},
+		{"embedded field", `type T struct { db.Where }`, []string{"p.T"}},
+		{"interface method", `type I interface { M(ctx context.Context, p db.Params) error }`, []string{"p.I.M"}},
+		{"embedded interface", `type I interface { db.Queries }`, []string{"p.I"}},
+		{"alias", `type B = db.Row`, []string{"p.B"}},
+		{"definition", `type B []db.Row`, []string{"p.B"}},
+		{"variable", `var V db.Row`, []string{"p.V"}},
+		{"public types only", `func F(b schema.Row) context.Context { return nil }`, nil},
+		{"unexported function", `func f(b db.Row) {}`, nil},
+		{"unexported field", `type T struct { b db.Row }`, nil},
+		{"unexported interface method", `type I interface { m(db.Row) }`, nil},
 		{"method of an unexported type", `type t struct{}
-func (t) M(b store.Batch) {}`, nil},
-		{"unexported type", `type t struct { B store.Batch }`, nil},
-		{"body", `func F() { var b store.Batch; _ = b }`, nil},
+func (t) M(b db.Row) {}`, nil},
+		{"unexported type", `type t struct { B db.Row }`, nil},
+		{"body", `func F() { var b db.Row; _ = b }`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fset := token.NewFileSet()

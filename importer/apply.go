@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/tenant"
@@ -314,7 +313,7 @@ func (p *planReader) orBad(err error) error {
 // installation's), *PlanAppliedError (applied already), *PlanDriftError
 // (users, seats, roles or PBXes changed since the plan), an F-ACTOR
 // *schema.FileError (the actor may not make every change of the plan),
-// *store.LockedError. In every case nothing was applied.
+// *schema.LockedError. In every case nothing was applied.
 func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err error) {
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = planChunk
@@ -456,16 +455,16 @@ func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err er
 			}
 			res.Deactivated = len(emails)
 		}
-		if err := tx.UsernameCheck(ctx); errors.Is(err, store.ErrUsernameTaken) {
+		if err := tx.UsernameCheck(ctx); errors.Is(err, schema.ErrUsernameTaken) {
 			refused = true
-			a.drift.add("a username the plan gives was taken since: %s", strings.TrimPrefix(err.Error(), store.ErrUsernameTaken.Error()+" "))
+			a.drift.add("a username the plan gives was taken since: %s", strings.TrimPrefix(err.Error(), schema.ErrUsernameTaken.Error()+" "))
 			return a.drift
 		} else if err != nil {
 			return err
 		}
 		res.Rows, res.Unchanged, res.Rejected, res.Warnings = s.Rows, s.Unchanged, s.Rejected, s.Warnings
 		if err := tx.PlanRecord(ctx, schema.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor, SHA256: sha}); err != nil {
-			if errors.Is(err, store.ErrPlanApplied) {
+			if errors.Is(err, schema.ErrPlanApplied) {
 				refused, planSHA = true, sha
 				return &PlanAppliedError{Plan: opts.PlanName}
 			}

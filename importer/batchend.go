@@ -78,7 +78,7 @@ type batchEnding struct {
 // than what happened.
 func (e *batchEnd) failed(ctx context.Context, b schema.Batch, runErr error) batchEnding {
 	recorded, ferr := e.record(ctx, &b)
-	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(runErr, store.ErrConnectionLost)) {
+	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(runErr, schema.ErrConnectionLost)) {
 		// The batch is no longer running: the commit went through
 		// before the run was stopped or the connection broke.
 		if st, serr := e.db.BatchStatusGet(context.WithoutCancel(ctx), b.Tenant, b.ID); serr == nil && st == "applied" {
@@ -90,8 +90,8 @@ func (e *batchEnd) failed(ctx context.Context, b schema.Batch, runErr error) bat
 		// statement as its own error; say what happened instead.
 		return batchEnding{Err: fmt.Errorf("%s %d: %w", e.name, b.ID, ctx.Err())}
 	}
-	if errors.Is(runErr, store.ErrConnectionLost) {
-		if ferr != nil && errors.Is(runErr, store.ErrCommit) {
+	if errors.Is(runErr, schema.ErrConnectionLost) {
+		if ferr != nil && errors.Is(runErr, schema.ErrCommit) {
 			return batchEnding{CommitUnknown: true, Err: &CommitUnknownError{Err: runErr, Name: e.name, Batch: b.ID, Tenant: b.Tenant}}
 		}
 		return batchEnding{Err: fmt.Errorf("%w; nothing of %s %d was applied (its transaction was rolled back); %s when the database is back", runErr, e.name, b.ID, e.again)}

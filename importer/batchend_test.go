@@ -24,7 +24,7 @@ func TestBatchEndFailed(t *testing.T) {
 	if err := store.CreateOrg(ctx, db, schema.Org{ID: "acme", Name: "Acme", PBXes: []string{"paris"}, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: "marie.dubois@acme.example"}); err != nil {
 		t.Fatal(err)
 	}
-	lost := fmt.Errorf("%w (read: connection reset by peer)", store.ErrConnectionLost)
+	lost := fmt.Errorf("%w (read: connection reset by peer)", schema.ErrConnectionLost)
 	stopped, stop := context.WithCancel(ctx)
 	stop()
 	for _, tc := range []struct {

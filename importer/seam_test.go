@@ -13,7 +13,6 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -65,7 +64,7 @@ func (q fakeQueries) SchemaCheck(context.Context) error { return nil }
 
 func (q fakeQueries) OrgGet(_ context.Context, id string) (schema.Org, error) {
 	if schema.NameKey(id) != "acme" {
-		return schema.Org{}, store.ErrNotFound
+		return schema.Org{}, schema.ErrNotFound
 	}
 	return schema.Org{ID: "acme", Name: "Acme", PBXes: []string{"paris"}, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: fakeAdmin}, nil
 }
@@ -85,7 +84,7 @@ func (q fakeQueries) admin() *schema.User {
 
 func (q fakeQueries) UserGet(_ context.Context, _, email string) (schema.User, error) {
 	if email != fakeAdmin {
-		return schema.User{}, store.ErrNotFound
+		return schema.User{}, schema.ErrNotFound
 	}
 	return *q.admin(), nil
 }
@@ -207,8 +206,8 @@ func (t fakeTx) UndoApply(context.Context, schema.UndoApplyParams) (schema.UndoC
 // themselves, on a real database and binary, are in internal/cli's
 // fault tests).
 func TestOrchestrationFaults(t *testing.T) {
-	lost := fmt.Errorf("%w (read: connection reset by peer)", store.ErrConnectionLost)
-	atCommit := fmt.Errorf("%w: %w", store.ErrCommit, lost)
+	lost := fmt.Errorf("%w (read: connection reset by peer)", schema.ErrConnectionLost)
+	atCommit := fmt.Errorf("%w: %w", schema.ErrCommit, lost)
 	diskFull := errors.New("could not extend file: No space left on device")
 	for _, tc := range []struct {
 		name         string
@@ -223,14 +222,14 @@ func TestOrchestrationFaults(t *testing.T) {
 		recorded     string   // the batch recorded with this status; "" none
 		recordedSays string   // its error says
 	}{
-		{name: "lock refused", db: &fake{lockErr: &store.LockedError{Tenant: "acme", Batch: 6}},
-			wantErr: store.ErrLocked, wantSay: "batch 6 holds the lock of acme", wantExit: outcome.ExitRefused,
+		{name: "lock refused", db: &fake{lockErr: &schema.LockedError{Tenant: "acme", Batch: 6}},
+			wantErr: schema.ErrLocked, wantSay: "batch 6 holds the lock of acme", wantExit: outcome.ExitRefused,
 			wantEvents: []string{"lock"}, absentEvents: []string{"batch start", "begin", "create", "commit"}},
 		{name: "connection lost at commit, outcome unknown", db: &fake{commitErr: atCommit, recordErr: lost},
-			wantErr: store.ErrConnectionLost, wantSay: "whether it was applied cannot be known", wantExit: outcome.ExitFatal, report: true,
+			wantErr: schema.ErrConnectionLost, wantSay: "whether it was applied cannot be known", wantExit: outcome.ExitFatal, report: true,
 			wantEvents: []string{"create", "merge", "batch finish applied", "commit", "batch record failed"}},
 		{name: "connection lost at commit, batch still running", db: &fake{commitErr: atCommit, stillRuns: true},
-			wantErr: store.ErrConnectionLost, wantSay: "nothing of batch 7 was applied", wantExit: outcome.ExitFatal,
+			wantErr: schema.ErrConnectionLost, wantSay: "nothing of batch 7 was applied", wantExit: outcome.ExitFatal,
 			wantEvents: []string{"commit", "batch record failed"}, recorded: "failed", recordedSays: "connection"},
 		{name: "connection lost at commit, committed after all", db: &fake{commitErr: atCommit, finalStatus: "applied"},
 			applied: true, report: true, wantExit: outcome.ExitOK,

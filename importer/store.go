@@ -73,7 +73,7 @@ type Queries interface {
 	BatchDiscard(ctx context.Context, tenant string, id int64) error
 	// BatchStatusGet returns the status of a batch.
 	BatchStatusGet(ctx context.Context, tenant string, id int64) (string, error)
-	// BatchGet returns a batch (store.ErrNotFound when none).
+	// BatchGet returns a batch (schema.ErrNotFound when none).
 	BatchGet(ctx context.Context, id int64) (schema.Batch, error)
 
 	// PlanAppliedBy returns the batch that applied a saved plan (0: none).
@@ -97,7 +97,7 @@ type Queries interface {
 type Conn interface {
 	Queries
 	// TenantLock takes the tenant's lock, waiting up to wait
-	// (*store.LockedError when another run holds it).
+	// (*schema.LockedError when another run holds it).
 	TenantLock(ctx context.Context, tenant string, wait time.Duration) error
 	// TenantUnlock releases it.
 	TenantUnlock(ctx context.Context, tenant string) error
@@ -111,8 +111,8 @@ type Conn interface {
 // Tx is a run's transaction.
 type Tx interface {
 	Queries
-	// Commit commits; its error wraps store.ErrCommit, and
-	// store.ErrConnectionLost when the outcome is unknown.
+	// Commit commits; its error wraps schema.ErrCommit, and
+	// schema.ErrConnectionLost when the outcome is unknown.
 	Commit() error
 	// Rollback rolls back; after Commit it does nothing.
 	Rollback() error
@@ -132,7 +132,7 @@ type Tx interface {
 	// UserDeactivate sets the users of ccbulk_missing inactive.
 	UserDeactivate(ctx context.Context, tenant string, batch int64) ([]string, error)
 	// UsernameCheck checks the deferred username constraint now
-	// (store.ErrUsernameTaken).
+	// (schema.ErrUsernameTaken).
 	UsernameCheck(ctx context.Context) error
 	// UserStateLock locks users (FOR UPDATE) and returns their states by email.
 	UserStateLock(ctx context.Context, tenant string, emails []string) (map[string]string, error)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/tenant"
 )
@@ -110,14 +109,14 @@ func (e *UndoConflictError) Error() string {
 // lock is taken: the result counts what the undo would change, or the
 // error is the one the undo would meet. *UndoRefusedError: no such batch,
 // not applied, or undone already; *UndoConflictError: users changed since;
-// *store.LockedError: another run holds the lock.
+// *schema.LockedError: another run holds the lock.
 func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err error) {
 	res = UndoResult{UndoOf: opts.Batch, Org: opts.Org, DryRun: opts.DryRun}
 	if err := db.SchemaCheck(ctx); err != nil {
 		return res, err
 	}
 	target, err := db.BatchGet(ctx, opts.Batch)
-	if errors.Is(err, store.ErrNotFound) || err == nil && opts.Org != "" && schema.NameKey(target.Tenant) != schema.NameKey(opts.Org) {
+	if errors.Is(err, schema.ErrNotFound) || err == nil && opts.Org != "" && schema.NameKey(target.Tenant) != schema.NameKey(opts.Org) {
 		where := ""
 		if opts.Org != "" {
 			where = " in " + opts.Org
@@ -197,7 +196,7 @@ func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err 
 		res.Applied = true
 		return res, nil
 	}
-	if errors.Is(err, store.ErrUndoBreaksRule) {
+	if errors.Is(err, schema.ErrUndoBreaksRule) {
 		return refused(fmt.Errorf("batch %d cannot be undone: %w; nothing was changed", target.ID, err))
 	}
 	b := *batch

@@ -23,23 +23,12 @@ import (
 // before it could record an outcome, and its transaction was rolled back.
 const RunEndedMessage = "its run ended before recording an outcome (the process stopped or lost its connection); its transaction was rolled back, so nothing of it was applied"
 
-// ErrLocked is wrapped when another run holds the tenant's lock.
-var ErrLocked = errors.New("another run holds the organization's lock")
+// ErrLocked is wrapped when another run holds the tenant's lock
+// (schema.ErrLocked).
+var ErrLocked = schema.ErrLocked
 
-// LockedError says which batch holds a tenant's lock.
-type LockedError struct {
-	Tenant string
-	Batch  int64 // 0 when the holder has not started a batch yet
-}
-
-func (e *LockedError) Error() string {
-	if e.Batch > 0 {
-		return fmt.Sprintf("batch %d holds the lock of %s: one import or undo at a time per organization; try again when it has finished", e.Batch, e.Tenant)
-	}
-	return fmt.Sprintf("another run holds the lock of %s: one import or undo at a time per organization; try again when it has finished", e.Tenant)
-}
-
-func (e *LockedError) Unwrap() error { return ErrLocked }
+// LockedError says which batch holds a tenant's lock (schema.LockedError).
+type LockedError = schema.LockedError
 
 // Lock takes the tenant's advisory lock on conn, a connection held for the
 // whole run (a lock taken through the pool could be released silently when

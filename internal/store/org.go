@@ -13,9 +13,9 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// ErrNotFound is wrapped by look-ups that find nothing (the application
-// layer's own sentinel: the same value).
-var ErrNotFound = app.ErrNotFound
+// ErrNotFound is wrapped by look-ups that find nothing (schema.ErrNotFound,
+// also the application layer's: the same value).
+var ErrNotFound = schema.ErrNotFound
 
 // ErrExists is wrapped when a create finds the thing already there.
 var ErrExists = app.ErrExists

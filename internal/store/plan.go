@@ -141,8 +141,8 @@ func RecordPlan(ctx context.Context, q Querier, tenant string, batch int64, auth
 }
 
 // ErrPlanApplied is returned when the database refuses a second applied
-// batch of one plan.
-var ErrPlanApplied = errors.New("the plan was applied already")
+// batch of one plan (schema.ErrPlanApplied).
+var ErrPlanApplied = schema.ErrPlanApplied
 
 // LoadOrgState reads a tenant's OrgState.
 func LoadOrgState(ctx context.Context, q Querier, tenant string) (schema.OrgState, error) {
@@ -181,8 +181,8 @@ func OrgStateWithSeatsUsed(ctx context.Context, q Querier, tenant string, premiu
 }
 
 // ErrUsernameTaken is wrapped when a username a batch gives is held by
-// another user.
-var ErrUsernameTaken = errors.New("a username is held by another user")
+// another user (schema.ErrUsernameTaken).
+var ErrUsernameTaken = schema.ErrUsernameTaken
 
 // CheckUsernames checks now, inside the batch's transaction, the uniqueness
 // of usernames per PBX that CreateStaging deferred to the commit, so that

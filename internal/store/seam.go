@@ -11,11 +11,12 @@ import (
 )
 
 // This file is the implementation of the interfaces through which the
-// importer, the exporter and internal/tenant reach the database (each
-// declares its own: importer.Store, exporter.Store, tenant.Store). Its
-// methods are named noun first and call the functions of this package,
-// which hold the SQL; they take parameter structs where a call has more
-// than three values, and return the package's domain types.
+// importer, the exporter and tenant reach the database (each declares its
+// own: importer.Store, exporter.Store, tenant.Store; the importer's through
+// internal/pgimporter). Its methods are named noun first and call the
+// functions of this package, which hold the SQL; they take parameter
+// structs where a call has more than three values, and return the domain
+// types and records of package schema, which the interfaces name.
 //
 // Four values carry them, one for each kind of handle: DB (the pool),
 // Conn (one connection, held by a run for its lock), Tx (the one

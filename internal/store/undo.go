@@ -214,8 +214,9 @@ func auditValues(s string) (map[string]string, error) {
 }
 
 // ErrUndoBreaksRule is wrapped when the state the undo would restore breaks
-// a rule today (a username taken since, seats used since).
-var ErrUndoBreaksRule = errors.New("the undo would break a rule")
+// a rule today (a username taken since, seats used since;
+// schema.ErrUndoBreaksRule).
+var ErrUndoBreaksRule = schema.ErrUndoBreaksRule
 
 // ApplyUndo reverses batch in tx as batch undo (see the comment at the top
 // of this file), withdraws the batch's unsent activation requests and those
