@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ccbulk/ccbulk/schema"
 )
 
-// ErrNotFound is wrapped when an organization, role or user does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is wrapped when an organization, role or user does not exist
+// (schema.ErrNotFound: the same value, which every store returns).
+var ErrNotFound = schema.ErrNotFound
 
 // ErrExists is wrapped when something created exists already (also under
 // another letter case).

@@ -8,11 +8,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // Options describe one export.
@@ -44,8 +43,8 @@ func (e *FilterError) Error() string { return e.Message }
 // storeFilter resolves f's names against the tenant (in any letter case)
 // into the filter the database applies. A masked export's --admins keeps
 // the CC Service Administrators only: the other roles are what it hides.
-func storeFilter(env *rules.Env, f Filter, masked bool) (store.UserFilter, error) {
-	var sf store.UserFilter
+func storeFilter(env *rules.Env, f Filter, masked bool) (schema.UserFilter, error) {
+	var sf schema.UserFilter
 	for _, p := range f.PBXes {
 		name, ok := schema.MatchName(env.Org.PBXes, p)
 		if !ok {

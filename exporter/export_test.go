@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
 	"github.com/ccbulk/ccbulk/schema"
@@ -41,7 +42,7 @@ func TestXLSXTooManyUsers(t *testing.T) {
 	if err := os.WriteFile(sheetPath, []byte(users), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := importer.Import(ctx, importer.Postgres(store.New(db)), importer.Options{File: sheetPath, Org: "acme", Actor: primary}); err != nil || res.Created != 3 {
+	if res, err := importer.Import(ctx, pgimporter.New(store.New(db)), importer.Options{File: sheetPath, Org: "acme", Actor: primary}); err != nil || res.Created != 3 {
 		t.Fatalf("seeding: %v %+v", err, res)
 	}
 	for _, tc := range []struct {
@@ -174,7 +175,7 @@ func TestXLSXExportDropDowns(t *testing.T) {
 				t.Errorf("instructions sheet: %q", lines)
 			}
 
-			res, err := importer.Import(ctx, importer.Postgres(store.New(db)), importer.Options{File: path, Org: tc.org, Actor: admin})
+			res, err := importer.Import(ctx, pgimporter.New(store.New(db)), importer.Options{File: path, Org: tc.org, Actor: admin})
 			if err != nil || res.Unchanged != 1 || res.Created+res.Updated+res.Rejected != 0 {
 				t.Errorf("import of the export: %v %+v", err, res)
 			}

@@ -3,9 +3,8 @@ package exporter
 import (
 	"context"
 
-	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // Store is all the exporter reads of the database; internal/store's DB
@@ -19,5 +18,5 @@ type Store interface {
 	UserCountUpTo(ctx context.Context, tenant string, limit int) (int, error)
 	// UserEachWhere calls fn for every user of a tenant the filter keeps,
 	// by email, as they are read.
-	UserEachWhere(ctx context.Context, tenant string, f store.UserFilter, fn func(*schema.User) error) error
+	UserEachWhere(ctx context.Context, tenant string, f schema.UserFilter, fn func(*schema.User) error) error
 }

@@ -18,10 +18,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // ApplyOptions describe the apply of a saved plan.
@@ -37,7 +36,7 @@ type ApplyOptions struct {
 	Actor    string
 	LockWait time.Duration
 	// Origin is recorded on the batch (see Options.Origin).
-	Origin store.Origin
+	Origin schema.Origin
 	// Words is as in Options.
 	Words func(error) error
 	// Log and Progress are as in Options.
@@ -314,7 +313,7 @@ func (p *planReader) orBad(err error) error {
 // installation's), *PlanAppliedError (applied already), *PlanDriftError
 // (users, seats, roles or PBXes changed since the plan), an F-ACTOR
 // *schema.FileError (the actor may not make every change of the plan),
-// *store.LockedError. In every case nothing was applied.
+// *schema.LockedError. In every case nothing was applied.
 func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err error) {
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = planChunk
@@ -379,7 +378,7 @@ func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err er
 	}
 	// The lock ends with the connection anyway: an error unlocking changes nothing.
 	defer func() { _ = conn.TenantUnlock(context.WithoutCancel(ctx), tenant) }()
-	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: env.Actor.Email, FileName: hdr.Input, Mode: hdr.Options.mode(), Origin: opts.Origin}
+	batch := &schema.Batch{Tenant: tenant, Kind: "import", Actor: env.Actor.Email, FileName: hdr.Input, Mode: hdr.Options.mode(), Origin: opts.Origin}
 	if err := conn.BatchStart(ctx, batch); err != nil {
 		return res, err
 	}
@@ -389,7 +388,7 @@ func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err er
 	}
 	ending := &batchEnd{db: db, conn: conn, name: "batch", again: "apply the plan again"}
 	log = log.With("batch", batch.ID)
-	if err := conn.PlanRecord(ctx, store.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor}); err != nil {
+	if err := conn.PlanRecord(ctx, schema.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor}); err != nil {
 		return res, err
 	}
 	log.Info("locking done", "phase", "locking", "duration", time.Since(start).Round(time.Millisecond), "org", tenant)
@@ -456,16 +455,16 @@ func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err er
 			}
 			res.Deactivated = len(emails)
 		}
-		if err := tx.UsernameCheck(ctx); errors.Is(err, store.ErrUsernameTaken) {
+		if err := tx.UsernameCheck(ctx); errors.Is(err, schema.ErrUsernameTaken) {
 			refused = true
-			a.drift.add("a username the plan gives was taken since: %s", strings.TrimPrefix(err.Error(), store.ErrUsernameTaken.Error()+" "))
+			a.drift.add("a username the plan gives was taken since: %s", strings.TrimPrefix(err.Error(), schema.ErrUsernameTaken.Error()+" "))
 			return a.drift
 		} else if err != nil {
 			return err
 		}
 		res.Rows, res.Unchanged, res.Rejected, res.Warnings = s.Rows, s.Unchanged, s.Rejected, s.Warnings
-		if err := tx.PlanRecord(ctx, store.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor, SHA256: sha}); err != nil {
-			if errors.Is(err, store.ErrPlanApplied) {
+		if err := tx.PlanRecord(ctx, schema.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor, SHA256: sha}); err != nil {
+			if errors.Is(err, schema.ErrPlanApplied) {
 				refused, planSHA = true, sha
 				return &PlanAppliedError{Plan: opts.PlanName}
 			}
@@ -526,7 +525,7 @@ func Apply(ctx context.Context, db Store, opts ApplyOptions) (res Result, err er
 	if planSHA != "" && refused {
 		// The refused batch names the plan it refused (several refused
 		// batches may name one plan; only one applied batch can).
-		_ = conn.PlanRecord(context.WithoutCancel(ctx), store.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor, SHA256: planSHA})
+		_ = conn.PlanRecord(context.WithoutCancel(ctx), schema.PlanRecordParams{Tenant: tenant, Batch: batch.ID, Author: hdr.Actor, SHA256: planSHA})
 	}
 	end := ending.failed(ctx, b, err)
 	res.Applied = end.Applied
@@ -662,18 +661,18 @@ func (a *applier) apply(chunk []*planLine) error {
 	if !writing {
 		return nil
 	}
-	var created []store.Staged
-	var staged []store.Staged
+	var created []schema.Staged
+	var staged []schema.Staged
 	for _, l := range chunk {
 		switch l.Action {
 		case actionCreate:
-			created = append(created, store.Staged{Row: l.Row, User: schema.User(*l.After), SendActivation: l.Activation})
+			created = append(created, schema.Staged{Row: l.Row, User: schema.User(*l.After), SendActivation: l.Activation})
 			a.res.Created++
 		case actionUpdate:
-			staged = append(staged, store.Staged{Row: l.Row, User: schema.User(*l.After), SendActivation: l.Activation})
+			staged = append(staged, schema.Staged{Row: l.Row, User: schema.User(*l.After), SendActivation: l.Activation})
 			a.res.Updated++
 		case actionActivate:
-			staged = append(staged, store.Staged{Row: l.Row, User: schema.User(*l.Before), SendActivation: true})
+			staged = append(staged, schema.Staged{Row: l.Row, User: schema.User(*l.Before), SendActivation: true})
 		case actionDeactivate:
 			a.deactivate = append(a.deactivate, l.Email)
 		}
@@ -682,7 +681,7 @@ func (a *applier) apply(chunk []*planLine) error {
 		}
 	}
 	if len(created) > 0 {
-		if err := a.tx.UserCreate(a.ctx, store.UserCreateParams{Tenant: a.tenant, Batch: a.batch, Users: []store.NewUsers{store.SortNewUsers(created)}}); err != nil {
+		if err := a.tx.UserCreate(a.ctx, schema.UserCreateParams{Tenant: a.tenant, Batch: a.batch, Users: []schema.NewUsers{schema.SortNewUsers(created)}}); err != nil {
 			return err
 		}
 	}
@@ -768,7 +767,7 @@ func changedFields(before, now *schema.User) string {
 }
 
 // orgDrift adds to d what changed in the organization since the plan saw it.
-func orgDrift(saw, now store.OrgState, d *PlanDriftError) {
+func orgDrift(saw, now schema.OrgState, d *PlanDriftError) {
 	seats := func(tier string, sawSeats, sawUsed, nowSeats, nowUsed int) {
 		if sawSeats == nowSeats && sawUsed == nowUsed {
 			return

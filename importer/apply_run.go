@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -27,7 +26,7 @@ func (r *run) apply(ctx context.Context, db Store, conn Conn, sha func() string)
 	case r.opts.Atomic:
 		mode = "atomic"
 	}
-	batch := &store.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode, Origin: r.opts.Origin}
+	batch := &schema.Batch{Tenant: tenant, Kind: "import", Actor: r.env.Actor.Email, FileName: r.name, FileSHA256: sha(), Mode: mode, Origin: r.opts.Origin}
 	if err := conn.BatchStart(ctx, batch); err != nil {
 		return err
 	}
@@ -63,7 +62,7 @@ func (r *run) apply(ctx context.Context, db Store, conn Conn, sha func() string)
 		w := startWriter(ctx, tx, tenant, batch.ID)
 		err = r.eachChunk(ctx, look, whole, func(chunk []chunkRow, snap *rules.Snapshot) error {
 			var c chunkWrites
-			var created []store.Staged
+			var created []schema.Staged
 			for i := range chunk {
 				out, err := r.check(&chunk[i], snap)
 				if err != nil {
@@ -72,11 +71,11 @@ func (r *run) apply(ctx context.Context, db Store, conn Conn, sha func() string)
 				if r.opts.Sync && chunk[i].in.Email != "" {
 					c.listed = append(c.listed, chunk[i].in.Email)
 				}
-				s := store.Staged{Row: chunk[i].row, User: out.After, SendActivation: out.SendActivation}
+				s := schema.Staged{Row: chunk[i].row, User: out.After, SendActivation: out.SendActivation}
 				switch {
 				case out.Kind == rules.Created:
 					if created == nil {
-						created = make([]store.Staged, 0, len(chunk)-i)
+						created = make([]schema.Staged, 0, len(chunk)-i)
 					}
 					created = append(created, s)
 					if s.User.Status == schema.StatusActive && s.User.HomeOrg == "" {
@@ -88,7 +87,7 @@ func (r *run) apply(ctx context.Context, db Store, conn Conn, sha func() string)
 			}
 			if created != nil {
 				// Sorted here, while the writer writes the chunks before.
-				c.created = []store.NewUsers{store.SortNewUsers(created)}
+				c.created = []schema.NewUsers{schema.SortNewUsers(created)}
 			}
 			return w.send(c)
 		})
@@ -182,7 +181,7 @@ func isFileError(err error) bool {
 	return errors.As(err, &fe)
 }
 
-func (r *run) fillCounts(b *store.Batch) {
+func (r *run) fillCounts(b *schema.Batch) {
 	res := r.res
 	b.Rows, b.Created, b.Updated, b.Unchanged = res.Rows, res.Created, res.Updated, res.Unchanged
 	b.Deactivated, b.Rejected, b.Warnings = res.Deactivated, res.Rejected, res.Warnings

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // batchEnd ends a batch a run started, one way for an import, a saved
@@ -23,14 +24,14 @@ type batchEnd struct {
 
 // applied records the batch as applied, with the counts of b, inside the
 // run's transaction: the batch is applied if and only if it commits.
-func (e *batchEnd) applied(ctx context.Context, tx Tx, b store.Batch) error {
+func (e *batchEnd) applied(ctx context.Context, tx Tx, b schema.Batch) error {
 	b.Status = "applied"
 	return tx.BatchFinish(ctx, &b)
 }
 
 // refused records b, a batch refused before anything was applied (its
 // status and error set), and returns runErr, the refusal.
-func (e *batchEnd) refused(ctx context.Context, b store.Batch, runErr error) error {
+func (e *batchEnd) refused(ctx context.Context, b schema.Batch, runErr error) error {
 	if _, ferr := e.record(ctx, &b); ferr != nil && ctx.Err() == nil {
 		return fmt.Errorf("%w (and recording %s %d as %s failed too: %v)", runErr, e.name, b.ID, b.Status, ferr)
 	}
@@ -75,9 +76,9 @@ type batchEnding struct {
 // all, or the error runErr, worded for what happened (stopped, the
 // connection lost, the batch not recorded). The run never claims less
 // than what happened.
-func (e *batchEnd) failed(ctx context.Context, b store.Batch, runErr error) batchEnding {
+func (e *batchEnd) failed(ctx context.Context, b schema.Batch, runErr error) batchEnding {
 	recorded, ferr := e.record(ctx, &b)
-	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(runErr, store.ErrConnectionLost)) {
+	if !recorded && ferr == nil && (ctx.Err() != nil || errors.Is(runErr, schema.ErrConnectionLost)) {
 		// The batch is no longer running: the commit went through
 		// before the run was stopped or the connection broke.
 		if st, serr := e.db.BatchStatusGet(context.WithoutCancel(ctx), b.Tenant, b.ID); serr == nil && st == "applied" {
@@ -89,8 +90,8 @@ func (e *batchEnd) failed(ctx context.Context, b store.Batch, runErr error) batc
 		// statement as its own error; say what happened instead.
 		return batchEnding{Err: fmt.Errorf("%s %d: %w", e.name, b.ID, ctx.Err())}
 	}
-	if errors.Is(runErr, store.ErrConnectionLost) {
-		if ferr != nil && errors.Is(runErr, store.ErrCommit) {
+	if errors.Is(runErr, schema.ErrConnectionLost) {
+		if ferr != nil && errors.Is(runErr, schema.ErrCommit) {
 			return batchEnding{CommitUnknown: true, Err: &CommitUnknownError{Err: runErr, Name: e.name, Batch: b.ID, Tenant: b.Tenant}}
 		}
 		return batchEnding{Err: fmt.Errorf("%w; nothing of %s %d was applied (its transaction was rolled back); %s when the database is back", runErr, e.name, b.ID, e.again)}
@@ -105,7 +106,7 @@ func (e *batchEnd) failed(ctx context.Context, b store.Batch, runErr error) batc
 // or on a fresh one from the pool when the run's connection is gone, and
 // reports whether the batch was still running. A batch it cannot record
 // stays running until the next run on the tenant marks it failed.
-func (e *batchEnd) record(ctx context.Context, b *store.Batch) (bool, error) {
+func (e *batchEnd) record(ctx context.Context, b *schema.Batch) (bool, error) {
 	ctx = context.WithoutCancel(ctx)
 	recorded, err := e.conn.BatchFinishIfRunning(ctx, b)
 	if err == nil {

@@ -1,4 +1,4 @@
-package importer
+package importer_test
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
 	"github.com/ccbulk/ccbulk/schema"
@@ -22,7 +24,7 @@ func TestBatchEndFailed(t *testing.T) {
 	if err := store.CreateOrg(ctx, db, schema.Org{ID: "acme", Name: "Acme", PBXes: []string{"paris"}, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: "marie.dubois@acme.example"}); err != nil {
 		t.Fatal(err)
 	}
-	lost := fmt.Errorf("%w (read: connection reset by peer)", store.ErrConnectionLost)
+	lost := fmt.Errorf("%w (read: connection reset by peer)", schema.ErrConnectionLost)
 	stopped, stop := context.WithCancel(ctx)
 	stop()
 	for _, tc := range []struct {
@@ -43,30 +45,27 @@ func TestBatchEndFailed(t *testing.T) {
 			want: []string{"disk full"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pool := Postgres(store.New(db))
+			pool := pgimporter.New(store.New(db))
 			conn, err := pool.ConnOpen(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer func() { _ = conn.Close() }()
-			batch := store.Batch{Tenant: "acme", Kind: "import", Actor: "marie.dubois@acme.example", FileName: "sheet.csv", Mode: "apply"}
+			batch := schema.Batch{Tenant: "acme", Kind: "import", Actor: "marie.dubois@acme.example", FileName: "sheet.csv", Mode: "apply"}
 			if err := conn.BatchStart(ctx, &batch); err != nil {
 				t.Fatal(err)
 			}
-			e := &batchEnd{db: pool, conn: conn, name: tc.batch, again: tc.again}
-			b := batch
-			b.Status, b.Error = "failed", batchError(tc.ctx, nil, tc.err)
-			end := e.failed(tc.ctx, b, tc.err)
-			if end.Applied || end.CommitUnknown || end.Err == nil {
-				t.Fatalf("ending = %+v, want the run's error", end)
+			applied, unknown, err := importer.BatchEndFailed(tc.ctx, pool, conn, tc.batch, tc.again, batch, tc.err)
+			if applied || unknown || err == nil {
+				t.Fatalf("ending = applied %v, commit unknown %v, %v; want the run's error", applied, unknown, err)
 			}
 			for _, w := range tc.want {
-				if w = strings.ReplaceAll(w, "%d", fmt.Sprint(batch.ID)); !strings.Contains(end.Err.Error(), w) {
-					t.Errorf("error %q does not say %q", end.Err, w)
+				if w = strings.ReplaceAll(w, "%d", fmt.Sprint(batch.ID)); !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
-			if !errors.Is(end.Err, tc.ctx.Err()) && !errors.Is(end.Err, tc.err) {
-				t.Errorf("error %v wraps neither the run's error nor the context's", end.Err)
+			if !errors.Is(err, tc.ctx.Err()) && !errors.Is(err, tc.err) {
+				t.Errorf("error %v wraps neither the run's error nor the context's", err)
 			}
 			if st, err := store.BatchStatus(ctx, db, "acme", batch.ID); err != nil || st != "failed" {
 				t.Errorf("batch status = %q, %v; want failed", st, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
 	"github.com/ccbulk/ccbulk/schema"
@@ -98,7 +99,7 @@ func TestChunkedLookupsMatchOneChunk(t *testing.T) {
 			var phases []string
 			var last importer.Progress
 			before := lookups()
-			res, err := importer.Import(t.Context(), importer.Postgres(store.New(db)), importer.Options{
+			res, err := importer.Import(t.Context(), pgimporter.New(store.New(db)), importer.Options{
 				File: path, Org: tn.org, Actor: primary, DryRun: dry, ChunkSize: r.chunk, ReadWhole: readWhole,
 				Report: filepath.Join(dir, "report.jsonl"), Progress: func(p importer.Progress) {
 					if p.Phase == "reading" {

@@ -49,7 +49,7 @@ var roleColumns = []struct {
 
 // Columns lists the columns an audit row changed, in the template's order,
 // with values as the sheet writes them.
-func Columns(c store.UserChange) []ColumnChange {
+func Columns(c schema.UserChange) []ColumnChange {
 	kind := ChangeChanged
 	switch {
 	case c.Created:
@@ -105,7 +105,7 @@ func Columns(c store.UserChange) []ColumnChange {
 // columns it fills (Old is ""); otherwise each changed column's old and
 // new values, the admin role as its TRUE/FALSE columns.
 func (p PlanItem) Columns() []ColumnChange {
-	c := store.UserChange{Email: p.Email, Created: p.Action == "create", Old: map[string]string{}, New: map[string]string{}}
+	c := schema.UserChange{Email: p.Email, Created: p.Action == "create", Old: map[string]string{}, New: map[string]string{}}
 	for _, ch := range p.Changes {
 		c.Old[string(ch.Field)], c.New[string(ch.Field)] = ch.Old, ch.New
 	}
@@ -142,7 +142,7 @@ func sheetValue(f, v string) string {
 
 // Reversed is the change an undo of c makes: old and new swapped, a created
 // user deleted, a deleted one re-created.
-func Reversed(c store.UserChange) store.UserChange {
+func Reversed(c schema.UserChange) schema.UserChange {
 	c.Old, c.New = c.New, c.Old
 	c.Created, c.Deleted = c.Deleted, c.Created
 	return c
@@ -166,7 +166,7 @@ func undoPermitted(ctx context.Context, q Queries, env *rules.Env, tenant string
 	}
 	var denied []string
 	total := 0
-	err := q.ChangeEachWithHome(ctx, tenant, batch, func(c store.UserChange) error {
+	err := q.ChangeEachWithHome(ctx, tenant, batch, func(c schema.UserChange) error {
 		u := Reversed(c)
 		caps := deniedChanges(k, u, "re-creating the user (creating users)", "deleting the user (creating users)")
 		for _, d := range caps {
@@ -195,7 +195,7 @@ func undoPermitted(ctx context.Context, q Queries, env *rules.Env, tenant string
 // one user (docs/REFERENCE.md §3, Who may do what), as an import checks it: created and deleted name the
 // creation and deletion of the user (which need the capability to create
 // users); each changed column needs the capability its column needs.
-func deniedChanges(k rules.ActorKind, u store.UserChange, created, deleted string) []string {
+func deniedChanges(k rules.ActorKind, u schema.UserChange, created, deleted string) []string {
 	external := u.HomeNow != "" || u.Old["home_org"] != "" || u.New["home_org"] != ""
 	var caps []string // what the actor may not do to this user
 	need := func(cp rules.Capability, what string) {

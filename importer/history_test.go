@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -47,7 +48,7 @@ func TestUndoPermissions(t *testing.T) {
 	}
 	for actor, may := range allowed {
 		for name, id := range batches {
-			_, err := importer.Undo(context.Background(), importer.Postgres(store.New(tn.db)), importer.UndoOptions{Batch: id, Actor: actor, DryRun: true})
+			_, err := importer.Undo(context.Background(), pgimporter.New(store.New(tn.db)), importer.UndoOptions{Batch: id, Actor: actor, DryRun: true})
 			want := false
 			for _, m := range may {
 				want = want || m == name
@@ -72,10 +73,10 @@ func TestColumns(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		in   store.UserChange
+		in   schema.UserChange
 		want []importer.ColumnChange
 	}{
-		{"created", store.UserChange{Email: "a@x", Created: true, Old: map[string]string{},
+		{"created", schema.UserChange{Email: "a@x", Created: true, Old: map[string]string{},
 			New: map[string]string{"first_name": "Ann", "status": "active", "premium": "true", "admin_role": "cc_service"}},
 			[]importer.ColumnChange{
 				cc("created", schema.ColFirstName, "first_name", "", "Ann"),
@@ -83,7 +84,7 @@ func TestColumns(t *testing.T) {
 				cc("created", schema.ColPremium, "premium", "", "TRUE"),
 				cc("created", schema.ColCCServiceAdmin, "admin_role", "", "TRUE"),
 			}},
-		{"role switch", store.UserChange{Email: "a@x",
+		{"role switch", schema.UserChange{Email: "a@x",
 			Old: map[string]string{"admin_role": "cc_service", "standard": "true", "status": "inactive"},
 			New: map[string]string{"admin_role": "full", "standard": "false", "status": "active"}},
 			[]importer.ColumnChange{
@@ -92,7 +93,7 @@ func TestColumns(t *testing.T) {
 				cc("changed", schema.ColFullAdmin, "admin_role", "FALSE", "TRUE"),
 				cc("changed", schema.ColCCServiceAdmin, "admin_role", "TRUE", "FALSE"),
 			}},
-		{"deleted", store.UserChange{Email: "a@x", Deleted: true, Old: map[string]string{"cc_role": "Supervisors", "home_org": ""}, New: map[string]string{}},
+		{"deleted", schema.UserChange{Email: "a@x", Deleted: true, Old: map[string]string{"cc_role": "Supervisors", "home_org": ""}, New: map[string]string{}},
 			[]importer.ColumnChange{
 				cc("deleted", schema.ColHomeOrg, "home_org", "", ""),
 				cc("deleted", schema.ColCCRole, "cc_role", "Supervisors", ""),

@@ -12,10 +12,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // Progress is how far an import has got.
@@ -120,7 +120,7 @@ func actorErr(rule schema.RuleID, format string, args ...any) error {
 
 // Import runs one import. An *OptionError (see Options.Validate) means
 // nothing was read; a *schema.FileError means nothing was applied;
-// *store.LockedError and *SyncLimitError mean the run was refused.
+// *schema.LockedError and *SyncLimitError mean the run was refused.
 func Import(ctx context.Context, db Store, opts Options) (res Result, err error) {
 	var size int64 // the input's size when a Source says it
 	if src := opts.Source; src != nil {

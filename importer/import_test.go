@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
 	"github.com/ccbulk/ccbulk/schema"
@@ -38,7 +39,7 @@ func runImport(t *testing.T, db *sqlx.DB, actor, csv string, mod func(*importer.
 	if mod != nil {
 		mod(&opts)
 	}
-	res, err := importer.Import(context.Background(), importer.Postgres(store.New(db)), opts)
+	res, err := importer.Import(context.Background(), pgimporter.New(store.New(db)), opts)
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -65,7 +64,7 @@ func (r *run) snapshot(ctx context.Context, q Queries, chunk []chunkRow) (*rules
 			names = append(names, strings.ToLower(name))
 		}
 	}
-	holders, err := q.UsernameHolderFetch(ctx, store.UsernameHolderParams{Tenant: r.env.Org.ID, PBXes: pbxes, Usernames: names})
+	holders, err := q.UsernameHolderFetch(ctx, schema.UsernameHolderParams{Tenant: r.env.Org.ID, PBXes: pbxes, Usernames: names})
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/mapping"
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -106,7 +106,7 @@ type Options struct {
 	Name string
 	// Origin is recorded on the batch: where the run came from (the HTTP
 	// API and its token, the web pages and their session).
-	Origin store.Origin
+	Origin schema.Origin
 	// Words, when set, words an error the batch records as the front end
 	// words it (its flags or query parameters); nil: as the error says it.
 	Words func(error) error

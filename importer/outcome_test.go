@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/version"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // TestBatchRecordsItsOutcome: a batch records who ran it from where (the
@@ -20,7 +22,7 @@ import (
 func TestBatchRecordsItsOutcome(t *testing.T) {
 	ctx := context.Background()
 	tn := newAcme(t)
-	batch := func(id int64) store.Batch {
+	batch := func(id int64) schema.Batch {
 		t.Helper()
 		b, err := store.GetBatch(ctx, tn.db, id)
 		if err != nil {
@@ -38,7 +40,7 @@ func TestBatchRecordsItsOutcome(t *testing.T) {
 		rows, created, updated, deactivated, deleted, reject int
 		err                                                  string
 	}
-	check := func(what string, b store.Batch, w want) {
+	check := func(what string, b schema.Batch, w want) {
 		t.Helper()
 		got := want{b.Status, b.Rows, b.Created, b.Updated, b.Deactivated, b.Deleted, b.Rejected, b.Error.String}
 		if got != w || b.Error.Valid != (w.err != "") {
@@ -75,7 +77,7 @@ func TestBatchRecordsItsOutcome(t *testing.T) {
 	if _, err := tn.db.Exec(`UPDATE users SET first_name = 'Jean-Marc' WHERE email = 'jean.martin@acme.example'`); err != nil {
 		t.Fatal(err)
 	}
-	ures, err := importer.Undo(ctx, importer.Postgres(store.New(tn.db)), importer.UndoOptions{Batch: applied, Actor: primary})
+	ures, err := importer.Undo(ctx, pgimporter.New(store.New(tn.db)), importer.UndoOptions{Batch: applied, Actor: primary})
 	var conflict *importer.UndoConflictError
 	if !errors.As(err, &conflict) {
 		t.Fatalf("undo after a change outside ccbulk: %v", err)
@@ -84,7 +86,7 @@ func TestBatchRecordsItsOutcome(t *testing.T) {
 
 	// A run that died while running: the next run on the tenant marks its
 	// batch failed, saying so.
-	dead := &store.Batch{Tenant: "acme", Kind: "import", Actor: primary, FileName: "dead.csv", Mode: "apply"}
+	dead := &schema.Batch{Tenant: "acme", Kind: "import", Actor: primary, FileName: "dead.csv", Mode: "apply"}
 	if err := store.StartBatch(ctx, tn.db, dead); err != nil {
 		t.Fatal(err)
 	}

@@ -65,13 +65,13 @@ const (
 
 // planHeader is a plan's first line.
 type planHeader struct {
-	Format    int            `json:"ccbulk_plan"`
-	Org       string         `json:"org"`
-	Actor     string         `json:"actor"`
-	CreatedAt string         `json:"created_at"`
-	Input     string         `json:"input"`
-	Options   planOptions    `json:"options"`
-	OrgState  store.OrgState `json:"org_state"`
+	Format    int             `json:"ccbulk_plan"`
+	Org       string          `json:"org"`
+	Actor     string          `json:"actor"`
+	CreatedAt string          `json:"created_at"`
+	Input     string          `json:"input"`
+	Options   planOptions     `json:"options"`
+	OrgState  schema.OrgState `json:"org_state"`
 }
 
 // planOptions are the options of the dry run that made a plan.
@@ -509,8 +509,8 @@ func (r *run) finishPlan(inputSHA string) error {
 
 // planChanges returns a planned user's changes as the audit trail would
 // record them, for the permission check (see deniedChanges).
-func planChanges(action, email string, before, after *schema.User) store.UserChange {
-	c := store.UserChange{Email: email, Created: action == actionCreate, Old: map[string]string{}, New: map[string]string{}}
+func planChanges(action, email string, before, after *schema.User) schema.UserChange {
+	c := schema.UserChange{Email: email, Created: action == actionCreate, Old: map[string]string{}, New: map[string]string{}}
 	var changes []rules.Change
 	switch action {
 	case actionCreate:

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -46,7 +47,7 @@ func makePlan(t *testing.T, tn tenant, actor, sheet string, opts func(*importer.
 }
 
 func applyPlan(tn tenant, actor string, plan []byte) (importer.Result, error) {
-	return importer.Apply(context.Background(), importer.Postgres(store.New(tn.db)), importer.ApplyOptions{
+	return importer.Apply(context.Background(), pgimporter.New(store.New(tn.db)), importer.ApplyOptions{
 		Plan: bytes.NewReader(plan), PlanName: "the plan", Actor: actor, ChunkSize: 2})
 }
 
@@ -301,7 +302,7 @@ func TestPlanOldFormat(t *testing.T) {
 	_ = gz.Close()
 	plan.WriteString(`{"hmac":"` + strings.Repeat("0", 64) + "\"}\n")
 	before := tenantUsers(t, tn)
-	res, err := importer.Apply(context.Background(), importer.Postgres(store.New(tn.db)), importer.ApplyOptions{Plan: &plan, PlanName: "old.plan", Actor: primary})
+	res, err := importer.Apply(context.Background(), pgimporter.New(store.New(tn.db)), importer.ApplyOptions{Plan: &plan, PlanName: "old.plan", Actor: primary})
 	var bad *importer.PlanFileError
 	if !errors.As(err, &bad) || !strings.Contains(err.Error(), "old.plan: the plan is of format 1, which an earlier ccbulk wrote") ||
 		!strings.Contains(err.Error(), "make the plan again") {

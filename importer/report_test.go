@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -254,7 +255,7 @@ func TestReportOfReportCommitFails(t *testing.T) {
 	if err := os.WriteFile(input, []byte(original), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := importer.Import(context.Background(), importer.Postgres(store.New(tn.db)), importer.Options{File: input, Org: tn.org, Actor: primary})
+	res, err := importer.Import(context.Background(), pgimporter.New(store.New(tn.db)), importer.Options{File: input, Org: tn.org, Actor: primary})
 	if err == nil || !strings.Contains(err.Error(), "refused at commit") {
 		t.Fatalf("err = %v, want the COMMIT's refusal", err)
 	}
@@ -271,7 +272,7 @@ func TestReportOfReportCommitFails(t *testing.T) {
 	if _, err := tn.db.Exec(`DROP TRIGGER refuse_at_commit ON users`); err != nil {
 		t.Fatal(err)
 	}
-	res, err = importer.Import(context.Background(), importer.Postgres(store.New(tn.db)), importer.Options{File: input, Org: tn.org, Actor: primary})
+	res, err = importer.Import(context.Background(), pgimporter.New(store.New(tn.db)), importer.Options{File: input, Org: tn.org, Actor: primary})
 	if err != nil || !res.Applied || res.Report != input || res.Rejected != 1 {
 		t.Fatalf("%v: applied=%v report=%q rejected=%d", err, res.Applied, res.Report, res.Rejected)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -32,7 +31,7 @@ type fake struct {
 
 	mu       sync.Mutex
 	events   []string
-	recorded *store.Batch // what BatchFinishIfRunning recorded
+	recorded *schema.Batch // what BatchFinishIfRunning recorded
 }
 
 const fakeAdmin = "marie.dubois@acme.example"
@@ -65,7 +64,7 @@ func (q fakeQueries) SchemaCheck(context.Context) error { return nil }
 
 func (q fakeQueries) OrgGet(_ context.Context, id string) (schema.Org, error) {
 	if schema.NameKey(id) != "acme" {
-		return schema.Org{}, store.ErrNotFound
+		return schema.Org{}, schema.ErrNotFound
 	}
 	return schema.Org{ID: "acme", Name: "Acme", PBXes: []string{"paris"}, PremiumSeats: -1, StandardSeats: -1, PrimaryAdmin: fakeAdmin}, nil
 }
@@ -85,7 +84,7 @@ func (q fakeQueries) admin() *schema.User {
 
 func (q fakeQueries) UserGet(_ context.Context, _, email string) (schema.User, error) {
 	if email != fakeAdmin {
-		return schema.User{}, store.ErrNotFound
+		return schema.User{}, schema.ErrNotFound
 	}
 	return *q.admin(), nil
 }
@@ -98,18 +97,18 @@ func (q fakeQueries) UserEach(_ context.Context, _ string, fn func(*schema.User)
 	return fn(q.admin())
 }
 
-func (q fakeQueries) BatchStart(_ context.Context, b *store.Batch) error {
+func (q fakeQueries) BatchStart(_ context.Context, b *schema.Batch) error {
 	q.f.event("batch start")
 	b.ID = 7
 	return nil
 }
 
-func (q fakeQueries) BatchFinish(_ context.Context, b *store.Batch) error {
+func (q fakeQueries) BatchFinish(_ context.Context, b *schema.Batch) error {
 	q.f.event("batch finish %s", b.Status)
 	return nil
 }
 
-func (q fakeQueries) BatchFinishIfRunning(_ context.Context, b *store.Batch) (bool, error) {
+func (q fakeQueries) BatchFinishIfRunning(_ context.Context, b *schema.Batch) (bool, error) {
 	q.f.event("batch record %s", b.Status)
 	if q.f.recordErr != nil {
 		return false, q.f.recordErr
@@ -172,7 +171,7 @@ func (t fakeTx) Rollback() error {
 
 func (t fakeTx) StagingCreate(context.Context) error { return nil }
 
-func (t fakeTx) UserCreate(context.Context, store.UserCreateParams) error {
+func (t fakeTx) UserCreate(context.Context, schema.UserCreateParams) error {
 	if t.f.createErr != nil {
 		return t.f.createErr
 	}
@@ -180,8 +179,8 @@ func (t fakeTx) UserCreate(context.Context, store.UserCreateParams) error {
 	return nil
 }
 
-func (t fakeTx) UserStage(context.Context, []store.Staged) error { return nil }
-func (t fakeTx) ListedStage(context.Context, []string) error     { return nil }
+func (t fakeTx) UserStage(context.Context, []schema.Staged) error { return nil }
+func (t fakeTx) ListedStage(context.Context, []string) error      { return nil }
 func (t fakeTx) UserMerge(context.Context, string, int64) (int64, error) {
 	t.f.event("merge")
 	return 0, nil
@@ -197,8 +196,8 @@ func (t fakeTx) UsernameCheck(context.Context) error { return errNotExpected }
 func (t fakeTx) UserStateLock(context.Context, string, []string) (map[string]string, error) {
 	return nil, errNotExpected
 }
-func (t fakeTx) UndoApply(context.Context, store.UndoApplyParams) (store.UndoCounts, error) {
-	return store.UndoCounts{}, errNotExpected
+func (t fakeTx) UndoApply(context.Context, schema.UndoApplyParams) (schema.UndoCounts, error) {
+	return schema.UndoCounts{}, errNotExpected
 }
 
 // TestOrchestrationFaults: how a run ends when the database refuses the
@@ -207,8 +206,8 @@ func (t fakeTx) UndoApply(context.Context, store.UndoApplyParams) (store.UndoCou
 // themselves, on a real database and binary, are in internal/cli's
 // fault tests).
 func TestOrchestrationFaults(t *testing.T) {
-	lost := fmt.Errorf("%w (read: connection reset by peer)", store.ErrConnectionLost)
-	atCommit := fmt.Errorf("%w: %w", store.ErrCommit, lost)
+	lost := fmt.Errorf("%w (read: connection reset by peer)", schema.ErrConnectionLost)
+	atCommit := fmt.Errorf("%w: %w", schema.ErrCommit, lost)
 	diskFull := errors.New("could not extend file: No space left on device")
 	for _, tc := range []struct {
 		name         string
@@ -223,14 +222,14 @@ func TestOrchestrationFaults(t *testing.T) {
 		recorded     string   // the batch recorded with this status; "" none
 		recordedSays string   // its error says
 	}{
-		{name: "lock refused", db: &fake{lockErr: &store.LockedError{Tenant: "acme", Batch: 6}},
-			wantErr: store.ErrLocked, wantSay: "batch 6 holds the lock of acme", wantExit: outcome.ExitRefused,
+		{name: "lock refused", db: &fake{lockErr: &schema.LockedError{Tenant: "acme", Batch: 6}},
+			wantErr: schema.ErrLocked, wantSay: "batch 6 holds the lock of acme", wantExit: outcome.ExitRefused,
 			wantEvents: []string{"lock"}, absentEvents: []string{"batch start", "begin", "create", "commit"}},
 		{name: "connection lost at commit, outcome unknown", db: &fake{commitErr: atCommit, recordErr: lost},
-			wantErr: store.ErrConnectionLost, wantSay: "whether it was applied cannot be known", wantExit: outcome.ExitFatal, report: true,
+			wantErr: schema.ErrConnectionLost, wantSay: "whether it was applied cannot be known", wantExit: outcome.ExitFatal, report: true,
 			wantEvents: []string{"create", "merge", "batch finish applied", "commit", "batch record failed"}},
 		{name: "connection lost at commit, batch still running", db: &fake{commitErr: atCommit, stillRuns: true},
-			wantErr: store.ErrConnectionLost, wantSay: "nothing of batch 7 was applied", wantExit: outcome.ExitFatal,
+			wantErr: schema.ErrConnectionLost, wantSay: "nothing of batch 7 was applied", wantExit: outcome.ExitFatal,
 			wantEvents: []string{"commit", "batch record failed"}, recorded: "failed", recordedSays: "connection"},
 		{name: "connection lost at commit, committed after all", db: &fake{commitErr: atCommit, finalStatus: "applied"},
 			applied: true, report: true, wantExit: outcome.ExitOK,

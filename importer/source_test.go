@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -48,7 +49,7 @@ func TestImportSource(t *testing.T) {
 	t.Chdir(dir)
 	sink := &memSink{}
 	var total int64
-	res, err := importer.Import(context.Background(), importer.Postgres(store.New(tn.db)), importer.Options{
+	res, err := importer.Import(context.Background(), pgimporter.New(store.New(tn.db)), importer.Options{
 		Source: &importer.Source{Reader: strings.NewReader(sourceSheet), Name: "upload.csv", Size: int64(len(sourceSheet))},
 		Org:    tn.org, Actor: primary, ReportSink: sink, Report: "the report",
 		Progress: func(p importer.Progress) {
@@ -85,7 +86,7 @@ func TestImportSource(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Replace(sourceSheet, "sam.source", "sue.source", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err = importer.Import(context.Background(), importer.Postgres(store.New(tn.db)), importer.Options{
+	res, err = importer.Import(context.Background(), pgimporter.New(store.New(tn.db)), importer.Options{
 		Source: &importer.Source{Path: path}, Org: tn.org, Actor: primary, ReportSink: &memSink{}})
 	if err != nil || res.Created != 1 || res.File != path {
 		t.Errorf("Import(Source.Path) = %+v, %v", res, err)
@@ -98,7 +99,7 @@ func TestImportSource(t *testing.T) {
 func TestReportSinkAborted(t *testing.T) {
 	tn := newAcme(t)
 	sink := &memSink{}
-	_, err := importer.Import(context.Background(), importer.Postgres(store.New(tn.db)), importer.Options{
+	_, err := importer.Import(context.Background(), pgimporter.New(store.New(tn.db)), importer.Options{
 		Source: &importer.Source{Reader: strings.NewReader("Email,First Name,Last Name,PBX\n,No,Email,paris\n,Nor,This,paris\nsol.source@acme.example,Sol,Source,paris\n")},
 		Org:    tn.org, Actor: primary, ReportSink: sink, ChunkSize: 1,
 		Limits: sheet.Limits{MaxRows: 2, MaxColumns: sheet.DefaultLimits.MaxColumns, MaxUnzipSize: sheet.DefaultLimits.MaxUnzipSize, MaxXMLSize: sheet.DefaultLimits.MaxXMLSize},

@@ -4,18 +4,19 @@ import (
 	"context"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // Store is all the importer (an import, a saved plan's apply, an undo)
-// asks of the database: the pool. Postgres(store.New(db)) is the one of a
-// PostgreSQL database; tests give their own to reach what a real database
-// does only under faults (a lock refused, a connection lost at COMMIT).
+// asks of the database: the pool. internal/pgimporter's New(store.New(db))
+// is the one of a PostgreSQL database; tests give their own to reach what
+// a real database does only under faults (a lock refused, a connection lost
+// at COMMIT).
 //
-// Its methods are named noun first and return the domain types of
-// internal/store. A run holds one Conn (the tenant's lock is the
+// Its methods are named noun first, take and return the domain types and
+// records of package schema, and name no type of an internal package, so
+// that another module can implement it. A run holds one Conn (the tenant's lock is the
 // connection's) and, on it, one Tx: everything the transaction writes,
 // COPY included, goes through that Tx.
 type Store interface {
@@ -44,14 +45,14 @@ type Queries interface {
 	// UserFetchByEmails returns the users of a tenant with these emails.
 	UserFetchByEmails(ctx context.Context, tenant string, emails []string) (map[string]*schema.User, error)
 	// UsernameHolderFetch returns the users holding usernames in PBXes.
-	UsernameHolderFetch(ctx context.Context, p store.UsernameHolderParams) ([]store.UsernameHolder, error)
+	UsernameHolderFetch(ctx context.Context, p schema.UsernameHolderParams) ([]schema.UsernameHolder, error)
 	// VersionOriginFetch returns what changed users whose Version is stale.
-	VersionOriginFetch(ctx context.Context, tenant string, users []store.StaleUser) (map[string]store.VersionOrigin, error)
+	VersionOriginFetch(ctx context.Context, tenant string, users []schema.StaleUser) (map[string]schema.VersionOrigin, error)
 	// OrgStateGet returns the state of a tenant a saved plan records.
-	OrgStateGet(ctx context.Context, tenant string) (store.OrgState, error)
+	OrgStateGet(ctx context.Context, tenant string) (schema.OrgState, error)
 	// OrgStateGetSeatsCounted returns the state of a tenant but for the
 	// seats in use, which the caller counted already.
-	OrgStateGetSeatsCounted(ctx context.Context, tenant string, premiumUsed, standardUsed int) (store.OrgState, error)
+	OrgStateGetSeatsCounted(ctx context.Context, tenant string, premiumUsed, standardUsed int) (schema.OrgState, error)
 
 	// SyncCandidateCount counts the active members and those a --sync
 	// deactivates (into the transaction's ccbulk_missing).
@@ -62,33 +63,33 @@ type Queries interface {
 	MissingEach(ctx context.Context, tenant string, fn func(u *schema.User) error) error
 
 	// BatchStart records b as running and sets its ID.
-	BatchStart(ctx context.Context, b *store.Batch) error
+	BatchStart(ctx context.Context, b *schema.Batch) error
 	// BatchFinish records the end of b.
-	BatchFinish(ctx context.Context, b *store.Batch) error
+	BatchFinish(ctx context.Context, b *schema.Batch) error
 	// BatchFinishIfRunning records the end of b if it is still running,
 	// and reports whether it was.
-	BatchFinishIfRunning(ctx context.Context, b *store.Batch) (bool, error)
+	BatchFinishIfRunning(ctx context.Context, b *schema.Batch) (bool, error)
 	// BatchDiscard removes a running batch that applied nothing.
 	BatchDiscard(ctx context.Context, tenant string, id int64) error
 	// BatchStatusGet returns the status of a batch.
 	BatchStatusGet(ctx context.Context, tenant string, id int64) (string, error)
-	// BatchGet returns a batch (store.ErrNotFound when none).
-	BatchGet(ctx context.Context, id int64) (store.Batch, error)
+	// BatchGet returns a batch (schema.ErrNotFound when none).
+	BatchGet(ctx context.Context, id int64) (schema.Batch, error)
 
 	// PlanAppliedBy returns the batch that applied a saved plan (0: none).
 	PlanAppliedBy(ctx context.Context, tenant, sha string) (int64, error)
 	// PlanRecord records the saved plan a batch applies.
-	PlanRecord(ctx context.Context, p store.PlanRecordParams) error
+	PlanRecord(ctx context.Context, p schema.PlanRecordParams) error
 
 	// ChangeEach calls fn for each user a batch changed.
-	ChangeEach(ctx context.Context, tenant string, batch int64, fn func(store.UserChange) error) error
+	ChangeEach(ctx context.Context, tenant string, batch int64, fn func(schema.UserChange) error) error
 	// ChangeEachWithHome is ChangeEach with each user's Home Organization.
-	ChangeEachWithHome(ctx context.Context, tenant string, batch int64, fn func(store.UserChange) error) error
+	ChangeEachWithHome(ctx context.Context, tenant string, batch int64, fn func(schema.UserChange) error) error
 	// ActivationPendingCount counts the activation requests of a batch
 	// an undo withdraws and those already sent.
 	ActivationPendingCount(ctx context.Context, tenant string, batch int64) (withdraw, sent int, err error)
 	// UndoConflictList returns the users changed since a batch.
-	UndoConflictList(ctx context.Context, p store.UndoConflictParams) ([]store.UndoConflict, int, error)
+	UndoConflictList(ctx context.Context, p schema.UndoConflictParams) ([]schema.UndoConflict, int, error)
 }
 
 // Conn is the connection a run holds: its tenant's lock, its batch, and
@@ -96,7 +97,7 @@ type Queries interface {
 type Conn interface {
 	Queries
 	// TenantLock takes the tenant's lock, waiting up to wait
-	// (*store.LockedError when another run holds it).
+	// (*schema.LockedError when another run holds it).
 	TenantLock(ctx context.Context, tenant string, wait time.Duration) error
 	// TenantUnlock releases it.
 	TenantUnlock(ctx context.Context, tenant string) error
@@ -110,8 +111,8 @@ type Conn interface {
 // Tx is a run's transaction.
 type Tx interface {
 	Queries
-	// Commit commits; its error wraps store.ErrCommit, and
-	// store.ErrConnectionLost when the outcome is unknown.
+	// Commit commits; its error wraps schema.ErrCommit, and
+	// schema.ErrConnectionLost when the outcome is unknown.
 	Commit() error
 	// Rollback rolls back; after Commit it does nothing.
 	Rollback() error
@@ -119,9 +120,9 @@ type Tx interface {
 	// StagingCreate creates the temporary staging tables.
 	StagingCreate(ctx context.Context) error
 	// UserCreate copies new users in (COPY, streamed).
-	UserCreate(ctx context.Context, p store.UserCreateParams) error
+	UserCreate(ctx context.Context, p schema.UserCreateParams) error
 	// UserStage copies users that exist into the staging table.
-	UserStage(ctx context.Context, rows []store.Staged) error
+	UserStage(ctx context.Context, rows []schema.Staged) error
 	// ListedStage copies the emails a --sync sheet lists.
 	ListedStage(ctx context.Context, emails []string) error
 	// DeactivationStage copies the emails a saved plan deactivates.
@@ -131,12 +132,12 @@ type Tx interface {
 	// UserDeactivate sets the users of ccbulk_missing inactive.
 	UserDeactivate(ctx context.Context, tenant string, batch int64) ([]string, error)
 	// UsernameCheck checks the deferred username constraint now
-	// (store.ErrUsernameTaken).
+	// (schema.ErrUsernameTaken).
 	UsernameCheck(ctx context.Context) error
 	// UserStateLock locks users (FOR UPDATE) and returns their states by email.
 	UserStateLock(ctx context.Context, tenant string, emails []string) (map[string]string, error)
 	// UndoApply reverts a batch.
-	UndoApply(ctx context.Context, p store.UndoApplyParams) (store.UndoCounts, error)
+	UndoApply(ctx context.Context, p schema.UndoApplyParams) (schema.UndoCounts, error)
 }
 
 // Snapshot is a read-only transaction on a connection of its own.
@@ -144,38 +145,6 @@ type Snapshot interface {
 	Queries
 	// Close ends it; it may be called again.
 	Close()
-}
-
-// Postgres is the Store of a PostgreSQL database, internal/store's DB
-// (store.New of the pool): its handles, with the importer's types.
-func Postgres(db *store.DB) Store { return postgres{db} }
-
-type postgres struct{ *store.DB }
-
-func (p postgres) ConnOpen(ctx context.Context) (Conn, error) {
-	c, err := p.DB.ConnOpen(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return postgresConn{c}, nil
-}
-
-func (p postgres) SnapshotOpen(ctx context.Context) (Snapshot, error) {
-	s, err := p.DB.SnapshotOpen(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-type postgresConn struct{ *store.Conn }
-
-func (c postgresConn) TxBegin(ctx context.Context) (Tx, error) {
-	tx, err := c.Conn.TxBegin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return tx, nil
 }
 
 // withTx runs fn in a transaction on conn, committing when fn returns nil

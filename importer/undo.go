@@ -7,16 +7,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // UndoOptions describe one undo.
 type UndoOptions struct {
 	Batch int64
 	// Origin is recorded on the undo's batch (see Options.Origin).
-	Origin store.Origin
+	Origin schema.Origin
 	// Words is as in Options.
 	Words    func(error) error
 	Org      string // optional: the batch must belong to it
@@ -35,9 +34,9 @@ type UndoResult struct {
 	Org       string
 	DryRun    bool
 	Applied   bool
-	Counts    store.UndoCounts
-	Conflicts []store.UndoConflict // when refused: the users changed since (at most MaxListedConflicts)
-	More      int                  // conflicts beyond those listed
+	Counts    schema.UndoCounts
+	Conflicts []schema.UndoConflict // when refused: the users changed since (at most MaxListedConflicts)
+	More      int                   // conflicts beyond those listed
 }
 
 // MaxListedConflicts bounds the users a refused undo lists.
@@ -60,7 +59,7 @@ func (e *UndoRefusedError) Error() string { return e.Message }
 // it would overwrite those changes. Nothing was changed.
 type UndoConflictError struct {
 	Batch     int64
-	Conflicts []store.UndoConflict
+	Conflicts []schema.UndoConflict
 	More      int
 }
 
@@ -110,14 +109,14 @@ func (e *UndoConflictError) Error() string {
 // lock is taken: the result counts what the undo would change, or the
 // error is the one the undo would meet. *UndoRefusedError: no such batch,
 // not applied, or undone already; *UndoConflictError: users changed since;
-// *store.LockedError: another run holds the lock.
+// *schema.LockedError: another run holds the lock.
 func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err error) {
 	res = UndoResult{UndoOf: opts.Batch, Org: opts.Org, DryRun: opts.DryRun}
 	if err := db.SchemaCheck(ctx); err != nil {
 		return res, err
 	}
 	target, err := db.BatchGet(ctx, opts.Batch)
-	if errors.Is(err, store.ErrNotFound) || err == nil && opts.Org != "" && schema.NameKey(target.Tenant) != schema.NameKey(opts.Org) {
+	if errors.Is(err, schema.ErrNotFound) || err == nil && opts.Org != "" && schema.NameKey(target.Tenant) != schema.NameKey(opts.Org) {
 		where := ""
 		if opts.Org != "" {
 			where = " in " + opts.Org
@@ -161,7 +160,7 @@ func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err 
 		return res, err
 	}
 
-	batch := &store.Batch{Tenant: org, Kind: "undo", Actor: env.Actor.Email, FileName: target.FileName,
+	batch := &schema.Batch{Tenant: org, Kind: "undo", Actor: env.Actor.Email, FileName: target.FileName,
 		FileSHA256: target.FileSHA256, Mode: "undo", Origin: opts.Origin}
 	batch.UndoOf.Int64, batch.UndoOf.Valid = target.ID, true
 	if err := conn.BatchStart(ctx, batch); err != nil {
@@ -175,7 +174,7 @@ func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err 
 		return res, ending.refused(ctx, b, err)
 	}
 
-	conflicts, total, err := conn.UndoConflictList(ctx, store.UndoConflictParams{Tenant: org, Batch: target.ID, Limit: MaxListedConflicts})
+	conflicts, total, err := conn.UndoConflictList(ctx, schema.UndoConflictParams{Tenant: org, Batch: target.ID, Limit: MaxListedConflicts})
 	if err != nil {
 		return refused(err)
 	}
@@ -184,7 +183,7 @@ func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err 
 		return refused(&UndoConflictError{Batch: target.ID, Conflicts: conflicts, More: res.More})
 	}
 	err = withTx(ctx, conn, func(tx Tx) error {
-		counts, err := tx.UndoApply(ctx, store.UndoApplyParams{Tenant: org, Batch: target.ID, Undo: batch.ID})
+		counts, err := tx.UndoApply(ctx, schema.UndoApplyParams{Tenant: org, Batch: target.ID, Undo: batch.ID})
 		if err != nil {
 			return err
 		}
@@ -197,7 +196,7 @@ func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err 
 		res.Applied = true
 		return res, nil
 	}
-	if errors.Is(err, store.ErrUndoBreaksRule) {
+	if errors.Is(err, schema.ErrUndoBreaksRule) {
 		return refused(fmt.Errorf("batch %d cannot be undone: %w; nothing was changed", target.ID, err))
 	}
 	b := *batch
@@ -209,12 +208,12 @@ func Undo(ctx context.Context, db Store, opts UndoOptions) (res UndoResult, err 
 
 // undoDryRun checks target and counts what undoing it would change,
 // writing nothing.
-func undoDryRun(ctx context.Context, db Store, target store.Batch, res UndoResult) (UndoResult, error) {
+func undoDryRun(ctx context.Context, db Store, target schema.Batch, res UndoResult) (UndoResult, error) {
 	res.DryRun = true
 	if err := undoable(ctx, db, target); err != nil {
 		return res, err
 	}
-	conflicts, total, err := db.UndoConflictList(ctx, store.UndoConflictParams{Tenant: target.Tenant, Batch: target.ID, Limit: MaxListedConflicts})
+	conflicts, total, err := db.UndoConflictList(ctx, schema.UndoConflictParams{Tenant: target.Tenant, Batch: target.ID, Limit: MaxListedConflicts})
 	if err != nil {
 		return res, err
 	}
@@ -223,7 +222,7 @@ func undoDryRun(ctx context.Context, db Store, target store.Batch, res UndoResul
 		return res, &UndoConflictError{Batch: target.ID, Conflicts: conflicts, More: res.More}
 	}
 	n := &res.Counts
-	err = db.ChangeEach(ctx, target.Tenant, target.ID, func(c store.UserChange) error {
+	err = db.ChangeEach(ctx, target.Tenant, target.ID, func(c schema.UserChange) error {
 		n.Users++
 		switch {
 		case c.Created:
@@ -262,7 +261,7 @@ func (e *AtomicError) RowsRejected() string {
 
 // undoable refuses a batch that did not apply or that an applied undo has
 // reversed already, saying what to undo instead.
-func undoable(ctx context.Context, q Queries, b store.Batch) error {
+func undoable(ctx context.Context, q Queries, b schema.Batch) error {
 	switch b.Status {
 	case "applied":
 	case "running":

@@ -9,12 +9,13 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
 func undo(db *sqlx.DB, batch int64, actor string) (importer.UndoResult, error) {
-	return importer.Undo(context.Background(), importer.Postgres(store.New(db)), importer.UndoOptions{Batch: batch, Actor: actor})
+	return importer.Undo(context.Background(), pgimporter.New(store.New(db)), importer.UndoOptions{Batch: batch, Actor: actor})
 }
 
 func mustUndo(t *testing.T, db *sqlx.DB, batch int64) importer.UndoResult {
@@ -137,7 +138,7 @@ func TestUndoRefusals(t *testing.T) {
 		res := runImport(t, db, admin, "Email,Username\nann@acme.example,anna\n", nil)
 		runImport(t, db, admin, "Email,Username,Send Activation Email\nzed@acme.example,ann,FALSE\n", nil)
 		_, err := undo(db, res.BatchID, admin)
-		if !errors.Is(err, store.ErrUndoBreaksRule) || !strings.Contains(err.Error(), "a username it would give back is held by another user now") {
+		if !errors.Is(err, schema.ErrUndoBreaksRule) || !strings.Contains(err.Error(), "a username it would give back is held by another user now") {
 			t.Fatalf("undo giving back a taken username: %v", err)
 		}
 		if got := user(t, db, "ann@acme.example").Username; got != "anna" {
@@ -153,7 +154,7 @@ func TestUndoRefusals(t *testing.T) {
 		res := runImport(t, db, admin, "Email,Contact Center Premium\nann@acme.example,FALSE\n", nil)
 		runImport(t, db, admin, "Email,Contact Center Premium,Send Activation Email\nbob@acme.example,TRUE,FALSE\n", nil)
 		_, err := undo(db, res.BatchID, admin)
-		if !errors.Is(err, store.ErrUndoBreaksRule) || !strings.Contains(err.Error(), "would use 2 Premium seats of 1") {
+		if !errors.Is(err, schema.ErrUndoBreaksRule) || !strings.Contains(err.Error(), "would use 2 Premium seats of 1") {
 			t.Fatalf("undo over the seats: %v", err)
 		}
 	})

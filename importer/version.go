@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -45,12 +44,12 @@ func (e *OtherOrgError) Remedy(into string) string {
 // what it changed (or that no batch did), for their findings' messages.
 // Such rows are few: the other rows cost nothing here.
 func (r *run) staleOrigins(ctx context.Context, rows []chunkRow, snap *rules.Snapshot) error {
-	var stale []store.StaleUser
+	var stale []schema.StaleUser
 	for i := range rows {
 		in := &rows[i].in
 		if u := snap.Users[in.Email]; in.Email != "" && in.IsStale(u) {
 			if _, known := snap.Origins[in.Email]; !known {
-				stale = append(stale, store.StaleUser{Email: in.Email, Version: u.Version})
+				stale = append(stale, schema.StaleUser{Email: in.Email, Version: u.Version})
 			}
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 const (
@@ -14,9 +14,9 @@ const (
 
 // chunkWrites is what one checked chunk writes in the batch's transaction.
 type chunkWrites struct {
-	created []store.NewUsers // new users: straight into users (store.Create)
-	staged  []store.Staged   // users that exist: merged at the end (store.Merge)
-	listed  []string         // --sync: every email the chunk lists
+	created []schema.NewUsers // new users: straight into users (store.Create)
+	staged  []schema.Staged   // users that exist: merged at the end (store.Merge)
+	listed  []string          // --sync: every email the chunk lists
 }
 
 // writer writes the chunks in the batch's transaction, tx, in a
@@ -82,7 +82,7 @@ func newUsers(c chunkWrites) int {
 }
 
 func writeChunk(ctx context.Context, tx Tx, tenant string, batch int64, c chunkWrites) error {
-	if err := tx.UserCreate(ctx, store.UserCreateParams{Tenant: tenant, Batch: batch, Users: c.created}); err != nil {
+	if err := tx.UserCreate(ctx, schema.UserCreateParams{Tenant: tenant, Batch: batch, Users: c.created}); err != nil {
 		return err
 	}
 	if err := tx.UserStage(ctx, c.staged); err != nil {

@@ -3,15 +3,15 @@ package importer
 import (
 	"testing"
 
-	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // TestWriterGather: the writer takes the chunks waiting into one write, in
 // order, up to about writeBatch new users, and never waits for more.
 func TestWriterGather(t *testing.T) {
 	chunk := func(created, staged int, email string) chunkWrites {
-		return chunkWrites{created: []store.NewUsers{store.SortNewUsers(make([]store.Staged, created))},
-			staged: make([]store.Staged, staged), listed: []string{email}}
+		return chunkWrites{created: []schema.NewUsers{schema.SortNewUsers(make([]schema.Staged, created))},
+			staged: make([]schema.Staged, staged), listed: []string{email}}
 	}
 	tests := []struct {
 		name    string

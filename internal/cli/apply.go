@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 )
 
 func applyCommand() *cli.Command {
@@ -73,7 +74,7 @@ func runApply(c *cli.Context) error {
 			return err
 		}
 		defer db.Close()
-		res, err = importer.Apply(c.Context, importer.Postgres(db), opts)
+		res, err = importer.Apply(c.Context, pgimporter.New(db), opts)
 		bar.done()
 		// Once the batch is committed, a later error is a warning (exit 0 or 3).
 		return afterCommit(res.Applied, res.BatchID, res.Rejected, err)

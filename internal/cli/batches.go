@@ -168,7 +168,7 @@ func listBatches(c *cli.Context) error {
 // API answers too).
 type jsonBatch = outcome.Batch
 
-func batchJSON(b store.Batch) jsonBatch { return outcome.BatchOf(b) }
+func batchJSON(b schema.Batch) jsonBatch { return outcome.BatchOf(b) }
 
 // parseBatchID reads a BATCH_ID argument.
 func parseBatchID(cmd, arg string) (int64, error) {
@@ -221,7 +221,7 @@ func showBatch(c *cli.Context, arg string) error {
 	if err := w.begin(b); err != nil {
 		return err
 	}
-	err = db.ChangeEach(c.Context, org, id, func(uc store.UserChange) error {
+	err = db.ChangeEach(c.Context, org, id, func(uc schema.UserChange) error {
 		for _, cc := range importer.Columns(uc) {
 			if err := w.change(cc); err != nil {
 				return err
@@ -249,7 +249,7 @@ func showBatch(c *cli.Context, arg string) error {
 
 // changeWriter writes 'batches show' as changes come, holding none of them.
 type changeWriter interface {
-	begin(store.Batch) error
+	begin(schema.Batch) error
 	change(importer.ColumnChange) error
 	endChanges() error
 	activation(store.Activation) error
@@ -265,7 +265,7 @@ func activationState(a store.Activation, layout string) string {
 }
 
 // batchTitle is the line above a batch's table.
-func batchTitle(b store.Batch) string {
+func batchTitle(b schema.Batch) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "batch %d of %s: %s, %s", b.ID, b.Tenant, b.Kind, b.Status)
 	if b.UndoneBy.Valid {
@@ -310,7 +310,7 @@ func cellText(v string, none bool) string {
 	return v
 }
 
-func (t *tableChanges) begin(b store.Batch) error {
+func (t *tableChanges) begin(b schema.Batch) error {
 	_, err := fmt.Fprintln(t.w, batchTitle(b))
 	return err
 }
@@ -417,7 +417,7 @@ func newCSVChanges(w io.Writer) *csvChanges {
 	return &csvChanges{w: gocsv.NewSafeCSVWriter(csv.NewWriter(w)), block: make([]csvChange, 0, csvBlock)}
 }
 
-func (c *csvChanges) begin(store.Batch) error { return nil }
+func (c *csvChanges) begin(schema.Batch) error { return nil }
 
 func (c *csvChanges) add(r csvChange) error {
 	for _, s := range []*string{&r.Email, &r.Change, &r.Column, &r.Old, &r.New} {
@@ -499,7 +499,7 @@ func marshalJSON(v any) ([]byte, error) {
 	return []byte(strings.TrimSuffix(s.String(), "\n")), nil
 }
 
-func (j *jsonChanges) begin(b store.Batch) error {
+func (j *jsonChanges) begin(b schema.Batch) error {
 	data, err := marshalJSON(batchJSON(b))
 	if err != nil {
 		return err

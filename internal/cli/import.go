@@ -14,8 +14,9 @@ import (
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/outfile"
-	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/mapping"
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -63,7 +64,7 @@ func runImport(c *cli.Context) error {
 		File: file, Stdin: c.App.Reader, Org: c.String("org"), Actor: c.String("actor"),
 		DryRun: c.Bool("dry-run"), Atomic: c.Bool("atomic"), Sync: c.Bool("sync"),
 		Report: c.String("report"), Encoding: c.String("encoding"), Sheet: c.String("sheet"),
-		LockWait: c.Duration("lock-wait"), Origin: store.Origin{Kind: "cli"}, Words: cliWords,
+		LockWait: c.Duration("lock-wait"), Origin: schema.Origin{Kind: "cli"}, Words: cliWords,
 	}
 	if opts.Limits, err = limitsFlags(c); err != nil {
 		return err
@@ -177,7 +178,7 @@ func runImport(c *cli.Context) error {
 			defer plan.Abort()
 			opts.PlanOut = plan
 		}
-		res, err = importer.Import(c.Context, importer.Postgres(db), opts)
+		res, err = importer.Import(c.Context, pgimporter.New(db), opts)
 		bar.done()
 		if plan != nil && err == nil && res.PlanSHA256 != "" {
 			if err = plan.Commit(); err != nil {

@@ -12,7 +12,9 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 func undoCommand() *cli.Command {
@@ -60,7 +62,7 @@ func runUndo(c *cli.Context) error {
 	db, err := openDB(c)
 	if err == nil {
 		defer db.Close()
-		res, err = importer.Undo(c.Context, importer.Postgres(db), importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run"), Origin: store.Origin{Kind: "cli"}, Words: cliWords})
+		res, err = importer.Undo(c.Context, pgimporter.New(db), importer.UndoOptions{Batch: id, Org: c.String("org"), Actor: c.String("actor"), LockWait: c.Duration("lock-wait"), DryRun: c.Bool("dry-run"), Origin: schema.Origin{Kind: "cli"}, Words: cliWords})
 		// Once the undo is committed, a later error is a warning (exit 0).
 		err = afterCommit(res.Applied, res.BatchID, 0, err)
 	}
@@ -114,7 +116,7 @@ func printUndoPlan(c *cli.Context, db *store.DB, res importer.UndoResult) error 
 		fmt.Fprintf(w, "; %d activation %s sent already", n.Sent, plural(n.Sent, "email was", "emails were"))
 	}
 	fmt.Fprintln(w)
-	err := db.ChangeEach(c.Context, res.Org, res.UndoOf, func(uc store.UserChange) error {
+	err := db.ChangeEach(c.Context, res.Org, res.UndoOf, func(uc schema.UserChange) error {
 		u := importer.Reversed(uc)
 		switch {
 		case u.Deleted:

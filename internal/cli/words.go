@@ -7,7 +7,7 @@ import (
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // planCommand is how the command line makes a plan, named by its remedies.

@@ -3,6 +3,7 @@ package outcome
 import (
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // TimeLayout is how JSON carries a time: RFC 3339 in UTC.
@@ -13,7 +14,7 @@ const TimeLayout = "2006-01-02T15:04:05Z"
 // ccbulk are null for batches recorded before ccbulk kept them; error is
 // null unless the batch did not apply.
 type Batch struct {
-	store.Batch
+	schema.Batch
 	UndoOf     *int64  `json:"undo_of"`
 	UndoneBy   *int64  `json:"undone_by"`
 	StartedAt  string  `json:"started_at"`
@@ -30,7 +31,7 @@ type Batch struct {
 }
 
 // BatchOf builds a batch's JSON object.
-func BatchOf(b store.Batch) Batch {
+func BatchOf(b schema.Batch) Batch {
 	j := Batch{Batch: b, StartedAt: b.StartedAt.UTC().Format(TimeLayout),
 		DBUser: store.NullText(b.DBUser), ClientHost: store.NullText(b.ClientHost), ClientAddr: store.NullText(b.ClientAddr),
 		Version: store.NullText(b.Version), Error: store.NullText(b.Error),

@@ -218,18 +218,18 @@ func ImportOf(r importer.Result, run Run) Import {
 
 // Undo is undo's --json object; the key order is fixed.
 type Undo struct {
-	BatchID   *int64               `json:"batch_id"`
-	Org       string               `json:"org"`
-	UndoOf    int64                `json:"undo_of"`
-	DryRun    bool                 `json:"dry_run"`
-	Applied   bool                 `json:"applied"`
-	Users     int                  `json:"users"`
-	Deleted   int                  `json:"deleted"`
-	Restored  int                  `json:"restored"`
-	Recreated int                  `json:"recreated"`
-	Withdrawn int                  `json:"activations_withdrawn"`
-	Sent      int                  `json:"activations_sent"`
-	Conflicts []store.UndoConflict `json:"conflicts"`
+	BatchID   *int64                `json:"batch_id"`
+	Org       string                `json:"org"`
+	UndoOf    int64                 `json:"undo_of"`
+	DryRun    bool                  `json:"dry_run"`
+	Applied   bool                  `json:"applied"`
+	Users     int                   `json:"users"`
+	Deleted   int                   `json:"deleted"`
+	Restored  int                   `json:"restored"`
+	Recreated int                   `json:"recreated"`
+	Withdrawn int                   `json:"activations_withdrawn"`
+	Sent      int                   `json:"activations_sent"`
+	Conflicts []schema.UndoConflict `json:"conflicts"`
 	// As import's: when the run started and ended, which ccbulk ran it,
 	// and the error that ended it (null for none).
 	StartedAt  string `json:"started_at"`
@@ -249,7 +249,7 @@ func UndoOf(r importer.UndoResult, run Run) Undo {
 		j.BatchID = &r.BatchID
 	}
 	if j.Conflicts == nil {
-		j.Conflicts = []store.UndoConflict{}
+		j.Conflicts = []schema.UndoConflict{}
 	}
 	for i := range j.Conflicts {
 		if j.Conflicts[i].Batches == nil {

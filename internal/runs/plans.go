@@ -11,6 +11,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -129,7 +130,7 @@ func (s *Service) claim(ctx context.Context, org, id, actor, run string) ([]byte
 // applied already, being applied, or made before the database moved is
 // refused (409, the *importer.PlanDriftError says what changed); an actor
 // who may not make its changes gets F-ACTOR (403).
-func (s *Service) Apply(ctx context.Context, org, actor, planID string, origin store.Origin) (Outcome, error) {
+func (s *Service) Apply(ctx context.Context, org, actor, planID string, origin schema.Origin) (Outcome, error) {
 	started := time.Now()
 	if err := s.CheckActor(ctx, org, actor); err != nil {
 		return s.applied(planID, org, importer.Result{Org: org}, started, err), err
@@ -145,7 +146,7 @@ func (s *Service) Apply(ctx context.Context, org, actor, planID string, origin s
 // StartApply claims the plan as Apply does, then applies it on a goroutine
 // under ctx (the server's, not a request's: the apply goes on when the
 // page is closed); its state is kept on the plan's row (GetPlan).
-func (s *Service) StartApply(ctx context.Context, org, actor, planID string, origin store.Origin) error {
+func (s *Service) StartApply(ctx context.Context, org, actor, planID string, origin schema.Origin) error {
 	if err := s.CheckActor(ctx, org, actor); err != nil {
 		return err
 	}
@@ -163,13 +164,13 @@ func (s *Service) StartApply(ctx context.Context, org, actor, planID string, ori
 // runApply applies a claimed plan and records how it went on its row;
 // while it runs, it keeps the lease of its run and records its progress
 // (heartbeat).
-func (s *Service) runApply(ctx context.Context, org, actor, planID, run string, origin store.Origin, body []byte, started time.Time) (Outcome, error) {
+func (s *Service) runApply(ctx context.Context, org, actor, planID, run string, origin schema.Origin, body []byte, started time.Time) (Outcome, error) {
 	res := importer.Result{Org: org}
 	prog := &progress{}
 	stopBeat := s.heartbeat(context.WithoutCancel(ctx), planID, run, prog)
 	release, err := s.turn(ctx)
 	if err == nil {
-		res, err = importer.Apply(ctx, importer.Postgres(s.DB), importer.ApplyOptions{Plan: bytes.NewReader(body), PlanName: "plan " + planID,
+		res, err = importer.Apply(ctx, pgimporter.New(s.DB), importer.ApplyOptions{Plan: bytes.NewReader(body), PlanName: "plan " + planID,
 			Actor: actor, Origin: origin, Words: outcome.ServerWords, Log: s.log(), Progress: prog.set})
 		release()
 	}

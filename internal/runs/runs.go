@@ -25,10 +25,12 @@ import (
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/mapping"
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // Service runs imports and the rest for the server's front ends.
@@ -122,7 +124,7 @@ func (e *BadRequestError) Unwrap() error { return ErrBadRequest }
 // option of 'ccbulk import'.
 type ImportRequest struct {
 	Org, Actor string
-	Origin     store.Origin
+	Origin     schema.Origin
 	// Name is the upload's file name (recorded on the batch); Body is
 	// read once, as it comes: CSV or XLSX, told apart by content.
 	Name string
@@ -269,7 +271,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (Outcome, error
 		out.items = items
 		opts.Plan = func(importer.PlanItem) { items.Add(1) }
 	}
-	res, err = importer.Import(ctx, importer.Postgres(s.DB), opts)
+	res, err = importer.Import(ctx, pgimporter.New(s.DB), opts)
 	out.plan = plan
 	if res.Org == "" {
 		res.Org = req.Org
@@ -475,7 +477,7 @@ func convertReport(body []byte, to sheet.Format) ([]byte, error) {
 
 // Undo undoes a batch of the organization (or, with dryRun, says what the
 // undo would change).
-func (s *Service) Undo(ctx context.Context, org, actor string, batch int64, dryRun bool, origin store.Origin) (outcome.Undo, error) {
+func (s *Service) Undo(ctx context.Context, org, actor string, batch int64, dryRun bool, origin schema.Origin) (outcome.Undo, error) {
 	started := time.Now()
 	res := importer.UndoResult{UndoOf: batch, Org: org, DryRun: dryRun}
 	release, err := s.turn(ctx)
@@ -484,13 +486,13 @@ func (s *Service) Undo(ctx context.Context, org, actor string, batch int64, dryR
 	}
 	defer release()
 	if _, err = s.batchOf(ctx, org, batch); err == nil {
-		res, err = importer.Undo(ctx, importer.Postgres(s.DB), importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin, Words: outcome.ServerWords})
+		res, err = importer.Undo(ctx, pgimporter.New(s.DB), importer.UndoOptions{Batch: batch, Org: org, Actor: actor, DryRun: dryRun, Origin: origin, Words: outcome.ServerWords})
 	}
 	return outcome.UndoOf(res, outcome.Run{Started: started, Finished: time.Now(), Err: err}), err
 }
 
 // batchOf returns a batch of the organization, or a *NotFoundError.
-func (s *Service) batchOf(ctx context.Context, org string, id int64) (store.Batch, error) {
+func (s *Service) batchOf(ctx context.Context, org string, id int64) (schema.Batch, error) {
 	b, err := s.DB.BatchGet(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !strings.EqualFold(b.Tenant, org) {
 		return b, &NotFoundError{What: fmt.Sprintf("no batch %d in %s", id, org)}
@@ -538,7 +540,7 @@ func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w Batc
 	if err := w.Begin(outcome.BatchOf(b)); err != nil {
 		return err
 	}
-	err = s.DB.ChangeEach(ctx, env.Org.ID, id, func(uc store.UserChange) error {
+	err = s.DB.ChangeEach(ctx, env.Org.ID, id, func(uc schema.UserChange) error {
 		for _, cc := range importer.Columns(uc) {
 			if err := w.Change(outcome.ChangeOf(cc)); err != nil {
 				return err

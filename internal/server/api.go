@@ -20,7 +20,7 @@ import (
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/runs"
-	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
 )
 
@@ -100,8 +100,8 @@ type caller struct {
 	token app.Token
 }
 
-func (c caller) origin() store.Origin {
-	return store.Origin{Kind: runs.OriginAPI, Ref: strconv.FormatInt(c.token.ID, 10)}
+func (c caller) origin() schema.Origin {
+	return schema.Origin{Kind: runs.OriginAPI, Ref: strconv.FormatInt(c.token.ID, 10)}
 }
 
 // authed checks the request's bearer token (401 when missing, unknown,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/server"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
@@ -56,7 +57,7 @@ func newEnv(t *testing.T, cfg func(*server.Config)) *env {
 			t.Fatal(err)
 		}
 	}
-	res, err := importer.Import(ctx, importer.Postgres(store.New(db)), importer.Options{File: "-", Stdin: strings.NewReader(header + admin2 + ",Jean,Martin,TRUE\n"),
+	res, err := importer.Import(ctx, pgimporter.New(store.New(db)), importer.Options{File: "-", Stdin: strings.NewReader(header + admin2 + ",Jean,Martin,TRUE\n"),
 		Org: "acme", Actor: root, Report: t.TempDir() + "/r.csv"})
 	if err != nil || res.Rejected != 0 {
 		t.Fatalf("seeding acme: %v %+v", err, res.Findings)

@@ -28,7 +28,7 @@ func TestAdminWaitsForNoRun(t *testing.T) {
 	if err := store.Lock(ctx, conn, "acme", 0); err != nil {
 		t.Fatal(err)
 	}
-	b := &store.Batch{Tenant: "acme", Kind: "import", Actor: "root@acme.example"}
+	b := &schema.Batch{Tenant: "acme", Kind: "import", Actor: "root@acme.example"}
 	if err := store.StartBatch(ctx, conn, b); err != nil {
 		t.Fatal(err)
 	}

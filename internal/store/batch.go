@@ -23,23 +23,12 @@ import (
 // before it could record an outcome, and its transaction was rolled back.
 const RunEndedMessage = "its run ended before recording an outcome (the process stopped or lost its connection); its transaction was rolled back, so nothing of it was applied"
 
-// ErrLocked is wrapped when another run holds the tenant's lock.
-var ErrLocked = errors.New("another run holds the organization's lock")
+// ErrLocked is wrapped when another run holds the tenant's lock
+// (schema.ErrLocked).
+var ErrLocked = schema.ErrLocked
 
-// LockedError says which batch holds a tenant's lock.
-type LockedError struct {
-	Tenant string
-	Batch  int64 // 0 when the holder has not started a batch yet
-}
-
-func (e *LockedError) Error() string {
-	if e.Batch > 0 {
-		return fmt.Sprintf("batch %d holds the lock of %s: one import or undo at a time per organization; try again when it has finished", e.Batch, e.Tenant)
-	}
-	return fmt.Sprintf("another run holds the lock of %s: one import or undo at a time per organization; try again when it has finished", e.Tenant)
-}
-
-func (e *LockedError) Unwrap() error { return ErrLocked }
+// LockedError says which batch holds a tenant's lock (schema.LockedError).
+type LockedError = schema.LockedError
 
 // Lock takes the tenant's advisory lock on conn, a connection held for the
 // whole run (a lock taken through the pool could be released silently when
@@ -92,58 +81,6 @@ func Unlock(ctx context.Context, conn *sqlx.Conn, tenant string) error {
 	return err
 }
 
-// Batch is one run of import or undo.
-type Batch struct {
-	ID          int64         `db:"id" json:"id"`
-	Tenant      string        `db:"tenant_id" json:"org"`
-	Kind        string        `db:"kind" json:"kind"`
-	Actor       string        `db:"actor" json:"actor"`
-	FileName    string        `db:"file_name" json:"file"`
-	FileSHA256  string        `db:"file_sha256" json:"sha256"`
-	Mode        string        `db:"mode" json:"mode"`
-	UndoOf      sql.NullInt64 `db:"undo_of" json:"-"`
-	StartedAt   time.Time     `db:"started_at" json:"started_at"`
-	FinishedAt  sql.NullTime  `db:"finished_at" json:"-"`
-	Rows        int           `db:"rows" json:"rows"`
-	Created     int           `db:"created" json:"created"`
-	Updated     int           `db:"updated" json:"updated"`
-	Unchanged   int           `db:"unchanged" json:"unchanged"`
-	Deactivated int           `db:"deactivated" json:"deactivated"`
-	Rejected    int           `db:"rejected" json:"rejected"`
-	Warnings    int           `db:"warnings" json:"warnings"`
-	Deleted     int           `db:"deleted" json:"deleted"`     // undo: users deleted
-	Withdrawn   int           `db:"withdrawn" json:"withdrawn"` // undo: unsent activation requests withdrawn
-	Status      string        `db:"status" json:"status"`
-	UndoneBy    sql.NullInt64 `db:"undone_by" json:"-"` // the applied undo of this batch
-
-	// Who ran the batch, from where, with which ccbulk (migration 0009;
-	// NULL for batches recorded before it). The server records DBUser
-	// (the session's login) and ClientAddr itself; ClientHost and Version
-	// are what the machine running ccbulk says, filled in by StartBatch.
-	DBUser     sql.NullString `db:"db_user" json:"-"`
-	ClientAddr sql.NullString `db:"client_addr" json:"-"`
-	ClientHost sql.NullString `db:"client_host" json:"-"`
-	Version    sql.NullString `db:"ccbulk_version" json:"-"`
-	// Error is why a batch that did not apply (aborted, failed) ended.
-	Error sql.NullString `db:"error" json:"-"`
-	// PlanSHA256 and PlanActor: for a batch that applied a saved plan
-	// (migration 0011), the plan file's SHA-256 and the administrator who
-	// made the plan (Actor applied it).
-	PlanSHA256 sql.NullString `db:"plan_sha256" json:"-"`
-	PlanActor  sql.NullString `db:"plan_actor" json:"-"`
-	// Origin is where the run came from (migration 0012): its kind
-	// ("cli", "api", "web") and reference (a token or session id).
-	Origin `json:"-"`
-}
-
-// Origin is where a run came from: the command line, the HTTP API (Ref is
-// the token's id) or the web pages (Ref is the session's id). The zero
-// Origin records nothing (NULL).
-type Origin struct {
-	Kind string `db:"origin_kind" json:"origin_kind,omitempty"`
-	Ref  string `db:"origin_ref" json:"origin_ref,omitempty"`
-}
-
 // NullString is the type of a Batch's optional text (its error, its plan).
 type NullString = sql.NullString
 
@@ -161,7 +98,7 @@ func NullText(s sql.NullString) *string {
 // run can name it, and returns its id. It records the host name of this
 // machine and ccbulk's version unless b names them; the server records
 // the database user and the client's address itself.
-func StartBatch(ctx context.Context, q Querier, b *Batch) error {
+func StartBatch(ctx context.Context, q Querier, b *schema.Batch) error {
 	if !b.ClientHost.Valid {
 		if host, err := os.Hostname(); err == nil {
 			b.ClientHost = sql.NullString{String: host, Valid: true}
@@ -187,7 +124,7 @@ const maxErrorLen = 2000
 // whatever its run had counted (the rows it read, rejected and found
 // unchanged stay), and only such a batch records an error, at most
 // maxErrorLen bytes of valid UTF-8.
-func outcome(b *Batch) (Batch, sql.NullString) {
+func outcome(b *schema.Batch) (schema.Batch, sql.NullString) {
 	o := *b
 	if o.Status == "applied" {
 		return o, sql.NullString{}
@@ -210,7 +147,7 @@ func outcome(b *Batch) (Batch, sql.NullString) {
 // fails when the batch is no longer recorded (removed while it ran), so
 // that a transaction it is part of never commits changes without their
 // batch.
-func FinishBatch(ctx context.Context, q Querier, b *Batch) error {
+func FinishBatch(ctx context.Context, q Querier, b *schema.Batch) error {
 	o, msg := outcome(b)
 	// An applied batch records the transaction that applied it (its
 	// caller's: FinishBatch runs in the transaction that wrote the users),
@@ -245,7 +182,7 @@ func DiscardBatch(ctx context.Context, q Querier, tenant string, id int64) error
 // connection after the run's own connection broke (when the commit's
 // outcome is unknown, a committed batch stays applied). It reports whether
 // it recorded the outcome.
-func FinishBatchIfRunning(ctx context.Context, q Querier, b *Batch) (bool, error) {
+func FinishBatchIfRunning(ctx context.Context, q Querier, b *schema.Batch) (bool, error) {
 	o, msg := outcome(b)
 	res, err := q.ExecContext(ctx, `UPDATE batches SET status = $3, finished_at = now(), rows = $4, created = $5, updated = $6,
 		unchanged = $7, deactivated = $8, rejected = $9, warnings = $10, file_sha256 = $11, deleted = $12, withdrawn = $13, error = $14
@@ -272,27 +209,20 @@ const batchColumns = `b.id, b.tenant_id, b.kind, b.actor, b.file_name, b.file_sh
 	(SELECT u.id FROM batches u WHERE u.tenant_id = b.tenant_id AND u.undo_of = b.id AND u.status = 'applied') AS undone_by`
 
 // ListBatches returns a tenant's batches, newest first.
-func ListBatches(ctx context.Context, q Querier, tenant string) ([]Batch, error) {
-	var bs []Batch
+func ListBatches(ctx context.Context, q Querier, tenant string) ([]schema.Batch, error) {
+	var bs []schema.Batch
 	err := sqlx.SelectContext(ctx, q, &bs, `SELECT `+batchColumns+` FROM batches b WHERE b.tenant_id = $1 ORDER BY b.id DESC`, tenant)
 	return bs, Explain(err)
 }
 
 // GetBatch returns a batch by id (batch ids are unique over all tenants).
-func GetBatch(ctx context.Context, q Querier, id int64) (Batch, error) {
-	var b Batch
+func GetBatch(ctx context.Context, q Querier, id int64) (schema.Batch, error) {
+	var b schema.Batch
 	err := sqlx.GetContext(ctx, q, &b, `SELECT `+batchColumns+` FROM batches b WHERE b.id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, fmt.Errorf("batch %d: %w", id, ErrNotFound)
 	}
 	return b, Explain(err)
-}
-
-// Staged is the final state of one user an import creates or changes.
-type Staged struct {
-	Row            int // the sheet's row: the merge queues activation requests in row order
-	User           schema.User
-	SendActivation bool
 }
 
 // stagingColumns are the columns of the staging table, in COPY order: the
@@ -322,7 +252,7 @@ func CreateStaging(ctx context.Context, tx *sqlx.Tx) error {
 
 // Stage copies a chunk of staged users into the staging table with COPY,
 // on conn, the connection of the batch's transaction.
-func Stage(ctx context.Context, conn *sqlx.Conn, rows []Staged) error {
+func Stage(ctx context.Context, conn *sqlx.Conn, rows []schema.Staged) error {
 	err := copyRows(ctx, conn, pq.CopyIn("ccbulk_staging", stagingColumns...), len(rows), func(l *copyLine, i int) error {
 		l.Int(int64(rows[i].Row))
 		l.Bool(rows[i].SendActivation)
@@ -332,38 +262,16 @@ func Stage(ctx context.Context, conn *sqlx.Conn, rows []Staged) error {
 	return Explain(err)
 }
 
-// NewUsers are new users of one chunk of the sheet and their order by
-// email: the rows themselves are never moved (each holds a dozen strings,
-// which the collector would have to follow on every move).
-type NewUsers struct {
-	rows  []Staged
-	order []int32 // indexes of rows in email order
-}
-
-// SortNewUsers orders rows by email, as the "C" collation of users.email
-// does (bytes).
-func SortNewUsers(rows []Staged) NewUsers {
-	order := make([]int32, len(rows))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(rows[a].User.Email, rows[b].User.Email) })
-	return NewUsers{rows: rows, order: order}
-}
-
-// Len is the number of new users.
-func (n NewUsers) Len() int { return len(n.rows) }
-
 // mergeByEmail returns the users of every chunk in email order (among
 // equal emails, an earlier chunk's first).
-func mergeByEmail(chunks []NewUsers) []*Staged {
+func mergeByEmail(chunks []schema.NewUsers) []*schema.Staged {
 	total := 0
 	for _, c := range chunks {
 		total += c.Len()
 	}
-	merged := make([]*Staged, 0, total)
+	merged := make([]*schema.Staged, 0, total)
 	next := make([]int, len(chunks)) // each chunk's next user, in its order
-	head := func(c int) *Staged { return &chunks[c].rows[chunks[c].order[next[c]]] }
+	head := func(c int) *schema.Staged { return chunks[c].At(next[c]) }
 	for len(merged) < total {
 		first := -1
 		for c := range chunks {
@@ -392,7 +300,7 @@ func mergeByEmail(chunks []NewUsers) []*Staged {
 // tenth less server time for a million new users). Each chunk comes
 // sorted (SortNewUsers, by the goroutine that checks it); they are merged
 // here.
-func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, chunks []NewUsers) error {
+func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, chunks []schema.NewUsers) error {
 	rows := mergeByEmail(chunks)
 	err := copyRows(ctx, conn, pq.CopyIn("users", createColumns...), len(rows), func(l *copyLine, i int) error {
 		l.Text(tenant)
@@ -415,7 +323,7 @@ func Create(ctx context.Context, conn *sqlx.Conn, tenant string, batch int64, ch
 	if err != nil {
 		return Explain(fmt.Errorf("audit: %w", err))
 	}
-	activate := slices.DeleteFunc(rows, func(s *Staged) bool { return !s.SendActivation })
+	activate := slices.DeleteFunc(rows, func(s *schema.Staged) bool { return !s.SendActivation })
 	err = copyRows(ctx, conn, pq.CopyIn("activation_outbox", "tenant_id", "email", "batch_id"), len(activate), func(l *copyLine, i int) error {
 		l.Text(tenant)
 		l.Text(activate[i].User.Email)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // TestFinishBatchRecordsWhatApplied: a batch that did not apply records
@@ -35,7 +36,7 @@ func TestFinishBatchRecordsWhatApplied(t *testing.T) {
 			return utf8.ValidString(s) && len(s) <= 2003 && strings.HasSuffix(s, "é…")
 		}},
 	} {
-		b := &store.Batch{Tenant: "acme", Kind: "import", Actor: "a@acme.example", FileName: "users.csv", Mode: "apply"}
+		b := &schema.Batch{Tenant: "acme", Kind: "import", Actor: "a@acme.example", FileName: "users.csv", Mode: "apply"}
 		if err := store.StartBatch(ctx, db, b); err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +60,7 @@ func TestFinishBatchRecordsWhatApplied(t *testing.T) {
 		}
 	}
 
-	gone := &store.Batch{Tenant: "acme", Kind: "import", Actor: "a@acme.example", Mode: "apply"}
+	gone := &schema.Batch{Tenant: "acme", Kind: "import", Actor: "a@acme.example", Mode: "apply"}
 	if err := store.StartBatch(ctx, db, gone); err != nil {
 		t.Fatal(err)
 	}

@@ -6,22 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/jmoiron/sqlx"
 )
-
-// UserChange is one user's audit row of a batch (migration 0004): the
-// fields the batch changed on the user, before and after, as text.
-// Created: the batch created the user (Old is empty). Deleted: the batch
-// deleted the user (an undo of its creation; New is empty).
-type UserChange struct {
-	Email            string
-	Created, Deleted bool
-	Old, New         map[string]string
-	// HomeNow is the user's home organization as the users table holds it
-	// now ("" for a member, or a user that is gone); only EachChangeWithHome
-	// fills it in.
-	HomeNow string
-}
 
 // Fields of the audit record, in the order the template's columns show
 // them (admin_role spans three columns).
@@ -51,16 +38,16 @@ const changesHomeQuery = `
 // are read from the server one at a time as fn consumes them: a batch of a
 // million users is never held in memory. An error of fn stops the
 // iteration and is returned as it is.
-func EachChange(ctx context.Context, q Querier, tenant string, batch int64, fn func(UserChange) error) error {
+func EachChange(ctx context.Context, q Querier, tenant string, batch int64, fn func(schema.UserChange) error) error {
 	return eachChange(ctx, q, false, tenant, batch, fn)
 }
 
 // EachChangeWithHome is EachChange with UserChange.HomeNow filled in.
-func EachChangeWithHome(ctx context.Context, q Querier, tenant string, batch int64, fn func(UserChange) error) error {
+func EachChangeWithHome(ctx context.Context, q Querier, tenant string, batch int64, fn func(schema.UserChange) error) error {
 	return eachChange(ctx, q, true, tenant, batch, fn)
 }
 
-func eachChange(ctx context.Context, q Querier, home bool, tenant string, batch int64, fn func(UserChange) error) error {
+func eachChange(ctx context.Context, q Querier, home bool, tenant string, batch int64, fn func(schema.UserChange) error) error {
 	var rows *sqlx.Rows
 	var err error
 	if home {
@@ -84,7 +71,7 @@ func eachChange(ctx context.Context, q Querier, home bool, tenant string, batch 
 		if err := rows.StructScan(&r); err != nil {
 			return Explain(err)
 		}
-		c := UserChange{Email: r.Email, Created: r.Created, Deleted: r.Deleted, HomeNow: r.Home}
+		c := schema.UserChange{Email: r.Email, Created: r.Created, Deleted: r.Deleted, HomeNow: r.Home}
 		if c.Old, err = auditValues(r.Old); err != nil {
 			return fmt.Errorf("batch %d, %s: %w", batch, r.Email, err)
 		}
@@ -150,8 +137,8 @@ func PendingActivations(ctx context.Context, q Querier, tenant string, batch int
 
 // RecentBatches returns the tenant's batches newest first: the limit most
 // recent, or all for limit 0.
-func RecentBatches(ctx context.Context, q Querier, tenant string, limit int) ([]Batch, error) {
-	var bs []Batch
+func RecentBatches(ctx context.Context, q Querier, tenant string, limit int) ([]schema.Batch, error) {
+	var bs []schema.Batch
 	lim := sql.NullInt64{Int64: int64(limit), Valid: limit > 0}
 	err := sqlx.SelectContext(ctx, q, &bs, `SELECT `+batchColumns+` FROM batches b WHERE b.tenant_id = $1 ORDER BY b.id DESC LIMIT $2`, tenant, lim)
 	return bs, Explain(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // TestHistoryReaders: RecentBatches gives the newest first, at most limit
@@ -29,7 +30,7 @@ func TestHistoryReaders(t *testing.T) {
 	exec(`INSERT INTO pbxes (tenant_id, name, position) VALUES ('acme', 'paris', 0)`)
 	var ids []int64
 	for _, tenant := range []string{"acme", "acme", "globex", "acme"} {
-		b := &store.Batch{Tenant: tenant, Kind: "import", Actor: "a@x.example", Mode: "apply"}
+		b := &schema.Batch{Tenant: tenant, Kind: "import", Actor: "a@x.example", Mode: "apply"}
 		if err := store.StartBatch(ctx, db, b); err != nil {
 			t.Fatal(err)
 		}
@@ -58,12 +59,12 @@ func TestHistoryReaders(t *testing.T) {
 		('acme', $1, 'a@x.example', NULL, '{"first_name":"A","premium":"true"}'),
 		('acme', $1, 'b@x.example', '{"status":"active"}', '{"status":"inactive"}'),
 		('globex', $2, 'z@x.example', NULL, '{"first_name":"Z"}')`, ids[0], ids[2])
-	var got []store.UserChange
-	collect := func(c store.UserChange) error { got = append(got, c); return nil }
+	var got []schema.UserChange
+	collect := func(c schema.UserChange) error { got = append(got, c); return nil }
 	if err := store.EachChangeWithHome(ctx, db, "acme", ids[0], collect); err != nil {
 		t.Fatal(err)
 	}
-	want := []store.UserChange{
+	want := []schema.UserChange{
 		{Email: "a@x.example", Created: true, Old: map[string]string{}, New: map[string]string{"first_name": "A", "premium": "true"}},
 		{Email: "b@x.example", Old: map[string]string{"status": "active"}, New: map[string]string{"status": "inactive"}, HomeNow: "contoso"},
 		{Email: "c@x.example", Deleted: true, Old: map[string]string{"first_name": "C"}, New: map[string]string{}},
@@ -77,7 +78,7 @@ func TestHistoryReaders(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	if err := store.EachChange(ctx, db, "acme", ids[0], func(store.UserChange) error { n++; return stop }); err != stop || n != 1 {
+	if err := store.EachChange(ctx, db, "acme", ids[0], func(schema.UserChange) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("EachChange stopped by its callback: %v after %d rows", err, n)
 	}
 

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
@@ -354,12 +355,13 @@ func millis(d time.Duration) string {
 }
 
 // ErrConnectionLost is wrapped when the database connection broke mid-run:
-// the server went away, was restarted, or ended the session.
-var ErrConnectionLost = errors.New("the database connection was lost")
+// the server went away, was restarted, or ended the session
+// (schema.ErrConnectionLost).
+var ErrConnectionLost = schema.ErrConnectionLost
 
 // ErrCommit is wrapped when COMMIT itself failed: when the connection broke
-// there, the server may or may not have committed.
-var ErrCommit = errors.New("commit")
+// there, the server may or may not have committed (schema.ErrCommit).
+var ErrCommit = schema.ErrCommit
 
 // ErrTimeout is wrapped when a statement hit statement_timeout or lock_timeout.
 var ErrTimeout = errors.New("a database time limit was reached")

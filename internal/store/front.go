@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
@@ -14,12 +15,12 @@ import (
 
 // BatchListRecent returns the tenant's batches newest first: the limit
 // most recent, or all for limit 0 (see RecentBatches).
-func (s Queries) BatchListRecent(ctx context.Context, tenant string, limit int) ([]Batch, error) {
+func (s Queries) BatchListRecent(ctx context.Context, tenant string, limit int) ([]schema.Batch, error) {
 	return RecentBatches(ctx, s.q, tenant, limit)
 }
 
 // BatchList returns the tenant's batches (see ListBatches).
-func (s Queries) BatchList(ctx context.Context, tenant string) ([]Batch, error) {
+func (s Queries) BatchList(ctx context.Context, tenant string) ([]schema.Batch, error) {
 	return ListBatches(ctx, s.q, tenant)
 }
 

@@ -7,10 +7,10 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-func staged(emails ...string) []Staged {
-	var rows []Staged
+func staged(emails ...string) []schema.Staged {
+	var rows []schema.Staged
 	for i, e := range emails {
-		rows = append(rows, Staged{Row: i + 2, User: schema.User{Email: e}})
+		rows = append(rows, schema.Staged{Row: i + 2, User: schema.User{Email: e}})
 	}
 	return rows
 }
@@ -36,9 +36,9 @@ func TestNewUsersInEmailOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var chunks []NewUsers
+			var chunks []schema.NewUsers
 			for _, emails := range tt.chunks {
-				chunks = append(chunks, SortNewUsers(staged(emails...)))
+				chunks = append(chunks, schema.SortNewUsers(staged(emails...)))
 			}
 			var got []string
 			for _, s := range mergeByEmail(chunks) {
@@ -52,7 +52,7 @@ func TestNewUsersInEmailOrder(t *testing.T) {
 			}
 			for c, emails := range tt.chunks {
 				for i, e := range emails {
-					if chunks[c].rows[i].User.Email != e {
+					if chunks[c].Rows()[i].User.Email != e {
 						t.Fatalf("chunk %d was reordered", c)
 					}
 				}
@@ -62,16 +62,16 @@ func TestNewUsersInEmailOrder(t *testing.T) {
 	// Among equal emails, an earlier chunk's user comes first.
 	a, b := staged("a", "m"), staged("m", "z")
 	b[0].Row = 99
-	got := mergeByEmail([]NewUsers{SortNewUsers(a), SortNewUsers(b)})
+	got := mergeByEmail([]schema.NewUsers{schema.SortNewUsers(a), schema.SortNewUsers(b)})
 	if got[1].Row != 3 || got[2].Row != 99 {
 		t.Fatalf("equal emails: rows %d, %d; want 3, 99", got[1].Row, got[2].Row)
 	}
 }
 
-func inChunks(chunks []NewUsers, s *Staged) bool {
+func inChunks(chunks []schema.NewUsers, s *schema.Staged) bool {
 	for _, c := range chunks {
-		for i := range c.rows {
-			if s == &c.rows[i] {
+		for i := range c.Rows() {
+			if s == &c.Rows()[i] {
 				return true
 			}
 		}

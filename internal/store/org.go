@@ -13,9 +13,9 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// ErrNotFound is wrapped by look-ups that find nothing (the application
-// layer's own sentinel: the same value).
-var ErrNotFound = app.ErrNotFound
+// ErrNotFound is wrapped by look-ups that find nothing (schema.ErrNotFound,
+// also the application layer's: the same value).
+var ErrNotFound = schema.ErrNotFound
 
 // ErrExists is wrapped when a create finds the thing already there.
 var ErrExists = app.ErrExists
@@ -278,17 +278,10 @@ func FetchUsers(ctx context.Context, q Querier, tenant string, emails []string) 
 	return m, Explain(rows.Err())
 }
 
-// UsernameHolder is a user holding a username in a PBX.
-type UsernameHolder struct {
-	PBX      string `db:"pbx"`
-	Username string `db:"username"`
-	Email    string `db:"email"`
-}
-
 // FetchUsernameHolders returns the users holding any of the usernames, each
 // in its PBX: pbxes[i] and usernames[i] (lower-case) are one key.
-func FetchUsernameHolders(ctx context.Context, q Querier, tenant string, pbxes, usernames []string) ([]UsernameHolder, error) {
-	var hs []UsernameHolder
+func FetchUsernameHolders(ctx context.Context, q Querier, tenant string, pbxes, usernames []string) ([]schema.UsernameHolder, error) {
+	var hs []schema.UsernameHolder
 	err := sqlx.SelectContext(ctx, q, &hs, `SELECT u.pbx, u.username, u.email
 		FROM unnest($2::text[], $3::text[]) AS k(pbx, username_key)
 		JOIN users u ON u.tenant_id = $1 AND u.pbx = k.pbx AND u.username_key = k.username_key`,
@@ -328,20 +321,10 @@ func eachScanned(rows *sqlx.Rows, err error, fn func(*schema.User) error) error 
 	return Explain(rows.Err())
 }
 
-// UserFilter narrows the users EachUserWhere yields; each field left empty
-// lets every user through, and the fields that are set must all hold. Names
-// are as the database spells them.
-type UserFilter struct {
-	PBXes      []string // on one of these PBXes
-	Status     string   // "active" or "inactive"
-	AdminRoles []string // holding one of these admin roles ("full", "cc_service", "readonly")
-	CCRole     string   // holding this CC role
-}
-
 // EachUserWhere calls fn for each user of the tenant that f lets through,
 // sorted by email. The filter is applied by PostgreSQL, in one constant
 // statement whatever the filter.
-func EachUserWhere(ctx context.Context, q Querier, tenant string, f UserFilter, fn func(*schema.User) error) error {
+func EachUserWhere(ctx context.Context, q Querier, tenant string, f schema.UserFilter, fn func(*schema.User) error) error {
 	rows, err := q.QueryxContext(ctx, `SELECT `+userColumns+` FROM users
 		WHERE tenant_id = $1
 		  AND (cardinality($2::text[]) = 0 OR pbx = ANY($2::text[]))

@@ -141,23 +141,11 @@ func RecordPlan(ctx context.Context, q Querier, tenant string, batch int64, auth
 }
 
 // ErrPlanApplied is returned when the database refuses a second applied
-// batch of one plan.
-var ErrPlanApplied = errors.New("the plan was applied already")
-
-// OrgState is what a plan depends on besides its users: the tenant's seats
-// (limits and use; -1: no limit), its PBXes, and its CC roles with their
-// permissions.
-type OrgState struct {
-	PremiumSeats  int               `json:"premium_seats"`
-	PremiumUsed   int               `json:"premium_used"`
-	StandardSeats int               `json:"standard_seats"`
-	StandardUsed  int               `json:"standard_used"`
-	PBXes         []string          `json:"pbxes"`
-	Roles         map[string]string `json:"roles"` // name → permissions, comma-separated in a fixed order
-}
+// batch of one plan (schema.ErrPlanApplied).
+var ErrPlanApplied = schema.ErrPlanApplied
 
 // LoadOrgState reads a tenant's OrgState.
-func LoadOrgState(ctx context.Context, q Querier, tenant string) (OrgState, error) {
+func LoadOrgState(ctx context.Context, q Querier, tenant string) (schema.OrgState, error) {
 	s, err := OrgStateWithSeatsUsed(ctx, q, tenant, 0, 0)
 	if err != nil {
 		return s, err
@@ -169,12 +157,12 @@ func LoadOrgState(ctx context.Context, q Querier, tenant string) (OrgState, erro
 // OrgStateWithSeatsUsed reads a tenant's OrgState but for the seats in use
 // per tier, which the caller counted already and gives (a dry run: those
 // its rules count from). Counting them reads every user of the tenant.
-func OrgStateWithSeatsUsed(ctx context.Context, q Querier, tenant string, premiumUsed, standardUsed int) (OrgState, error) {
+func OrgStateWithSeatsUsed(ctx context.Context, q Querier, tenant string, premiumUsed, standardUsed int) (schema.OrgState, error) {
 	org, err := LoadOrg(ctx, q, tenant)
 	if err != nil {
-		return OrgState{}, err
+		return schema.OrgState{}, err
 	}
-	s := OrgState{PremiumSeats: org.PremiumSeats, StandardSeats: org.StandardSeats, PBXes: org.PBXes, Roles: map[string]string{},
+	s := schema.OrgState{PremiumSeats: org.PremiumSeats, StandardSeats: org.StandardSeats, PBXes: org.PBXes, Roles: map[string]string{},
 		PremiumUsed: premiumUsed, StandardUsed: standardUsed}
 	rows, err := q.QueryxContext(ctx, `SELECT name, array_to_string(ARRAY(SELECT p FROM unnest(permissions) AS p ORDER BY p), ',')
 		FROM cc_roles WHERE tenant_id = $1`, org.ID)
@@ -193,8 +181,8 @@ func OrgStateWithSeatsUsed(ctx context.Context, q Querier, tenant string, premiu
 }
 
 // ErrUsernameTaken is wrapped when a username a batch gives is held by
-// another user.
-var ErrUsernameTaken = errors.New("a username is held by another user")
+// another user (schema.ErrUsernameTaken).
+var ErrUsernameTaken = schema.ErrUsernameTaken
 
 // CheckUsernames checks now, inside the batch's transaction, the uniqueness
 // of usernames per PBX that CreateStaging deferred to the commit, so that

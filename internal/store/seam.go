@@ -11,11 +11,12 @@ import (
 )
 
 // This file is the implementation of the interfaces through which the
-// importer, the exporter and internal/tenant reach the database (each
-// declares its own: importer.Store, exporter.Store, tenant.Store). Its
-// methods are named noun first and call the functions of this package,
-// which hold the SQL; they take parameter structs where a call has more
-// than three values, and return the package's domain types.
+// importer, the exporter and tenant reach the database (each declares its
+// own: importer.Store, exporter.Store, tenant.Store; the importer's through
+// internal/pgimporter). Its methods are named noun first and call the
+// functions of this package, which hold the SQL; they take parameter
+// structs where a call has more than three values, and return the domain
+// types and records of package schema, which the interfaces name.
 //
 // Four values carry them, one for each kind of handle: DB (the pool),
 // Conn (one connection, held by a run for its lock), Tx (the one
@@ -67,7 +68,7 @@ func (s Queries) UserEach(ctx context.Context, tenant string, fn func(*schema.Us
 }
 
 // UserEachWhere calls fn for every user of a tenant the filter keeps, by email.
-func (s Queries) UserEachWhere(ctx context.Context, tenant string, f UserFilter, fn func(*schema.User) error) error {
+func (s Queries) UserEachWhere(ctx context.Context, tenant string, f schema.UserFilter, fn func(*schema.User) error) error {
 	return EachUserWhere(ctx, s.q, tenant, f, fn)
 }
 
@@ -76,33 +77,25 @@ func (s Queries) UserFetchByEmails(ctx context.Context, tenant string, emails []
 	return FetchUsers(ctx, s.q, tenant, emails)
 }
 
-// UsernameHolderParams name usernames in their PBXes: PBXes[i] and
-// Usernames[i] (lower-case) are one key.
-type UsernameHolderParams struct {
-	Tenant    string
-	PBXes     []string
-	Usernames []string
-}
-
 // UsernameHolderFetch returns the users holding any of the usernames.
-func (s Queries) UsernameHolderFetch(ctx context.Context, p UsernameHolderParams) ([]UsernameHolder, error) {
+func (s Queries) UsernameHolderFetch(ctx context.Context, p schema.UsernameHolderParams) ([]schema.UsernameHolder, error) {
 	return FetchUsernameHolders(ctx, s.q, p.Tenant, p.PBXes, p.Usernames)
 }
 
 // VersionOriginFetch returns, for users whose Version is stale, what
 // changed them since (see VersionOrigins).
-func (s Queries) VersionOriginFetch(ctx context.Context, tenant string, users []StaleUser) (map[string]VersionOrigin, error) {
+func (s Queries) VersionOriginFetch(ctx context.Context, tenant string, users []schema.StaleUser) (map[string]schema.VersionOrigin, error) {
 	return VersionOrigins(ctx, s.q, tenant, users)
 }
 
 // OrgStateGet returns the state of a tenant a saved plan records.
-func (s Queries) OrgStateGet(ctx context.Context, tenant string) (OrgState, error) {
+func (s Queries) OrgStateGet(ctx context.Context, tenant string) (schema.OrgState, error) {
 	return LoadOrgState(ctx, s.q, tenant)
 }
 
 // OrgStateGetSeatsCounted returns the state of a tenant but for the seats
 // in use, which the caller counted already (OrgStateWithSeatsUsed).
-func (s Queries) OrgStateGetSeatsCounted(ctx context.Context, tenant string, premiumUsed, standardUsed int) (OrgState, error) {
+func (s Queries) OrgStateGetSeatsCounted(ctx context.Context, tenant string, premiumUsed, standardUsed int) (schema.OrgState, error) {
 	return OrgStateWithSeatsUsed(ctx, s.q, tenant, premiumUsed, standardUsed)
 }
 
@@ -123,14 +116,18 @@ func (s Queries) MissingEach(ctx context.Context, tenant string, fn func(u *sche
 }
 
 // BatchStart inserts b, running, and sets its ID and start.
-func (s Queries) BatchStart(ctx context.Context, b *Batch) error { return StartBatch(ctx, s.q, b) }
+func (s Queries) BatchStart(ctx context.Context, b *schema.Batch) error {
+	return StartBatch(ctx, s.q, b)
+}
 
 // BatchFinish records the end of b (its status, counts and error).
-func (s Queries) BatchFinish(ctx context.Context, b *Batch) error { return FinishBatch(ctx, s.q, b) }
+func (s Queries) BatchFinish(ctx context.Context, b *schema.Batch) error {
+	return FinishBatch(ctx, s.q, b)
+}
 
 // BatchFinishIfRunning records the end of b if it is still running, and
 // reports whether it was.
-func (s Queries) BatchFinishIfRunning(ctx context.Context, b *Batch) (bool, error) {
+func (s Queries) BatchFinishIfRunning(ctx context.Context, b *schema.Batch) (bool, error) {
 	return FinishBatchIfRunning(ctx, s.q, b)
 }
 
@@ -145,7 +142,7 @@ func (s Queries) BatchStatusGet(ctx context.Context, tenant string, id int64) (s
 }
 
 // BatchGet returns a batch by id (ErrNotFound when none).
-func (s Queries) BatchGet(ctx context.Context, id int64) (Batch, error) {
+func (s Queries) BatchGet(ctx context.Context, id int64) (schema.Batch, error) {
 	return GetBatch(ctx, s.q, id)
 }
 
@@ -155,26 +152,18 @@ func (s Queries) PlanAppliedBy(ctx context.Context, tenant, sha string) (int64, 
 	return PlanAppliedBy(ctx, s.q, tenant, sha)
 }
 
-// PlanRecordParams say which saved plan a batch applies.
-type PlanRecordParams struct {
-	Tenant string
-	Batch  int64
-	Author string // who made the plan
-	SHA256 string // the plan's; "" before it is known to apply
-}
-
 // PlanRecord records the saved plan a batch applies (see RecordPlan).
-func (s Queries) PlanRecord(ctx context.Context, p PlanRecordParams) error {
+func (s Queries) PlanRecord(ctx context.Context, p schema.PlanRecordParams) error {
 	return RecordPlan(ctx, s.q, p.Tenant, p.Batch, p.Author, p.SHA256)
 }
 
 // ChangeEach calls fn for each user a batch changed (the audit trail).
-func (s Queries) ChangeEach(ctx context.Context, tenant string, batch int64, fn func(UserChange) error) error {
+func (s Queries) ChangeEach(ctx context.Context, tenant string, batch int64, fn func(schema.UserChange) error) error {
 	return EachChange(ctx, s.q, tenant, batch, fn)
 }
 
 // ChangeEachWithHome is ChangeEach with each user's Home Organization.
-func (s Queries) ChangeEachWithHome(ctx context.Context, tenant string, batch int64, fn func(UserChange) error) error {
+func (s Queries) ChangeEachWithHome(ctx context.Context, tenant string, batch int64, fn func(schema.UserChange) error) error {
 	return EachChangeWithHome(ctx, s.q, tenant, batch, fn)
 }
 
@@ -184,17 +173,9 @@ func (s Queries) ActivationPendingCount(ctx context.Context, tenant string, batc
 	return PendingActivations(ctx, s.q, tenant, batch)
 }
 
-// UndoConflictParams name the batch whose undo is checked, and how many
-// conflicts to list at most.
-type UndoConflictParams struct {
-	Tenant string
-	Batch  int64
-	Limit  int
-}
-
 // UndoConflictList returns the users changed since the batch (up to
 // Limit) and how many there are.
-func (s Queries) UndoConflictList(ctx context.Context, p UndoConflictParams) ([]UndoConflict, int, error) {
+func (s Queries) UndoConflictList(ctx context.Context, p schema.UndoConflictParams) ([]schema.UndoConflict, int, error) {
 	return UndoConflicts(ctx, s.q, p.Tenant, p.Batch, p.Limit)
 }
 
@@ -280,22 +261,16 @@ func (t *Tx) Rollback() error { return t.tx.Rollback() }
 // StagingCreate creates the transaction's temporary staging tables.
 func (t *Tx) StagingCreate(ctx context.Context) error { return CreateStaging(ctx, t.tx) }
 
-// UserCreateParams are new users a batch creates: chunks each in email
-// order (SortNewUsers), merged as they are written.
-type UserCreateParams struct {
-	Tenant string
-	Batch  int64
-	Users  []NewUsers
-}
-
 // UserCreate copies new users into users with their audit rows and
 // activation requests (see Create).
-func (t *Tx) UserCreate(ctx context.Context, p UserCreateParams) error {
+func (t *Tx) UserCreate(ctx context.Context, p schema.UserCreateParams) error {
 	return Create(ctx, t.conn, p.Tenant, p.Batch, p.Users)
 }
 
 // UserStage copies users that exist into the staging table (see Stage).
-func (t *Tx) UserStage(ctx context.Context, rows []Staged) error { return Stage(ctx, t.conn, rows) }
+func (t *Tx) UserStage(ctx context.Context, rows []schema.Staged) error {
+	return Stage(ctx, t.conn, rows)
+}
 
 // ListedStage copies the emails a --sync sheet lists (see StageListed).
 func (t *Tx) ListedStage(ctx context.Context, emails []string) error {
@@ -327,14 +302,7 @@ func (t *Tx) UserStateLock(ctx context.Context, tenant string, emails []string) 
 	return LockUserStates(ctx, t.tx, tenant, emails)
 }
 
-// UndoApplyParams name the batch undone and the undo batch.
-type UndoApplyParams struct {
-	Tenant string
-	Batch  int64 // the batch undone
-	Undo   int64 // the undo's own batch
-}
-
 // UndoApply reverts a batch (see ApplyUndo).
-func (t *Tx) UndoApply(ctx context.Context, p UndoApplyParams) (UndoCounts, error) {
+func (t *Tx) UndoApply(ctx context.Context, p schema.UndoApplyParams) (schema.UndoCounts, error) {
 	return ApplyUndo(ctx, t.tx, p.Tenant, p.Batch, p.Undo)
 }

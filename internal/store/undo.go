@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
@@ -36,17 +37,6 @@ const userValues = `(VALUES
 	('admin_role', coalesce(u.admin_role, '')),
 	('cc_role', coalesce(u.cc_role, ''))
 ) AS v(field, value)`
-
-// UndoConflict is a user an undo would reverse whose values differ now
-// from those the batch left: Batches lists the later batches whose changes
-// to the user stand (the latest batch to set each field that differs, when
-// the user holds what it set); Outside says that some difference is no
-// batch's (changed outside ccbulk).
-type UndoConflict struct {
-	Email   string  `json:"email"`
-	Batches []int64 `json:"batches"`
-	Outside bool    `json:"outside_ccbulk"`
-}
 
 // undoDriftQuery lists, in email order, at most $3 users of batch $2 of
 // tenant $1 whose current row differs from what the batch left, with how
@@ -92,7 +82,7 @@ const undoLaterQuery = `
 // overwrite changes made since. For each it names the later batches whose
 // changes stand, or says the user was changed outside ccbulk. It returns
 // at most limit of them, and how many there are.
-func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, limit int) ([]UndoConflict, int, error) {
+func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, limit int) ([]schema.UndoConflict, int, error) {
 	var drifted []struct {
 		Email   string `db:"email"`
 		Deleted bool   `db:"deleted"` // the batch deleted the user
@@ -123,7 +113,7 @@ func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, l
 	if err := sqlx.SelectContext(ctx, q, &later, undoLaterQuery, tenant, batch, pq.StringArray(emails)); err != nil {
 		return nil, 0, Explain(err)
 	}
-	conflicts := make([]UndoConflict, len(drifted))
+	conflicts := make([]schema.UndoConflict, len(drifted))
 	j := 0 // the first of later's rows not yet looked at
 	for i, d := range drifted {
 		var rows []laterChange // the user's, newest first
@@ -142,7 +132,7 @@ func UndoConflicts(ctx context.Context, q Querier, tenant string, batch int64, l
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", d.Email, err)
 		}
-		c := UndoConflict{Email: d.Email}
+		c := schema.UndoConflict{Email: d.Email}
 		blame := func(b int64, ok bool) {
 			if !ok {
 				c.Outside = true
@@ -223,26 +213,17 @@ func auditValues(s string) (map[string]string, error) {
 	return m, nil
 }
 
-// UndoCounts says what an undo did.
-type UndoCounts struct {
-	Users     int // users the undone batch changed
-	Deleted   int // users it created, now deleted
-	Recreated int // users it deleted, now re-created
-	Restored  int // users whose changed fields were set back
-	Withdrawn int // unsent activation requests withdrawn
-	Sent      int // activation requests of the batch already sent (cannot be withdrawn)
-}
-
 // ErrUndoBreaksRule is wrapped when the state the undo would restore breaks
-// a rule today (a username taken since, seats used since).
-var ErrUndoBreaksRule = errors.New("the undo would break a rule")
+// a rule today (a username taken since, seats used since;
+// schema.ErrUndoBreaksRule).
+var ErrUndoBreaksRule = schema.ErrUndoBreaksRule
 
 // ApplyUndo reverses batch in tx as batch undo (see the comment at the top
 // of this file), withdraws the batch's unsent activation requests and those
 // of the users it deletes, and checks the seats of the tenant. The caller
 // holds the tenant's lock and has checked UndoConflicts.
-func ApplyUndo(ctx context.Context, tx *sqlx.Tx, tenant string, batch, undo int64) (UndoCounts, error) {
-	var n UndoCounts
+func ApplyUndo(ctx context.Context, tx *sqlx.Tx, tenant string, batch, undo int64) (schema.UndoCounts, error) {
+	var n schema.UndoCounts
 	var before struct {
 		P int `db:"p"`
 		S int `db:"s"`

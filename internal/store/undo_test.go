@@ -10,6 +10,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // TestUndoConflictsReadTheTrailOnce: the conflict check of an undo reads
@@ -65,7 +66,7 @@ func TestUndoConflictsReadTheTrailOnce(t *testing.T) {
 	if want := users/2 + 1; total != want {
 		t.Errorf("%d conflicts, want %d: every user batch 3 changed and the one changed outside ccbulk", total, want)
 	}
-	want := []store.UndoConflict{
+	want := []schema.UndoConflict{
 		{Email: "u1000@acme.example", Batches: []int64{3}},
 		{Email: "u1002@acme.example", Batches: []int64{3}},
 		{Email: "u1004@acme.example", Batches: []int64{3}},
@@ -83,7 +84,7 @@ func TestUndoConflictsReadTheTrailOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if i := slices.IndexFunc(all, func(c store.UndoConflict) bool { return c.Email == "u1@acme.example" }); i < 0 || len(all[i].Batches) != 0 {
+	if i := slices.IndexFunc(all, func(c schema.UndoConflict) bool { return c.Email == "u1@acme.example" }); i < 0 || len(all[i].Batches) != 0 {
 		t.Errorf("u1@acme.example, changed outside ccbulk, is not listed without batches: %+v", all)
 	}
 
@@ -163,38 +164,38 @@ func TestUndoConflictsCountWhatStands(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		later []string
-		want  []store.UndoConflict
+		want  []schema.UndoConflict
 	}{
 		{"nothing since", nil, nil},
 		{"a field batch 2 did not change, changed outside ccbulk", []string{
 			`UPDATE users SET last_name = 'Lee' WHERE email = 'ann@acme.example'`}, nil},
 		{"a later batch stands", []string{rename(3, "Anna", "Annie")},
-			[]store.UndoConflict{{Email: "ann@acme.example", Batches: []int64{3}}}},
+			[]schema.UndoConflict{{Email: "ann@acme.example", Batches: []int64{3}}}},
 		{"a later batch undone since", []string{rename(3, "Anna", "Annie"), rename(4, "Annie", "Anna")}, nil},
 		{"a later batch undone, then a change outside ccbulk", []string{rename(3, "Anna", "Annie"), rename(4, "Annie", "Anna"),
 			`UPDATE users SET first_name = 'Hanna' WHERE email = 'ann@acme.example'`},
-			[]store.UndoConflict{{Email: "ann@acme.example", Outside: true}}},
+			[]schema.UndoConflict{{Email: "ann@acme.example", Outside: true}}},
 		{"two later batches, the newest stands", []string{rename(3, "Anna", "Annie"), rename(5, "Annie", "Anouk")},
-			[]store.UndoConflict{{Email: "ann@acme.example", Batches: []int64{5}}}},
+			[]schema.UndoConflict{{Email: "ann@acme.example", Batches: []int64{5}}}},
 		{"a later batch and a change outside ccbulk", []string{rename(3, "Anna", "Annie"),
 			`UPDATE users SET display_name = 'Ann Lee' WHERE email = 'ann@acme.example'`},
-			[]store.UndoConflict{{Email: "ann@acme.example", Batches: []int64{3}, Outside: true}}},
+			[]schema.UndoConflict{{Email: "ann@acme.example", Batches: []int64{3}, Outside: true}}},
 		{"a created user deleted by a later batch", []string{
 			`INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values) VALUES
 				('acme', 3, 'bob@acme.example', '{"pbx": "paris", "status": "active", "username": "bob"}', NULL);
 			DELETE FROM users WHERE email = 'bob@acme.example'`},
-			[]store.UndoConflict{{Email: "bob@acme.example", Batches: []int64{3}}}},
+			[]schema.UndoConflict{{Email: "bob@acme.example", Batches: []int64{3}}}},
 		{"a created user deleted and re-created by later batches", []string{
 			`INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values) VALUES
 				('acme', 3, 'bob@acme.example', '{"pbx": "paris", "status": "active", "username": "bob"}', NULL),
 				('acme', 4, 'bob@acme.example', NULL, '{"pbx": "paris", "status": "active", "username": "bob"}')`}, nil},
 		{"a created user deleted outside ccbulk", []string{`DELETE FROM users WHERE email = 'bob@acme.example'`},
-			[]store.UndoConflict{{Email: "bob@acme.example", Outside: true}}},
+			[]schema.UndoConflict{{Email: "bob@acme.example", Outside: true}}},
 		{"a created user given a license by a later batch", []string{
 			`INSERT INTO user_changes (tenant_id, batch_id, email, old_values, new_values) VALUES
 				('acme', 3, 'bob@acme.example', '{"premium": "false"}', '{"premium": "true"}');
 			UPDATE users SET premium = true WHERE email = 'bob@acme.example'`},
-			[]store.UndoConflict{{Email: "bob@acme.example", Batches: []int64{3}}}},
+			[]schema.UndoConflict{{Email: "bob@acme.example", Batches: []int64{3}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db, _ := testdb.New(t)

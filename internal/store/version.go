@@ -6,35 +6,16 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ccbulk/ccbulk/schema"
 	"github.com/lib/pq"
 )
-
-// VersionOrigin says what wrote a user's current version (migration 0010):
-// the applied batch whose transaction it is, and the fields that batch
-// changed on the user as the audit trail records them, or no batch (Batch
-// 0) when the row was last written outside ccbulk's batches.
-type VersionOrigin struct {
-	Batch int64
-	Kind  string // import or undo
-	// Fields are the user's fields the batch changed (schema.UserFields
-	// names), sorted; OldValues and NewValues hold what the audit trail
-	// recorded for each (a created user has no old values).
-	Fields               []string
-	OldValues, NewValues map[string]string
-}
-
-// StaleUser names a user and the version its row holds now.
-type StaleUser struct {
-	Email   string
-	Version int64
-}
 
 // VersionOrigins looks up, for each user, the batch that wrote its current
 // version and what it changed on the user: one query for all of them. It is
 // called for the rows of a sheet whose Version is out of date, which are
 // few; a batch's audit rows are found through the BRIN index on batch_id.
-func VersionOrigins(ctx context.Context, q Querier, tenant string, users []StaleUser) (map[string]VersionOrigin, error) {
-	out := make(map[string]VersionOrigin, len(users))
+func VersionOrigins(ctx context.Context, q Querier, tenant string, users []schema.StaleUser) (map[string]schema.VersionOrigin, error) {
+	out := make(map[string]schema.VersionOrigin, len(users))
 	if len(users) == 0 {
 		return out, nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/testdb"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // TestUserVersionMigration: migration 0010 gives the users that exist the
@@ -91,7 +92,7 @@ func TestVersionOrigins(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	b := &store.Batch{Tenant: "t", Kind: "import", Actor: "a@x.example", Mode: "apply"}
+	b := &schema.Batch{Tenant: "t", Kind: "import", Actor: "a@x.example", Mode: "apply"}
 	if err := store.StartBatch(ctx, conn, b); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestVersionOrigins(t *testing.T) {
 	if err := db.Get(&vb, `SELECT version FROM users WHERE email = 'b@x.example'`); err != nil {
 		t.Fatal(err)
 	}
-	got, err := store.VersionOrigins(ctx, db, "t", []store.StaleUser{{"a@x.example", va}, {"b@x.example", vb}})
+	got, err := store.VersionOrigins(ctx, db, "t", []schema.StaleUser{{Email: "a@x.example", Version: va}, {Email: "b@x.example", Version: vb}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ccbulk/ccbulk/importer"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -125,5 +126,5 @@ func Import(t testing.TB, db *store.DB, org, actor, csv string, opts func(*impor
 	if opts != nil {
 		opts(&o)
 	}
-	return importer.Import(context.Background(), importer.Postgres(db), o)
+	return importer.Import(context.Background(), pgimporter.New(db), o)
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // DefaultLinkTTL is how long a sign-in link works unless told otherwise.

@@ -16,7 +16,6 @@ import (
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/runs"
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/mapping"
 	"github.com/ccbulk/ccbulk/schema"
 	"github.com/ccbulk/ccbulk/sheet"
@@ -44,8 +43,8 @@ const resultRefresh = 2
 
 // origin is where the session's runs come from: the web, and the hash of
 // the session's id (never the cookie's value).
-func origin(or *orgRequest) store.Origin {
-	return store.Origin{Kind: runs.OriginWeb, Ref: hex.EncodeToString(or.sess.idHash)}
+func origin(or *orgRequest) schema.Origin {
+	return schema.Origin{Kind: runs.OriginWeb, Ref: hex.EncodeToString(or.sess.idHash)}
 }
 
 // uploadData is the upload page.

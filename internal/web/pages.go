@@ -11,6 +11,7 @@ import (
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
+	"github.com/ccbulk/ccbulk/internal/pgimporter"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
@@ -42,7 +43,7 @@ type orgData struct {
 
 // batchRow is a batch as the lists show it.
 type batchRow struct {
-	store.Batch
+	schema.Batch
 	UndoOf, UndoneBy int64
 	Error            string
 	// Plan is the plan whose apply (from the web or the API) ran as the
@@ -50,7 +51,7 @@ type batchRow struct {
 	Plan string
 }
 
-func batchRows(bs []store.Batch) []batchRow {
+func batchRows(bs []schema.Batch) []batchRow {
 	rows := make([]batchRow, len(bs))
 	for i, b := range bs {
 		rows[i] = batchRow{Batch: b, UndoOf: b.UndoOf.Int64, UndoneBy: b.UndoneBy.Int64, Error: b.Error.String}
@@ -220,11 +221,11 @@ func (s *server) batches(w http.ResponseWriter, r *http.Request, or *orgRequest)
 
 // loadBatch returns the batch of the URL if it is the organization's;
 // otherwise it answers 404 and returns false.
-func (s *server) loadBatch(w http.ResponseWriter, r *http.Request, or *orgRequest) (store.Batch, bool) {
+func (s *server) loadBatch(w http.ResponseWriter, r *http.Request, or *orgRequest) (schema.Batch, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		s.errorPageSess(w, r, or.sess, http.StatusNotFound, "error.nobatch")
-		return store.Batch{}, false
+		return schema.Batch{}, false
 	}
 	b, err := s.db.BatchGet(r.Context(), id)
 	if errStoreNotFound(err) || err == nil && b.Tenant != or.env.Org.ID {
@@ -282,7 +283,7 @@ func (s *server) collectChanges(r *http.Request, or *orgRequest, batch int64, re
 	if masked {
 		each = s.db.ChangeEachWithHome
 	}
-	err := each(r.Context(), or.env.Org.ID, batch, func(uc store.UserChange) error {
+	err := each(r.Context(), or.env.Org.ID, batch, func(uc schema.UserChange) error {
 		if reversed {
 			uc = importer.Reversed(uc)
 		}
@@ -327,7 +328,7 @@ func (s *server) collectChanges(r *http.Request, or *orgRequest, batch int64, re
 // an external user (then or now) who is no CC Service Administrator, by
 // the change's values or, when it did not touch the role, the user's role
 // now.
-func (s *server) hiddenUser(r *http.Request, or *orgRequest, uc store.UserChange, masked bool) (bool, error) {
+func (s *server) hiddenUser(r *http.Request, or *orgRequest, uc schema.UserChange, masked bool) (bool, error) {
 	if !masked || uc.HomeNow == "" && uc.Old["home_org"] == "" && uc.New["home_org"] == "" {
 		return false, nil
 	}
@@ -384,18 +385,18 @@ func (s *server) batch(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 		Batch   batchRow
 		Changes changePage
 		Undone  bool
-	}{batchRows([]store.Batch{b})[0], p, r.URL.Query().Get("undone") != ""}
+	}{batchRows([]schema.Batch{b})[0], p, r.URL.Query().Get("undone") != ""}
 	s.render(w, r, http.StatusOK, "batch", v)
 }
 
 // undoData is the undo page: the preview, or why the undo is refused.
 type undoData struct {
 	Batch     batchRow
-	Counts    store.UndoCounts
+	Counts    schema.UndoCounts
 	Changes   changePage
 	Refused   string // a refusal's message key
 	Detail    string // its text
-	Conflicts []store.UndoConflict
+	Conflicts []schema.UndoConflict
 	More      int
 	Done      bool
 }
@@ -407,8 +408,8 @@ func (s *server) undoPreview(w http.ResponseWriter, r *http.Request, or *orgRequ
 	if !ok {
 		return
 	}
-	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
-	res, err := importer.Undo(r.Context(), importer.Postgres(s.db), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, DryRun: true})
+	d := undoData{Batch: batchRows([]schema.Batch{b})[0]}
+	res, err := importer.Undo(r.Context(), pgimporter.New(s.db), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, DryRun: true})
 	if code := s.undoRefusal(&d, err, rules.Export(or.env.ActorKind) == rules.ExportMasked); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return
@@ -431,8 +432,8 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 	if !ok {
 		return
 	}
-	d := undoData{Batch: batchRows([]store.Batch{b})[0]}
-	res, err := importer.Undo(r.Context(), importer.Postgres(s.db), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second, Origin: origin(or), Words: outcome.ServerWords})
+	d := undoData{Batch: batchRows([]schema.Batch{b})[0]}
+	res, err := importer.Undo(r.Context(), pgimporter.New(s.db), importer.UndoOptions{Batch: b.ID, Org: or.env.Org.ID, Actor: or.env.Actor.Email, LockWait: 2 * time.Second, Origin: origin(or), Words: outcome.ServerWords})
 	if code := s.undoRefusal(&d, err, rules.Export(or.env.ActorKind) == rules.ExportMasked); code != 0 {
 		s.renderUndo(w, r, or, code, d)
 		return

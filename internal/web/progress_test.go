@@ -15,6 +15,7 @@ import (
 	"github.com/ccbulk/ccbulk/internal/runs"
 	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/internal/web"
+	"github.com/ccbulk/ccbulk/schema"
 )
 
 // waitUntil polls cond until it holds, or fails the test after a minute.
@@ -262,7 +263,7 @@ func TestSweepEndsStaleBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		b := &store.Batch{Tenant: org, Kind: "import", Actor: primary, FileName: "died.csv"}
+		b := &schema.Batch{Tenant: org, Kind: "import", Actor: primary, FileName: "died.csv"}
 		if org == "globex" {
 			b.Actor = "hank@globex.example"
 		}

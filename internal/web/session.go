@@ -9,9 +9,9 @@ import (
 	"net/http"
 
 	"github.com/ccbulk/ccbulk/internal/store"
-	"github.com/ccbulk/ccbulk/internal/tenant"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
+	"github.com/ccbulk/ccbulk/tenant"
 )
 
 // sessionCookie names the session's cookie.

@@ -2,7 +2,10 @@
 // from: the tenant (named in any letter case), its PBXes, CC roles and
 // seats, the external organizations, and the acting administrator, with
 // the checks that the actor may act at all (F-ORG, F-ACTOR). The importer,
-// the undo and the exporter share it.
+// the undo and the exporter share it, and each front end words its refusal
+// (RefusedError) in its own terms: it is public so that a front end of
+// another module can, and so that importer.Store and exporter.Store embed
+// its Store.
 package tenant
 
 import (
@@ -10,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -19,13 +21,13 @@ import (
 // (store.DB, store.Conn, store.Tx) implement it.
 type Store interface {
 	// OrgGet returns a tenant named in any letter case (an error
-	// wrapping store.ErrNotFound when there is none).
+	// wrapping schema.ErrNotFound when there is none).
 	OrgGet(ctx context.Context, id string) (schema.Org, error)
 	// ExternalGetAll returns the external organizations by NameKey.
 	ExternalGetAll(ctx context.Context) (map[string]schema.ExternalOrg, error)
 	// RoleGetAll returns the names of a tenant's CC roles by NameKey.
 	RoleGetAll(ctx context.Context, tenant string) (map[string]string, error)
-	// UserGet returns one user of a tenant (store.ErrNotFound when none).
+	// UserGet returns one user of a tenant (schema.ErrNotFound when none).
 	UserGet(ctx context.Context, tenant, email string) (schema.User, error)
 	// SeatsUsed counts the active users of a tenant holding each license.
 	SeatsUsed(ctx context.Context, tenant string) (premium, standard int, err error)
@@ -36,7 +38,7 @@ type Store interface {
 // actor, and checks the actor may act (F-ORG, F-ACTOR).
 func Load(ctx context.Context, q Store, org, actor string) (*rules.Env, error) {
 	o, err := q.OrgGet(ctx, org)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, schema.ErrNotFound) {
 		return nil, refused(&RefusedError{Reason: NoOrg, Org: org})
 	}
 	if err != nil {
@@ -55,7 +57,7 @@ func Load(ctx context.Context, q Store, org, actor string) (*rules.Env, error) {
 		return nil, refused(&RefusedError{Reason: ActorNotEmail, Org: org, Actor: actor, Problem: problem})
 	}
 	u, err := q.UserGet(ctx, org, email)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, schema.ErrNotFound) {
 		return nil, refused(&RefusedError{Reason: ActorNotUser, Org: org, Actor: email})
 	}
 	if err != nil {
