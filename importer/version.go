@@ -47,7 +47,10 @@ func (r *run) staleOrigins(ctx context.Context, rows []chunkRow, snap *rules.Sna
 	var stale []schema.StaleUser
 	for i := range rows {
 		in := &rows[i].in
-		if u := snap.Users[in.Email]; in.Email != "" && in.IsStale(u) {
+		if !in.Version.Set || in.Email == "" {
+			continue // nothing to look up: a sheet without Versions costs no map look-up a row
+		}
+		if u := snap.Users[in.Email]; in.IsStale(u) {
 			if _, known := snap.Origins[in.Email]; !known {
 				stale = append(stale, schema.StaleUser{Email: in.Email, Version: u.Version})
 			}

@@ -50,8 +50,8 @@ func Values(u *schema.User) []Change {
 // Diff lists the fields that differ between before and after. For a new
 // user (before nil) it lists every field that is not empty or false.
 func Diff(before, after *schema.User) []Change {
-	newVals := Values(after)
 	if before == nil {
+		newVals := Values(after)
 		out := newVals[:0]
 		for _, c := range newVals {
 			if c.New != "" && c.New != "false" {
@@ -60,12 +60,46 @@ func Diff(before, after *schema.User) []Change {
 		}
 		return out
 	}
-	oldVals := Values(before)
 	var out []Change
-	for i, c := range newVals {
-		if c.New != oldVals[i].New {
-			out = append(out, Change{Field: c.Field, Old: oldVals[i].New, New: c.New})
+	for i := range numFields {
+		field, old := fieldValue(before, i)
+		_, now := fieldValue(after, i)
+		if now != old {
+			out = append(out, Change{Field: field, Old: old, New: now})
 		}
 	}
 	return out
+}
+
+// numFields is how many fields Values lists.
+const numFields = 11
+
+// fieldValue returns the i-th field of Values(u) and its text, without
+// building the list: Diff compares the two users of every row a sync
+// reads, most of them unchanged.
+func fieldValue(u *schema.User, i int) (Field, string) {
+	switch i {
+	case 0:
+		return FFirstName, u.FirstName
+	case 1:
+		return FLastName, u.LastName
+	case 2:
+		return FDisplayName, u.DisplayName
+	case 3:
+		return FUsername, u.Username
+	case 4:
+		return FPBX, u.PBX
+	case 5:
+		return FStatus, string(u.Status)
+	case 6:
+		return FHomeOrg, u.HomeOrg
+	case 7:
+		return FPremium, strconv.FormatBool(u.Premium)
+	case 8:
+		return FStandard, strconv.FormatBool(u.Standard)
+	case 9:
+		return FAdminRole, string(u.AdminRole)
+	default:
+		return FCCRole, u.CCRole
+	}
 }

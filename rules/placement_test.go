@@ -45,3 +45,27 @@ func TestPlacement(t *testing.T) {
 		})
 	}
 }
+
+// TestPlacementAllocs: resolving the PBX of a row that spells it as it was
+// created (with capitals, as an organization may name its PBXes) allocates
+// nothing. The importer and the validator each resolve every row's PBX: a
+// lower-cased copy of the cell and of each PBX name would be four
+// allocations a row of a million-row sync.
+func TestPlacementAllocs(t *testing.T) {
+	env := &rules.Env{Org: schema.Org{ID: "acme", PBXes: []string{"Paris", "Warsaw"}}}
+	in, _ := parse(2, cells{cEmail: "a@x.example", cPBX: "Warsaw", cUsername: "awojcik"})
+	before := &schema.User{Email: "a@x.example", PBX: "Warsaw", Username: "AWojcik"}
+	var pbx string
+	allocs := testing.AllocsPerRun(100, func() {
+		var ok bool
+		if pbx, _, ok = rules.Placement(env, in, before); !ok {
+			t.Fatal("Warsaw not matched")
+		}
+	})
+	if pbx != "Warsaw" {
+		t.Errorf("Placement's PBX = %q, want Warsaw", pbx)
+	}
+	if allocs != 0 {
+		t.Errorf("Placement allocates %.0f times a row, want 0", allocs)
+	}
+}

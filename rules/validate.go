@@ -190,20 +190,22 @@ func (v *Validator) accept(c *rowCheck) {
 			v.roles[h] = privileges{role: a.AdminRole, ccRole: a.CCRole}
 		}
 	}
-	if d := seatDelta(b, a, func(u *schema.User) bool { return u.Premium }); d != 0 {
+	if d := seatDelta(b != nil && b.Premium, a.Premium); d != 0 {
 		v.premium += d
 	}
-	if d := seatDelta(b, a, func(u *schema.User) bool { return u.Standard }); d != 0 {
+	if d := seatDelta(b != nil && b.Standard, a.Standard); d != 0 {
 		v.standard += d
 	}
 }
 
-func seatDelta(b, a *schema.User, holds func(*schema.User) bool) int {
-	before := b != nil && holds(b)
+// seatDelta is the change in seats of a tier used by a user who held a
+// seat of it (before) and holds one after the row (after). It takes the
+// flags, not the users: the row's check then stays on the stack.
+func seatDelta(before, after bool) int {
 	switch {
-	case holds(a) && !before:
+	case after && !before:
 		return 1
-	case !holds(a) && before:
+	case !after && before:
 		return -1
 	}
 	return 0
@@ -447,13 +449,13 @@ func (c *rowCheck) checkLicenses() {
 		c.add(col, schema.RLicTier, "the user would hold both Contact Center Premium and Contact Center Standard; a user holds one agent tier: set the other to FALSE")
 		return
 	}
-	check := func(col schema.Column, name string, holds func(*schema.User) bool, used, seats int) {
-		if seats >= 0 && seatDelta(b, a, holds) > 0 && used+1 > seats {
+	check := func(col schema.Column, name string, before, after bool, used, seats int) {
+		if seats >= 0 && seatDelta(before, after) > 0 && used+1 > seats {
 			c.add(col, schema.RLicCapacity, "%s has %d %s seats and all are taken; free a seat (set it to FALSE for another user earlier in the file) or buy more seats", env.Org.ID, seats, name)
 		}
 	}
-	check(schema.ColPremium, "Contact Center Premium", func(u *schema.User) bool { return u.Premium }, c.v.premium, env.Org.PremiumSeats)
-	check(schema.ColStandard, "Contact Center Standard", func(u *schema.User) bool { return u.Standard }, c.v.standard, env.Org.StandardSeats)
+	check(schema.ColPremium, "Contact Center Premium", b != nil && b.Premium, a.Premium, c.v.premium, env.Org.PremiumSeats)
+	check(schema.ColStandard, "Contact Center Standard", b != nil && b.Standard, a.Standard, c.v.standard, env.Org.StandardSeats)
 
 	if a.AdminRole == schema.RoleFull && (a.Premium || a.Standard) && !c.roleConflict {
 		changed := b == nil || b.AdminRole != a.AdminRole || b.Premium != a.Premium || b.Standard != a.Standard

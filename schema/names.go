@@ -32,8 +32,16 @@ func CheckName(what, s string) string {
 }
 
 // MatchName returns the name of list that s names without regard to letter
-// case, as the list spells it.
+// case, as the list spells it. The names of a list are unique without
+// regard to letter case, so a name spelled exactly as s is the one.
 func MatchName(list []string, s string) (string, bool) {
+	// Sheets mostly spell a name as it was created: an exact match needs
+	// no lower-casing (a sheet's PBX cell is matched twice a row).
+	for _, v := range list {
+		if v == s {
+			return v, true
+		}
+	}
 	k := NameKey(s)
 	for _, v := range list {
 		if NameKey(v) == k {

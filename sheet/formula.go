@@ -39,7 +39,9 @@ func EscapeText(s string) string {
 // after each comma, semicolon or tab, an apostrophe before apostrophes and a
 // formula trigger is taken off.
 func UnescapeFormula(s string) string {
-	if !maybeEscaped(s) {
+	// Only an apostrophe is ever taken off: a value without one (nearly
+	// every cell a reader unescapes) is returned after one fast scan.
+	if strings.IndexByte(s, '\'') < 0 || !maybeEscaped(s) {
 		return s
 	}
 	var b strings.Builder
