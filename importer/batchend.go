@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -140,7 +139,7 @@ func discardBatch(ctx context.Context, db Store, conn Conn, tenant string, id in
 // batchError is the error a batch that did not apply records: the
 // message that ended its run, in the words of the front end that ran it
 // (words; nil: as the error says it). No message of ccbulk holds a password.
-func batchError(ctx context.Context, words func(error) error, err error) store.NullString {
+func batchError(ctx context.Context, words func(error) error, err error) schema.NullString {
 	if words != nil {
 		err = words(err)
 	}
@@ -148,5 +147,5 @@ func batchError(ctx context.Context, words func(error) error, err error) store.N
 	if ctx.Err() != nil {
 		msg = "stopped before it finished (" + ctx.Err().Error() + "); nothing of it was applied"
 	}
-	return store.NullString{String: msg, Valid: true}
+	return schema.NullString{String: msg, Valid: true}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -62,7 +61,7 @@ func Columns(c schema.UserChange) []ColumnChange {
 		vals = c.Old
 	}
 	var out []ColumnChange
-	for _, f := range store.AuditFields() {
+	for _, f := range schema.AuditFields() {
 		if _, ok := vals[f]; !ok {
 			continue
 		}

@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ccbulk/ccbulk/internal/store"
+	"github.com/ccbulk/ccbulk/internal/jsontext"
 	"github.com/ccbulk/ccbulk/rules"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -35,7 +35,7 @@ import (
 //	{"hmac":"…"}
 //
 // A user is an array of its stored fields in the order of planFields. state
-// is the user's state (store.UserState: its version, which the rules' own
+// is the user's state (schema.UserState: its version, which the rules' own
 // look-ups read with the user, so the dry run asks nothing more of the
 // database for it): the plan applies only while every user it touches
 // still has that state, and every user whose privileges a change copies
@@ -152,16 +152,16 @@ func (u *planUser) appendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = store.AppendJSONString(b, s)
+		b = jsontext.AppendString(b, s)
 	}
 	b = append(b, ',')
 	b = strconv.AppendBool(b, u.Premium)
 	b = append(b, ',')
 	b = strconv.AppendBool(b, u.Standard)
 	b = append(b, ',')
-	b = store.AppendJSONString(b, string(u.AdminRole))
+	b = jsontext.AppendString(b, string(u.AdminRole))
 	b = append(b, ',')
-	b = store.AppendJSONString(b, u.CCRole)
+	b = jsontext.AppendString(b, u.CCRole)
 	b = append(b, ',')
 	b = strconv.AppendBool(b, u.Primary)
 	return append(b, ']')
@@ -178,12 +178,12 @@ func (l *planItemLine) appendJSON(b []byte) []byte {
 		b = append(b, ',')
 	}
 	b = append(b, `"action":`...)
-	b = store.AppendJSONString(b, l.Action)
+	b = jsontext.AppendString(b, l.Action)
 	b = append(b, `,"email":`...)
-	b = store.AppendJSONString(b, l.Email)
+	b = jsontext.AppendString(b, l.Email)
 	if l.State != "" {
 		b = append(b, `,"state":`...)
-		b = store.AppendJSONString(b, l.State)
+		b = jsontext.AppendString(b, l.State)
 	}
 	if l.Before != nil {
 		b = append(b, `,"before":`...)
@@ -203,9 +203,9 @@ func (l *planItemLine) appendJSON(b []byte) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"email":`...)
-			b = store.AppendJSONString(b, u.Email)
+			b = jsontext.AppendString(b, u.Email)
 			b = append(b, `,"state":`...)
-			b = store.AppendJSONString(b, u.State)
+			b = jsontext.AppendString(b, u.State)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -321,7 +321,7 @@ func seal(mac []byte) []byte {
 
 // planWriter writes a plan as a dry run goes, a change at a time, so the
 // plan is never held in memory whatever the size of the sheet. The states
-// of the users are those the rules saw (see store.UserState): writing a
+// of the users are those the rules saw (see schema.UserState): writing a
 // change asks the database nothing.
 type planWriter struct {
 	file   *hashWriter   // the plan as written (compressed), hashed
@@ -412,7 +412,7 @@ func (p *planWriter) add(item PlanItem, uses string) {
 	l := planItemLine{Row: item.Row, Action: item.Action, Email: item.Email, Activation: item.SendActivation}
 	if item.Before != nil {
 		l.Before = (*planUser)(item.Before)
-		l.State = store.UserState(item.Before)
+		l.State = schema.UserState(item.Before)
 	}
 	if item.Action != actionActivate {
 		l.After = (*planUser)(item.After)
@@ -443,7 +443,7 @@ func (r *run) planDeactivations(ctx context.Context, q Queries) error {
 		return p.err
 	}
 	err := q.MissingEach(ctx, p.tenant, func(u *schema.User) error {
-		p.writeItem(&planItemLine{Action: actionDeactivate, Email: u.Email, State: store.UserState(u), Before: (*planUser)(u)})
+		p.writeItem(&planItemLine{Action: actionDeactivate, Email: u.Email, State: schema.UserState(u), Before: (*planUser)(u)})
 		return p.err
 	})
 	if err != nil {
@@ -460,7 +460,7 @@ func (r *run) planRow(item PlanItem, snap *rules.Snapshot) {
 	}
 	var uses string
 	if u := snap.Users[item.CopiedFrom]; item.CopiedFrom != "" && u != nil {
-		uses = store.UserState(u)
+		uses = schema.UserState(u)
 	}
 	r.planOut.add(item, uses)
 }

@@ -260,3 +260,13 @@ var UserFields = []UserField{
 	{"admin_role", NoColumn},
 	{"cc_role", ColCCRole},
 }
+
+// AuditFields returns the fields an audit record may hold: every stored
+// field but the key, in the catalogue's order (the template's columns).
+func AuditFields() []string {
+	names := make([]string, 0, len(UserFields)-1)
+	for _, f := range UserFields[1:] {
+		names = append(names, f.Name)
+	}
+	return names
+}

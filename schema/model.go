@@ -1,5 +1,7 @@
 package schema
 
+import "strconv"
+
 // AdminRole is the one administrator role a user may hold, or none.
 type AdminRole string
 
@@ -104,3 +106,12 @@ type CCRole struct {
 	Name        string
 	Permissions []string // a subset of CCPermissions, in that order
 }
+
+// UserState is a user's state as a saved plan records it: the user's
+// version (users.version, migration 0010), the id of the transaction that
+// last wrote the row, in decimal. It moves whenever any stored field of
+// the user changes, by ccbulk or by plain SQL (the trigger users_version
+// covers every field of UserFields and the primary flag), and it is
+// read with every user the rules look up, so a dry run records the states
+// of the users it plans to change without a query of its own.
+func UserState(u *User) string { return strconv.FormatInt(u.Version, 10) }

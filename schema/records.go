@@ -16,6 +16,9 @@ import (
 // of an internal package. Their struct tags are the column names and JSON
 // keys internal/store and the front ends use.
 
+// NullString is the type of a Batch's optional text (its error, its plan).
+type NullString = sql.NullString
+
 // Batch is one run of import or undo.
 type Batch struct {
 	ID          int64         `db:"id" json:"id"`

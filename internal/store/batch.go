@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/ccbulk/ccbulk/internal/jsontext"
 	"github.com/ccbulk/ccbulk/internal/version"
 	"github.com/ccbulk/ccbulk/schema"
 )
@@ -80,9 +81,6 @@ func Unlock(ctx context.Context, conn *sqlx.Conn, tenant string) error {
 	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtextextended('ccbulk:' || $1, 0))`, tenant)
 	return err
 }
-
-// NullString is the type of a Batch's optional text (its error, its plan).
-type NullString = sql.NullString
 
 func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
@@ -367,49 +365,11 @@ func appendCreatedValues(dst []byte, u *schema.User) []byte {
 		if len(dst) > 1 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, f.key)
+		dst = jsontext.AppendString(dst, f.key)
 		dst = append(dst, ':')
-		dst = appendJSONString(dst, f.value)
+		dst = jsontext.AppendString(dst, f.value)
 	}
 	return append(dst, '}')
-}
-
-// AppendJSONString appends s to dst as a JSON string, as the audit trail's
-// values are written (see appendJSONString): for the writers of other JSON
-// that is written a great deal, such as a saved plan's lines.
-func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
-
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, and each byte that is not UTF-8 written as
-// U+FFFD, as encoding/json does (FuzzAppendJSONString holds them to it).
-// encoding/json's reflection, once per new user, was a twelfth of the
-// client's CPU in a million-row import.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
 }
 
 // StageListed copies emails the sheet lists (for --sync) into a staging

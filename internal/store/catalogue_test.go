@@ -30,7 +30,6 @@ func TestFieldCatalogue(t *testing.T) {
 	}
 	check("stagingColumns after row and send_activation", stagingColumns[2:], names)
 	check("createColumns after tenant_id", createColumns[1:], names)
-	check("auditFields", auditFields, audited)
 
 	// userColumns: each selected column, by its name or alias; is_primary
 	// and version are read but not written by a sheet.

@@ -10,15 +10,6 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Fields of the audit record, in the order the template's columns show
-// them (admin_role spans three columns).
-var auditFields = []string{"first_name", "last_name", "display_name", "username", "pbx", "status",
-	"home_org", "premium", "standard", "admin_role", "cc_role"}
-
-// AuditFields returns the fields an audit record may hold, in the order of
-// the template's columns.
-func AuditFields() []string { return append([]string(nil), auditFields...) }
-
 // changesQuery reads the audit rows of batch $2 of tenant $1 in email
 // order.
 const changesQuery = `

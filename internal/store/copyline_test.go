@@ -77,33 +77,6 @@ func FuzzAppendEscaped(f *testing.F) {
 	})
 }
 
-// FuzzAppendJSONString holds appendJSONString to encoding/json: its output
-// is valid JSON and decodes to what encoding/json's encoding of the same
-// string decodes to (invalid UTF-8 as U+FFFD).
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", `"quoted" \ back`, "tab\tnew\nline\r\x00\x1f\x7f", "Zoë 测试 🙂",
-		"\xff\xfe bad", "\u2028\u2029 <&>", "a\xc3"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got := appendJSONString([]byte("x"), s)[1:]
-		if !json.Valid(got) {
-			t.Fatalf("appendJSONString(%q) = %s: not JSON", s, got)
-		}
-		var back, want string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatal(err)
-		}
-		ref, _ := json.Marshal(s)
-		if err := json.Unmarshal(ref, &want); err != nil {
-			t.Fatal(err)
-		}
-		if back != want {
-			t.Fatalf("appendJSONString(%q) = %s decodes to %q; encoding/json's %s to %q", s, got, back, ref, want)
-		}
-	})
-}
-
 // TestAppendCreatedValues: a new user's audit record holds the fields that
 // are not blank or false, by name, in name order.
 func TestAppendCreatedValues(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -15,16 +14,7 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// UserState is a user's state as a saved plan records it: the user's
-// version (users.version, migration 0010), the id of the transaction that
-// last wrote the row, in decimal. It moves whenever any stored field of
-// the user changes, by ccbulk or by plain SQL (the trigger users_version
-// covers every field of schema.UserFields and the primary flag), and it is
-// read with every user the rules look up, so a dry run records the states
-// of the users it plans to change without a query of its own.
-func UserState(u *schema.User) string { return strconv.FormatInt(u.Version, 10) }
-
-// LockUserStates returns the states (see UserState) of the users of a
+// LockUserStates returns the states (see schema.UserState) of the users of a
 // tenant with the given emails, by email, and locks their rows until the
 // transaction ends (FOR UPDATE): what an apply checks is what it then
 // writes over. A user that does not exist is not in the map. Only the key
@@ -44,7 +34,7 @@ func LockUserStates(ctx context.Context, tx *sqlx.Tx, tenant string, emails []st
 		if err := rows.Scan(&u.Email, &u.Version); err != nil {
 			return nil, Explain(err)
 		}
-		m[u.Email] = UserState(&u)
+		m[u.Email] = schema.UserState(&u)
 	}
 	return m, Explain(rows.Err())
 }

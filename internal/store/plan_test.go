@@ -9,7 +9,7 @@ import (
 	"github.com/ccbulk/ccbulk/schema"
 )
 
-// TestUserStateCatalogue: the state a saved plan records (store.UserState,
+// TestUserStateCatalogue: the state a saved plan records (schema.UserState,
 // the user's version) moves with every field of schema.UserFields and the
 // primary flag: the trigger that moves the version on an UPDATE made with
 // plain SQL compares exactly those fields, in the catalogue's order, so that
