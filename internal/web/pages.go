@@ -59,6 +59,16 @@ func batchRows(bs []schema.Batch) []batchRow {
 	return rows
 }
 
+// latestBatches returns the organization's latest batches, at most limit,
+// newest first, each with the plan that applied it.
+func (s *server) latestBatches(r *http.Request, or *orgRequest, limit int) ([]batchRow, error) {
+	bs, err := s.db.BatchListRecent(r.Context(), or.env.Org.ID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.withPlans(r, or, batchRows(bs))
+}
+
 // withPlans fills in the plan each batch applied, when a plan kept by the
 // server did (migration 0015 links a running apply's batch too).
 func (s *server) withPlans(r *http.Request, or *orgRequest, rows []batchRow) ([]batchRow, error) {
@@ -88,12 +98,7 @@ func (s *server) orgPage(w http.ResponseWriter, r *http.Request, or *orgRequest)
 		s.serverError(w, r, err)
 		return
 	}
-	bs, err := s.db.BatchListRecent(r.Context(), or.env.Org.ID, recentBatches)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	rows, err := s.withPlans(r, or, batchRows(bs))
+	rows, err := s.latestBatches(r, or, recentBatches)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -200,12 +205,7 @@ func (d *download) Write(p []byte) (int, error) {
 
 // batches lists the organization's batches, newest first.
 func (s *server) batches(w http.ResponseWriter, r *http.Request, or *orgRequest) {
-	bs, err := s.db.BatchListRecent(r.Context(), or.env.Org.ID, batchListLimit)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	rows, err := s.withPlans(r, or, batchRows(bs))
+	rows, err := s.latestBatches(r, or, batchListLimit)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
