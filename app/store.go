@@ -49,6 +49,21 @@ type Store interface {
 	// otherwise); System Default is never deleted.
 	RoleDelete(ctx context.Context, tenant, name string) (string, error)
 
+	// BatchListRecent returns a tenant's latest batches, newest first, at
+	// most limit (0: all).
+	BatchListRecent(ctx context.Context, tenant string, limit int) ([]schema.Batch, error)
+	// BatchGet returns a batch (ErrNotFound when none).
+	BatchGet(ctx context.Context, id int64) (schema.Batch, error)
+	// ChangeEach calls fn with each user a batch of the tenant changed, in
+	// email order, as its audit trail records it.
+	ChangeEach(ctx context.Context, tenant string, batch int64, fn func(schema.UserChange) error) error
+	// ActivationEach calls fn with each activation request the batch
+	// queued that is on record, in email order.
+	ActivationEach(ctx context.Context, tenant string, batch int64, fn func(schema.Activation) error) error
+	// WithdrawalEach calls fn with the email of each unsent activation
+	// request an undo of the batch would withdraw, in email order.
+	WithdrawalEach(ctx context.Context, tenant string, batch int64, fn func(email string) error) error
+
 	// TokenStore keeps the API tokens.
 	TokenStore
 }

@@ -19,6 +19,12 @@ import (
 // NullString is the type of a Batch's optional text (its error, its plan).
 type NullString = sql.NullString
 
+// Activation is an activation request a batch queued.
+type Activation struct {
+	Email  string
+	SentAt sql.NullTime // when it was sent; not Valid while it waits
+}
+
 // Batch is one run of import or undo.
 type Batch struct {
 	ID          int64         `db:"id" json:"id"`

@@ -14,6 +14,7 @@ import (
 	"github.com/gocarina/gocsv"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/store"
@@ -68,28 +69,30 @@ func runBatches(c *cli.Context) error {
 }
 
 // openOrg opens the database, checks the schema and the tenant (named in
-// any letter case), and returns the tenant's stored id.
-func openOrg(c *cli.Context) (*store.DB, string, error) {
+// any letter case), and returns the application layer on it and the
+// tenant's stored id; the caller closes the database.
+func openOrg(c *cli.Context) (*store.DB, *app.Admin, string, error) {
 	if err := need(c, "org"); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	db, err := openDB(c)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	if err := db.SchemaCheck(c.Context); err != nil {
 		db.Close()
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	org, err := db.OrgGet(c.Context, c.String("org"))
+	a := &app.Admin{Store: db.Admin()}
+	org, err := a.OrgGet(c.Context, c.String("org"))
 	if err != nil {
 		db.Close()
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, "", &schema.FileError{Rule: schema.FOrg, Message: fmt.Sprintf("no organization %q", c.String("org"))}
+		if errors.Is(err, app.ErrNotFound) {
+			return nil, nil, "", &schema.FileError{Rule: schema.FOrg, Message: fmt.Sprintf("no organization %q", c.String("org"))}
 		}
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	return db, org.ID, nil
+	return db, a, org.ID, nil
 }
 
 func listBatches(c *cli.Context) error {
@@ -97,12 +100,12 @@ func listBatches(c *cli.Context) error {
 	if limit < 0 {
 		return usagef("batches: --limit is a number of batches, 0 for all (got %d)", limit)
 	}
-	db, org, err := openOrg(c)
+	db, a, org, err := openOrg(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	bs, err := db.BatchListRecent(c.Context, org, limit+min(limit, 1))
+	bs, err := a.Batches(c.Context, org, limit+min(limit, 1))
 	if err != nil {
 		return err
 	}
@@ -196,13 +199,13 @@ func showBatch(c *cli.Context, arg string) error {
 	default:
 		return usagef("batches show: --format is table, csv or json, not %q", format)
 	}
-	db, org, err := openOrg(c)
+	db, a, org, err := openOrg(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	b, err := db.BatchGet(c.Context, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && b.Tenant != org {
+	b, err := a.Batch(c.Context, org, id)
+	if errors.Is(err, app.ErrNotFound) {
 		return fmt.Errorf("no batch %d in %s; 'ccbulk batches --org %s' lists its batches", id, org, org)
 	}
 	if err != nil {
@@ -221,7 +224,7 @@ func showBatch(c *cli.Context, arg string) error {
 	if err := w.begin(b); err != nil {
 		return err
 	}
-	err = db.ChangeEach(c.Context, org, id, func(uc schema.UserChange) error {
+	err = a.BatchChanges(c.Context, org, id, func(uc schema.UserChange) error {
 		for _, cc := range importer.Columns(uc) {
 			if err := w.change(cc); err != nil {
 				return err
@@ -235,8 +238,8 @@ func showBatch(c *cli.Context, arg string) error {
 	if err := w.endChanges(); err != nil {
 		return err
 	}
-	err = db.ActivationEach(c.Context, org, id, func(a store.Activation) error {
-		return w.activation(a)
+	err = a.BatchActivations(c.Context, org, id, func(act schema.Activation) error {
+		return w.activation(act)
 	})
 	if err != nil {
 		return err
@@ -252,12 +255,12 @@ type changeWriter interface {
 	begin(schema.Batch) error
 	change(importer.ColumnChange) error
 	endChanges() error
-	activation(store.Activation) error
+	activation(schema.Activation) error
 	end() error
 }
 
 // activationState says whether an activation email was sent, and when.
-func activationState(a store.Activation, layout string) string {
+func activationState(a schema.Activation, layout string) string {
 	if a.SentAt.Valid {
 		return "sent " + a.SentAt.Time.UTC().Format(layout)
 	}
@@ -356,7 +359,7 @@ func (t *tableChanges) endChanges() error {
 	return err
 }
 
-func (t *tableChanges) activation(a store.Activation) error {
+func (t *tableChanges) activation(a schema.Activation) error {
 	if t.tw == nil {
 		t.tw = tabwriter.NewWriter(t.w, 0, 4, 2, ' ', 0)
 		if t.activations == 0 {
@@ -448,7 +451,7 @@ func (c *csvChanges) change(cc importer.ColumnChange) error {
 
 func (c *csvChanges) endChanges() error { return nil }
 
-func (c *csvChanges) activation(a store.Activation) error {
+func (c *csvChanges) activation(a schema.Activation) error {
 	return c.add(csvChange{Email: a.Email, Change: activationChange, Column: schema.ColSendActivation.Header(),
 		New: activationState(a, tableTime)})
 }
@@ -516,7 +519,7 @@ func (j *jsonChanges) endChanges() error {
 	return j.closeArray("],\n" + `"activation_emails":[`)
 }
 
-func (j *jsonChanges) activation(a store.Activation) error {
+func (j *jsonChanges) activation(a schema.Activation) error {
 	return j.element(outcome.ActivationOf(a))
 }
 

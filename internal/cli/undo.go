@@ -10,10 +10,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
 	"github.com/ccbulk/ccbulk/internal/pgimporter"
-	"github.com/ccbulk/ccbulk/internal/store"
 	"github.com/ccbulk/ccbulk/schema"
 )
 
@@ -74,7 +74,7 @@ func runUndo(c *cli.Context) error {
 		return err
 	}
 	if res.DryRun && !c.Bool("json") {
-		return printUndoPlan(c, db, res)
+		return printUndoPlan(c, &app.Admin{Store: db.Admin()}, res)
 	}
 	if !c.Bool("json") {
 		n := res.Counts
@@ -104,7 +104,7 @@ func printUndoJSON(w io.Writer, r importer.UndoResult, run jsonRun) {
 
 // printUndoPlan writes what a dry-run undo would change, user by user, as
 // the audit trail is read.
-func printUndoPlan(c *cli.Context, db *store.DB, res importer.UndoResult) error {
+func printUndoPlan(c *cli.Context, a *app.Admin, res importer.UndoResult) error {
 	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
 	n := res.Counts
 	fmt.Fprintf(w, "dry run: undoing batch %d of %s would change %d %s: %d deleted, %d set back, %d re-created",
@@ -116,7 +116,7 @@ func printUndoPlan(c *cli.Context, db *store.DB, res importer.UndoResult) error 
 		fmt.Fprintf(w, "; %d activation %s sent already", n.Sent, plural(n.Sent, "email was", "emails were"))
 	}
 	fmt.Fprintln(w)
-	err := db.ChangeEach(c.Context, res.Org, res.UndoOf, func(uc schema.UserChange) error {
+	err := a.BatchChanges(c.Context, res.Org, res.UndoOf, func(uc schema.UserChange) error {
 		u := importer.Reversed(uc)
 		switch {
 		case u.Deleted:
@@ -144,7 +144,7 @@ func printUndoPlan(c *cli.Context, db *store.DB, res importer.UndoResult) error 
 	if err != nil {
 		return err
 	}
-	err = db.WithdrawalEach(c.Context, res.Org, res.UndoOf, func(email string) error {
+	err = a.BatchWithdrawals(c.Context, res.Org, res.UndoOf, func(email string) error {
 		_, err := fmt.Fprintf(w, "  withdraw the unsent activation email to %s\n", email)
 		return err
 	})

@@ -80,7 +80,7 @@ type Activation struct {
 }
 
 // ActivationOf builds an activation email's JSON object.
-func ActivationOf(a store.Activation) Activation {
+func ActivationOf(a schema.Activation) Activation {
 	e := Activation{Email: a.Email, Sent: a.SentAt.Valid}
 	if a.SentAt.Valid {
 		s := a.SentAt.Time.UTC().Format(TimeLayout)

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ccbulk/ccbulk/app"
 	"github.com/ccbulk/ccbulk/exporter"
 	"github.com/ccbulk/ccbulk/importer"
 	"github.com/ccbulk/ccbulk/internal/outcome"
@@ -491,10 +492,15 @@ func (s *Service) Undo(ctx context.Context, org, actor string, batch int64, dryR
 	return outcome.UndoOf(res, outcome.Run{Started: started, Finished: time.Now(), Err: err}), err
 }
 
-// batchOf returns a batch of the organization, or a *NotFoundError.
+// history is the application layer, through which the server reads an
+// organization's batches as the command line does.
+func (s *Service) history() *app.Admin { return &app.Admin{Store: s.DB.Admin()} }
+
+// batchOf returns a batch of the organization (its stored id), or a
+// *NotFoundError.
 func (s *Service) batchOf(ctx context.Context, org string, id int64) (schema.Batch, error) {
-	b, err := s.DB.BatchGet(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !strings.EqualFold(b.Tenant, org) {
+	b, err := s.history().Batch(ctx, org, id)
+	if errors.Is(err, app.ErrNotFound) {
 		return b, &NotFoundError{What: fmt.Sprintf("no batch %d in %s", id, org)}
 	}
 	return b, err
@@ -506,7 +512,7 @@ func (s *Service) Batches(ctx context.Context, org, actor string) ([]outcome.Bat
 	if err != nil {
 		return nil, err
 	}
-	bs, err := s.DB.BatchList(ctx, env.Org.ID)
+	bs, err := s.history().Batches(ctx, env.Org.ID, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -540,7 +546,7 @@ func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w Batc
 	if err := w.Begin(outcome.BatchOf(b)); err != nil {
 		return err
 	}
-	err = s.DB.ChangeEach(ctx, env.Org.ID, id, func(uc schema.UserChange) error {
+	err = s.history().BatchChanges(ctx, env.Org.ID, id, func(uc schema.UserChange) error {
 		for _, cc := range importer.Columns(uc) {
 			if err := w.Change(outcome.ChangeOf(cc)); err != nil {
 				return err
@@ -551,7 +557,7 @@ func (s *Service) Batch(ctx context.Context, org, actor string, id int64, w Batc
 	if err != nil {
 		return err
 	}
-	return s.DB.ActivationEach(ctx, env.Org.ID, id, func(a store.Activation) error {
+	return s.history().BatchActivations(ctx, env.Org.ID, id, func(a schema.Activation) error {
 		return w.Activation(outcome.ActivationOf(a))
 	})
 }

@@ -15,7 +15,8 @@ import (
 
 // Admin implements app.Store on a database (DB.Admin).
 type Admin struct {
-	db *sqlx.DB
+	Queries // the history of batches (BatchListRecent, BatchGet, ChangeEach …)
+	db      *sqlx.DB
 }
 
 var _ app.Store = Admin{}

@@ -76,16 +76,10 @@ func eachChange(ctx context.Context, q Querier, home bool, tenant string, batch 
 	return Explain(rows.Err())
 }
 
-// Activation is an activation request a batch queued.
-type Activation struct {
-	Email  string
-	SentAt sql.NullTime // when it was sent; not Valid while it waits
-}
-
 // EachActivation calls fn with each activation request of batch that is
 // on record (an undo withdraws unsent ones), in email order, reading them
 // one at a time.
-func EachActivation(ctx context.Context, q Querier, tenant string, batch int64, fn func(Activation) error) error {
+func EachActivation(ctx context.Context, q Querier, tenant string, batch int64, fn func(schema.Activation) error) error {
 	rows, err := q.QueryxContext(ctx, `SELECT email, sent_at FROM activation_outbox
 		WHERE tenant_id = $1 AND batch_id = $2 ORDER BY email, id`, tenant, batch)
 	if err != nil {
@@ -93,7 +87,7 @@ func EachActivation(ctx context.Context, q Querier, tenant string, batch int64, 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a Activation
+		var a schema.Activation
 		var sent sql.NullTime
 		if err := rows.Scan(&a.Email, &sent); err != nil {
 			return Explain(err)

@@ -84,8 +84,8 @@ func TestHistoryReaders(t *testing.T) {
 
 	exec(`INSERT INTO activation_outbox (tenant_id, email, batch_id, sent_at) VALUES
 		('acme', 'b@x.example', $1, NULL), ('acme', 'a@x.example', $1, '2026-11-30 04:12:00+00')`, ids[0])
-	var acts []store.Activation
-	if err := store.EachActivation(ctx, db, "acme", ids[0], func(a store.Activation) error { acts = append(acts, a); return nil }); err != nil {
+	var acts []schema.Activation
+	if err := store.EachActivation(ctx, db, "acme", ids[0], func(a schema.Activation) error { acts = append(acts, a); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(acts) != 2 || acts[0].Email != "a@x.example" || !acts[0].SentAt.Valid || acts[0].SentAt.Time.Hour() != 4 ||

@@ -26,7 +26,7 @@ func (s Queries) BatchList(ctx context.Context, tenant string) ([]schema.Batch, 
 
 // ActivationEach calls fn for each activation request of a batch (see
 // EachActivation).
-func (s Queries) ActivationEach(ctx context.Context, tenant string, batch int64, fn func(Activation) error) error {
+func (s Queries) ActivationEach(ctx context.Context, tenant string, batch int64, fn func(schema.Activation) error) error {
 	return EachActivation(ctx, s.q, tenant, batch, fn)
 }
 

@@ -22,7 +22,7 @@ func (d *DB) SetMaxOpenConns(n int) { d.db.SetMaxOpenConns(n) }
 func (d *DB) Migrate(ctx context.Context) ([]string, error) { return Migrate(ctx, d.db) }
 
 // Admin returns the implementation of app.Store on the pool.
-func (d *DB) Admin() Admin { return Admin{db: d.db} }
+func (d *DB) Admin() Admin { return Admin{Queries: Queries{q: d.db}, db: d.db} }
 
 // BatchStaleEnd marks failed the tenant's batches left running by a run
 // that died (as Lock does once it holds the lock, which is then

@@ -59,10 +59,14 @@ func batchRows(bs []schema.Batch) []batchRow {
 	return rows
 }
 
+// history is the application layer, through which the pages read an
+// organization's batches as the command line does.
+func (s *server) history() *app.Admin { return &app.Admin{Store: s.db.Admin()} }
+
 // latestBatches returns the organization's latest batches, at most limit,
 // newest first, each with the plan that applied it.
 func (s *server) latestBatches(r *http.Request, or *orgRequest, limit int) ([]batchRow, error) {
-	bs, err := s.db.BatchListRecent(r.Context(), or.env.Org.ID, limit)
+	bs, err := s.history().Batches(r.Context(), or.env.Org.ID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -227,8 +231,8 @@ func (s *server) loadBatch(w http.ResponseWriter, r *http.Request, or *orgReques
 		s.errorPageSess(w, r, or.sess, http.StatusNotFound, "error.nobatch")
 		return schema.Batch{}, false
 	}
-	b, err := s.db.BatchGet(r.Context(), id)
-	if errStoreNotFound(err) || err == nil && b.Tenant != or.env.Org.ID {
+	b, err := s.history().Batch(r.Context(), or.env.Org.ID, id)
+	if errors.Is(err, app.ErrNotFound) {
 		s.errorPageSess(w, r, or.sess, http.StatusNotFound, "error.nobatch")
 		return b, false
 	}
@@ -256,7 +260,7 @@ type changePage struct {
 	Page, Pages      int
 	Prev, Next       string
 	Hidden           int // changes a masked actor does not see
-	Activations      []store.Activation
+	Activations      []schema.Activation
 	ActivationsTotal int
 }
 
@@ -359,7 +363,7 @@ func (s *server) batch(w http.ResponseWriter, r *http.Request, or *orgRequest) {
 		return
 	}
 	masked := rules.Export(or.env.ActorKind) == rules.ExportMasked
-	err = s.db.ActivationEach(r.Context(), or.env.Org.ID, b.ID, func(a store.Activation) error {
+	err = s.history().BatchActivations(r.Context(), or.env.Org.ID, b.ID, func(a schema.Activation) error {
 		if masked {
 			u, err := s.db.UserGet(r.Context(), or.env.Org.ID, a.Email)
 			if err != nil && !errStoreNotFound(err) {
