@@ -30,21 +30,14 @@ type Change struct {
 	Old, New string
 }
 
-// Values returns the stored fields of a user as text, in a fixed order.
+// Values returns the stored fields of a user as text, in a fixed order
+// (fieldValue's).
 func Values(u *schema.User) []Change {
-	return []Change{
-		{FFirstName, "", u.FirstName},
-		{FLastName, "", u.LastName},
-		{FDisplayName, "", u.DisplayName},
-		{FUsername, "", u.Username},
-		{FPBX, "", u.PBX},
-		{FStatus, "", string(u.Status)},
-		{FHomeOrg, "", u.HomeOrg},
-		{FPremium, "", strconv.FormatBool(u.Premium)},
-		{FStandard, "", strconv.FormatBool(u.Standard)},
-		{FAdminRole, "", string(u.AdminRole)},
-		{FCCRole, "", u.CCRole},
+	out := make([]Change, numFields)
+	for i := range out {
+		out[i].Field, out[i].New = fieldValue(u, i)
 	}
+	return out
 }
 
 // Diff lists the fields that differ between before and after. For a new
@@ -71,12 +64,13 @@ func Diff(before, after *schema.User) []Change {
 	return out
 }
 
-// numFields is how many fields Values lists.
+// numFields is how many fields fieldValue knows.
 const numFields = 11
 
-// fieldValue returns the i-th field of Values(u) and its text, without
-// building the list: Diff compares the two users of every row a sync
-// reads, most of them unchanged.
+// fieldValue returns the i-th stored field of a user (0 ≤ i < numFields)
+// and its text: the one list of the fields Values and Diff read, so that
+// Diff compares the two users of every row a sync reads, most of them
+// unchanged, without building either list.
 func fieldValue(u *schema.User, i int) (Field, string) {
 	switch i {
 	case 0:

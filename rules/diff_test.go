@@ -51,6 +51,13 @@ func TestDiff(t *testing.T) {
 			}
 		})
 	}
+	var fields []string
+	for _, c := range rules.Values(&base) {
+		fields = append(fields, string(c.Field))
+	}
+	if want := schema.AuditFields(); !slices.Equal(fields, want) {
+		t.Errorf("Values lists the fields %v, want the catalogue's %v (schema.UserFields but the key)", fields, want)
+	}
 	if got := rules.Diff(&base, &other); len(got) != len(rules.Values(&other)) {
 		t.Errorf("Diff of users differing in every field lists %d fields, Values %d", len(got), len(rules.Values(&other)))
 	}
