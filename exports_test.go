@@ -64,28 +64,13 @@ func TestPublicPackagesListed(t *testing.T) {
 	for _, p := range publicPackages {
 		listed = append(listed, p.dir)
 	}
-	err := filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p == "internal" || p == "tools" || p == "fixtures" || p == "docs" || strings.HasPrefix(d.Name(), ".") && p != "." || d.Name() == "testdata" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		dir := filepath.ToSlash(filepath.Dir(p))
-		if dir == "." || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
+	for _, dir := range modulePackages(t) {
+		if dir == "internal" || strings.HasPrefix(dir, "internal/") {
+			continue
 		}
 		if !slices.Contains(listed, dir) {
-			t.Errorf("%s holds Go code (%s) but is not in publicPackages: add it, checked unless it is a main package", dir, p)
-			listed = append(listed, dir)
+			t.Errorf("%s holds Go code but is not in publicPackages: add it, checked unless it is a main package", dir)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
