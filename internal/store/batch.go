@@ -206,13 +206,6 @@ const batchColumns = `b.id, b.tenant_id, b.kind, b.actor, b.file_name, b.file_sh
 	coalesce(b.origin_kind, '') AS origin_kind, coalesce(b.origin_ref, '') AS origin_ref,
 	(SELECT u.id FROM batches u WHERE u.tenant_id = b.tenant_id AND u.undo_of = b.id AND u.status = 'applied') AS undone_by`
 
-// ListBatches returns a tenant's batches, newest first.
-func ListBatches(ctx context.Context, q Querier, tenant string) ([]schema.Batch, error) {
-	var bs []schema.Batch
-	err := sqlx.SelectContext(ctx, q, &bs, `SELECT `+batchColumns+` FROM batches b WHERE b.tenant_id = $1 ORDER BY b.id DESC`, tenant)
-	return bs, Explain(err)
-}
-
 // GetBatch returns a batch by id (batch ids are unique over all tenants).
 func GetBatch(ctx context.Context, q Querier, id int64) (schema.Batch, error) {
 	var b schema.Batch

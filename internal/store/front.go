@@ -19,11 +19,6 @@ func (s Queries) BatchListRecent(ctx context.Context, tenant string, limit int) 
 	return RecentBatches(ctx, s.q, tenant, limit)
 }
 
-// BatchList returns the tenant's batches (see ListBatches).
-func (s Queries) BatchList(ctx context.Context, tenant string) ([]schema.Batch, error) {
-	return ListBatches(ctx, s.q, tenant)
-}
-
 // ActivationEach calls fn for each activation request of a batch (see
 // EachActivation).
 func (s Queries) ActivationEach(ctx context.Context, tenant string, batch int64, fn func(schema.Activation) error) error {
