@@ -46,7 +46,10 @@ func main() {
 func gate(r io.Reader, w io.Writer) (called int, err error) {
 	dec := json.NewDecoder(r)
 	type key struct{ osv, module string }
-	seen := map[key]bool{}
+	// govulncheck reports a vulnerability at the module, the package and
+	// the function it reaches, in that order: only a function is a call.
+	found := map[key]string{} // every vulnerability, as "OSV in module@version"
+	calls := map[key]bool{}
 	var stdlib, uncalled []string
 	for {
 		var msg struct {
@@ -63,13 +66,11 @@ func gate(r io.Reader, w io.Writer) (called int, err error) {
 		}
 		top := f.Trace[0]
 		k := key{f.OSV, top.Module}
-		if top.Function == "" || seen[k] {
-			if top.Function == "" && !seen[k] && top.Module != "stdlib" {
-				uncalled = append(uncalled, f.OSV+" in "+top.Module+"@"+top.Version)
-			}
+		found[k] = f.OSV + " in " + top.Module + "@" + top.Version
+		if top.Function == "" || calls[k] {
 			continue
 		}
-		seen[k] = true
+		calls[k] = true
 		if top.Module == "stdlib" {
 			stdlib = append(stdlib, f.OSV)
 			continue
@@ -81,6 +82,11 @@ func gate(r io.Reader, w io.Writer) (called int, err error) {
 		}
 		fmt.Fprintf(w, "vulnerable: %s in %s@%s (%s.%s), fixed in %s: update the module (go get %s@%s)\n",
 			f.OSV, top.Module, top.Version, top.Package, fn, f.FixedVersion, top.Module, f.FixedVersion)
+	}
+	for k, what := range found {
+		if k.module != "stdlib" && !calls[k] {
+			uncalled = append(uncalled, what)
+		}
 	}
 	stdlib = slices.Compact(slices.Sorted(slices.Values(stdlib)))
 	uncalled = slices.Compact(slices.Sorted(slices.Values(uncalled)))

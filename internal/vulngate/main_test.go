@@ -16,14 +16,15 @@ func TestGate(t *testing.T) {
 		file       string
 		wantCalled int
 		want       []string
+		notWant    string
 	}{
 		{"stdlib-only.json", 0, []string{
 			"known vulnerabilities of this Go's standard library that the code reaches: 1 [GO-2026-6617]",
 			"known vulnerabilities of required modules that the code does not call: 1 [GO-2026-5932 in golang.org/x/crypto@v0.58.0]",
-		}},
+		}, ""},
 		{"module-called.json", 1, []string{
 			"vulnerable: GO-2099-0001 in example.com/lib@v1.2.3 (example.com/lib/parse.Parse), fixed in v1.2.4: update the module (go get example.com/lib@v1.2.4)\n",
-		}},
+		}, "GO-2099-0001 in example.com/lib@v1.2.3]"}, // reported at the module and the package first: called all the same
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -39,6 +40,9 @@ func TestGate(t *testing.T) {
 			}
 			if called != tc.wantCalled {
 				t.Errorf("called = %d, want %d\n%s", called, tc.wantCalled, &out)
+			}
+			if tc.notWant != "" && strings.Contains(out.String(), tc.notWant) {
+				t.Errorf("the report lists %q as not called:\n%s", tc.notWant, &out)
 			}
 			for _, w := range tc.want {
 				if strings.Count(out.String(), w) != 1 {
