@@ -24,32 +24,16 @@ const (
 	ApplyFailed  = "failed"
 )
 
-// Plan is a dry run kept by the server, with the state of its apply.
+// Plan is a dry run kept by the server, with the state of its apply
+// (ApplyState is "", ApplyRunning, ApplyApplied, ApplyRefused or
+// ApplyFailed; ApplyStage one of the Stage constants), its --json result
+// and its options decoded.
 type Plan struct {
-	ID, Org, Actor string
-	CreatedAt      time.Time
+	store.KeptPlanState
 	// Result is the dry run's --json object.
 	Result outcome.Import
 	// Options are the dry run's options as it recorded them.
 	Options map[string]any
-	// Saved is true when the plan can be applied (an --atomic dry run
-	// with rows rejected keeps none).
-	Saved  bool
-	SHA256 string
-	// ApplyState is "", ApplyRunning, ApplyApplied, ApplyRefused or
-	// ApplyFailed; ApplyMessage says why it was refused or failed; Batch
-	// is the batch that applied it.
-	ApplyState, ApplyMessage string
-	Batch                    int64
-	HasReport                bool
-	// Items is how many changes the plan holds (-1: not known, a plan
-	// kept before migration 0015). While the apply runs, ApplyStage is
-	// how far it has got (StageQueued, StageReading, StageWriting,
-	// StageCommitting) and ApplyDone how many of the changes it has read
-	// and checked, as its process last recorded (about once a second).
-	Items      int
-	ApplyStage string
-	ApplyDone  int
 }
 
 // Stages of an apply under way (Plan.ApplyStage): waiting for a turn or
@@ -84,9 +68,7 @@ func (s *Service) GetPlan(ctx context.Context, org, actor, id string) (Plan, err
 	if err != nil {
 		return Plan{}, err
 	}
-	p := Plan{ID: kp.ID, Org: kp.Tenant, Actor: kp.Actor, CreatedAt: kp.CreatedAt, Saved: kp.Saved, SHA256: kp.SHA256,
-		ApplyState: kp.ApplyState, ApplyMessage: kp.ApplyMessage, Batch: kp.Batch, HasReport: kp.HasReport,
-		Items: kp.Items, ApplyStage: kp.ApplyStage, ApplyDone: kp.ApplyDone}
+	p := Plan{KeptPlanState: kp.KeptPlanState}
 	options, result := kp.Options, kp.Result
 	if err := json.Unmarshal(options, &p.Options); err != nil {
 		return p, fmt.Errorf("plan %s's options: %w", id, err)

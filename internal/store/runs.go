@@ -13,14 +13,21 @@ import (
 // runs' plans, with the state, lease and progress of their apply, and the
 // runs' reports. internal/runs decides; these methods hold its SQL.
 
-// KeptPlan is a dry run kept by the server (a row of plans), with the
-// state of its apply. Options and Result are JSON as the dry run stored
-// them.
+// KeptPlan is a dry run kept by the server (a row of plans): what it is
+// and where its apply stands, and its options and --json result as the
+// dry run stored them (JSON).
 type KeptPlan struct {
+	KeptPlanState
+	Options, Result []byte
+}
+
+// KeptPlanState is what a kept dry run is and where its apply stands, as
+// the front ends show it.
+type KeptPlanState struct {
 	ID, Tenant, Actor string
 	CreatedAt         time.Time
-	Options, Result   []byte
-	// Saved is true when the plan holds changes to apply (Body not NULL).
+	// Saved is true when the plan holds changes to apply (an --atomic dry
+	// run with rows rejected keeps none).
 	Saved  bool
 	SHA256 string
 	// ApplyState is "", running, applied, refused or failed; ApplyMessage
@@ -29,8 +36,11 @@ type KeptPlan struct {
 	ApplyState, ApplyMessage string
 	Batch                    int64
 	HasReport                bool
-	// Items is how many changes the plan holds (-1: not known); ApplyStage
-	// and ApplyDone the progress of the apply under way.
+	// Items is how many changes the plan holds (-1: not known, a plan kept
+	// before migration 0015). While the apply runs, ApplyStage is how far
+	// it has got (queued, reading, writing, committing) and ApplyDone how
+	// many of the changes it has read and checked, as its process last
+	// recorded (about once a second).
 	Items      int
 	ApplyStage string
 	ApplyDone  int
